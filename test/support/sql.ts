@@ -1,0 +1,29 @@
+/** Run node code against a real in-memory DuckDB in tests. */
+import { Effect, Layer } from "effect"
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Database, Progress, Sql, Workspace } from "../../workbench/core/services.js"
+import { DuckDbLive } from "../../workbench/io/duckdb.js"
+
+const quietProgress = Progress.of({ rows: () => Effect.void, note: () => Effect.void })
+
+/** Provide Sql (a fresh in-memory DuckDB), a silent Progress, and a Workspace rooted at `root`. */
+export function runWithSql<A, E>(
+  effect: Effect.Effect<A, E, Sql | Progress | Workspace>,
+  root: string = process.cwd()
+): Promise<A> {
+  const dir = mkdtempSync(join(tmpdir(), "wb-test-"))
+  const program = Effect.scoped(Effect.gen(function*() {
+    const db = yield* Database
+    const sql = yield* db.connect
+    return yield* effect.pipe(
+      Effect.provideService(Sql, sql),
+      Effect.provideService(Progress, quietProgress),
+      Effect.provideService(Workspace, { root, dir })
+    )
+  }))
+  return Effect.runPromise(program.pipe(Effect.provide(DuckDbLive({ tempDirectory: join(dir, "tmp"), threads: 2 }))))
+}
+
+export const layerForTests = (dir: string) => Layer.mergeAll(DuckDbLive({ tempDirectory: join(dir, "tmp"), threads: 2 }))

@@ -1,0 +1,83 @@
+import type { ColumnType } from "./column-type.js"
+
+/** One column of a table schema. */
+export interface ColumnSpec {
+  readonly name: string
+  readonly type: ColumnType
+}
+
+/**
+ * What is known about a table. `open` means the table may carry more columns than listed
+ * (pass-through extras from a source file), so a column that is not listed is unknown, not missing.
+ */
+export interface TableSchema {
+  readonly columns: ReadonlyArray<ColumnSpec>
+  readonly open: boolean
+}
+
+/** What a node needs from one named input. */
+export interface InputContract {
+  readonly required: Readonly<Record<string, ColumnType>>
+  readonly optional?: Readonly<Record<string, ColumnType>>
+  /** The input accepts several upstream tables, unioned by column name. */
+  readonly many?: boolean
+  /** The input may be left unconnected. */
+  readonly optionalInput?: boolean
+  readonly doc?: string
+}
+
+/** How the engine counts an output table in run summaries. */
+export type OutputRole = "main" | "rejects" | "removed" | "aux"
+
+/** What a node promises about one named output, computed from what is known about its inputs. */
+export interface OutputContract {
+  readonly role: OutputRole
+  readonly doc?: string
+  readonly schema: (inputs: Readonly<Record<string, TableSchema | undefined>>) => TableSchema
+}
+
+const columnsOf = (cols: Readonly<Record<string, ColumnType>>): Array<ColumnSpec> =>
+  Object.entries(cols).map(([name, type]) => ({ name, type }))
+
+/** An input contract. */
+export const input = (
+  required: Readonly<Record<string, ColumnType>>,
+  options: Omit<InputContract, "required"> = {}
+): InputContract => ({ required, ...options })
+
+/** An output whose columns are listed; `open` when pass-through extras may follow. */
+export const output = (
+  role: OutputRole,
+  columns: Readonly<Record<string, ColumnType>>,
+  options: { readonly open?: boolean; readonly doc?: string } = {}
+): OutputContract => {
+  const schema: TableSchema = { columns: columnsOf(columns), open: options.open ?? false }
+  return { role, ...(options.doc === undefined ? {} : { doc: options.doc }), schema: () => schema }
+}
+
+/** An output with the columns of input `from`, plus `add`, minus `drop`. */
+export const outputLike = (
+  role: OutputRole,
+  from: string,
+  change: { readonly add?: Readonly<Record<string, ColumnType>>; readonly drop?: ReadonlyArray<string>; readonly doc?: string } = {}
+): OutputContract => ({
+  role,
+  ...(change.doc === undefined ? {} : { doc: change.doc }),
+  schema: (inputs) => {
+    const base = inputs[from] ?? { columns: [], open: true }
+    const add = columnsOf(change.add ?? {})
+    const dropped = new Set([...(change.drop ?? []), ...add.map((c) => c.name)])
+    return { columns: [...base.columns.filter((c) => !dropped.has(c.name)), ...add], open: base.open }
+  }
+})
+
+/** The union-by-name of several schemas: every column any of them has (absent ones read as NULL). */
+export function unionSchemas(schemas: ReadonlyArray<TableSchema>): TableSchema {
+  const seen = new Map<string, ColumnSpec>()
+  for (const s of schemas) for (const c of s.columns) if (!seen.has(c.name)) seen.set(c.name, c)
+  return { columns: [...seen.values()], open: schemas.some((s) => s.open) }
+}
+
+/** A schema's column, if listed. */
+export const findColumn = (schema: TableSchema, name: string): ColumnSpec | undefined =>
+  schema.columns.find((c) => c.name === name)

@@ -1,0 +1,220 @@
+/**
+ * Tagged errors of the engine. They carry data (node, column, expected, found); `message` renders
+ * them in the house order: where, what was found, what was expected, what to do.
+ */
+import { Data } from "effect"
+import type { ColumnSpec } from "./contract.js"
+import { didYouMean } from "./did-you-mean.js"
+
+const listColumns = (cols: ReadonlyArray<ColumnSpec>) =>
+  cols.length === 0 ? "(no columns)" : cols.map((c) => `${c.name} (${c.type})`).join(", ")
+
+export class UnknownNodeKindError extends Data.TaggedError("UnknownNodeKindError")<{
+  readonly node: string
+  readonly kind: string
+  readonly known: ReadonlyArray<string>
+}> {
+  override get message() {
+    const hint = didYouMean(this.kind, this.known)
+    return `node "${this.node}" uses unknown node kind "${this.kind}"${hint ? `; ${hint}` : ""}\n` +
+      `  known kinds: ${this.known.join(", ")}\n` +
+      `  fix: correct the kind, or run \`wb nodes\` to list every kind with its params`
+  }
+}
+
+export class UnknownInputError extends Data.TaggedError("UnknownInputError")<{
+  readonly node: string
+  readonly input: string
+  readonly reference: string
+  readonly available: ReadonlyArray<string>
+}> {
+  override get message() {
+    const hint = didYouMean(this.reference, this.available)
+    return `node "${this.node}" input "${this.input}" refers to "${this.reference}", which is not a node or table of this pipeline` +
+      `${hint ? `; ${hint}` : ""}\n` +
+      `  available: ${this.available.join(", ") || "(none)"}\n` +
+      `  fix: refer to an existing node ("name") or one of its tables ("name.table")`
+  }
+}
+
+export class InputNameError extends Data.TaggedError("InputNameError")<{
+  readonly node: string
+  readonly kind: string
+  readonly input: string
+  readonly accepted: ReadonlyArray<string>
+}> {
+  override get message() {
+    const hint = didYouMean(this.input, this.accepted)
+    return `node "${this.node}" (${this.kind}) has no input named "${this.input}"${hint ? `; ${hint}` : ""}\n` +
+      `  it accepts: ${this.accepted.join(", ") || "(no inputs)"}\n` +
+      `  fix: rename the input, or run \`wb nodes ${this.kind}\` to see its inputs`
+  }
+}
+
+export class InputMissingError extends Data.TaggedError("InputMissingError")<{
+  readonly node: string
+  readonly kind: string
+  readonly input: string
+}> {
+  override get message() {
+    return `node "${this.node}" (${this.kind}) needs input "${this.input}", but none is connected\n` +
+      `  fix: add \`${this.input}: <node>\` to the node's inputs`
+  }
+}
+
+export class InputArityError extends Data.TaggedError("InputArityError")<{
+  readonly node: string
+  readonly kind: string
+  readonly input: string
+  readonly count: number
+}> {
+  override get message() {
+    return `node "${this.node}" (${this.kind}) input "${this.input}" takes one table, but ${this.count} are connected\n` +
+      `  fix: connect a single node, or combine the tables upstream`
+  }
+}
+
+export class CycleError extends Data.TaggedError("CycleError")<{ readonly path: ReadonlyArray<string> }> {
+  override get message() {
+    return `the pipeline has a cycle: ${this.path.join(" -> ")}\n` +
+      `  a node cannot depend on its own output, directly or through other nodes\n` +
+      `  fix: remove one of these input references`
+  }
+}
+
+export class DuplicateNodeError extends Data.TaggedError("DuplicateNodeError")<{ readonly node: string }> {
+  override get message() {
+    return `node name "${this.node}" is used more than once\n  fix: give each node a unique name`
+  }
+}
+
+export class NodeNameError extends Data.TaggedError("NodeNameError")<{ readonly node: string }> {
+  override get message() {
+    return `node name "${this.node}" is not allowed\n` +
+      `  expected: letters, digits, "-" or "_", starting with a letter (no dots: "a.b" means table b of node a)\n` +
+      `  fix: rename the node`
+  }
+}
+
+export interface ParamIssue {
+  readonly path: string
+  readonly value: string
+  readonly expected: string
+}
+
+export class ParamDecodeError extends Data.TaggedError("ParamDecodeError")<{
+  readonly node: string
+  readonly kind: string
+  readonly issues: ReadonlyArray<ParamIssue>
+}> {
+  override get message() {
+    const lines = this.issues.map((i) => `  param ${i.path || "(params)"}: found ${i.value}; expected ${i.expected}`)
+    return `node "${this.node}" (${this.kind}) has invalid params\n${lines.join("\n")}\n` +
+      `  fix: correct the params, or run \`wb nodes ${this.kind}\` to see each param, its type and default`
+  }
+}
+
+export class ColumnMissingError extends Data.TaggedError("ColumnMissingError")<{
+  readonly node: string
+  readonly kind: string
+  readonly input: string
+  readonly column: string
+  readonly expected: string
+  readonly producer: string
+  readonly available: ReadonlyArray<ColumnSpec>
+}> {
+  override get message() {
+    const hint = didYouMean(this.column, this.available.map((c) => c.name))
+    return `node "${this.node}" (${this.kind}) needs column ${this.column} (${this.expected}) on input "${this.input}"\n` +
+      `  its input comes from ${this.producer}, which has: ${listColumns(this.available)}\n` +
+      `  fix: ${hint ? `${hint} ` : ""}map or add column ${this.column} upstream, or connect a node that produces it`
+  }
+}
+
+export class ColumnTypeError extends Data.TaggedError("ColumnTypeError")<{
+  readonly node: string
+  readonly kind: string
+  readonly input: string
+  readonly column: string
+  readonly expected: string
+  readonly found: string
+  readonly producer: string
+}> {
+  override get message() {
+    return `node "${this.node}" (${this.kind}) needs column ${this.column} on input "${this.input}" as ${this.expected}\n` +
+      `  ${this.producer} gives it as ${this.found}\n` +
+      `  fix: cast ${this.column} to ${this.expected} upstream, or connect a node that produces it with that type`
+  }
+}
+
+export type DefinitionError =
+  | UnknownNodeKindError
+  | UnknownInputError
+  | InputNameError
+  | InputMissingError
+  | InputArityError
+  | CycleError
+  | DuplicateNodeError
+  | NodeNameError
+  | ParamDecodeError
+  | ColumnMissingError
+  | ColumnTypeError
+
+/** Every definition problem found in one pipeline, reported together before anything runs. */
+export class PipelineInvalidError extends Data.TaggedError("PipelineInvalidError")<{
+  readonly pipeline: string
+  readonly problems: ReadonlyArray<DefinitionError>
+}> {
+  override get message() {
+    return `pipeline "${this.pipeline}" is invalid\n` +
+      this.problems.map((p) => p.message.split("\n").map((l) => `  ${l}`).join("\n")).join("\n")
+  }
+}
+
+/** A pipeline file that could not be read or parsed. */
+export class PipelineFileError extends Data.TaggedError("PipelineFileError")<{
+  readonly file: string
+  readonly found: string
+  readonly expected: string
+  readonly fix: string
+}> {
+  override get message() {
+    return `pipeline file ${this.file}: ${this.found}\n  expected: ${this.expected}\n  fix: ${this.fix}`
+  }
+}
+
+/** Bad data met at run time: says where, what was found, what was expected, and what to do. */
+export class DataError extends Data.TaggedError("DataError")<{
+  readonly where: string
+  readonly found: string
+  readonly expected: string
+  readonly fix: string
+}> {
+  override get message() {
+    return `${this.where}: ${this.found}\n  expected: ${this.expected}\n  fix: ${this.fix}`
+  }
+}
+
+/** A SQL statement failed inside the table engine. */
+export class SqlError extends Data.TaggedError("SqlError")<{
+  readonly sql: string
+  readonly reason: string
+}> {
+  override get message() {
+    const snippet = this.sql.replace(/\s+/g, " ").trim()
+    return `${this.reason}\n  while running: ${snippet.length > 300 ? `${snippet.slice(0, 300)}…` : snippet}`
+  }
+}
+
+/** An artifact could not be written or read. */
+export class ArtifactError extends Data.TaggedError("ArtifactError")<{
+  readonly path: string
+  readonly reason: string
+}> {
+  override get message() {
+    return `artifact ${this.path}: ${this.reason}\n  fix: check disk space and permissions of the workspace, then re-run`
+  }
+}
+
+/** Errors a node's run may fail with. */
+export type NodeError = DataError | SqlError | ArtifactError | ColumnMissingError | ColumnTypeError

@@ -1,0 +1,228 @@
+/**
+ * Build and validate a pipeline's graph before anything runs: names, node kinds, params, input
+ * references, cycles, and table contracts checked against what upstream nodes promise.
+ * Every problem found is reported at once.
+ */
+import { Effect, Result } from "effect"
+import { isAssignable } from "./column-type.js"
+import { findColumn, type TableSchema, unionSchemas } from "./contract.js"
+import {
+  ColumnMissingError,
+  ColumnTypeError,
+  CycleError,
+  type DefinitionError,
+  DuplicateNodeError,
+  InputArityError,
+  InputMissingError,
+  InputNameError,
+  NodeNameError,
+  ParamDecodeError,
+  PipelineInvalidError,
+  UnknownInputError,
+  UnknownNodeKindError
+} from "./errors.js"
+import type { NodeDefinition, NodeRegistry } from "./node.js"
+import { decodeParams } from "./params.js"
+import { formatRef, parseRef, type PipelineDefinition, type TableRef } from "./pipeline.js"
+
+export interface ResolvedRef {
+  readonly node: string
+  readonly table: string
+}
+
+export interface GraphNode {
+  readonly name: string
+  readonly definition: NodeDefinition
+  readonly params: unknown
+  readonly inputs: Readonly<Record<string, ReadonlyArray<ResolvedRef>>>
+  /** Output schemas as far as they are known before running. */
+  readonly outputs: Readonly<Record<string, TableSchema>>
+}
+
+export interface PipelineGraph {
+  readonly name: string
+  /** In a topological order: every node after the nodes it reads. */
+  readonly nodes: ReadonlyArray<GraphNode>
+}
+
+const NAME = /^[A-Za-z][A-Za-z0-9_-]*$/
+
+/** The output a reference without a table name means: the same-named table, else the main one. */
+export function defaultTable(definition: NodeDefinition, inputName: string): string {
+  const names = Object.keys(definition.outputs)
+  if (names.includes(inputName)) return inputName
+  return names.find((n) => definition.outputs[n]!.role === "main") ?? names[0] ?? inputName
+}
+
+export const buildGraph = (def: PipelineDefinition, registry: NodeRegistry = new Map()) =>
+  Effect.suspend(() => {
+    const problems: Array<DefinitionError> = []
+    const defs = new Map<string, { definition: NodeDefinition; params: unknown }>()
+    const seen = new Set<string>()
+    for (const n of def.nodes) {
+      if (seen.has(n.name)) problems.push(new DuplicateNodeError({ node: n.name }))
+      seen.add(n.name)
+      if (!NAME.test(n.name)) problems.push(new NodeNameError({ node: n.name }))
+      const definition = n.spec.definition ?? registry.get(n.spec.kind)
+      if (definition === undefined) {
+        problems.push(new UnknownNodeKindError({ node: n.name, kind: n.spec.kind, known: [...registry.keys()].sort() }))
+        continue
+      }
+      const decoded = decodeParams(definition.params, n.spec.params)
+      if (Result.isFailure(decoded)) {
+        problems.push(new ParamDecodeError({ node: n.name, kind: definition.kind, issues: decoded.failure }))
+      }
+      if (!defs.has(n.name)) defs.set(n.name, { definition, params: Result.isSuccess(decoded) ? decoded.success : undefined })
+    }
+
+    // Resolve input references.
+    const available = def.nodes.flatMap((n) => {
+      const d = defs.get(n.name)?.definition
+      return [n.name, ...(d === undefined ? [] : Object.keys(d.outputs).map((t) => `${n.name}.${t}`))]
+    })
+    const inputs = new Map<string, Record<string, Array<ResolvedRef>>>()
+    for (const n of def.nodes) {
+      const d = defs.get(n.name)
+      if (d === undefined) continue
+      const resolved: Record<string, Array<ResolvedRef>> = {}
+      for (const [inputName, binding] of Object.entries(n.inputs)) {
+        if (!(inputName in d.definition.inputs)) {
+          problems.push(new InputNameError({
+            node: n.name, kind: d.definition.kind, input: inputName, accepted: Object.keys(d.definition.inputs)
+          }))
+          continue
+        }
+        const refs = (Array.isArray(binding) ? binding : [binding]) as ReadonlyArray<TableRef | string>
+        resolved[inputName] = []
+        for (const raw of refs) {
+          const ref = parseRef(raw)
+          const producer = defs.get(ref.node)?.definition
+          const known = producer !== undefined || def.nodes.some((m) => m.name === ref.node)
+          if (!known || (producer !== undefined && ref.table !== undefined && !(ref.table in producer.outputs))) {
+            problems.push(new UnknownInputError({ node: n.name, input: inputName, reference: formatRef(ref), available }))
+            continue
+          }
+          if (producer === undefined) continue // its own problem is already reported
+          resolved[inputName].push({ node: ref.node, table: ref.table ?? defaultTable(producer, inputName) })
+        }
+      }
+      for (const [inputName, contract] of Object.entries(d.definition.inputs)) {
+        const count = n.inputs[inputName] === undefined ? 0 : (resolved[inputName]?.length ?? 1)
+        if (n.inputs[inputName] === undefined && contract.optionalInput !== true) {
+          problems.push(new InputMissingError({ node: n.name, kind: d.definition.kind, input: inputName }))
+        } else if (count > 1 && contract.many !== true) {
+          problems.push(new InputArityError({ node: n.name, kind: d.definition.kind, input: inputName, count }))
+        }
+      }
+      inputs.set(n.name, resolved)
+    }
+
+    const order = topologicalOrder(def.nodes.map((n) => n.name), (name) =>
+      Object.values(inputs.get(name) ?? {}).flat().map((r) => r.node))
+    if (order._tag === "Cycle") problems.push(new CycleError({ path: order.path }))
+
+    const nodes: Array<GraphNode> = []
+    if (order._tag === "Order") {
+      const schemas = new Map<string, Readonly<Record<string, TableSchema>>>()
+      for (const name of order.order) {
+        const d = defs.get(name)
+        const ins = inputs.get(name)
+        if (d === undefined || ins === undefined) continue
+        const known: Record<string, TableSchema | undefined> = {}
+        for (const [inputName, refs] of Object.entries(ins)) {
+          const upstream = refs.map((r) => schemas.get(r.node)?.[r.table] ?? { columns: [], open: true })
+          known[inputName] = unionSchemas(upstream)
+          refs.forEach((r, i) => checkContract(problems, name, d.definition, inputName, r, defs.get(r.node)!.definition, upstream[i]!))
+        }
+        const outputs = Object.fromEntries(
+          Object.entries(d.definition.outputs).map(([t, c]) => [t, c.schema(known)] as const)
+        )
+        schemas.set(name, outputs)
+        nodes.push({ name, definition: d.definition, params: d.params, inputs: ins, outputs })
+      }
+    }
+    return problems.length > 0
+      ? Effect.fail(new PipelineInvalidError({ pipeline: def.name, problems }))
+      : Effect.succeed<PipelineGraph>({ name: def.name, nodes })
+  })
+
+function checkContract(
+  problems: Array<DefinitionError>,
+  node: string,
+  definition: NodeDefinition,
+  inputName: string,
+  ref: ResolvedRef,
+  producer: NodeDefinition,
+  schema: TableSchema
+) {
+  const contract = definition.inputs[inputName]!
+  const from = `"${ref.node}" (${producer.kind}), whose ${ref.table} table`
+  for (const [column, expected] of Object.entries({ ...contract.required, ...contract.optional })) {
+    const found = findColumn(schema, column)
+    const required = column in contract.required
+    if (found === undefined) {
+      if (required && !schema.open) {
+        problems.push(new ColumnMissingError({
+          node, kind: definition.kind, input: inputName, column, expected, producer: from, available: schema.columns
+        }))
+      }
+    } else if (!isAssignable(found.type, expected)) {
+      problems.push(new ColumnTypeError({
+        node, kind: definition.kind, input: inputName, column, expected, found: found.type, producer: from
+      }))
+    }
+  }
+}
+
+/** Kahn's order, or the first cycle found (as a closed path). */
+export function topologicalOrder(
+  names: ReadonlyArray<string>,
+  parentsOf: (name: string) => ReadonlyArray<string>
+): { readonly _tag: "Order"; readonly order: Array<string> } | { readonly _tag: "Cycle"; readonly path: Array<string> } {
+  const state = new Map<string, "visiting" | "done">()
+  const order: Array<string> = []
+  const stack: Array<string> = []
+  const visit = (name: string): Array<string> | undefined => {
+    if (state.get(name) === "done") return undefined
+    if (state.get(name) === "visiting") return [...stack.slice(stack.indexOf(name)), name]
+    state.set(name, "visiting")
+    stack.push(name)
+    for (const p of parentsOf(name)) {
+      if (!names.includes(p)) continue
+      const cycle = visit(p)
+      if (cycle !== undefined) return cycle
+    }
+    stack.pop()
+    state.set(name, "done")
+    order.push(name)
+    return undefined
+  }
+  for (const n of names) {
+    const cycle = visit(n)
+    // parents were pushed while walking upward, so the path runs consumer -> producer; flip it
+    if (cycle !== undefined) return { _tag: "Cycle", path: cycle.reverse() }
+  }
+  return { _tag: "Order", order }
+}
+
+/** Names of `start` and everything upstream of it. */
+export function upstreamOf(graph: PipelineGraph, start: string): Set<string> {
+  const byName = new Map(graph.nodes.map((n) => [n.name, n]))
+  const out = new Set<string>()
+  const walk = (name: string) => {
+    if (out.has(name)) return
+    out.add(name)
+    for (const refs of Object.values(byName.get(name)?.inputs ?? {})) for (const r of refs) walk(r.node)
+  }
+  walk(start)
+  return out
+}
+
+/** Names of `start` and everything downstream of it. */
+export function downstreamOf(graph: PipelineGraph, start: string): Set<string> {
+  const out = new Set<string>([start])
+  for (const n of graph.nodes) {
+    if (Object.values(n.inputs).flat().some((r) => out.has(r.node))) out.add(n.name)
+  }
+  return out
+}

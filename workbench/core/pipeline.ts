@@ -1,0 +1,65 @@
+/**
+ * The pipeline builder: `pipeline(name, (p) => { ... })` records nodes and the tables they read.
+ * YAML pipelines produce the same `PipelineDefinition`; both are validated by `buildGraph`.
+ */
+import type { NodeSpec } from "./node.js"
+
+/** A reference to a node's output table: "node" (its table of the same name, or its main one) or "node.table". */
+export interface TableRef {
+  readonly node: string
+  readonly table?: string
+}
+
+export type InputRef = TableRef | string
+export type InputBinding = InputRef | ReadonlyArray<InputRef>
+
+export interface PipelineNodeDefinition {
+  readonly name: string
+  readonly spec: NodeSpec
+  readonly inputs: Readonly<Record<string, InputBinding>>
+}
+
+export interface PipelineDefinition {
+  readonly _tag: "PipelineDefinition"
+  readonly name: string
+  readonly nodes: ReadonlyArray<PipelineNodeDefinition>
+}
+
+/** What `p.node` returns: a reference to the node, with one property per output table. */
+export type NodeHandle<O extends string> = TableRef & { readonly [K in O]: TableRef }
+
+export interface PipelineBuilder {
+  node<O extends string>(
+    name: string,
+    spec: NodeSpec<O>,
+    inputs?: Readonly<Record<string, InputBinding | NodeHandle<string>>>
+  ): NodeHandle<O>
+}
+
+/** Define a pipeline. Default-export it from a pipeline file and run it with `wb run`. */
+export function pipeline(name: string, build: (p: PipelineBuilder) => void): PipelineDefinition {
+  const nodes: Array<PipelineNodeDefinition> = []
+  build({
+    node(nodeName, spec, inputs = {}) {
+      nodes.push({ name: nodeName, spec, inputs: inputs as Record<string, InputBinding> })
+      const ref: TableRef = { node: nodeName }
+      return new Proxy(ref, {
+        get: (target, prop) =>
+          typeof prop === "string" && !(prop in target) ? { node: nodeName, table: prop } : Reflect.get(target, prop)
+      }) as NodeHandle<typeof spec extends NodeSpec<infer O> ? O : never>
+    }
+  })
+  return { _tag: "PipelineDefinition", name, nodes }
+}
+
+export const isPipelineDefinition = (u: unknown): u is PipelineDefinition =>
+  typeof u === "object" && u !== null && (u as { _tag?: unknown })._tag === "PipelineDefinition"
+
+/** Parse "node" or "node.table". */
+export const parseRef = (ref: InputRef): TableRef => {
+  if (typeof ref !== "string") return ref.table === undefined ? { node: ref.node } : { node: ref.node, table: ref.table }
+  const dot = ref.indexOf(".")
+  return dot < 0 ? { node: ref } : { node: ref.slice(0, dot), table: ref.slice(dot + 1) }
+}
+
+export const formatRef = (ref: TableRef): string => (ref.table === undefined ? ref.node : `${ref.node}.${ref.table}`)
