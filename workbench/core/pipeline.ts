@@ -36,16 +36,24 @@ export interface PipelineBuilder {
   ): NodeHandle<O>
 }
 
+const RESERVED = new Set(["table", "then", "toJSON", "constructor", "valueOf", "toString"])
+
 /** Define a pipeline. Default-export it from a pipeline file and run it with `wb run`. */
 export function pipeline(name: string, build: (p: PipelineBuilder) => void): PipelineDefinition {
   const nodes: Array<PipelineNodeDefinition> = []
   build({
     node(nodeName, spec, inputs = {}) {
       nodes.push({ name: nodeName, spec, inputs: inputs as Record<string, InputBinding> })
-      const ref: TableRef = { node: nodeName }
-      return new Proxy(ref, {
+      // one property per declared output table (`hh.votes`); kinds named by string get a lenient proxy
+      const outputs = spec.definition === undefined ? undefined : Object.keys(spec.definition.outputs)
+      const handle: Record<string, unknown> = { node: nodeName }
+      for (const o of outputs ?? []) handle[o] = { node: nodeName, table: o }
+      if (outputs !== undefined) return handle as NodeHandle<typeof spec extends NodeSpec<infer O> ? O : never>
+      return new Proxy(handle, {
         get: (target, prop) =>
-          typeof prop === "string" && !(prop in target) ? { node: nodeName, table: prop } : Reflect.get(target, prop)
+          typeof prop === "string" && !(prop in target) && !RESERVED.has(prop)
+            ? { node: nodeName, table: prop }
+            : Reflect.get(target, prop)
       }) as NodeHandle<typeof spec extends NodeSpec<infer O> ? O : never>
     }
   })
@@ -57,7 +65,7 @@ export const isPipelineDefinition = (u: unknown): u is PipelineDefinition =>
 
 /** Parse "node" or "node.table". */
 export const parseRef = (ref: InputRef): TableRef => {
-  if (typeof ref !== "string") return ref.table === undefined ? { node: ref.node } : { node: ref.node, table: ref.table }
+  if (typeof ref !== "string") return typeof ref.table !== "string" ? { node: ref.node } : { node: ref.node, table: ref.table }
   const dot = ref.indexOf(".")
   return dot < 0 ? { node: ref } : { node: ref.slice(0, dot), table: ref.slice(dot + 1) }
 }

@@ -1,0 +1,102 @@
+import { Effect, Schema } from "effect"
+import { mkdtempSync, existsSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { describe, expect, it } from "vitest"
+import { input, output, outputLike } from "../../workbench/core/contract.js"
+import { DataError } from "../../workbench/core/errors.js"
+import { defineNode } from "../../workbench/core/node.js"
+import { pipeline } from "../../workbench/core/pipeline.js"
+import { Sql } from "../../workbench/core/services.js"
+import { runPipeline } from "../../workbench/run-pipeline.js"
+
+const numbers = defineNode({
+  kind: "test.numbers", version: 1, summary: "n rows",
+  params: Schema.Struct({ n: Schema.Int }),
+  inputs: {},
+  outputs: { rows: output("main", { x: "int64" }) },
+  run: ({ params }) => Effect.gen(function*() {
+    const sql = yield* Sql
+    const t = sql.tempName("numbers")
+    yield* sql.run(`CREATE TABLE ${t} AS SELECT range AS x FROM range(${params.n})`)
+    return { tables: { rows: t }, rowsIn: params.n }
+  })
+})
+
+const scale = defineNode({
+  kind: "test.scale", version: 1, summary: "x * k",
+  params: Schema.Struct({ k: Schema.Int.pipe(Schema.withDecodingDefaultKey(Effect.succeed(2))) }),
+  inputs: { rows: input({ x: "int64" }, { many: true }) },
+  outputs: { rows: outputLike("main", "rows") },
+  run: ({ params, inputs }) => Effect.gen(function*() {
+    const sql = yield* Sql
+    const t = sql.tempName("scale")
+    yield* sql.run(`CREATE TABLE ${t} AS SELECT x * ${params.k} AS x FROM ${inputs["rows"]!.relation}`)
+    return { tables: { rows: t } }
+  })
+})
+
+const fail = defineNode({
+  kind: "test.fail", version: 1, summary: "always fails",
+  params: Schema.Struct({}),
+  inputs: { rows: input({ x: "int64" }) },
+  outputs: { rows: outputLike("main", "rows") },
+  run: () => Effect.fail(new DataError({ where: "test", found: "boom", expected: "no boom", fix: "none" }))
+})
+
+const build = (k: number, withFailure = false) =>
+  pipeline("demo", (p) => {
+    const a = p.node("a", numbers({ n: 10 }))
+    const b = p.node("b", numbers({ n: 5 }))
+    const both = p.node("both", scale({ k }), { rows: [a, b] })
+    p.node("other", scale(), { rows: a })
+    if (withFailure) {
+      const f = p.node("f", fail(), { rows: a })
+      p.node("after", scale(), { rows: f })
+    }
+    void both
+  })
+
+const statuses = (r: Awaited<ReturnType<typeof runPipeline>>) =>
+  Object.fromEntries(r.report.nodes.map((n) => [n.name, n.status]))
+
+describe("runner", () => {
+  const root = mkdtempSync(join(tmpdir(), "wb-runner-"))
+
+  it("runs, then serves everything from cache, then re-runs only what a param change touches", async () => {
+    const first = await runPipeline(build(3), { root, threads: 2 })
+    expect(statuses(first)).toEqual({ a: "ran", b: "ran", both: "ran", other: "ran" })
+    const both = first.report.nodes.find((n) => n.name === "both")!
+    expect([both.rowsIn, both.rowsOut]).toEqual([15, 15])
+    expect(existsSync(first.nodes["both"]!.tables["rows"]!)).toBe(true)
+
+    const second = await runPipeline(build(3), { root, threads: 2 })
+    expect(statuses(second)).toEqual({ a: "cached", b: "cached", both: "cached", other: "cached" })
+
+    const third = await runPipeline(build(4), { root, threads: 2 })
+    expect(statuses(third)).toEqual({ a: "cached", b: "cached", both: "ran", other: "cached" })
+  })
+
+  it("--only runs a node and its upstream; --from forces a node and its downstream", async () => {
+    const only = await runPipeline(build(7), { root, threads: 2, only: "both" })
+    expect(statuses(only)).toEqual({ a: "cached", b: "cached", both: "ran", other: "skipped" })
+    const from = await runPipeline(build(7), { root, threads: 2, from: "a" })
+    expect(statuses(from)).toEqual({ a: "ran", b: "cached", both: "ran", other: "ran" })
+  })
+
+  it("a failed node stops its downstream only, and the report says why", async () => {
+    const r = await runPipeline(build(3, true), { root, threads: 2 })
+    expect(statuses(r)).toEqual({ a: "cached", b: "cached", both: "cached", other: "cached", f: "failed", after: "skipped" })
+    expect(r.report.status).toBe("failed")
+    const f = r.report.nodes.find((n) => n.name === "f")!
+    expect(f.error).toContain("test: boom")
+    expect(r.report.nodes.find((n) => n.name === "after")!.error).toBe('upstream "f" failed')
+  })
+
+  it("rejects an unknown --only node with a did-you-mean", async () => {
+    await expect(runPipeline(build(3), { root, only: "bth" })).rejects.toMatchObject({
+      _tag: "DataError",
+      message: expect.stringContaining('did you mean "both"')
+    })
+  })
+})

@@ -1,0 +1,11 @@
+import { defineConfig } from "vitest/config"
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // e2e tests spawn processes that each open DuckDB; two at a time suits a 2-core CI machine
+    maxWorkers: 2
+  }
+})

@@ -1,0 +1,79 @@
+/**
+ * The run log: a DuckDB file `<dir>/meta.duckdb` with runs, node executions (status, rows, seconds,
+ * cache hit), artifacts and lineage. One writer per file: only the process running the pipeline
+ * opens it, for the length of the run.
+ */
+import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api"
+import { Effect, Layer } from "effect"
+import { mkdirSync } from "node:fs"
+import { join } from "node:path"
+import { randomBytes } from "node:crypto"
+import { RunLog } from "../core/services.js"
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS runs (run_id VARCHAR PRIMARY KEY, pipeline VARCHAR, file VARCHAR, nodes VARCHAR[],
+  started TIMESTAMP, finished TIMESTAMP, status VARCHAR);
+CREATE TABLE IF NOT EXISTS node_runs (run_id VARCHAR, node VARCHAR, kind VARCHAR, artifact_key VARCHAR, status VARCHAR,
+  cache_hit BOOLEAN, rows_in BIGINT, rows_out BIGINT, rejected BIGINT, removed BIGINT, seconds DOUBLE, error VARCHAR,
+  stats JSON, finished TIMESTAMP);
+CREATE TABLE IF NOT EXISTS artifacts (artifact_key VARCHAR, table_name VARCHAR, node VARCHAR, kind VARCHAR,
+  file VARCHAR, rows BIGINT, created TIMESTAMP, PRIMARY KEY (artifact_key, table_name));
+CREATE TABLE IF NOT EXISTS lineage (artifact_key VARCHAR, input VARCHAR, input_key VARCHAR, input_table VARCHAR,
+  PRIMARY KEY (artifact_key, input, input_key, input_table));`
+
+export const MetaDbLive = (dir: string) =>
+  Layer.effect(RunLog, Effect.gen(function*() {
+    const { con } = yield* Effect.acquireRelease(
+      Effect.promise(async () => {
+        mkdirSync(dir, { recursive: true })
+        const instance = await DuckDBInstance.create(join(dir, "meta.duckdb"), { threads: "1" })
+        const con = await instance.connect()
+        await con.run(SCHEMA)
+        return { instance, con }
+      }),
+      ({ instance, con }) => Effect.sync(() => {
+        con.closeSync()
+        instance.closeSync() // checkpoints the WAL and releases the file lock
+      })
+    )
+    // the log must never fail a run: a failed write is reported on stderr and the run goes on
+    const write = (sql: string, params: Record<string, unknown>) =>
+      Effect.promise(() => (con as DuckDBConnection).run(sql, params as never).then(() => undefined, (e: unknown) => {
+        process.stderr.write(`wb: could not write the run log: ${String(e)}\n`)
+      }))
+    return RunLog.of({
+      start: (pipeline, file, nodes) => {
+        const runId = `${new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "")}-${randomBytes(3).toString("hex")}`
+        return write(
+          `INSERT INTO runs VALUES ($id, $pipeline, $file, $nodes::VARCHAR[], now(), NULL, 'running')`,
+          { id: runId, pipeline, file, nodes: JSON.stringify(nodes) }
+        ).pipe(Effect.as(runId))
+      },
+      node: (runId, r, manifest) =>
+        Effect.gen(function*() {
+          yield* write(
+            `INSERT INTO node_runs VALUES ($run, $node, $kind, $key, $status, $hit, $in, $out, $rej, $rem, $sec, $err, $stats, now())`,
+            {
+              run: runId, node: r.name, kind: r.kind, key: r.key ?? null, status: r.status, hit: r.status === "cached",
+              in: r.rowsIn, out: r.rowsOut, rej: r.rejected, rem: r.removed, sec: r.seconds, err: r.error ?? null,
+              stats: JSON.stringify(r.stats ?? {})
+            }
+          )
+          if (manifest === undefined || r.status !== "ran") return
+          for (const [table, t] of Object.entries(manifest.tables)) {
+            yield* write(`INSERT OR REPLACE INTO artifacts VALUES ($key, $table, $node, $kind, $file, $rows, now())`, {
+              key: manifest.key, table, node: manifest.node, kind: manifest.kind, file: t.file, rows: t.rows
+            })
+          }
+          for (const [input, refs] of Object.entries(manifest.inputs)) {
+            for (const ref of refs) {
+              yield* write(`INSERT OR REPLACE INTO lineage VALUES ($key, $input, $ikey, $itable)`, {
+                key: manifest.key, input, ikey: ref.key, itable: ref.table
+              })
+            }
+          }
+        }),
+      finish: (runId, status) =>
+        write(`UPDATE runs SET finished = now(), status = $status WHERE run_id = $id`, { id: runId, status })
+    })
+  }))
