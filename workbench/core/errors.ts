@@ -126,7 +126,7 @@ export class ColumnMissingError extends Data.TaggedError("ColumnMissingError")<{
   override get message() {
     const hint = didYouMean(this.column, this.available.map((c) => c.name))
     return `node "${this.node}" (${this.kind}) needs column ${this.column} (${this.expected}) on input "${this.input}"\n` +
-      `  its input comes from ${this.producer}, which has: ${listColumns(this.available)}\n` +
+      `  its input comes from ${this.producer} has: ${listColumns(this.available)}\n` +
       `  fix: ${hint ? `${hint} ` : ""}map or add column ${this.column} upstream, or connect a node that produces it`
   }
 }

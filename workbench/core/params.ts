@@ -27,8 +27,8 @@ export function decodeParams(
     const expected = issue.message.replace(/^Expected /, "")
     return {
       path: path.map(String).join("."),
-      value: /^Unexpected key/.test(issue.message) ? "an unknown param" : show(at(raw, path)),
-      expected: /^Unexpected key/.test(issue.message) ? "one of the declared params" : expected
+      value: /^Unexpected key|excess property/.test(issue.message) ? "an unknown param" : show(at(raw, path)),
+      expected: /^Unexpected key|excess property/.test(issue.message) ? "one of the declared params" : expected
     }
   }))
 }
