@@ -1,0 +1,180 @@
+/**
+ * The live view of `wb run`: a header, then one line per node. On a TTY the block is redrawn in place
+ * about ten times a second; otherwise one plain line is written per state change (started, done,
+ * failed, skipped), which keeps CI logs readable.
+ */
+import type { RunEvent } from "../core/events.js"
+import type { NodeReport } from "../core/report.js"
+import { bar, count, duration, padEnd, rate, seconds, truncate } from "./format.js"
+
+/** Where the view writes: stdout, stderr (with --json), or a test double. */
+export interface ViewOutput {
+  readonly write: (text: string) => void
+  readonly isTTY: boolean
+  /** Terminal width, when known. */
+  readonly columns?: number | undefined
+}
+
+type NodeState = "waiting" | "running" | "done" | "failed" | "skipped"
+
+interface NodeRow {
+  readonly name: string
+  readonly kind: string
+  state: NodeState
+  startedAt?: number
+  progress?: { done: number; total?: number; unit: string }
+  note?: string
+  report?: NodeReport
+}
+
+const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"]
+const SYMBOL: Record<NodeState, string> = { waiting: "·", running: "⠼", done: "✓", failed: "✗", skipped: "–" }
+
+export class RunView {
+  private readonly rows: Array<NodeRow> = []
+  private drawnLines = 0
+  private frame = 0
+  private timer: ReturnType<typeof setInterval> | undefined
+  private dirty = false
+
+  constructor(
+    private readonly out: ViewOutput,
+    private readonly workspaceLabel: string,
+    private readonly now: () => number = () => performance.now()
+  ) {}
+
+  /** Feed one run event (the runner's `onEvent`). */
+  readonly onEvent = (event: RunEvent): void => {
+    switch (event._tag) {
+      case "RunStarted": {
+        const n = event.nodes.length
+        this.out.write(`${event.pipeline} · ${n} node${n === 1 ? "" : "s"} · workspace ${this.workspaceLabel}\n`)
+        for (const node of event.nodes) this.rows.push({ name: node.name, kind: node.kind, state: "waiting" })
+        if (this.out.isTTY) {
+          this.redraw()
+          this.timer = setInterval(() => this.tick(), 100)
+          this.timer.unref?.()
+        }
+        return
+      }
+      case "NodeStarted":
+        return this.change(event.node, (row) => {
+          row.state = "running"
+          row.startedAt = this.now()
+        })
+      case "NodeProgress": {
+        const row = this.row(event.node)
+        if (row === undefined) return
+        row.progress = { done: event.done, unit: event.unit, ...(event.total === undefined ? {} : { total: event.total }) }
+        this.dirty = true
+        return
+      }
+      case "NodeNote": {
+        const row = this.row(event.node)
+        if (row === undefined) return
+        row.note = event.text
+        this.dirty = true
+        return
+      }
+      case "NodeFinished":
+        return this.change(event.report.name, (row) => {
+          row.report = event.report
+          row.state = event.report.status === "failed"
+            ? "failed"
+            : event.report.status === "skipped" || event.report.status === "interrupted" ? "skipped" : "done"
+        })
+      case "RunFinished":
+        return this.stop()
+    }
+  }
+
+  /** Stop redrawing, leaving the last frame on screen. Safe to call twice. */
+  stop(): void {
+    if (this.timer !== undefined) {
+      clearInterval(this.timer)
+      this.timer = undefined
+      this.redraw()
+    }
+  }
+
+  /** The node lines as they read now (without ANSI codes). */
+  lines(): Array<string> {
+    const nameWidth = Math.max(...this.rows.map((r) => r.name.length), 0)
+    const kindWidth = Math.max(...this.rows.map((r) => r.kind.length), 0)
+    return this.rows.map((row) => this.line(row, nameWidth, kindWidth))
+  }
+
+  private row(name: string) {
+    return this.rows.find((r) => r.name === name)
+  }
+
+  private change(name: string, f: (row: NodeRow) => void) {
+    const row = this.row(name)
+    if (row === undefined) return
+    f(row)
+    if (this.out.isTTY) {
+      this.redraw()
+    } else {
+      const nameWidth = Math.max(...this.rows.map((r) => r.name.length), 0)
+      const kindWidth = Math.max(...this.rows.map((r) => r.kind.length), 0)
+      this.out.write(`${this.line(row, nameWidth, kindWidth)}\n`)
+    }
+  }
+
+  private tick() {
+    this.frame = (this.frame + 1) % SPINNER.length
+    if (this.dirty || this.rows.some((r) => r.state === "running")) this.redraw()
+  }
+
+  private redraw() {
+    this.dirty = false
+    const columns = this.out.columns || 120
+    const lines = this.lines().map((l) => truncate(l, Math.max(20, columns - 1)))
+    // up to the first line of the block, rewrite each line, clear whatever was below
+    const up = this.drawnLines > 0 ? `\x1b[${this.drawnLines}F` : ""
+    this.out.write(`${up}${lines.map((l) => `\x1b[2K${l}\n`).join("")}\x1b[J`)
+    this.drawnLines = lines.length
+  }
+
+  private line(row: NodeRow, nameWidth: number, kindWidth: number): string {
+    const symbol = row.state === "running" && this.out.isTTY ? SPINNER[this.frame]! : SYMBOL[row.state]
+    return `  ${symbol} ${padEnd(row.name, nameWidth)}  ${padEnd(row.kind, kindWidth)}  ${this.status(row)}`.trimEnd()
+  }
+
+  private status(row: NodeRow): string {
+    const r = row.report
+    switch (row.state) {
+      case "waiting":
+        return "waiting"
+      case "skipped":
+        return `skipped${r?.error ? `: ${r.error}` : ""}`
+      case "failed":
+        return `failed after ${seconds(r?.seconds ?? 0)}: ${firstLine(r?.error ?? "unknown error")}`
+      case "done": {
+        if (r === undefined) return "done"
+        const note = row.note === undefined ? "" : `   (${row.note})`
+        const extra = [r.rejected > 0 ? `${count(r.rejected)} rejected` : "", r.removed > 0 ? `${count(r.removed)} removed` : ""]
+          .filter((s) => s !== "").join(", ")
+        if (r.status === "cached") return `${padEnd(`${count(r.rowsOut)} rows`, 18)}  cached`
+        const rows = r.rowsIn > 0 ? `${count(r.rowsIn)} → ${count(r.rowsOut)}` : `${count(r.rowsOut)} rows`
+        return `${padEnd(rows, 18)}  ${seconds(r.seconds)}${extra ? `   ${extra}` : ""}${note}`
+      }
+      case "running":
+        return this.running(row)
+    }
+  }
+
+  private running(row: NodeRow): string {
+    const elapsed = (this.now() - (row.startedAt ?? this.now())) / 1000
+    const p = row.progress
+    const note = row.note === undefined ? "" : ` · ${row.note}`
+    if (p === undefined) return `running ${duration(elapsed)}${note}`
+    const perSecond = elapsed > 0 ? p.done / elapsed : 0
+    const speed = perSecond > 0 ? ` · ${rate(perSecond)}` : ""
+    if (p.total === undefined || p.total <= 0) return `${count(p.done)} ${p.unit}${speed}${note}`
+    const eta = perSecond > 0 && p.done < p.total ? ` · eta ${duration((p.total - p.done) / perSecond)}` : ""
+    return `${bar(p.done, p.total)} ${count(p.done)}/${count(p.total)} ${p.unit}${speed}${eta}${note}`
+  }
+}
+
+const firstLine = (text: string) => text.split("\n")[0] ?? text

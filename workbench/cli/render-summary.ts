@@ -1,0 +1,89 @@
+/** The end of `wb run`: a summary table, what failed and why, what did not run, and where to look next. */
+import type { PipelineGraph } from "../core/graph.js"
+import type { NodeReport, RunReport } from "../core/report.js"
+import { count, indent, seconds, table } from "./format.js"
+import { shellArg } from "./pipeline-context.js"
+
+/** `--json`: the report as a stable, documented shape. */
+export function runJson(report: RunReport) {
+  return {
+    pipeline: report.pipeline,
+    status: report.status,
+    nodes: report.nodes.map((n) => ({
+      name: n.name,
+      kind: n.kind,
+      status: n.status,
+      rowsIn: n.rowsIn,
+      rowsOut: n.rowsOut,
+      rejected: n.rejected,
+      removed: n.removed,
+      seconds: Math.round(n.seconds * 1000) / 1000,
+      ...(n.error === undefined ? {} : { error: n.error })
+    }))
+  }
+}
+
+const ok = (n: NodeReport) => n.status === "ran" || n.status === "cached"
+
+export function summaryLines(report: RunReport, graph: PipelineGraph, file: string): Array<string> {
+  const out: Array<string> = []
+  const statusWord = report.status === "ok" ? "ok" : report.status
+  out.push("", `summary · ${report.pipeline} · ${statusWord} · ${seconds(report.seconds)}`)
+  out.push(...table(
+    [
+      { header: "node" },
+      { header: "kind" },
+      { header: "rows in → out", align: "right" },
+      { header: "rejected", align: "right" },
+      { header: "removed", align: "right" },
+      { header: "status" },
+      { header: "seconds", align: "right" }
+    ],
+    report.nodes.map((n) => [
+      n.name,
+      n.kind,
+      ok(n) ? `${count(n.rowsIn)} → ${count(n.rowsOut)}` : "–",
+      ok(n) ? count(n.rejected) : "–",
+      ok(n) ? count(n.removed) : "–",
+      n.status,
+      n.status === "ran" || n.status === "failed" ? n.seconds.toFixed(1) : "–"
+    ])
+  ))
+
+  const failed = report.nodes.filter((n) => n.status === "failed")
+  if (failed.length > 0) {
+    out.push("", "failed")
+    for (const n of failed) out.push(`  ✗ ${n.name} (${n.kind})`, indent(n.error ?? "unknown error", "      "))
+  }
+  const skipped = report.nodes.filter((n) => n.status === "skipped" || n.status === "interrupted")
+  if (skipped.length > 0) {
+    out.push("", "did not run")
+    for (const n of skipped) out.push(`  – ${n.name}: ${n.error ?? n.status}`)
+  }
+  const hints = nextHints(report, graph, file)
+  if (hints.length > 0) out.push("", "next:", ...hints.map((h) => `  ${h}`))
+  return out
+}
+
+function nextHints(report: RunReport, graph: PipelineGraph, file: string): Array<string> {
+  const hints: Array<string> = []
+  const f = shellArg(file)
+  const byName = new Map(graph.nodes.map((n) => [n.name, n]))
+  const removedTable = (name: string) => {
+    const outputs = byName.get(name)?.definition.outputs ?? {}
+    return Object.keys(outputs).find((t) => outputs[t]!.role === "removed")
+  }
+  const withRemoved = report.nodes.find((n) => ok(n) && n.removed > 0 && removedTable(n.name) !== undefined)
+  if (withRemoved !== undefined) {
+    hints.push(`wb show ${f} ${withRemoved.name} --table ${removedTable(withRemoved.name)}`)
+  }
+  const last = [...report.nodes].reverse().find(ok)
+  if (last !== undefined) {
+    if (withRemoved === undefined) hints.push(`wb show ${f} ${last.name}`)
+    hints.push(`wb sql ${f} 'select count(*) from "${last.name}"'`)
+  }
+  for (const n of report.nodes.filter((x) => x.status === "failed")) {
+    hints.push(`wb run ${f} --from ${n.name}    # after fixing "${n.name}"`)
+  }
+  return hints
+}

@@ -1,0 +1,203 @@
+/**
+ * Load a pipeline by path. TypeScript/JavaScript files are imported and must default-export
+ * `pipeline(...)`; YAML files are parsed into the same `PipelineDefinition`, whose node kinds are
+ * resolved by `buildGraph` against a node registry.
+ *
+ * YAML shape:
+ *   pipeline: <name>
+ *   nodes:
+ *     <node>: { use: <kind>, in?: { <input>: "node" | "node.table" | [..] }, with?: { <params> } }
+ */
+import { Effect } from "effect"
+import { Yaml } from "effect/encoding"
+import { existsSync, readFileSync, statSync } from "node:fs"
+import { extname, resolve } from "node:path"
+import { pathToFileURL } from "node:url"
+import { didYouMean } from "../core/did-you-mean.js"
+import { PipelineFileError } from "../core/errors.js"
+import {
+  type InputBinding,
+  isPipelineDefinition,
+  type PipelineDefinition,
+  type PipelineNodeDefinition
+} from "../core/pipeline.js"
+
+const MODULE_EXTENSIONS = [".ts", ".mts", ".js", ".mjs"]
+const YAML_EXTENSIONS = [".yaml", ".yml"]
+
+/** Load and shape-check a pipeline file; `file` is resolved against `cwd`. */
+export const loadPipelineFile = (file: string, cwd: string = process.cwd()) =>
+  Effect.suspend(() => {
+    const path = resolve(cwd, file)
+    if (!existsSync(path) || !statSync(path).isFile()) {
+      return Effect.fail(new PipelineFileError({
+        file,
+        found: `no such file (looked for ${path})`,
+        expected: "a pipeline file (.ts, .js, .yaml or .yml)",
+        fix: "check the path; pipeline files usually live in pipelines/"
+      }))
+    }
+    const ext = extname(path).toLowerCase()
+    if (MODULE_EXTENSIONS.includes(ext)) return importPipeline(file, path)
+    if (YAML_EXTENSIONS.includes(ext)) return readYamlPipeline(file, path)
+    return Effect.fail(new PipelineFileError({
+      file,
+      found: `unsupported extension "${ext || "(none)"}"`,
+      expected: `one of ${[...MODULE_EXTENSIONS, ...YAML_EXTENSIONS].join(", ")}`,
+      fix: "write the pipeline as TypeScript (default-export pipeline(...)) or as YAML"
+    }))
+  })
+
+const importPipeline = (file: string, path: string) =>
+  Effect.tryPromise({
+    try: () => import(pathToFileURL(path).href) as Promise<Record<string, unknown>>,
+    catch: (e) => {
+      const message = e instanceof Error ? e.message : String(e)
+      return new PipelineFileError({
+        file,
+        found: `importing it failed: ${message}`,
+        expected: "a module that loads without errors and default-exports pipeline(...)",
+        fix: /require\(\) ES Module|ERR_REQUIRE_ESM|require\(esm\)/.test(message)
+          ? "the file was loaded as CommonJS because no package.json with \"type\": \"module\" is above it: " +
+            "rename it to .mts, or add a package.json containing {\"type\": \"module\"} to its folder"
+          : "fix the error above; `npx tsc -p .` type-checks pipeline files"
+      })
+    }
+  }).pipe(Effect.flatMap((mod) => {
+    const def = mod["default"]
+    if (isPipelineDefinition(def)) return Effect.succeed(def)
+    const named = Object.entries(mod).filter(([, v]) => isPipelineDefinition(v)).map(([k]) => k)
+    return Effect.fail(new PipelineFileError({
+      file,
+      found: def === undefined ? "no default export" : `a default export that is ${describe(def)}, not a pipeline`,
+      expected: "`export default pipeline(\"name\", (p) => { ... })`",
+      fix: named.length > 0
+        ? `default-export the pipeline: \`export default ${named[0]}\``
+        : "build the pipeline with `pipeline` from preference-workbench and default-export it"
+    }))
+  }))
+
+const describe = (u: unknown): string =>
+  u === null ? "null" : Array.isArray(u) ? "an array" : typeof u === "object" ? "an object" : `a ${typeof u}`
+
+/** A shape problem at a path inside the YAML document. */
+export class YamlShapeError {
+  constructor(readonly at: string, readonly found: string, readonly expected: string, readonly fix: string) {}
+}
+
+const readYamlPipeline = (file: string, path: string) =>
+  Effect.try({
+    try: () => Yaml.parse(readFileSync(path, "utf8")),
+    catch: (e) => new PipelineFileError({
+      file,
+      found: `it is not valid YAML: ${e instanceof Error ? e.message : String(e)}`,
+      expected: "a YAML document with `pipeline:` and `nodes:`",
+      fix: "fix the YAML syntax at the position above"
+    })
+  }).pipe(Effect.flatMap((doc) => {
+    const def = definitionOrProblem(doc)
+    return def instanceof YamlShapeError
+      ? Effect.fail(new PipelineFileError({ file, found: `at ${def.at}: found ${def.found}`, expected: def.expected, fix: def.fix }))
+      : Effect.succeed(def)
+  }))
+
+/** The definition a parsed YAML document describes, or its first shape problem. */
+export function definitionOrProblem(doc: unknown): PipelineDefinition | YamlShapeError {
+  try {
+    return pipelineFromYaml(doc)
+  } catch (e) {
+    if (e instanceof YamlShapeError) return e
+    throw e
+  }
+}
+
+const show = (u: unknown): string => {
+  if (u === undefined) return "nothing"
+  const text = JSON.stringify(u)
+  return text === undefined ? String(u) : text.length > 60 ? `${text.slice(0, 60)}…` : text
+}
+
+const isRecord = (u: unknown): u is Record<string, unknown> =>
+  typeof u === "object" && u !== null && !Array.isArray(u)
+
+/** Keys people write from habit (other tools, the TS API), and the key this format uses instead. */
+const SYNONYMS: Record<string, string> = {
+  params: "with", args: "with", config: "with", inputs: "in", input: "in", from: "in",
+  kind: "use", type: "use", node: "use", name: "pipeline", steps: "nodes"
+}
+
+const checkKeys = (where: string, value: Record<string, unknown>, allowed: ReadonlyArray<string>) => {
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) {
+      const synonym = SYNONYMS[key]
+      const hint = synonym !== undefined && allowed.includes(synonym) ? `did you mean "${synonym}"?` : didYouMean(key, allowed)
+      throw new YamlShapeError(`${where}${where ? "." : ""}${key}`, "an unknown key", `one of: ${allowed.join(", ")}`,
+        hint ? `${hint} (rename the key)` : "remove the key")
+    }
+  }
+}
+
+const refShape = "a reference \"node\" or \"node.table\", or a list of them"
+
+function bindingFromYaml(at: string, value: unknown): InputBinding {
+  if (typeof value === "string" && value.length > 0) return value
+  if (Array.isArray(value) && value.length > 0) {
+    return value.map((v, i) => {
+      if (typeof v !== "string" || v.length === 0) {
+        throw new YamlShapeError(`${at}[${i}]`, show(v), refShape, "write the upstream node's name, e.g. `pairs: clean`")
+      }
+      return v
+    })
+  }
+  throw new YamlShapeError(at, show(value), refShape, "write the upstream node's name, e.g. `pairs: clean`")
+}
+
+function nodeFromYaml(name: string, value: unknown): PipelineNodeDefinition {
+  const at = `nodes.${name}`
+  if (!isRecord(value)) {
+    throw new YamlShapeError(at, show(value), "a mapping with `use:` (and optionally `in:`, `with:`)",
+      `write \`${name}: { use: <kind>, with: { ... } }\``)
+  }
+  checkKeys(at, value, ["use", "in", "with"])
+  const use = value["use"]
+  if (typeof use !== "string" || use.length === 0) {
+    throw new YamlShapeError(`${at}.use`, show(use), "a node kind, e.g. `use: dedupe.pairs`",
+      "name the node kind; `wb nodes` lists them")
+  }
+  const ins = value["in"] ?? {}
+  if (!isRecord(ins)) {
+    throw new YamlShapeError(`${at}.in`, show(ins), "a mapping from input name to upstream node",
+      "write `in: { <input>: <node> }`")
+  }
+  const params = value["with"] ?? {}
+  if (!isRecord(params)) {
+    throw new YamlShapeError(`${at}.with`, show(params), "a mapping of params",
+      `write \`with: { <param>: <value> }\`; \`wb nodes ${use}\` lists the params`)
+  }
+  const inputs: Record<string, InputBinding> = {}
+  for (const [input, binding] of Object.entries(ins)) inputs[input] = bindingFromYaml(`${at}.in.${input}`, binding)
+  return { name, spec: { kind: use, params }, inputs }
+}
+
+/** The `PipelineDefinition` a parsed YAML document describes (throws YamlShapeError). */
+function pipelineFromYaml(doc: unknown): PipelineDefinition {
+  if (!isRecord(doc)) {
+    throw new YamlShapeError("(document)", show(doc), "a mapping with `pipeline:` and `nodes:`",
+      "start the file with `pipeline: <name>` and a `nodes:` mapping")
+  }
+  checkKeys("", doc, ["pipeline", "nodes"])
+  const name = doc["pipeline"]
+  if (typeof name !== "string" || name.length === 0) {
+    throw new YamlShapeError("pipeline", show(name), "the pipeline's name as a string", "add `pipeline: <name>`")
+  }
+  const nodes = doc["nodes"]
+  if (!isRecord(nodes) || Object.keys(nodes).length === 0) {
+    throw new YamlShapeError("nodes", show(nodes), "a mapping from node name to `{ use, in, with }`",
+      "add `nodes:` with at least one node, e.g. `load: { use: load.jsonl, with: { path: data/x.jsonl } }`")
+  }
+  return {
+    _tag: "PipelineDefinition",
+    name,
+    nodes: Object.entries(nodes).map(([n, v]) => nodeFromYaml(n, v))
+  }
+}
