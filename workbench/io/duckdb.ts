@@ -10,6 +10,9 @@ import type { ColumnType } from "../core/column-type.js"
 import type { ColumnSpec, TableSchema } from "../core/contract.js"
 import { SqlError } from "../core/errors.js"
 import { Database, type SqlShape, type SqlValue } from "../core/services.js"
+import { sqlString } from "./sql-text.js"
+
+export { sqlString }
 
 export interface DuckDbOptions {
   readonly tempDirectory: string
@@ -47,8 +50,6 @@ export function duckTypeOf(type: ColumnType): string {
   }
 }
 
-/** SQL string literal. */
-export const sqlString = (s: string): string => `'${s.replaceAll("'", "''")}'`
 
 const toJs = (v: unknown): unknown =>
   typeof v === "bigint" ? (Number.isSafeInteger(Number(v)) ? Number(v) : v.toString()) : v

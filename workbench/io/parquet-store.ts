@@ -11,7 +11,7 @@ import { join } from "node:path"
 import { ArtifactError } from "../core/errors.js"
 import type { Manifest, ManifestTable } from "../core/report.js"
 import { ArtifactStore } from "../core/services.js"
-import { sqlString } from "./duckdb.js"
+import { sqlString } from "./sql-text.js"
 
 export const artifactDir = (dir: string, key: string): string => join(dir, "artifacts", key)
 
