@@ -6,6 +6,7 @@
  *
  * **Input columns**
  * - `pairs` (many): source, label, response_a, response_b — the pairs that survived
+ * - `loaded` (optional, many): source, response_a, response_b — the pairs as loaded, before cleaning
  * - `removed` (optional, many): source, reason — what a dedupe or filter node removed
  * - `rejects` (optional, many): file, reason — records a loader refused
  *
@@ -18,7 +19,9 @@
  *
  * **Example**
  * ```ts
- * p.node("summary", report.summary(), { pairs: clean, removed: clean.removed, rejects: [hh.rejects, panda.rejects] })
+ * p.node("summary", report.summary(), {
+ *   pairs: clean, loaded: [hh, panda], removed: clean.removed, rejects: [hh.rejects, panda.rejects]
+ * })
  * ```
  */
 import { Effect, Schema } from "effect"
@@ -30,13 +33,25 @@ export const SummaryParams = Schema.Struct({})
 export type SummaryParams = typeof SummaryParams.Type
 
 /** SQL for the summary of the given relations (pure: text in, text out). */
-export function summarySql(pairs: string, removed: string | undefined, rejects: string | undefined): string {
+export function summarySql(
+  pairs: string,
+  loaded: string | undefined,
+  removed: string | undefined,
+  rejects: string | undefined
+): string {
   const parts = [
     `SELECT coalesce(source, '(none)') AS source, 'pairs kept' AS metric, count(*) AS value FROM ${pairs} GROUP BY 1`,
     `SELECT coalesce(source, '(none)'), 'label ' || coalesce(label, 'none'), count(*) FROM ${pairs} GROUP BY 1, 2`,
     `SELECT coalesce(source, '(none)'), 'pairs with an empty response', count(*) FROM ${pairs}
        WHERE response_a = '' OR response_b = '' GROUP BY 1`
   ]
+  if (loaded !== undefined) {
+    parts.push(
+      `SELECT coalesce(source, '(none)'), 'loaded: pairs', count(*) FROM ${loaded} GROUP BY 1`,
+      `SELECT coalesce(source, '(none)'), 'loaded: pairs with an empty response', count(*) FROM ${loaded}
+         WHERE response_a = '' OR response_b = '' GROUP BY 1`
+    )
+  }
   if (removed !== undefined) {
     parts.push(`SELECT coalesce(source, '(none)'), 'removed: ' || reason, count(*) FROM ${removed} GROUP BY 1, 2`)
   }
@@ -50,10 +65,11 @@ export function summarySql(pairs: string, removed: string | undefined, rejects: 
 export const summary = defineNode({
   kind: "report.summary",
   version: 1,
-  summary: "Per-source counts: pairs kept, labels, empty responses, removed by reason, rejected",
+  summary: "Per-source counts: pairs loaded and kept, labels, empty responses, removed by reason, rejected",
   params: SummaryParams,
   inputs: {
     pairs: input({ response_a: "utf8", response_b: "utf8" }, { optional: { source: "utf8", label: "utf8" }, many: true }),
+    loaded: input({ response_a: "utf8", response_b: "utf8" }, { optional: { source: "utf8" }, many: true, optionalInput: true }),
     removed: input({ reason: "utf8" }, { optional: { source: "utf8" }, many: true, optionalInput: true }),
     rejects: input({ file: "utf8", reason: "utf8" }, { many: true, optionalInput: true })
   },
@@ -68,9 +84,11 @@ export const summary = defineNode({
         ? withSource(pairs.relation, hasCol(pairs, "source"))
         : `(SELECT *, NULL::VARCHAR AS label FROM ${withSource(pairs.relation, hasCol(pairs, "source"))})`
       const removed = inputs["removed"]
+      const loaded = inputs["loaded"]
       const table = sql.tempName("summary")
       yield* sql.run(`CREATE TABLE ${table} AS ${summarySql(
         pairsRel,
+        loaded === undefined ? undefined : withSource(loaded.relation, hasCol(loaded, "source")),
         removed === undefined ? undefined : withSource(removed.relation, hasCol(removed, "source")),
         inputs["rejects"]?.relation
       )}`)

@@ -118,16 +118,17 @@ export class ColumnMissingError extends Data.TaggedError("ColumnMissingError")<{
   readonly node: string
   readonly kind: string
   readonly input: string
-  readonly column: string
-  readonly expected: string
+  readonly missing: ReadonlyArray<ColumnSpec>
   readonly producer: string
   readonly available: ReadonlyArray<ColumnSpec>
 }> {
   override get message() {
-    const hint = didYouMean(this.column, this.available.map((c) => c.name))
-    return `node "${this.node}" (${this.kind}) needs column ${this.column} (${this.expected}) on input "${this.input}"\n` +
+    const names = this.available.map((c) => c.name)
+    const hints = this.missing.map((c) => didYouMean(c.name, names)).filter((h) => h !== "")
+    const what = this.missing.length === 1 ? "column" : "columns"
+    return `node "${this.node}" (${this.kind}) needs ${what} ${listColumns(this.missing)} on input "${this.input}"\n` +
       `  its input comes from ${this.producer} has: ${listColumns(this.available)}\n` +
-      `  fix: ${hint ? `${hint} ` : ""}map or add column ${this.column} upstream, or connect a node that produces it`
+      `  fix: ${hints.length > 0 ? `${hints.join("; ")} ` : ""}map or add the ${what} upstream, or connect a node that produces ${this.missing.length === 1 ? "it" : "them"}`
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import { Effect, Result } from "effect"
 import { isAssignable } from "./column-type.js"
-import { findColumn, type TableSchema, unionSchemas } from "./contract.js"
+import { type ColumnSpec, findColumn, type TableSchema, unionSchemas } from "./contract.js"
 import {
   ColumnMissingError,
   ColumnTypeError,
@@ -157,20 +157,21 @@ function checkContract(
 ) {
   const contract = definition.inputs[inputName]!
   const from = `"${ref.node}" (${producer.kind}), whose ${ref.table} table`
+  const missing: Array<ColumnSpec> = []
   for (const [column, expected] of Object.entries({ ...contract.required, ...contract.optional })) {
     const found = findColumn(schema, column)
-    const required = column in contract.required
     if (found === undefined) {
-      if (required && !schema.open) {
-        problems.push(new ColumnMissingError({
-          node, kind: definition.kind, input: inputName, column, expected, producer: from, available: schema.columns
-        }))
-      }
+      if (column in contract.required && !schema.open) missing.push({ name: column, type: expected })
     } else if (!isAssignable(found.type, expected)) {
       problems.push(new ColumnTypeError({
         node, kind: definition.kind, input: inputName, column, expected, found: found.type, producer: from
       }))
     }
+  }
+  if (missing.length > 0) {
+    problems.push(new ColumnMissingError({
+      node, kind: definition.kind, input: inputName, missing, producer: from, available: schema.columns
+    }))
   }
 }
 

@@ -160,7 +160,9 @@ export const runGraph = Effect.fn("runGraph")(function*(graph: PipelineGraph, op
         yield* checkOutput(node, name, sql, relation)
         tables[name] = { relation, role: contract.role }
       }
-      const rowsIn = out.rowsIn ?? Object.values(inputs).reduce((s, t) => s + t.rows, 0)
+      // by default a node's rows in are those of its first declared input (pairs, not the votes beside them)
+      const primary = Object.keys(node.definition.inputs)[0]
+      const rowsIn = out.rowsIn ?? (primary === undefined ? 0 : inputs[primary]?.rows ?? 0)
       return yield* store.publish(sql, {
         key, node: node.name, kind: node.definition.kind, version: node.definition.version, params: node.params,
         inputs: inputKeys(node, keys), stats: out.stats ?? {}, rowsIn, seconds: 0, createdAt: new Date().toISOString()
