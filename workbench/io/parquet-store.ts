@@ -5,7 +5,7 @@
  * most stray temp files, which the next write replaces).
  */
 import { Effect, Layer } from "effect"
-import { existsSync, mkdirSync, openSync, closeSync, fsyncSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, openSync, readdirSync, closeSync, fsyncSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { randomBytes } from "node:crypto"
 import { join } from "node:path"
 import { ArtifactError } from "../core/errors.js"
@@ -61,6 +61,8 @@ export const ParquetStoreLive = (dir: string) =>
           try: () => {
             mkdirSync(target, { recursive: true })
             rmSync(join(target, "manifest.json"), { force: true }) // a forced re-run replaces the old artifact
+            // temp files of a killed run; safe to remove: meta.duckdb's lock admits one writer per workspace
+            for (const f of readdirSync(target)) if (f.endsWith(".tmp")) rmSync(join(target, f), { force: true })
           },
           catch: (e) => new ArtifactError({ path: target, reason: String(e) })
         })
