@@ -1,0 +1,111 @@
+/**
+ * Record validation and the rejects table. A loader lists the fields it needs with their JSON types;
+ * every record that lacks one, or has the wrong type, gets a reason such as
+ * "response1: expected string, got BOOLEAN". Reasons are written in SQL over all records at once.
+ */
+import { Effect } from "effect"
+import { DataError } from "../../workbench/core/errors.js"
+import { Sql } from "../../workbench/core/services.js"
+import type { LoadContext, SourceFile } from "./load-files.js"
+import { where } from "./load-files.js"
+import type { RecordsTable } from "./load-read-lines.js"
+import { keyPath, sqlText } from "./load-sql.js"
+
+export type JsonKind = "string" | "number" | "integer" | "bool" | "array" | "object"
+
+/** A field a record must (or may) have, with the JSON types it may take. */
+export interface FieldCheck {
+  readonly name: string
+  readonly kinds: ReadonlyArray<JsonKind>
+  /** May be missing or null. */
+  readonly optional?: boolean
+}
+
+const TYPES: Record<JsonKind, ReadonlyArray<string>> = {
+  string: ["VARCHAR"],
+  number: ["BIGINT", "UBIGINT", "DOUBLE"],
+  integer: ["BIGINT", "UBIGINT"],
+  bool: ["BOOLEAN"],
+  array: ["ARRAY"],
+  object: ["OBJECT"]
+}
+
+const list = (xs: ReadonlyArray<string>) => `[${xs.map(sqlText).join(", ")}]`
+
+/**
+ * SQL for the first problem with `raw`'s fields, or NULL. One JSON parse for all fields
+ * (`json_type(raw, [paths])`); `raw` must be a valid JSON object.
+ */
+export function fieldProblemSql(raw: string, fields: ReadonlyArray<FieldCheck>): string {
+  if (fields.length === 0) return "NULL::VARCHAR"
+  const names = list(fields.map((f) => f.name))
+  const allowed = `[${fields.map((f) => list([...f.kinds.flatMap((k) => TYPES[k]), ...(f.optional ? ["NULL"] : [])])).join(", ")}]`
+  const expected = list(fields.map((f) => f.kinds.join(" or ")))
+  const optional = `[${fields.map((f) => (f.optional ? "true" : "false")).join(", ")}]`
+  return `list_filter(list_transform(json_type(${raw}, ${list(fields.map((f) => keyPath(f.name)))}), lambda t, i: CASE
+      WHEN t IS NULL THEN CASE WHEN NOT ${optional}[i] THEN ${names}[i] || ': missing' END
+      WHEN NOT list_contains(${allowed}[i], t) THEN ${names}[i] || ': expected ' || ${expected}[i] || ', got ' || t
+    END), lambda x: x IS NOT NULL)[1]`
+}
+
+/**
+ * Give a reason to each record whose fields fail `fields`, then to those failing `extra` (SQL
+ * expressions over `raw` that return a reason or NULL; they see only records whose fields passed).
+ */
+export const checkRecords = (records: RecordsTable, fields: ReadonlyArray<FieldCheck>, extra: ReadonlyArray<string> = []) =>
+  Effect.gen(function*() {
+    const sql = yield* Sql
+    // the WHERE repeats the check so only failing rows are written: updating every row costs more than checking twice
+    for (const e of [fieldProblemSql("raw", fields), ...extra]) {
+      yield* sql.run(`UPDATE ${records.table} SET reason = ${e} WHERE reason IS NULL AND (${e}) IS NOT NULL`)
+    }
+  })
+
+/** One source file's records, as the rejects table and the reject-rate check see it. */
+export interface CheckedFile {
+  readonly file: SourceFile
+  readonly records: RecordsTable
+}
+
+export interface Rejects {
+  readonly table: string
+  readonly rejected: number
+  readonly records: number
+}
+
+const percent = (x: number) => (x === 0 ? "0" : x * 100 < 0.1 ? (x * 100).toPrecision(1) : (x * 100).toFixed(1))
+
+/**
+ * Collect the rejected records of all files into the rejects table `(file, record, reason, raw)`, and
+ * fail with a DataError when the rejected fraction exceeds `maxRejectRate`.
+ */
+export const collectRejects = (ctx: LoadContext, files: ReadonlyArray<CheckedFile>, maxRejectRate: number) =>
+  Effect.gen(function*() {
+    const sql = yield* Sql
+    const table = sql.tempName("rejects")
+    yield* sql.run(`CREATE TABLE ${table} AS ${files.map((f, i) => `
+      SELECT ${sqlText(f.file.shown)} AS file, record::BIGINT AS record, reason, raw, ${i} AS file_no
+      FROM ${f.records.table} WHERE reason IS NOT NULL`).join(" UNION ALL ")}
+      ORDER BY file_no, record`)
+    yield* sql.run(`ALTER TABLE ${table} DROP COLUMN file_no`)
+    const rejected = yield* sql.count(table)
+    const records = files.reduce((s, f) => s + f.records.records, 0)
+    if (records > 0 && rejected / records > maxRejectRate) {
+      const examples = yield* sql.rows<{ file: string; record: number; reason: string }>(
+        `SELECT file, record, reason FROM ${table} LIMIT 3`
+      )
+      const byFile = yield* sql.rows<{ file: string }>(`SELECT DISTINCT file FROM ${table}`)
+      const manyFiles = byFile.length > 1
+      const rate = rejected / records
+      return yield* new DataError({
+        where: where(ctx, `file ${byFile.map((f) => f.file).join(", ")}`),
+        found: `${rejected} of ${records} records rejected (${percent(rate)}%): ` +
+          examples.map((e) => `${manyFiles ? `${e.file} ` : ""}record ${e.record}: ${e.reason}`).join("; ") +
+          (rejected > 3 ? `; … (${rejected - 3} more)` : ""),
+        expected: `a reject rate of at most ${percent(maxRejectRate)}% (maxRejectRate: ${maxRejectRate})`,
+        fix: `fix the file, or set maxRejectRate to ${Math.ceil(rate * 1000) / 1000} or more to load the other ` +
+          `records; the rejects table then lists every rejected record with its reason`
+      })
+    }
+    return { table, rejected, records } satisfies Rejects
+  })

@@ -1,0 +1,86 @@
+/**
+ * Pass-through of a source's extra fields: every top-level key a loader does not map becomes a
+ * column of the pairs table, typed from the JSON values it holds across all records.
+ */
+import { Effect } from "effect"
+import { Sql } from "../../workbench/core/services.js"
+import type { RecordsTable } from "./load-read-lines.js"
+import { keyPath, sqlText } from "./load-sql.js"
+import { pairColumns } from "./pair-tables.js"
+
+/**
+ * How one field becomes a column, given its type (from `json_group_structure`): scalars convert its
+ * text `text` (one list extraction serves every scalar field; extracting JSON values costs ~3x more),
+ * objects, arrays and mixed types keep their JSON (`json`).
+ */
+const convertSql = (text: string, json: string, structure: unknown): string => {
+  switch (structure) {
+    case "VARCHAR":
+    case "NULL":
+      return text
+    case "BIGINT":
+    case "UBIGINT":
+      return `TRY_CAST(${text} AS BIGINT)`
+    case "DOUBLE":
+      return `TRY_CAST(${text} AS DOUBLE)`
+    case "BOOLEAN":
+      return `TRY_CAST(${text} AS BOOLEAN)`
+    default:
+      return json
+  }
+}
+
+/** Records whose keys and value types decide the extra columns (as DuckDB's read_json samples). */
+export const STRUCTURE_SAMPLE = 20_480
+
+/**
+ * The merged JSON structure of the first good records: top-level key -> value type
+ * (`json_group_structure`). A key seen only after the first STRUCTURE_SAMPLE records is not found.
+ */
+export const recordStructure = (records: RecordsTable) =>
+  Effect.gen(function*() {
+    const sql = yield* Sql
+    const [row] = yield* sql.rows<{ s: string | null }>(
+      `SELECT json_group_structure(raw::JSON)::VARCHAR AS s
+       FROM (SELECT raw FROM ${records.table} WHERE reason IS NULL LIMIT ${STRUCTURE_SAMPLE})`
+    )
+    const structure = row?.s == null ? {} : (JSON.parse(row.s) as unknown)
+    return typeof structure === "object" && structure !== null && !Array.isArray(structure)
+      ? (structure as Readonly<Record<string, unknown>>)
+      : {}
+  })
+
+/** Pass-through columns: one text extraction for all fields (`_x`), then a conversion each. */
+export interface Extras {
+  /** Select item extracting every extra field's text from `raw` as a list named `_x`. */
+  readonly select: string
+  /** [SQL over `_x` and `raw`, column name] for each extra column. */
+  readonly columns: ReadonlyArray<readonly [string, string]>
+}
+
+/**
+ * Extra columns for each key of `structure` not in `mapped`. A key whose name a pairs column
+ * already uses (or one in `reserved`) is renamed `src_<key>`.
+ */
+export function extraColumnsOf(
+  structure: Readonly<Record<string, unknown>>,
+  mapped: ReadonlyArray<string>,
+  reserved: ReadonlyArray<string> = [],
+  raw = "raw"
+): Extras {
+  const taken = new Set<string>([...Object.keys(pairColumns), "messages", ...reserved])
+  const keys = Object.entries(structure).filter(([key]) => !mapped.includes(key))
+  return {
+    select: keys.length === 0
+      ? "NULL::VARCHAR[] AS _x"
+      : `json_extract_string(${raw}, [${keys.map(([k]) => sqlText(keyPath(k))).join(", ")}]) AS _x`,
+    columns: keys.map(([key, type], i): readonly [string, string] => [
+      convertSql(`_x[${i + 1}]`, `json_extract(${raw}, ${sqlText(keyPath(key))})`, type),
+      taken.has(key) ? `src_${key}` : key
+    ])
+  }
+}
+
+/** `extraColumnsOf` the records' own structure. */
+export const extraColumns = (records: RecordsTable, mapped: ReadonlyArray<string>, reserved: ReadonlyArray<string> = []) =>
+  Effect.map(recordStructure(records), (s) => extraColumnsOf(s, mapped, reserved))

@@ -1,0 +1,113 @@
+/**
+ * Readers built on DuckDB's CSV scanner: JSON Lines (one VARCHAR per line, the "line-per-row trick")
+ * and CSV. Both keep every record's number, including records the scanner refused (invalid UTF-8, a
+ * CSV row with the wrong number of fields), which come back as rejects with the reason.
+ *
+ * Gotchas
+ * - The scanner numbers emitted rows only (`WITH ORDINALITY`), so refused lines leave gaps; the ASOF
+ *   join shifts each row's number by the count of refused lines before it (duckdb-node-api guide §2).
+ * - CSV record numbers assume one line per row: a quoted field spanning lines shifts the numbers of
+ *   refused rows after it.
+ */
+import { Effect } from "effect"
+import { Sql } from "../../workbench/core/services.js"
+import { sqlIdent, sqlText } from "./load-sql.js"
+
+/** A table `(record BIGINT, raw VARCHAR, reason VARCHAR)`: raw is the record as JSON text when reason is null. */
+export interface RecordsTable {
+  readonly table: string
+  readonly records: number
+  /** Blank lines skipped (JSONL): not records, so not counted anywhere else. */
+  readonly blankLines: number
+}
+
+/**
+ * Rows of `good(k, <cols>)` (k = 1-based emitted row) plus refused rows of `bad(pos, err, detail, text)`
+ * (pos = 1-based position among all rows), as `(pos, <cols>, err, detail, text)` in one relation.
+ */
+const shiftedSql = (good: string, bad: string, cols: string) => `
+  WITH s AS (SELECT pos - i AS key, max(i) AS before
+             FROM (SELECT pos, row_number() OVER (ORDER BY pos) AS i FROM ${bad}) GROUP BY ALL)
+  SELECT g.k + coalesce(s.before, 0) AS pos, g.${cols}, NULL::VARCHAR AS err, NULL::VARCHAR AS detail, NULL::VARCHAR AS text
+  FROM ${good} g ASOF LEFT JOIN s ON g.k > s.key
+  UNION ALL
+  SELECT pos, NULL, err, detail, text FROM ${bad}`
+
+/** The same relation when nothing was refused: no join, and the rows stay in file order. */
+const plainSql = (good: string, cols: string) =>
+  `SELECT k AS pos, ${cols}, NULL::VARCHAR AS err, NULL::VARCHAR AS detail, NULL::VARCHAR AS text FROM ${good}`
+
+const scanOptions = (sql: Sql["Service"]) => {
+  const errors = sql.tempName("scan_errors"), scans = sql.tempName("scan_scans")
+  return {
+    errors,
+    options: `ignore_errors = true, store_rejects = true, rejects_table = ${sqlText(errors)}, rejects_scan = ${sqlText(scans)}`
+  }
+}
+
+const scanReason = (err: string, detail: string) =>
+  `CASE WHEN ${err} = 'INVALID ENCODING' THEN 'invalid UTF-8' ELSE 'unreadable row: ' || lower(${err}) || coalesce(' (' || ${detail} || ')', '') END`
+
+/** JSON Lines (.gz): record = 0-based line number; blank lines are skipped. */
+export const readJsonLines = (abs: string) =>
+  Effect.gen(function*() {
+    const sql = yield* Sql
+    const lines = sql.tempName("jsonl_lines"), bad = sql.tempName("jsonl_bad"), out = sql.tempName("records")
+    const scan = scanOptions(sql)
+    yield* sql.run(`CREATE TEMP TABLE ${lines} AS SELECT ordinality AS k, line FROM read_csv(${sqlText(abs)},
+      columns = {'line': 'VARCHAR'}, header = false, auto_detect = false, delim = chr(1), quote = '', escape = '',
+      max_line_size = 256000000, ${scan.options}) WITH ORDINALITY`)
+    yield* sql.run(`CREATE TEMP TABLE ${bad} AS
+      SELECT line AS pos, any_value(error_type) AS err, any_value(error_message) AS detail, any_value(csv_line) AS text
+      FROM ${scan.errors} GROUP BY line`)
+    const refused = yield* sql.count(bad)
+    // without refused lines, k is the line number and the table stays in file order: no join, no sort
+    const rows = refused === 0 ? plainSql(lines, "line") : shiftedSql(lines, bad, "line")
+    yield* sql.run(`CREATE TEMP TABLE ${out} AS
+      SELECT pos - 1 AS record, coalesce(line, text) AS raw, CASE
+        WHEN err IS NOT NULL THEN ${scanReason("err", "detail")}
+        WHEN NOT json_valid(line) THEN 'malformed JSON'
+        WHEN NOT starts_with(line, '{') AND json_type(line) <> 'OBJECT' THEN 'expected a JSON object, got ' || json_type(line)
+      END AS reason
+      FROM (${rows})
+      -- CASE, not OR/AND: only short lines are trimmed (trim copies the string, and OR evaluated it on every line)
+      WHERE CASE WHEN err IS NOT NULL THEN true WHEN line IS NULL THEN false WHEN strlen(line) > 256 THEN true ELSE trim(line) <> '' END
+      ${refused === 0 ? "" : "ORDER BY pos"}`)
+    const lineCount = yield* sql.count(lines)
+    const records = yield* sql.count(out)
+    yield* sql.run(`DROP TABLE ${lines}; DROP TABLE ${bad}`)
+    return { table: out, records, blankLines: lineCount + refused - records } satisfies RecordsTable
+  })
+
+/** A struct literal of the listed columns, as JSON text: the record as a JSON object. */
+export const rowJsonSql = (columns: ReadonlyArray<string>, from = ""): string =>
+  `to_json({${columns.map((c) => `${sqlText(c)}: ${from}${sqlIdent(c)}`).join(", ")}})::VARCHAR`
+
+/**
+ * CSV/TSV (.gz) with a header row: every field as text (an empty field is ""), record = 0-based data
+ * row. Rows the scanner refuses (wrong field count, invalid UTF-8) become rejects.
+ */
+export const readCsv = (abs: string) =>
+  Effect.gen(function*() {
+    const sql = yield* Sql
+    const source = `read_csv(${sqlText(abs)}, header = true, all_varchar = true, nullstr = chr(0), max_line_size = 256000000`
+    const schema = yield* sql.describe(`${source}, ignore_errors = true)`)
+    const columns = schema.columns.map((c) => c.name)
+    const rows = sql.tempName("csv_rows"), bad = sql.tempName("csv_bad"), out = sql.tempName("records")
+    const scan = scanOptions(sql)
+    yield* sql.run(`CREATE TEMP TABLE ${rows} AS
+      SELECT ordinality AS k, ${rowJsonSql(columns)} AS line FROM ${source}, ${scan.options}) WITH ORDINALITY`)
+    // the scanner's line numbers count the header: data row = line - 1 (1-based)
+    yield* sql.run(`CREATE TEMP TABLE ${bad} AS
+      SELECT line - 1 AS pos, any_value(error_type) AS err, any_value(error_message) AS detail, any_value(csv_line) AS text
+      FROM ${scan.errors} GROUP BY line`)
+    const refused = yield* sql.count(bad)
+    yield* sql.run(`CREATE TEMP TABLE ${out} AS
+      SELECT pos - 1 AS record, coalesce(line, text) AS raw,
+             CASE WHEN err IS NOT NULL THEN ${scanReason("err", "detail")} END AS reason
+      FROM (${refused === 0 ? plainSql(rows, "line") : shiftedSql(rows, bad, "line")})
+      ${refused === 0 ? "" : "ORDER BY pos"}`)
+    const records = yield* sql.count(out)
+    yield* sql.run(`DROP TABLE ${rows}; DROP TABLE ${bad}`)
+    return { table: out, records, blankLines: 0 } satisfies RecordsTable
+  })

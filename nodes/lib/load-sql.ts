@@ -1,0 +1,65 @@
+/**
+ * SQL snippets the loaders share: literals, the seeded side assignment, rendering a message list
+ * as prompt text, and the majority label of a set of votes. Each returns SQL text for DuckDB.
+ */
+
+/** A SQL string literal. */
+export const sqlText = (s: string): string => `'${s.replaceAll("'", "''")}'`
+
+/** An identifier quoted for SQL. */
+export const sqlIdent = (name: string): string => `"${name.replaceAll('"', '""')}"`
+
+/** A JSON path to a top-level key, quoted so any key name works: `$."a b"`. */
+export const keyPath = (key: string): string => `$."${key.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`
+
+/**
+ * True when the chosen response goes on side b: a bit of md5 over the seed and the record's texts.
+ * Deterministic for a seed, about half the rows either way, independent of row order.
+ */
+export const chosenIsBSql = (seed: number, ...texts: ReadonlyArray<string>): string =>
+  `(strpos('13579bdf', right(md5(${sqlText(String(seed))} || ${texts.map((t) => `chr(31) || coalesce(${t}, '')`).join(" || ")}), 1)) > 0)`
+
+/** How a role is written in rendered prompts. */
+export const roleLabelSql = (role: string): string =>
+  `CASE lower(${role}) WHEN 'user' THEN 'Human' WHEN 'human' THEN 'Human' WHEN 'prompter' THEN 'Human'
+     WHEN 'assistant' THEN 'Assistant' WHEN 'system' THEN 'System' ELSE ${role} END`
+
+/**
+ * A message list (JSON array of {role, content}) as text. One message renders as its content alone;
+ * several as "Human: …\n\nAssistant: …" turns, the layout HH-RLHF uses, so prompts from different
+ * sources compare equal when they say the same thing.
+ */
+export const renderMessagesSql = (messages: string): string =>
+  `CASE WHEN json_array_length(${messages}) = 1 THEN json_extract_string(${messages}, '$[0].content')
+     ELSE array_to_string(list_transform(json_extract(${messages}, '$[*]'),
+       lambda m: ${roleLabelSql("json_extract_string(m, '$.role')")} || ': ' || coalesce(json_extract_string(m, '$.content'), '')),
+       chr(10) || chr(10)) END`
+
+/**
+ * Length of the longest common prefix of two strings, in characters (0 when either is NULL).
+ * Costs a list per character: use it only on the rows that need it.
+ */
+export const commonPrefixLengthSql = (a: string, b: string): string =>
+  `coalesce(list_position(list_transform(list_zip(string_split(${a}, ''), string_split(${b}, '')),
+     lambda x: x[1] IS NOT DISTINCT FROM x[2]), false) - 1, 0)`
+
+/** Common prefix length of two JSON arrays, in elements (compared as JSON text). */
+export const commonListPrefixSql = (a: string, b: string): string =>
+  `coalesce(list_position(list_transform(list_zip(json_extract(${a}, '$[*]')::VARCHAR[], json_extract(${b}, '$[*]')::VARCHAR[]),
+     lambda x: x[1] IS NOT DISTINCT FROM x[2]), false) - 1, 0)`
+
+/** Vote counts -> label: the strictly most frequent vote; no clear winner -> 'tie'; no votes -> NULL. */
+export const majorityLabelSql = (na: string, nb: string, nt: string): string =>
+  `CASE WHEN ${na} + ${nb} + ${nt} = 0 THEN NULL WHEN ${na} > ${nb} AND ${na} > ${nt} THEN 'a'
+     WHEN ${nb} > ${na} AND ${nb} > ${nt} THEN 'b' ELSE 'tie' END`
+
+/** The typed votes table, empty: every loader returns one, even without raters. */
+export const createEmptyVotesSql = (table: string): string =>
+  `CREATE TABLE ${table} (pair_id VARCHAR, rater VARCHAR, rater_kind VARCHAR, vote VARCHAR, p_a DOUBLE, meta JSON)`
+
+/** A reason when JSON array field `path` of `raw` holds something other than {role: string, …} objects. */
+export const messagesProblemSql = (raw: string, name: string): string =>
+  `CASE WHEN json_type(${raw}, ${sqlText(keyPath(name))}) = 'ARRAY' AND NOT coalesce(list_bool_and(list_transform(
+     json_extract(${raw}, ${sqlText(`${keyPath(name)}[*]`)}),
+     lambda m: json_type(m) = 'OBJECT' AND json_type(m, '$.role') = 'VARCHAR')), true)
+   THEN ${sqlText(`${name}: expected a list of {role, content} messages`)} END`

@@ -1,0 +1,152 @@
+import { Effect, Schema } from "effect"
+import { defineNode } from "../../workbench/core/node.js"
+import { Sql, Workspace } from "../../workbench/core/services.js"
+import { fileFingerprint } from "./file-fingerprint.js"
+import { checkRecords, collectRejects } from "./load-check.js"
+import { extraColumns } from "./load-extras.js"
+import {
+  FormatParam,
+  LabelSourceParam,
+  MaxRejectRateParam,
+  PathParam,
+  SeedParam,
+  SourceParam,
+  sourceFile
+} from "./load-files.js"
+import { finishLoad } from "./load-finish.js"
+import { chosenRejectedPairsSql } from "./load-pairs.js"
+import { readRecords } from "./load-read.js"
+import {
+  chosenIsBSql,
+  commonListPrefixSql,
+  commonPrefixLengthSql,
+  renderMessagesSql
+} from "./load-sql.js"
+import { pairsOutput, rejectsOutput, votesOutput } from "./pair-tables.js"
+
+export const TrlParams = Schema.Struct({
+  path: PathParam("a TRL preference dataset file: records with chosen, rejected and optionally prompt"),
+  format: FormatParam,
+  source: SourceParam("trl"),
+  seed: SeedParam,
+  labelSource: LabelSourceParam,
+  maxRejectRate: MaxRejectRateParam
+})
+export type TrlParams = typeof TrlParams.Type
+
+/** SQL: message list `x` (JSON text) holds only {role: string, …} objects. */
+const messagesOk = (x: string) =>
+  `coalesce(list_bool_and(list_transform(json_extract(${x}, '$[*]'), lambda m: json_type(m) = 'OBJECT' AND json_type(m, '$.role') = 'VARCHAR')), true)`
+
+/**
+ * Prompt, messages and the two responses for each TRL layout, plus a problem for records whose
+ * fields do not fit together. Implicit prompts are the common prefix of chosen and rejected:
+ * characters for strings (TRL's rule: a space before the first difference goes to the responses),
+ * whole messages for message lists. One JSON parse gives the types (`ty`) and one the texts (`s`; a
+ * message list comes back as its JSON text).
+ */
+const splitSql = (records: string) => `
+  WITH t AS (SELECT record, raw, ty, s, ty[2] = 'ARRAY' AS conv, coalesce(ty[1] IN ('VARCHAR', 'ARRAY'), false) AS explicit
+             FROM (SELECT record, raw, json_type(raw, ['$.prompt', '$.chosen', '$.rejected']) AS ty,
+                          json_extract_string(raw, ['$.prompt', '$.chosen', '$.rejected']) AS s
+                   FROM ${records} WHERE reason IS NULL)),
+  n AS (SELECT *, CASE WHEN NOT explicit AND NOT conv THEN ${commonPrefixLengthSql("s[2]", "s[3]")} END AS n0,
+               CASE WHEN NOT explicit AND conv THEN ${commonListPrefixSql("s[2]", "s[3]")} END AS k FROM t),
+  c AS (SELECT *, CASE WHEN n0 > 0 AND substr(s[2], n0, 1) = ' ' THEN n0 - 1 ELSE n0 END AS n,
+               CASE WHEN k IS NOT NULL THEN json_extract(s[2], '$[*]') END AS cl,
+               CASE WHEN k IS NOT NULL THEN json_extract(s[3], '$[*]') END AS rl FROM n)
+  SELECT record, raw, conv, explicit,
+    CASE WHEN explicit AND NOT conv THEN s[1] WHEN NOT conv THEN left(s[2], n) END AS prompt_text,
+    CASE WHEN explicit AND conv THEN s[1]::JSON WHEN conv THEN to_json(cl[1:k]) END AS messages,
+    CASE WHEN explicit AND NOT conv THEN s[2] WHEN NOT conv THEN substr(s[2], n + 1)
+         WHEN explicit THEN ${renderMessagesSql("s[2]")} ELSE ${renderMessagesSql("to_json(cl[k + 1:])")} END AS chosen,
+    CASE WHEN explicit AND NOT conv THEN s[3] WHEN NOT conv THEN substr(s[3], n + 1)
+         WHEN explicit THEN ${renderMessagesSql("s[3]")} ELSE ${renderMessagesSql("to_json(rl[k + 1:])")} END AS rejected,
+    CASE WHEN ty[2] <> ty[3] THEN 'chosen and rejected: expected both strings or both message lists, got ' || ty[2] || ' and ' || ty[3]
+         WHEN conv AND ty[1] = 'VARCHAR' THEN 'prompt: expected a message list like chosen, got VARCHAR'
+         WHEN NOT conv AND ty[1] = 'ARRAY' THEN 'prompt: expected a string like chosen, got ARRAY'
+         WHEN conv AND explicit AND NOT ${messagesOk("s[1]")} THEN 'prompt: expected a list of {role, content} messages'
+         WHEN conv AND NOT ${messagesOk("s[2]")} THEN 'chosen: expected a list of {role, content} messages'
+         WHEN conv AND NOT ${messagesOk("s[3]")} THEN 'rejected: expected a list of {role, content} messages'
+         WHEN NOT explicit AND coalesce(n, k) = 0
+         THEN 'chosen and rejected share no prompt (without a prompt field, the prompt is their common beginning)' END AS problem
+  FROM c`
+
+/**
+ * Load a dataset in one of TRL's preference layouts.
+ *
+ * Accepted per record (layouts may be mixed within a file):
+ * - explicit prompt: `{"prompt": "The sky is", "chosen": " blue.", "rejected": " green."}`
+ * - implicit prompt: `{"chosen": "The sky is blue.", "rejected": "The sky is green."}`; the prompt
+ *   is the common beginning (TRL's `extract_prompt` rule; costs a character scan per record)
+ * - conversational: `prompt`, `chosen`, `rejected` as lists of `{role, content}` messages, or
+ *   `chosen`/`rejected` full conversations sharing their first messages (implicit prompt).
+ * Conversational prompts keep their message list in `messages` and render as text (one message:
+ * its content; several: "Human: …\n\nAssistant: …"); responses render the same way. Chosen goes on
+ * side a or b by a seeded hash of the record. Other fields pass through as extra columns.
+ *
+ * **Input columns**: none (reads `path`).
+ *
+ * **Output columns**
+ * - `pairs`: pair_id, prompt, response_a, response_b, label ('a' | 'b': the chosen side),
+ *   label_source (param), source, source_row, messages (JSON; NULL for string layouts), then every
+ *   other source field (a name clashing with a pairs column gets a `src_` prefix).
+ * - `votes`: empty. `rejects`: file, record, reason, raw.
+ *
+ * **Params**: path, format (auto), source ("trl"), seed (0), labelSource (null), maxRejectRate (0).
+ *
+ * **Stats**: records, pairs, rejected, label_a, label_b, empty_responses, explicit_prompt,
+ * implicit_prompt, conversational. rowsIn = records = pairs + rejected.
+ *
+ * **Example**
+ * ```ts
+ * const uf = p.node("uf", load.trl({ path: "data/ultrafeedback_binarized.parquet", labelSource: "ai" }))
+ * ```
+ */
+export const trl = defineNode({
+  kind: "load.trl",
+  version: 1,
+  summary: "TRL preference datasets (explicit/implicit prompt, standard or conversational) -> pairs",
+  params: TrlParams,
+  inputs: {},
+  outputs: { pairs: pairsOutput(), votes: votesOutput(), rejects: rejectsOutput() },
+  fingerprint: (params, root) => fileFingerprint(root, [params.path]),
+  run: ({ node, params }) =>
+    Effect.gen(function*() {
+      const sql = yield* Sql
+      const ctx = { node, kind: "load.trl", root: (yield* Workspace).root }
+      const file = yield* sourceFile(ctx, "path", params.path, params.format)
+      const records = yield* readRecords(ctx, file)
+      yield* checkRecords(records, [
+        { name: "prompt", kinds: ["string", "array"], optional: true },
+        { name: "chosen", kinds: ["string", "array"] },
+        { name: "rejected", kinds: ["string", "array"] }
+      ])
+      const split = sql.tempName("trl_split")
+      yield* sql.run(`CREATE TEMP TABLE ${split} AS ${splitSql(records.table)}`)
+      yield* sql.run(`UPDATE ${records.table} SET reason = s.problem FROM ${split} s
+        WHERE ${records.table}.record = s.record AND s.problem IS NOT NULL`)
+      const rejects = yield* collectRejects(ctx, [{ file, records }], params.maxRejectRate)
+      const extras = yield* extraColumns(records, ["prompt", "chosen", "rejected"])
+      const pairs = sql.tempName("pairs")
+      yield* sql.run(`CREATE TABLE ${pairs} AS ${chosenRejectedPairsSql({
+        from: split,
+        where: "problem IS NULL",
+        inOrder: true,
+        prompt: `CASE WHEN conv THEN ${renderMessagesSql("messages")} ELSE prompt_text END`,
+        messages: "messages",
+        chosen: "chosen",
+        rejected: "rejected",
+        chosenIsB: chosenIsBSql(params.seed, "coalesce(prompt_text, messages::VARCHAR)", "chosen", "rejected"),
+        record: "record",
+        source: params.source,
+        labelSource: params.labelSource,
+        passThrough: extras
+      })}`)
+      const [layouts] = yield* sql.rows<Record<string, number>>(`SELECT count(*) FILTER (WHERE explicit) AS explicit_prompt,
+        count(*) FILTER (WHERE NOT explicit) AS implicit_prompt, count(*) FILTER (WHERE conv) AS conversational
+        FROM ${split} WHERE problem IS NULL`)
+      yield* sql.run(`DROP TABLE ${split}`)
+      return yield* finishLoad({ pairs, rejects, files: [{ file, records }], stats: { ...layouts! } })
+    })
+})

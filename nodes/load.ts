@@ -1,0 +1,48 @@
+/**
+ * The load family: read preference data from files into the workbench's tables.
+ *
+ * Every loader is a source node (no inputs) with three outputs:
+ * - `pairs`: one row per comparison (`pairColumns`: pair_id, prompt, response_a, response_b, label,
+ *   label_source, source, source_row), then per-preset and pass-through columns;
+ * - `votes`: one row per pair x rater (`voteColumns`); empty but typed when the source has no raters;
+ * - `rejects`: records that could not be loaded: file, record (0-based line, element or row), reason
+ *   (e.g. "response1: expected string, got BOOLEAN"), raw.
+ * A loader fails with a DataError when more than `maxRejectRate` (default 0) of its records are
+ * rejected, and when its file is missing (naming the resolved path and what exists nearby).
+ * Files may be JSON Lines, JSON arrays, CSV or Parquet, any of them gzip'd; the work is done in
+ * DuckDB. Each loader's cache key includes the path, size and mtime of the files it reads.
+ *
+ * | preset | kind | reads |
+ * |---|---|---|
+ * | `table` | `load.table` | any table, with a column mapping; extra fields pass through |
+ * | `hhRlhf` | `load.hh-rlhf` | Anthropic HH-RLHF chosen/rejected transcripts |
+ * | `trl` | `load.trl` | TRL preference layouts: explicit/implicit prompt, standard/conversational |
+ * | `ultrafeedback` | `load.ultrafeedback` | UltraFeedback completions with aspect ratings |
+ * | `oasst` | `load.oasst` | Open Assistant message trees with ranked replies |
+ * | `pandalm` | `load.pandalm` | the PandaLM test set with 3 human and 2 AI raters |
+ * | `alpacaEval` | `load.alpaca-eval` | AlpacaEval annotations, one file per LLM judge |
+ *
+ * Each preset's doc block (columns, params, stats, example) is at its definition in
+ * `nodes/lib/load-<preset>.ts`.
+ *
+ * @example
+ * const hh = p.node("hh", load.hhRlhf({ path: "data/hh-rlhf-harmless-base/test.jsonl.gz" }))
+ * const panda = p.node("panda", load.pandalm({ path: "data/pandalm-testset", maxRejectRate: 0.01 }))
+ */
+import { alpacaEval } from "./lib/load-alpaca-eval.js"
+import { hhRlhf } from "./lib/load-hh.js"
+import { oasst } from "./lib/load-oasst.js"
+import { pandalm } from "./lib/load-pandalm.js"
+import { table } from "./lib/load-table.js"
+import { trl } from "./lib/load-trl.js"
+import { ultrafeedback } from "./lib/load-ultrafeedback.js"
+
+export type { AlpacaEvalParams } from "./lib/load-alpaca-eval.js"
+export type { HhRlhfParams } from "./lib/load-hh.js"
+export type { OasstParams } from "./lib/load-oasst.js"
+export type { PandaLmParams } from "./lib/load-pandalm.js"
+export type { TableParams } from "./lib/load-table.js"
+export type { TrlParams } from "./lib/load-trl.js"
+export type { UltraFeedbackParams } from "./lib/load-ultrafeedback.js"
+
+export const load = { table, hhRlhf, trl, ultrafeedback, oasst, pandalm, alpacaEval }

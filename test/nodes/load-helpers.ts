@@ -1,0 +1,55 @@
+/** Run a load node against a real in-memory DuckDB and read back its three tables. */
+import { Effect, Schema } from "effect"
+import type { NodeKind, NodeOutput, ParamsSchema } from "../../workbench/core/node.js"
+import { Sql } from "../../workbench/core/services.js"
+import { runWithSql } from "../support/sql.js"
+
+export type Row = Record<string, unknown>
+
+export interface LoadResult {
+  readonly out: NodeOutput
+  readonly pairs: ReadonlyArray<Row>
+  readonly votes: ReadonlyArray<Row>
+  readonly rejects: ReadonlyArray<Row>
+  /** DuckDB column types of the pairs table, by name. */
+  readonly pairTypes: Readonly<Record<string, string>>
+}
+
+/** Decode `params` as the graph builder would, run the node, and return its tables as rows. */
+export function runLoad<S extends ParamsSchema>(
+  kind: NodeKind<S, string>,
+  params: S["Encoded"],
+  root: string = process.cwd()
+): Promise<LoadResult> {
+  return runWithSql(Effect.gen(function*() {
+    const decoded = Schema.decodeUnknownSync(kind.definition.params as never)(params) as S["Type"]
+    const out = yield* kind.definition.run({ node: "n", params: decoded, inputs: {} })
+    const sql = yield* Sql
+    const read = (t: string | undefined) => sql.rows<Row>(`SELECT * FROM ${t}`)
+    const types = yield* sql.rows<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${out.tables["pairs"]}`)
+    return {
+      out,
+      pairs: yield* read(out.tables["pairs"]),
+      votes: yield* read(out.tables["votes"]),
+      rejects: yield* read(out.tables["rejects"]),
+      pairTypes: Object.fromEntries(types.map((t) => [t.column_name, t.column_type]))
+    }
+  }), root)
+}
+
+/** Run a load node expected to fail; resolve with the failure's message and tag. */
+export function runLoadError<S extends ParamsSchema>(
+  kind: NodeKind<S, string>,
+  params: S["Encoded"],
+  root: string = process.cwd()
+): Promise<{ readonly tag: string; readonly message: string }> {
+  return runWithSql(Effect.gen(function*() {
+    const decoded = Schema.decodeUnknownSync(kind.definition.params as never)(params) as S["Type"]
+    return yield* kind.definition.run({ node: "n", params: decoded, inputs: {} }).pipe(
+      Effect.flip,
+      Effect.map((e) => ({ tag: e._tag, message: e.message }))
+    )
+  }), root)
+}
+
+export const count = <T>(xs: ReadonlyArray<T>, f: (x: T) => boolean): number => xs.filter(f).length
