@@ -171,6 +171,7 @@ export class RunView {
     if (p === undefined) return `running ${duration(elapsed)}${note}`
     const perSecond = elapsed > 0 ? p.done / elapsed : 0
     const speed = perSecond > 0 ? ` · ${rate(perSecond)}` : ""
+    if (p.unit === "%") return `${bar(p.done, 100)} ${Math.round(p.done)}% of the current step${note}`
     if (p.total === undefined || p.total <= 0) return `${count(p.done)} ${p.unit}${speed}${note}`
     const eta = perSecond > 0 && p.done < p.total ? ` · eta ${duration((p.total - p.done) / perSecond)}` : ""
     return `${bar(p.done, p.total)} ${count(p.done)}/${count(p.total)} ${p.unit}${speed}${eta}${note}`

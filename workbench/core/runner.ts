@@ -149,7 +149,8 @@ export const runGraph = Effect.fn("runGraph")(function*(graph: PipelineGraph, op
       const out = yield* node.definition.run({ node: node.name, params: node.params, inputs }).pipe(
         Effect.provideService(Sql, sql),
         Effect.provideService(Progress, progress),
-        Effect.provideService(Workspace, workspace)
+        Effect.provideService(Workspace, workspace),
+        Effect.raceFirst(reportEngineProgress(node.name, sql, progress, events))
       )
       const tables: Record<string, { relation: string; role: "main" | "rejects" | "removed" | "aux" }> = {}
       for (const [name, contract] of Object.entries(node.definition.outputs)) {
@@ -182,16 +183,41 @@ export const runGraph = Effect.fn("runGraph")(function*(graph: PipelineGraph, op
 
 function makeProgress(node: string, events: RunEvents["Service"]) {
   let last = 0
-  return Progress.of({
-    rows: (done, total, unit = "rows") => Effect.suspend(() => {
-      const now = performance.now()
-      if (now - last < 100 && (total === undefined || done < total)) return Effect.void
-      last = now
-      return events.emit({ _tag: "NodeProgress", node, done, unit, ...(total === undefined ? {} : { total }) })
-    }),
-    note: (text) => events.emit({ _tag: "NodeNote", node, text })
-  })
+  return {
+    /** When the node itself last reported rows (ms), so engine estimates do not overwrite them. */
+    lastReport: () => last,
+    ...Progress.of({
+      rows: (done, total, unit = "rows") => Effect.suspend(() => {
+        const now = performance.now()
+        if (now - last < 100 && (total === undefined || done < total)) return Effect.void
+        last = now
+        return events.emit({ _tag: "NodeProgress", node, done, unit, ...(total === undefined ? {} : { total }) })
+      }),
+      note: (text) => events.emit({ _tag: "NodeNote", node, text })
+    })
+  }
 }
+
+/**
+ * Never ends: every 250 ms, while the node reports no rows of its own, forwards the engine's estimate
+ * for the running statement, so long SQL steps still get a bar.
+ */
+const reportEngineProgress = (
+  node: string,
+  sql: SqlShape,
+  progress: ReturnType<typeof makeProgress>,
+  events: RunEvents["Service"]
+) =>
+  Effect.gen(function*() {
+    let shown = -1
+    for (;;) {
+      yield* Effect.sleep("250 millis")
+      const pct = sql.progress()
+      if (pct < 0 || pct === shown || performance.now() - progress.lastReport() < 1000) continue
+      shown = pct
+      yield* events.emit({ _tag: "NodeProgress", node, done: Math.round(pct), total: 100, unit: "%" })
+    }
+  }).pipe(Effect.andThen(Effect.never))
 
 const checkRealColumns = (node: GraphNode, input: string, columns: ReadonlyArray<{ name: string; type: string }>) => {
   const contract = node.definition.inputs[input]!

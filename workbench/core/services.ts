@@ -34,6 +34,8 @@ export interface SqlShape {
   ) => Effect.Effect<void, SqlError>
   /** A table name no one else uses in this process. */
   readonly tempName: (hint: string) => string
+  /** Completion of the statement running now, 0-100, or -1 when the engine has no estimate. */
+  readonly progress: () => number
 }
 
 export class Sql extends Context.Service<Sql, SqlShape>()("wb/Sql") {}

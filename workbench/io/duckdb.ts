@@ -124,6 +124,13 @@ export function sqlOn(con: DuckDBConnection, created: Set<string> = new Set()): 
         }
         appender.closeSync()
       }),
+    progress: () => {
+      try {
+        return con.progress.percentage
+      } catch {
+        return -1
+      }
+    },
     tempName: (hint) => {
       const name = `wb_${hint.replace(/[^A-Za-z0-9_]/g, "_")}_${process.pid}_${++nameCounter}`
       created.add(name)
@@ -164,7 +171,15 @@ export const DuckDbLive = (options: DuckDbOptions) =>
     )
     return Database.of({
       connect: Effect.acquireRelease(
-        Effect.tryPromise({ try: () => instance.connect(), catch: fail("connect") }).pipe(
+        Effect.tryPromise({
+          try: async () => {
+            const con = await instance.connect()
+            // lets the runner show a bar for long statements; DuckDB's own printing stays off
+            await con.run(`SET enable_progress_bar = true; SET enable_progress_bar_print = false; SET progress_bar_time = 200`)
+            return con
+          },
+          catch: fail("connect")
+        }).pipe(
           Effect.map((con) => ({ con, created: new Set<string>() }))
         ),
         ({ con, created }) => Effect.promise(() => dropCreated(con, created).catch(() => undefined)).pipe(
