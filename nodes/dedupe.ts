@@ -1,0 +1,162 @@
+/**
+ * The dedupe family: remove duplicate, mirrored, degenerate, near-duplicate and eval-contaminated
+ * preference pairs, keep a record of every removed row and why, and move votes onto the kept pairs.
+ * Five presets over one core (like Plot's dot/dotX): `dedupe.pairs` runs every step (each switchable),
+ * `dedupe.exact`, `dedupe.mirrored`, `dedupe.nearDuplicates` and `dedupe.decontaminate` run one.
+ *
+ * Steps, in this order, each on the rows the earlier ones kept:
+ * 1. exact: same prompt, response_a and response_b after `normalize` (none / whitespace / case / nfc).
+ * 2. mirrored: (prompt, a, b) and (prompt, b, a). The twin's votes are flipped (a <-> b, p_a -> 1 - p_a).
+ * 3. degenerate: an empty (or whitespace-only) response; identical responses after `normalize`.
+ * 4. near-duplicates (off by default): MinHash + LSH on word shingles of the prompt or of the whole
+ *    pair, verified on shingle samples, clustered by union-find; one row per cluster stays.
+ * 5. decontaminate (when `against` is connected): prompts equal (after `normalize`) or near an eval prompt.
+ * In each group the `keep` policy picks the row that stays. Exact and mirrored merges pool votes, and
+ * the kept pair's label becomes the majority of its votes (a tie when no side has most); label_source
+ * becomes 'mixed' when those votes come from more than one rater_kind. Groups whose labels disagree
+ * are listed in `conflicts` and handled by `onConflict`. Rows in = rows out + rows removed, always.
+ *
+ * **Input columns**
+ * - `pairs` (one or more tables): pair_id, prompt, response_a, response_b; optional label,
+ *   label_source, source, source_row ("first" = lowest source, then source_row); extras pass through.
+ * - `votes` (optional, one or more): pair_id, rater, vote; optional rater_kind, p_a, meta.
+ * - `against` (optional, one or more): an eval set with a `prompt` column.
+ *
+ * **Output columns**
+ * - `pairs` (main): the input's columns, kept rows in input order; label re-voted for merged rows.
+ * - `votes`: the input votes, re-pointed to kept pairs (flipped for mirrored twins); votes of rows
+ *   removed for any other reason are dropped. Empty (typed) when no votes are connected.
+ * - `removed`: the input's columns + reason ('exact-duplicate', 'exact-conflict', 'mirrored-duplicate',
+ *   'mirrored-conflict', 'empty-side', 'identical-sides', 'near-duplicate', 'contaminated',
+ *   'contaminated-near') + kept_pair_id and kept_source_row of the twin it was merged into (null if none).
+ * - `conflicts`: check, group_pair_id, pair_id, source, source_row, label, flipped, outcome, prompt,
+ *   response_a, response_b: every row of an exact or mirrored group whose labels disagree.
+ * - `report`: check, groups, rows_found_in_input (rows the check matches in the whole input on its
+ *   own, a group's first row included), rows_removed (what it removed, in step order).
+ *
+ * **Params**: see `DedupeParams` (dedupe.pairs) and the preset schemas in `nodes/lib/dedupe-params.ts`;
+ * `wb nodes dedupe.pairs` lists each with its type, default and description.
+ *
+ * **Stats**: rows_in, rows_out, removed; exact_groups, exact_removed, exact_conflicts;
+ * mirrored_groups, mirrored_removed, mirrored_conflicts; empty_side, identical; near_clusters,
+ * near_removed; contaminated, contaminated_near; votes_in, votes_out, votes_moved, votes_flipped,
+ * votes_dropped, relabelled (only those of the steps that ran).
+ *
+ * **Example**
+ * ```ts
+ * const clean = p.node("clean", dedupe.pairs({ near: { enabled: true, threshold: 0.85 } }),
+ *   { pairs: [hh, uf], votes: hh.votes, against: evalSet })
+ * const noLeaks = p.node("no-leaks", dedupe.decontaminate({ threshold: 0.7 }), { pairs: hh, against: evalSet })
+ * ```
+ *
+ * Gotchas: near-duplicates are off in `dedupe.pairs` because many datasets pair one prompt with many
+ * response pairs (PandaLM: 170 prompts over 999 pairs); `on: "prompt"` would collapse them. Near-dup
+ * twins do not share votes (their responses differ).
+ */
+import { Effect } from "effect"
+import { input, outputLike, output, type OutputContract } from "../workbench/core/contract.js"
+import { defineNode, type NodeRunContext } from "../workbench/core/node.js"
+import {
+  DecontaminateParams, DedupeParams, ExactParams, MirroredParams, NearParams,
+  resolveDecontaminate, resolveExact, resolveMirrored, resolveNear, resolvePairs, type DedupeOptions
+} from "./lib/dedupe-params.js"
+import { runDedupe } from "./lib/dedupe-run.js"
+import { pairsInput, voteColumns, votesInput } from "./lib/pair-tables.js"
+
+export { DecontaminateParams, DedupeParams, ExactParams, MirroredParams, NearParams }
+
+const againstInput = (optionalInput: boolean) =>
+  input({ prompt: "utf8" }, { optionalInput, many: true, doc: "eval prompts to decontaminate against (a `prompt` column)" })
+
+const inputs = (against: "optional" | "required" | "none") => ({
+  pairs: { ...pairsInput("the pairs to dedupe (several tables are unioned by column name)"), many: true },
+  votes: votesInput("votes on the pairs; re-pointed to the kept pairs"),
+  ...(against === "none" ? {} : { against: againstInput(against === "optional") })
+})
+
+const votesOutput: OutputContract = {
+  role: "aux",
+  doc: "the input votes re-pointed to kept pairs (mirrored twins flipped)",
+  schema: (ins) => ins["votes"] ?? { columns: Object.entries(voteColumns).map(([name, type]) => ({ name, type })), open: false }
+}
+
+const outputs = {
+  pairs: outputLike("main", "pairs", { doc: "kept pairs, in input order" }),
+  votes: votesOutput,
+  removed: outputLike("removed", "pairs", {
+    add: { reason: "utf8", kept_pair_id: "utf8", kept_source_row: "int64" },
+    doc: "removed rows with the reason and the kept twin they were merged into"
+  }),
+  conflicts: output("aux", {
+    check: "utf8", group_pair_id: "utf8", pair_id: "utf8", source: "utf8", source_row: "int64", label: "utf8",
+    flipped: "bool", outcome: "utf8", prompt: "utf8", response_a: "utf8", response_b: "utf8"
+  }, { doc: "rows of exact or mirrored groups whose labels disagree" }),
+  report: output("aux", { check: "utf8", groups: "int64", rows_found_in_input: "int64", rows_removed: "int64" }, {
+    doc: "one row per check that ran"
+  })
+}
+
+/** The one wrapper every preset shares: resolve params to options, run the core. */
+const runWith = <P>(resolve: (p: P) => DedupeOptions) => (ctx: NodeRunContext<P>) =>
+  runDedupe(ctx.node, {
+    pairs: ctx.inputs["pairs"]!,
+    votes: ctx.inputs["votes"],
+    against: ctx.inputs["against"]
+  }, resolve(ctx.params)).pipe(Effect.withSpan("dedupe", { attributes: { node: ctx.node } }))
+
+/** Every step, each switchable: exact -> mirrored -> degenerate -> near (off) -> decontaminate. */
+export const pairs = defineNode({
+  kind: "dedupe.pairs",
+  version: 1,
+  summary: "Remove exact, mirrored, degenerate, near-duplicate and eval-contaminated pairs",
+  params: DedupeParams,
+  inputs: inputs("optional"),
+  outputs,
+  run: runWith(resolvePairs)
+})
+
+/** Exact duplicates only (same prompt, response_a, response_b after `normalize`). */
+export const exact = defineNode({
+  kind: "dedupe.exact",
+  version: 1,
+  summary: "Remove exact duplicate pairs, merging their votes",
+  params: ExactParams,
+  inputs: inputs("none"),
+  outputs,
+  run: runWith(resolveExact)
+})
+
+/** Mirrored pairs only: (prompt, a, b) and (prompt, b, a) collapse, votes flipped. */
+export const mirrored = defineNode({
+  kind: "dedupe.mirrored",
+  version: 1,
+  summary: "Collapse pairs present in both orders (a, b) and (b, a), flipping votes",
+  params: MirroredParams,
+  inputs: inputs("none"),
+  outputs,
+  run: runWith(resolveMirrored)
+})
+
+/** Near-duplicates only (MinHash + LSH), on the prompt or the whole pair. */
+export const nearDuplicates = defineNode({
+  kind: "dedupe.near",
+  version: 1,
+  summary: "Remove near-duplicate pairs (MinHash + LSH on word shingles), one per cluster",
+  params: NearParams,
+  inputs: inputs("none"),
+  outputs,
+  run: runWith(resolveNear)
+})
+
+/** Decontamination only: drop pairs whose prompt equals or nearly matches an eval prompt. */
+export const decontaminate = defineNode({
+  kind: "dedupe.decontaminate",
+  version: 1,
+  summary: "Drop pairs whose prompt matches an eval prompt exactly or nearly",
+  params: DecontaminateParams,
+  inputs: inputs("required"),
+  outputs,
+  run: runWith(resolveDecontaminate)
+})
+
+export const dedupe = { pairs, exact, mirrored, nearDuplicates, decontaminate }

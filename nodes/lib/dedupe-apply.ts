@@ -1,0 +1,139 @@
+/**
+ * Apply a dedupe plan to the tables in SQL: kept pairs (labels re-voted where votes were merged),
+ * re-pointed votes, removed rows with their reason and kept twin, label conflicts, and the report.
+ * Every output keeps the order of the input copy (`ORDER BY rowid`: joins do not keep order).
+ * `pairs` and `removed` are views over the input copy and the plan, so the text is written once.
+ */
+import { Effect } from "effect"
+import type { InputTable, NodeOutput } from "../../workbench/core/node.js"
+import type { SqlShape } from "../../workbench/core/services.js"
+import type { DedupePlan } from "./dedupe-plan.js"
+import { cols, DROP, hasColumn, invariantBroken } from "./dedupe-sql.js"
+
+export interface PlanTables {
+  readonly node: string
+  /** The copy of the input pairs; row i of the plan is `rowid = i`. */
+  readonly base: string
+  readonly n: number
+  readonly pairs: InputTable
+  /** The copy of the input votes, if any, and the input it came from (for its columns). */
+  readonly votes?: string | undefined
+  readonly votesInput?: InputTable | undefined
+}
+
+const voteSwap = (v: string) => `CASE ${v} WHEN 'a' THEN 'b' WHEN 'b' THEN 'a' ELSE ${v} END`
+
+export const applyPlan = (sql: SqlShape, t: PlanTables, plan: DedupePlan) => Effect.gen(function*() {
+  const { base, pairs } = t
+  const planTable = sql.tempName("dedupe_plan")
+  const rows: Array<number> = []
+  for (let i = 0; i < t.n; i++) if (plan.reason[i] !== null || plan.merged[i]) rows.push(i)
+  const orNull = (v: number) => (v < 0 ? null : v)
+  yield* sql.load(planTable, cols({ r: "int32", reason: "utf8", twin: "int32", votes_to: "int32", votes_flip: "bool", merged: "bool" }), [
+    rows, rows.map((i) => plan.reason[i]), rows.map((i) => orNull(plan.twin[i]!)), rows.map((i) => orNull(plan.votesTo[i]!)),
+    rows.map((i) => plan.votesFlip[i] === 1), rows.map((i) => plan.merged[i] === 1)
+  ])
+  const votes = yield* applyVotes(sql, t, planTable)
+  const stats: Record<string, number | string> = { ...plan.stats, ...votes.stats }
+
+  const conflicts = yield* conflictsTable(sql, t, plan)
+
+  // pairs: kept rows, label re-voted; label_source 'mixed' when the merged votes mix rater kinds.
+  // Flag and relabel the copy in place, so that `pairs` is a plain filter of it: a filter keeps the
+  // copy's order without a sort, and the runner's COPY to Parquet reads the text once (a view).
+  yield* sql.run(`UPDATE ${base} SET ${DROP} = true WHERE rowid IN (SELECT r FROM ${planTable} WHERE reason IS NOT NULL)`)
+  if (votes.relabel !== undefined) {
+    const mixed = hasColumn(pairs, "label_source") ? `, label_source = CASE WHEN l.kinds > 1 THEN 'mixed' ELSE ${base}.label_source END` : ""
+    yield* sql.run(`UPDATE ${base} SET label = l.label${mixed} FROM ${votes.relabel} l WHERE ${base}.rowid = l.r AND l.label IS NOT NULL`)
+  }
+  const pairsOut = sql.tempName("dedupe_out")
+  yield* sql.run(`CREATE VIEW ${pairsOut} AS SELECT * EXCLUDE (${DROP}) FROM ${base} WHERE NOT ${DROP}`)
+
+  const exclude = [DROP, ...["reason", "kept_pair_id", "kept_source_row"].filter((c) => hasColumn(pairs, c))]
+  const keptRow = hasColumn(pairs, "source_row") ? "k.source_row::BIGINT" : "NULL::BIGINT"
+  const removed = sql.tempName("dedupe_removed")
+  yield* sql.run(`CREATE VIEW ${removed} AS
+    SELECT b.* EXCLUDE (${exclude.join(", ")}), p.reason, k.pair_id AS kept_pair_id, ${keptRow} AS kept_source_row
+    FROM ${planTable} p JOIN ${base} b ON b.rowid = p.r LEFT JOIN ${base} k ON k.rowid = p.twin
+    WHERE p.reason IS NOT NULL ORDER BY b.rowid`)
+
+  const report = sql.tempName("dedupe_report")
+  yield* sql.load(report, cols({ check: "utf8", groups: "int64", rows_found_in_input: "int64", rows_removed: "int64" }), [
+    plan.report.map((r) => r.check), plan.report.map((r) => r.groups),
+    plan.report.map((r) => r.rows_found_in_input), plan.report.map((r) => r.rows_removed)
+  ])
+
+  const kept = yield* sql.count(pairsOut)
+  const gone = yield* sql.count(removed)
+  if (kept + gone !== t.n || kept !== plan.stats["rows_out"]) {
+    return yield* Effect.fail(invariantBroken(t.node, `${t.n} rows in, ${kept} out and ${gone} removed (plan: ${plan.stats["rows_out"]} out)`))
+  }
+  // rows in = pairs only, so that the run summary's in = out + removed holds with votes connected too
+  return { tables: { pairs: pairsOut, votes: votes.table, removed, conflicts, report }, stats, rowsIn: t.n } satisfies NodeOutput
+})
+
+/**
+ * Re-point votes: a pair_id keeps its votes if any row with it stays; otherwise they follow the plan's
+ * votes_to row (flipped for mirrored twins), or are dropped. Then re-vote the label of kept rows that
+ * received votes: the majority of a / b / tie, a tie when no side has most.
+ */
+const applyVotes = (sql: SqlShape, t: PlanTables, planTable: string) => Effect.gen(function*() {
+  const { base, pairs } = t
+  const table = sql.tempName("dedupe_votes")
+  if (t.votes === undefined) {
+    yield* sql.run(`CREATE TABLE ${table} (pair_id VARCHAR, rater VARCHAR, rater_kind VARCHAR, vote VARCHAR, p_a DOUBLE, meta JSON)`)
+    return { table, relabel: undefined, stats: {} }
+  }
+  const pmap = sql.tempName("dedupe_vote_map")
+  yield* sql.run(`CREATE TABLE ${pmap} AS
+    SELECT b.pair_id AS from_id, bool_or(p.reason IS NULL) AS any_kept, min(d.pair_id) AS to_id, bool_or(p.votes_flip) AS flip
+    FROM ${base} b LEFT JOIN ${planTable} p ON p.r = b.rowid LEFT JOIN ${base} d ON d.rowid = p.votes_to
+    WHERE b.pair_id IN (SELECT x.pair_id FROM ${planTable} q JOIN ${base} x ON x.rowid = q.r WHERE q.reason IS NOT NULL)
+    GROUP BY b.pair_id`)
+  const moved = `(m.from_id IS NOT NULL AND NOT m.any_kept)`
+  const flip = `(${moved} AND m.flip)`
+  const pA = hasColumn(t.votesInput, "p_a") ? `, CASE WHEN ${flip} THEN 1 - v.p_a ELSE v.p_a END AS p_a` : ""
+  yield* sql.run(`CREATE TABLE ${table} AS
+    SELECT v.* REPLACE (CASE WHEN ${moved} THEN m.to_id ELSE v.pair_id END AS pair_id,
+      CASE WHEN ${flip} THEN ${voteSwap("v.vote")} ELSE v.vote END AS vote${pA})
+    FROM ${t.votes} v LEFT JOIN ${pmap} m ON m.from_id = v.pair_id
+    WHERE NOT ${moved} OR m.to_id IS NOT NULL
+    ORDER BY v.rowid`)
+  const [c] = yield* sql.rows<{ votes_in: number; moved: number; flipped: number }>(`
+    SELECT count(*) AS votes_in, count_if(${moved} AND m.to_id IS NOT NULL) AS moved, count_if(${flip} AND m.to_id IS NOT NULL) AS flipped
+    FROM ${t.votes} v LEFT JOIN ${pmap} m ON m.from_id = v.pair_id`)
+  const votesOut = yield* sql.count(table)
+  const stats: Record<string, number> = {
+    votes_in: c!.votes_in, votes_out: votesOut, votes_moved: c!.moved, votes_flipped: c!.flipped, votes_dropped: c!.votes_in - votesOut
+  }
+  if (!hasColumn(pairs, "label")) return { table, relabel: undefined, stats }
+  const relabel = sql.tempName("dedupe_relabel")
+  const kinds = hasColumn(t.votesInput, "rater_kind") ? "count(DISTINCT v.rater_kind)" : "1"
+  yield* sql.run(`CREATE TABLE ${relabel} AS
+    SELECT r, CASE WHEN na > nb AND na > nt THEN 'a' WHEN nb > na AND nb > nt THEN 'b' WHEN na + nb + nt > 0 THEN 'tie' END AS label, kinds
+    FROM (SELECT p.r, count_if(v.vote = 'a') AS na, count_if(v.vote = 'b') AS nb, count_if(v.vote = 'tie') AS nt, ${kinds} AS kinds
+      FROM ${planTable} p JOIN ${base} b ON b.rowid = p.r JOIN ${table} v ON v.pair_id = b.pair_id
+      WHERE p.merged AND p.reason IS NULL GROUP BY p.r)`)
+  const [r] = yield* sql.rows<{ n: number }>(`SELECT count(*) AS n FROM ${relabel} l JOIN ${base} b ON b.rowid = l.r
+    WHERE l.label IS NOT NULL AND l.label IS DISTINCT FROM b.label`)
+  stats["relabelled"] = r!.n
+  return { table, relabel, stats }
+})
+
+/** One row per member of a duplicate group whose labels disagree. */
+const conflictsTable = (sql: SqlShape, t: PlanTables, plan: DedupePlan) => Effect.gen(function*() {
+  const raw = sql.tempName("dedupe_conflict_rows")
+  const c = plan.conflicts
+  yield* sql.load(raw, cols({ k: "int32", check: "utf8", grp: "int32", r: "int32", flipped: "bool", kept: "bool" }), [
+    c.map((_, k) => k), c.map((x) => x.check), c.map((x) => x.group), c.map((x) => x.row), c.map((x) => x.flipped), c.map((x) => x.kept)
+  ])
+  const col = (name: string, type: string) => (hasColumn(t.pairs, name) ? `b.${name}::${type}` : `NULL::${type}`)
+  const out = sql.tempName("dedupe_conflicts")
+  yield* sql.run(`CREATE TABLE ${out} AS
+    SELECT c."check", g.pair_id AS group_pair_id, b.pair_id, ${col("source", "VARCHAR")} AS source,
+      ${col("source_row", "BIGINT")} AS source_row, ${col("label", "VARCHAR")} AS label, c.flipped,
+      CASE WHEN c.kept THEN 'kept' ELSE 'removed' END AS outcome, b.prompt, b.response_a, b.response_b
+    FROM ${raw} c JOIN ${t.base} b ON b.rowid = c.r JOIN ${t.base} g ON g.rowid = c.grp
+    ORDER BY c.k`)
+  return out
+})

@@ -1,0 +1,94 @@
+/**
+ * The MinHash stage of dedupe: stream texts out of the table engine into worker threads, then hand
+ * the plan a near-duplicate clustering function and the rows whose prompt nearly matches an eval prompt.
+ */
+import { Effect, Fiber, Schedule } from "effect"
+import { DataError } from "../../workbench/core/errors.js"
+import type { InputTable } from "../../workbench/core/node.js"
+import { Progress, Sql } from "../../workbench/core/services.js"
+import type { DedupeOptions, MinHashSettings } from "./dedupe-params.js"
+import { crossMatches, DEFAULT_SET_CAP, lshShape, nearClusters, type SketchBatch, type SketchOptions } from "./minhash.js"
+import { SketchPool, workersFor } from "./minhash-pool.js"
+
+export interface NearResult {
+  /** Cluster id per row for the rows with active[i] = 1; -1 for none. Undefined: near-dup is off. */
+  readonly clusters?: ((active: Uint8Array) => Int32Array) | undefined
+  /** 1 for rows whose prompt is near an eval prompt. Undefined: near decontamination is off. */
+  readonly contaminatedNear?: Uint8Array | undefined
+}
+
+/** Kernel options for MinHash settings; fails when given bands x rows exceed numPerm. */
+export const sketchOptions = (node: string, param: string, m: MinHashSettings) => {
+  const { bands, rows } = lshShape(m.threshold, m.numPerm, { bands: m.bands, rows: m.rows })
+  if (bands * rows > m.numPerm) {
+    return Effect.fail(new DataError({
+      where: `node "${node}" params ${param}.bands and ${param}.rows`,
+      found: `${bands} bands x ${rows} rows = ${bands * rows} signature values`,
+      expected: `at most numPerm = ${m.numPerm}`,
+      fix: `lower bands or rows, raise numPerm, or leave bands and rows out to derive them from the threshold`
+    }))
+  }
+  return Effect.succeed<SketchOptions>({ bands, rows, shingle: m.shingle, seed: m.seed, setCap: DEFAULT_SET_CAP })
+}
+
+/** Sketch the texts of a 2-column query (document index INTEGER, text VARCHAR) for documents 0..n-1. */
+export const sketchQuery = (query: string, n: number, options: SketchOptions, what: string) =>
+  Effect.scoped(Effect.gen(function*() {
+    const sql = yield* Sql
+    const progress = yield* Progress
+    const pool = yield* Effect.acquireRelease(
+      Effect.sync(() => new SketchPool(options, workersFor(n))),
+      (p) => Effect.promise(() => p.close())
+    )
+    const ticker = yield* Effect.suspend(() => progress.rows(pool.done, n, what)).pipe(
+      Effect.repeat(Schedule.spaced("250 millis")),
+      Effect.forkChild
+    )
+    yield* sql.scan(query, (columns) => pool.push(columns[0] as ArrayLike<number>, columns[1]!))
+    const sketches = yield* Effect.tryPromise({
+      try: () => pool.finish(n),
+      catch: (e) => new DataError({
+        where: `MinHash of ${what}`,
+        found: e instanceof Error ? e.message : String(e),
+        expected: "every worker thread to sketch its batch",
+        fix: "re-run; if it fails again, report it with the error above"
+      })
+    })
+    yield* Fiber.interrupt(ticker)
+    yield* progress.rows(n, n, what)
+    return sketches
+  }))
+
+const sameSketch = (a: SketchOptions, b: SketchOptions) =>
+  a.bands === b.bands && a.rows === b.rows && a.shingle === b.shingle && a.seed === b.seed
+
+/** Run MinHash where the options ask for it. */
+export const nearStage = (
+  node: string, base: string, n: number, against: InputTable | undefined, options: DedupeOptions
+) => Effect.gen(function*() {
+  const sql = yield* Sql
+  let clusters: NearResult["clusters"]
+  let contaminatedNear: Uint8Array | undefined
+  let promptSketches: { options: SketchOptions; sketches: SketchBatch } | undefined
+  if (options.near !== undefined) {
+    const near = options.near
+    const opts = yield* sketchOptions(node, "near", near)
+    const text = near.on === "prompt" ? "prompt" : "concat_ws(chr(10), prompt, response_a, response_b)"
+    const sketches = yield* sketchQuery(`SELECT rowid::INTEGER, ${text} FROM ${base}`, n, opts, near.on === "prompt" ? "prompts" : "pairs")
+    if (near.on === "prompt") promptSketches = { options: opts, sketches }
+    clusters = (active) => nearClusters(sketches, { threshold: near.threshold, active })
+  }
+  const deco = options.decontaminate?.near
+  if (deco !== undefined && against !== undefined) {
+    const opts = yield* sketchOptions(node, "decontaminate", deco)
+    const docs = promptSketches !== undefined && sameSketch(promptSketches.options, opts)
+      ? promptSketches.sketches
+      : yield* sketchQuery(`SELECT rowid::INTEGER, prompt FROM ${base}`, n, opts, "prompts")
+    const m = yield* sql.count(against.relation)
+    const evals = yield* sketchQuery(
+      `SELECT (row_number() OVER () - 1)::INTEGER, prompt FROM ${against.relation}`, m, opts, "eval prompts"
+    )
+    contaminatedNear = crossMatches(docs, evals, { threshold: deco.threshold })
+  }
+  return { clusters, contaminatedNear } satisfies NearResult
+})

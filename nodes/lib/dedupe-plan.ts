@@ -1,0 +1,263 @@
+/**
+ * The pure core of the dedupe family: from one row of keys per input pair, decide which rows stay,
+ * why each other row goes, which kept row absorbed it, and where its votes go. No I/O: the wrapper
+ * computes the keys in SQL (normalised text hashes), runs MinHash for near-duplicates, and applies
+ * the plan back to the tables.
+ *
+ * Steps run in a fixed order, each on the rows the earlier ones kept:
+ * exact -> mirrored -> empty side -> identical sides -> near-duplicate -> contaminated.
+ *
+ * Gotchas:
+ * - Only exact and mirrored merges move votes (mirrored ones flipped); a near-duplicate's responses
+ *   differ from its kept twin's, so its votes go with it.
+ * - `rows_found_in_input` in the report counts what a check finds in the whole input on its own (all
+ *   members of a duplicate group, the first included); `rows_removed` what it removed in sequence.
+ */
+
+export type Key = string | number
+export type KeepPolicy = "first" | "longest" | "most-votes"
+export type ConflictPolicy = "merge" | "drop-both" | "keep-first" | "keep-both"
+export type Reason =
+  | "exact-duplicate"
+  | "exact-conflict"
+  | "mirrored-duplicate"
+  | "mirrored-conflict"
+  | "empty-side"
+  | "identical-sides"
+  | "near-duplicate"
+  | "contaminated"
+  | "contaminated-near"
+
+/** One entry per input row; a "table" of columns. */
+export interface DedupeKeys {
+  /** Rank for keep "first" (source, source_row order): lower comes first. */
+  readonly order: ArrayLike<number>
+  /** Same value = same normalised (prompt, response_a, response_b). */
+  readonly exactKey: ArrayLike<Key>
+  /** Same value = same normalised prompt and the same two responses in either order. */
+  readonly mirrorKey: ArrayLike<Key>
+  /** Which of the two orders of mirrorKey this row has. */
+  readonly flipped: ArrayLike<boolean | number>
+  /** Normalised response_a equals response_b. */
+  readonly identical: ArrayLike<boolean | number>
+  /** A response is missing or only whitespace. */
+  readonly emptySide: ArrayLike<boolean | number>
+  readonly label: ArrayLike<string | null>
+  /** Characters in both responses (keep "longest"). */
+  readonly length: ArrayLike<number>
+  /** Votes on the row's pair_id (keep "most-votes"). */
+  readonly votes: ArrayLike<number>
+  /** 0: clean, 1: prompt equals an eval prompt, 2: prompt near an eval prompt. */
+  readonly contaminated?: ArrayLike<number>
+}
+
+export interface PlanSteps {
+  readonly keep: KeepPolicy
+  readonly exact?: { readonly onConflict: ConflictPolicy } | undefined
+  readonly mirrored?: { readonly onConflict: ConflictPolicy } | undefined
+  readonly emptySide: boolean
+  readonly identical: boolean
+  /** Near-duplicate clusters of the rows with active[i] = 1: cluster id per row, -1 for none. */
+  readonly near?: ((active: Uint8Array) => Int32Array) | undefined
+  readonly decontaminate: boolean
+}
+
+export interface ConflictRow {
+  readonly check: "exact" | "mirrored"
+  /** The row the keep policy picked for the group. */
+  readonly group: number
+  readonly row: number
+  /** The row's a/b are swapped relative to the group's pick. */
+  readonly flipped: boolean
+  readonly kept: boolean
+}
+
+export interface ReportRow {
+  readonly check: string
+  readonly groups: number
+  readonly rows_found_in_input: number
+  readonly rows_removed: number
+}
+
+export interface DedupePlan {
+  /** Why each row was removed; null = kept. */
+  readonly reason: ReadonlyArray<Reason | null>
+  /** The kept twin a removed row was merged into (followed through later merges); -1 = none. */
+  readonly twin: Int32Array
+  /** The row whose pair receives this row's votes (itself when kept); -1 = the votes are dropped. */
+  readonly votesTo: Int32Array
+  /** 1 when the votes must be flipped (a <-> b) on the way. */
+  readonly votesFlip: Uint8Array
+  /** 1 for a kept row that received another row's votes (its label is recomputed). */
+  readonly merged: Uint8Array
+  readonly conflicts: ReadonlyArray<ConflictRow>
+  readonly report: ReadonlyArray<ReportRow>
+  readonly stats: Readonly<Record<string, number>>
+}
+
+const swapLabel = (l: string | null) => (l === "a" ? "b" : l === "b" ? "a" : l)
+const votesMove = (r: Reason | null) => r === "exact-duplicate" || r === "mirrored-duplicate"
+
+/**
+ * Groups of >= 2 rows among `rows` with equal keys, members in `rows` order; linked lists, no per-row
+ * arrays. Integer keys in [0, n) (what the SQL side sends: the group's first row) skip the Map.
+ */
+export function duplicateGroups(n: number, rows: ArrayLike<number>, key: (i: number) => Key): Array<Array<number>> {
+  const headOf = new Int32Array(n).fill(-1), headMap = new Map<Key, number>()
+  const next = new Int32Array(n).fill(-1), tail = new Int32Array(n)
+  const multi: Array<number> = []
+  for (let k = 0; k < rows.length; k++) {
+    const i = rows[k]!, kk = key(i)
+    const dense = typeof kk === "number" && kk >= 0 && kk < n && Math.floor(kk) === kk
+    const h = dense ? headOf[kk]! : headMap.get(kk) ?? -1
+    if (h === -1) {
+      if (dense) headOf[kk] = i
+      else headMap.set(kk, i)
+      tail[i] = i
+    } else {
+      if (tail[h] === h) multi.push(h)
+      next[tail[h]!] = i
+      tail[h] = i
+    }
+  }
+  return multi.map((h) => {
+    const members: Array<number> = []
+    for (let i = h; i !== -1; i = next[i]!) members.push(i)
+    return members
+  })
+}
+
+/** Row indices 0..n-1 passing `test`, in order (a plain loop: TypedArray.filter is slow in V8). */
+function rowsWhere(n: number, test: (i: number) => boolean): Int32Array {
+  const out = new Int32Array(n)
+  let m = 0
+  for (let i = 0; i < n; i++) if (test(i)) out[m++] = i
+  return out.subarray(0, m)
+}
+
+/** The row a keep policy picks from a group: by policy, then by source order. */
+export function pickKept(members: ReadonlyArray<number>, keys: DedupeKeys, policy: KeepPolicy): number {
+  const score = policy === "longest" ? keys.length : policy === "most-votes" ? keys.votes : undefined
+  let best = members[0]!
+  for (const i of members) {
+    const s = score === undefined ? 0 : score[i]! - score[best]!
+    if (s > 0 || (s === 0 && keys.order[i]! < keys.order[best]!)) best = i
+  }
+  return best
+}
+
+/** Build the plan. Pure: same keys and steps, same plan. */
+export function planDedupe(keys: DedupeKeys, steps: PlanSteps): DedupePlan {
+  const n = keys.order.length
+  const reason: Array<Reason | null> = new Array(n).fill(null)
+  const link = new Int32Array(n).fill(-1), flipRel = new Uint8Array(n)
+  const conflicts: Array<ConflictRow> = []
+  const report: Array<ReportRow> = []
+  const stats: Record<string, number> = { rows_in: n }
+  const all = rowsWhere(n, () => true)
+  const alive = () => rowsWhere(n, (i) => reason[i] === null)
+  const countFound = (groups: Array<Array<number>>) => groups.reduce((s, g) => s + g.length, 0)
+
+  // exact and mirrored share this: pick a row, spot label conflicts, merge or apply onConflict
+  const settleGroup = (
+    check: "exact" | "mirrored", members: Array<number>, onConflict: ConflictPolicy,
+    orient: (i: number) => boolean
+  ): { removed: number; conflict: boolean } => {
+    const keep = pickKept(members, keys, steps.keep)
+    const labels = new Set<string>()
+    for (const i of members) {
+      const l = orient(i) ? swapLabel(keys.label[i]!) : keys.label[i]!
+      if (l !== null && l !== undefined) labels.add(l)
+    }
+    const conflict = labels.size > 1
+    const policy = conflict ? onConflict : "merge"
+    for (const i of members) {
+      const flipped = orient(i) !== orient(keep)
+      if (conflict) conflicts.push({ check, group: keep, row: i, flipped, kept: policy === "keep-both" || (i === keep && policy !== "drop-both") })
+      if (policy === "keep-both" || (i === keep && policy !== "drop-both")) continue
+      reason[i] = policy === "merge" ? (check === "exact" ? "exact-duplicate" : "mirrored-duplicate") : `${check}-conflict`
+      link[i] = policy === "drop-both" ? -1 : keep
+      flipRel[i] = flipped ? 1 : 0
+    }
+    const removed = policy === "keep-both" ? 0 : policy === "drop-both" ? members.length : members.length - 1
+    return { removed, conflict }
+  }
+
+  const runGroups = (check: "exact" | "mirrored", groups: Array<Array<number>>, found: number, onConflict: ConflictPolicy,
+    orient: (i: number) => boolean) => {
+    let removed = 0, nConflicts = 0
+    for (const g of groups) {
+      const r = settleGroup(check, g, onConflict, orient)
+      removed += r.removed
+      if (r.conflict) nConflicts++
+    }
+    report.push({ check, groups: groups.length, rows_found_in_input: found, rows_removed: removed })
+    Object.assign(stats, { [`${check}_groups`]: groups.length, [`${check}_removed`]: removed, [`${check}_conflicts`]: nConflicts })
+  }
+
+  if (steps.exact !== undefined) {
+    const groups = duplicateGroups(n, alive(), (i) => keys.exactKey[i]!)
+    runGroups("exact", groups, countFound(duplicateGroups(n, all, (i) => keys.exactKey[i]!)), steps.exact.onConflict, () => false)
+  }
+  if (steps.mirrored !== undefined) {
+    const both = (g: Array<number>) => g.some((i) => keys.flipped[i]) && g.some((i) => !keys.flipped[i])
+    const mirrorGroups = (onlyAlive: boolean) => duplicateGroups(
+      n, rowsWhere(n, (i) => !keys.identical[i] && (!onlyAlive || reason[i] === null)), (i) => keys.mirrorKey[i]!
+    ).filter(both)
+    const found = countFound(mirrorGroups(false))
+    runGroups("mirrored", mirrorGroups(true), found, steps.mirrored.onConflict, (i) => Boolean(keys.flipped[i]))
+  }
+  const dropRows = (check: Reason, stat: string, test: (i: number) => boolean) => {
+    const hits = rowsWhere(n, (i) => reason[i] === null && test(i))
+    const found = rowsWhere(n, test).length
+    for (const i of hits) reason[i] = check
+    report.push({ check, groups: hits.length, rows_found_in_input: found, rows_removed: hits.length })
+    stats[stat] = hits.length
+  }
+  if (steps.emptySide) dropRows("empty-side", "empty_side", (i) => Boolean(keys.emptySide[i]))
+  if (steps.identical) dropRows("identical-sides", "identical", (i) => Boolean(keys.identical[i]))
+
+  if (steps.near !== undefined) {
+    const mask = new Uint8Array(n)
+    const living = alive()
+    for (const i of living) mask[i] = 1
+    const clusters = steps.near(mask)
+    const groups = duplicateGroups(n, rowsWhere(n, (i) => reason[i] === null && clusters[i]! >= 0), (i) => clusters[i]!)
+    const allClusters = living.length === n ? clusters : steps.near(new Uint8Array(n).fill(1))
+    const found = countFound(duplicateGroups(n, rowsWhere(n, (i) => allClusters[i]! >= 0), (i) => allClusters[i]!))
+    let removed = 0
+    for (const g of groups) {
+      const keep = pickKept(g, keys, steps.keep)
+      for (const i of g) if (i !== keep) { reason[i] = "near-duplicate"; link[i] = keep; removed++ }
+    }
+    report.push({ check: "near-duplicate", groups: groups.length, rows_found_in_input: found, rows_removed: removed })
+    Object.assign(stats, { near_clusters: groups.length, near_removed: removed })
+  }
+  if (steps.decontaminate) {
+    const c = keys.contaminated ?? new Uint8Array(n)
+    const hits = rowsWhere(n, (i) => reason[i] === null && c[i]! > 0)
+    const found = rowsWhere(n, (i) => c[i]! > 0).length
+    let near = 0
+    for (const i of hits) {
+      reason[i] = c[i] === 1 ? "contaminated" : "contaminated-near"
+      if (c[i] === 2) near++
+    }
+    report.push({ check: "contaminated", groups: hits.length, rows_found_in_input: found, rows_removed: hits.length })
+    Object.assign(stats, { contaminated: hits.length, contaminated_near: near })
+  }
+
+  const twin = new Int32Array(n).fill(-1), votesTo = new Int32Array(n), votesFlip = new Uint8Array(n), merged = new Uint8Array(n)
+  for (let i = 0; i < n; i++) {
+    let j = link[i]!
+    while (j >= 0 && link[j]! >= 0) j = link[j]!
+    twin[i] = j
+    let k = i, f = 0
+    while (votesMove(reason[k]!)) { f ^= flipRel[k]!; k = link[k]! }
+    votesTo[i] = reason[k] === null ? k : -1
+    votesFlip[i] = votesTo[i]! >= 0 ? f : 0
+    if (votesTo[i] !== i && votesTo[i]! >= 0) merged[votesTo[i]!] = 1
+  }
+  const removedRows = reason.filter((r) => r !== null).length
+  Object.assign(stats, { rows_out: n - removedRows, removed: removedRows })
+  return { reason, twin, votesTo, votesFlip, merged, conflicts, report, stats }
+}

@@ -1,0 +1,142 @@
+/**
+ * The dedupe family's run, in SQL around the pure plan (dedupe-plan.ts): copy the input pairs, compute
+ * one row of keys per pair (hashes of normalised text), read the keys into JS, run MinHash when asked
+ * (dedupe-near.ts), plan, load the plan back and build the five output tables from it.
+ *
+ * Gotchas:
+ * - Keys are 64-bit hashes of normalised text. Two different texts share a hash with odds ~n^2 / 2^65
+ *   (about 3e-8 for a million pairs); not verified.
+ * - The input may be a UNION of several tables: "first" is by (source, source_row), then by position
+ *   in the copy, never by scan order. Outputs keep the copy's order.
+ */
+import { Effect } from "effect"
+import type { InputTable, NodeOutput } from "../../workbench/core/node.js"
+import { Progress, Sql, type SqlShape } from "../../workbench/core/services.js"
+import { planDedupe, type DedupeKeys, type DedupePlan } from "./dedupe-plan.js"
+import type { DedupeOptions } from "./dedupe-params.js"
+import { nearStage } from "./dedupe-near.js"
+import { applyPlan } from "./dedupe-apply.js"
+import { DROP, emptySql, hasColumn, normalizedSql } from "./dedupe-sql.js"
+
+export interface DedupeTables {
+  readonly pairs: InputTable
+  readonly votes?: InputTable | undefined
+  readonly against?: InputTable | undefined
+}
+
+/** Run the dedupe steps in `options` over the tables. */
+export const runDedupe = (node: string, tables: DedupeTables, options: DedupeOptions) =>
+  Effect.gen(function*() {
+    const sql = yield* Sql
+    const progress = yield* Progress
+    const { pairs, votes, against } = tables
+    const base = sql.tempName("dedupe_pairs")
+    yield* sql.run(`CREATE TABLE ${base} AS SELECT * FROM ${pairs.relation}`)
+    // the drop flag lets the main output be a plain filter of the copy, which keeps its order with no sort
+    yield* sql.run(`ALTER TABLE ${base} ADD COLUMN ${DROP} BOOLEAN DEFAULT false`)
+    const n = yield* sql.count(base)
+    yield* progress.note(`dedupe: ${n} pairs`)
+    const votesCopy = votes === undefined ? undefined : sql.tempName("dedupe_votes_in")
+    if (votesCopy !== undefined) yield* sql.run(`CREATE TABLE ${votesCopy} AS SELECT * FROM ${votes!.relation}`)
+
+    const keys = yield* readKeys(sql, base, pairs, votesCopy, against, options)
+    const near = yield* nearStage(node, base, n, against, options)
+    const contaminated = keys.contaminated
+    if (near.contaminatedNear !== undefined) {
+      for (let i = 0; i < n; i++) if (contaminated[i] === 0 && near.contaminatedNear[i]) contaminated[i] = 2
+    }
+    const plan: DedupePlan = planDedupe(keys, {
+      keep: options.keep,
+      exact: options.exact,
+      mirrored: options.mirrored,
+      emptySide: options.emptySide,
+      identical: options.identical,
+      near: near.clusters,
+      decontaminate: options.decontaminate !== undefined && against !== undefined
+    })
+    const out: NodeOutput = yield* applyPlan(sql, { node, base, n, pairs, votes: votesCopy, votesInput: votes }, plan)
+    if (options.decontaminate !== undefined && against === undefined) {
+      yield* progress.note("dedupe: no `against` input connected; decontamination skipped")
+    }
+    return out
+  }).pipe(Effect.withSpan("dedupe.run"))
+
+/**
+ * A label as a small integer: 0 none, 1 'a', 2 'b', 3 'tie'; any other label 4 + 20 bits of its hash
+ * (the plan only compares labels and swaps a <-> b, so distinct labels only need distinct codes).
+ */
+const labelCodeSql = (c: string) =>
+  `CASE WHEN ${c} IS NULL THEN 0 WHEN ${c} = 'a' THEN 1 WHEN ${c} = 'b' THEN 2 WHEN ${c} = 'tie' THEN 3 ` +
+  `ELSE 4 + (hash(${c}) % 1048576)::INTEGER END`
+const labelOfCode = (code: number): string | null =>
+  code === 0 ? null : code === 1 ? "a" : code === 2 ? "b" : code === 3 ? "tie" : `other-${code}`
+
+/**
+ * SQL for the key table: one row per pair with its position r, its rank in (source, source_row) order,
+ * group ids for exact and mirrored duplicates (the group's smallest r), and the flags the steps test.
+ */
+function keysSql(base: string, pairs: InputTable, votes: string | undefined, against: InputTable | undefined, options: DedupeOptions) {
+  const K = (c: string) => normalizedSql(c, options.normalize)
+  const col = (name: string, fallback: string) => (hasColumn(pairs, name) ? name : fallback)
+  const voteCounts = votes === undefined || options.keep !== "most-votes"
+    ? "(SELECT NULL::VARCHAR AS pair_id, 0 AS n WHERE false)"
+    : `(SELECT pair_id, count(*)::INTEGER AS n FROM ${votes} GROUP BY pair_id)`
+  const evalKeys = against !== undefined && options.decontaminate !== undefined
+    ? `(SELECT DISTINCT hash(${K("prompt")}) AS ph FROM ${against.relation})`
+    : undefined
+  return `WITH h AS (
+      SELECT rowid::INTEGER AS r, ${col("source", "NULL")} AS _src, ${col("source_row", "NULL")} AS _srow, pair_id,
+        hash(${K("prompt")}) AS ph, hash(${K("response_a")}) AS ah, hash(${K("response_b")}) AS bh,
+        ${options.emptySide ? `${emptySql("response_a")} OR ${emptySql("response_b")}` : "false"} AS empty_side,
+        ${options.keep === "longest" ? "(coalesce(length(response_a), 0) + coalesce(length(response_b), 0))::DOUBLE" : "0::DOUBLE"} AS len,
+        ${col("label", "NULL")}::VARCHAR AS label
+      FROM ${base})
+    SELECT r, (row_number() OVER (ORDER BY _src NULLS LAST, _srow NULLS LAST, r) - 1)::INTEGER AS ord,
+      ${options.exact === undefined ? "r" : "min(r) OVER (PARTITION BY ph, ah, bh)"} AS ek,
+      ${options.mirrored === undefined ? "r" : "min(r) OVER (PARTITION BY ph, least(ah, bh), greatest(ah, bh))"} AS mk,
+      ah > bh AS flipped, ah = bh AS identical, empty_side, len, label, coalesce(vc.n, 0)::INTEGER AS votes,
+      ${evalKeys === undefined ? "false" : `ph IN ${evalKeys}`} AS contaminated
+    FROM h LEFT JOIN ${voteCounts} vc USING (pair_id)`
+}
+
+/** Compute the key table in SQL and read it into typed arrays, indexed by row position in `base`. */
+const readKeys = (
+  sql: SqlShape, base: string, pairs: InputTable, votes: string | undefined, against: InputTable | undefined,
+  options: DedupeOptions
+) => Effect.gen(function*() {
+  const keysTable = sql.tempName("dedupe_keys")
+  yield* sql.run(`CREATE TABLE ${keysTable} AS ${keysSql(base, pairs, votes, against, options)}`)
+  const n = yield* sql.count(keysTable)
+  const order = new Int32Array(n), exactKey = new Int32Array(n), mirrorKey = new Int32Array(n)
+  const flipped = new Uint8Array(n), identical = new Uint8Array(n), emptySide = new Uint8Array(n)
+  const length = new Float64Array(n), voteCount = new Int32Array(n), contaminated = new Uint8Array(n)
+  const label: Array<string | null> = new Array(n).fill(null)
+  // read only the columns the steps use (decoding values into JS is most of this stage's time)
+  const columns: Array<[string, (i: number, v: unknown) => void]> = [
+    ["ord", (i, v) => { order[i] = v as number }],
+    // flags and the label in one integer: decoding a VARCHAR column costs more than all the integers
+    [`(flipped::INTEGER + 2 * identical::INTEGER + 4 * empty_side::INTEGER + 8 * contaminated::INTEGER + 16 * ${labelCodeSql("label")})`,
+      (i, v) => {
+        const f = v as number
+        flipped[i] = f & 1
+        identical[i] = (f >> 1) & 1
+        emptySide[i] = (f >> 2) & 1
+        contaminated[i] = (f >> 3) & 1
+        label[i] = labelOfCode(f >> 4)
+      }]
+  ]
+  if (options.exact !== undefined) columns.push(["ek", (i, v) => { exactKey[i] = v as number }])
+  else for (let i = 0; i < n; i++) exactKey[i] = i
+  if (options.mirrored !== undefined) columns.push(["mk", (i, v) => { mirrorKey[i] = v as number }])
+  else for (let i = 0; i < n; i++) mirrorKey[i] = i
+  if (options.keep === "longest") columns.push(["len", (i, v) => { length[i] = v as number }])
+  if (options.keep === "most-votes") columns.push(["votes", (i, v) => { voteCount[i] = v as number }])
+  yield* sql.scan(`SELECT r, ${columns.map(([c]) => c).join(", ")} FROM ${keysTable}`, (c, rows) => {
+    const r = c[0]!
+    for (let k = 0; k < columns.length; k++) {
+      const set = columns[k]![1], col = c[k + 1]!
+      for (let j = 0; j < rows; j++) set(r[j] as number, col[j])
+    }
+  })
+  return { order, exactKey, mirrorKey, flipped, identical, emptySide, label, length, votes: voteCount, contaminated } satisfies DedupeKeys
+})

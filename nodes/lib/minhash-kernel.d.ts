@@ -1,0 +1,36 @@
+/** Types of minhash-kernel.js (plain JavaScript so that worker threads can load it). */
+
+export interface SketchOptions {
+  /** LSH bands; `bands * rows` permutations are computed. */
+  readonly bands: number
+  /** Signature rows per band. */
+  readonly rows: number
+  /** Words per shingle. */
+  readonly shingle: number
+  readonly seed: number
+  /** Keep at most this many (the smallest) distinct shingle hashes per text. */
+  readonly setCap: number
+  /**
+   * "oph" (default): one-permutation MinHash with optimal densification, bands * rows bins.
+   * "classic": bands * rows independent a*x+b permutations (slower, same statistics).
+   */
+  readonly method?: "oph" | "classic"
+}
+
+/** Sketches of a batch of texts, in typed arrays (transferable between threads). */
+export interface SketchBatch {
+  readonly n: number
+  readonly bands: number
+  /** n x bands band hashes, row-major. */
+  readonly bandHashes: Uint32Array
+  /** Text i's bottom-k shingle set is sets[offsets[i], offsets[i + 1]), sorted ascending. */
+  readonly offsets: Int32Array
+  /** Distinct shingles of text i before the cut to setCap (0: the text has no word). */
+  readonly sizes: Int32Array
+  readonly sets: Uint32Array
+}
+
+export function permutations(count: number, seed: number): { readonly a: Uint32Array; readonly b: Uint32Array }
+export function shingleHashes(text: string, k: number): number
+export function shingleSet(text: string, k: number): Uint32Array
+export function sketchBatch(texts: ReadonlyArray<string | null | undefined>, options: SketchOptions): SketchBatch
