@@ -2,7 +2,7 @@
 import { Effect, Schema } from "effect"
 import type { InputTable, NodeKind, NodeOutput, ParamsSchema } from "../../workbench/core/node.js"
 import { Sql } from "../../workbench/core/services.js"
-import { runWithSql } from "../support/sql.js"
+import { inputTable, runWithSql } from "../support/sql.js"
 
 export type Row = Record<string, unknown>
 
@@ -29,7 +29,7 @@ export function runDedupe<S extends ParamsSchema>(
     yield* sql.run(setup)
     const tables: Record<string, InputTable> = {}
     for (const [name, relation] of Object.entries(inputs)) {
-      tables[name] = { relation, schema: yield* sql.describe(relation), rows: yield* sql.count(relation) }
+      tables[name] = yield* inputTable(sql, relation)
     }
     const decoded = Schema.decodeUnknownSync(kind.definition.params as never)(params) as S["Type"]
     const out = yield* kind.definition.run({ node: "dd", params: decoded, inputs: tables })
@@ -59,7 +59,7 @@ export function runDedupeError<S extends ParamsSchema>(
     yield* sql.run(setup)
     const tables: Record<string, InputTable> = {}
     for (const [name, relation] of Object.entries(inputs)) {
-      tables[name] = { relation, schema: yield* sql.describe(relation), rows: yield* sql.count(relation) }
+      tables[name] = yield* inputTable(sql, relation)
     }
     const decoded = Schema.decodeUnknownSync(kind.definition.params as never)(params) as S["Type"]
     return yield* kind.definition.run({ node: "dd", params: decoded, inputs: tables }).pipe(

@@ -3,7 +3,8 @@ import { Effect, Layer } from "effect"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Database, Progress, Sql, Workspace } from "../../workbench/core/services.js"
+import type { InputTable } from "../../workbench/core/node.js"
+import { Database, Progress, Sql, type SqlShape, Workspace } from "../../workbench/core/services.js"
 import { DuckDbLive } from "../../workbench/io/duckdb.js"
 
 const quietProgress = Progress.of({ rows: () => Effect.void, note: () => Effect.void })
@@ -27,3 +28,16 @@ export function runWithSql<A, E>(
 }
 
 export const layerForTests = (dir: string) => Layer.mergeAll(DuckDbLive({ tempDirectory: join(dir, "tmp"), threads: 2 }))
+
+/** An InputTable over a relation of the test's own connection, as the runner would hand it to a node. */
+export const inputTable = (sql: SqlShape, relation: string) =>
+  Effect.gen(function*() {
+    const table: InputTable = {
+      relation,
+      // small test tables are read in insertion order; the runner uses file positions instead
+      numbered: `(SELECT *, (row_number() OVER () - 1)::BIGINT AS _wb_row FROM ${relation})`,
+      schema: yield* sql.describe(relation),
+      rows: yield* sql.count(relation)
+    }
+    return table
+  })

@@ -19,6 +19,12 @@ import type { Progress, Sql, Workspace } from "./services.js"
 /** An input as a node sees it at run time: a SQL relation over the upstream artifact(s). */
 export interface InputTable {
   readonly relation: string
+  /**
+   * The same rows with one more column, `_wb_row` (BIGINT): a stable position, increasing in input
+   * order (upstream table by upstream table, then row by row). Use it for "first" rules instead of
+   * copying the input to get row numbers: SQL engines do not promise an order otherwise.
+   */
+  readonly numbered: string
   readonly schema: TableSchema
   readonly rows: number
 }

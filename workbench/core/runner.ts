@@ -141,9 +141,12 @@ export const runGraph = Effect.fn("runGraph")(function*(graph: PipelineGraph, op
         const relation = parts.length === 1
           ? store.relation(parts[0]!.manifest, parts[0]!.table)
           : `(${parts.map((p) => `SELECT * FROM ${store.relation(p.manifest, p.table)}`).join(" UNION ALL BY NAME ")})`
+        const numbered = parts.length === 1
+          ? store.numberedRelation(parts[0]!.manifest, parts[0]!.table, 0)
+          : `(${parts.map((p, i) => `SELECT * FROM ${store.numberedRelation(p.manifest, p.table, i)}`).join(" UNION ALL BY NAME ")})`
         const schema = yield* sql.describe(relation)
         yield* checkRealColumns(node, name, schema.columns)
-        inputs[name] = { relation, schema, rows: parts.reduce((s, p) => s + (p.manifest.tables[p.table]?.rows ?? 0), 0) }
+        inputs[name] = { relation, numbered, schema, rows: parts.reduce((s, p) => s + (p.manifest.tables[p.table]?.rows ?? 0), 0) }
       }
       const progress = makeProgress(node.name, events)
       const out = yield* node.definition.run({ node: node.name, params: node.params, inputs }).pipe(

@@ -75,6 +75,8 @@ export class ArtifactStore extends Context.Service<ArtifactStore, {
   ) => Effect.Effect<Manifest, ArtifactError | SqlError>
   /** A SQL relation reading one table of a published artifact. */
   readonly relation: (manifest: Manifest, table: string) => string
+  /** The same relation plus `_wb_row` = (part << 40) + the row's position in the file. */
+  readonly numberedRelation: (manifest: Manifest, table: string, part: number) => string
   readonly file: (manifest: Manifest, table: string) => string
 }>()("wb/ArtifactStore") {}
 

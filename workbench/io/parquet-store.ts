@@ -54,6 +54,11 @@ export const ParquetStoreLive = (dir: string) =>
     file: (manifest, table) => join(artifactDir(dir, manifest.key), manifest.tables[table]?.file ?? `${table}.parquet`),
     relation: (manifest, table) =>
       `read_parquet(${sqlString(join(artifactDir(dir, manifest.key), manifest.tables[table]?.file ?? `${table}.parquet`))})`,
+    numberedRelation: (manifest, table, part) => {
+      const file = join(artifactDir(dir, manifest.key), manifest.tables[table]?.file ?? `${table}.parquet`)
+      return `(SELECT * EXCLUDE (file_row_number), (${part}::BIGINT << 40) + file_row_number AS _wb_row ` +
+        `FROM read_parquet(${sqlString(file)}, file_row_number = true))`
+    },
     publish: (sql, base, tables) =>
       Effect.gen(function*() {
         const target = artifactDir(dir, base.key)
