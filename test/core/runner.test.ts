@@ -1,3 +1,4 @@
+import { DuckDBInstance } from "@duckdb/node-api"
 import { Effect, Schema } from "effect"
 import { mkdtempSync, existsSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -91,6 +92,24 @@ describe("runner", () => {
     const f = r.report.nodes.find((n) => n.name === "f")!
     expect(f.error).toContain("test: boom")
     expect(r.report.nodes.find((n) => n.name === "after")!.error).toBe('upstream "f" failed')
+  })
+
+  it("records runs, node executions, artifacts and lineage in .wb/meta.duckdb", async () => {
+    const db = await DuckDBInstance.create(join(root, ".wb", "meta.duckdb"), { access_mode: "READ_ONLY" })
+    const con = await db.connect()
+    const rows = async (q: string) => (await con.runAndReadAll(q)).getRowObjectsJS()
+    expect((await rows(`SELECT count(*)::INTEGER AS n FROM runs WHERE status IN ('ok', 'failed')`))[0]!["n"]).toBeGreaterThanOrEqual(5)
+    const both = await rows(`SELECT status, cache_hit, rows_in::INTEGER AS rows_in, rows_out::INTEGER AS rows_out
+      FROM node_runs WHERE node = 'both' ORDER BY finished LIMIT 2`)
+    expect(both).toEqual([
+      { status: "ran", cache_hit: false, rows_in: 15, rows_out: 15 },
+      { status: "cached", cache_hit: true, rows_in: 15, rows_out: 15 }
+    ])
+    const lineage = await rows(`SELECT l.input, a.node AS upstream FROM lineage l JOIN artifacts a ON a.artifact_key = l.input_key
+      JOIN artifacts c ON c.artifact_key = l.artifact_key WHERE c.node = 'both' GROUP BY ALL ORDER BY upstream`)
+    expect(lineage).toEqual([{ input: "rows", upstream: "a" }, { input: "rows", upstream: "b" }])
+    con.closeSync()
+    db.closeSync()
   })
 
   it("rejects an unknown --only node with a did-you-mean", async () => {
