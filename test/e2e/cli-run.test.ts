@@ -151,7 +151,7 @@ describe("wb run", { timeout: 90_000 }, () => {
     const busy = await wb(["run", file, "--json"], { cwd })
     expect(busy.code).toBe(1)
     expect(busy.stdout).toBe("")
-    expect(busy.stderr).toMatch(/^workspace \.wb\/: another process \(PID \d+\) holds its run log .*meta\.duckdb, most likely another `wb run`\n/)
+    expect(busy.stderr).toMatch(/^workspace \S+: another process \(PID \d+\) holds its run log .*meta\.duckdb, most likely another `wb run`\n/)
     run.child.kill("SIGINT")
     const res = await run.done
     expect(res.code).toBe(130)

@@ -1,7 +1,6 @@
 /** `wb run <file>`: validate, run with live progress, print a summary; exit 1 if a node failed. */
 import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { DataError } from "../core/errors.js"
 import { checkSelection, runGraph } from "../core/runner.js"
 import { workbenchLayer } from "../io/live.js"
 import { CliExit, reportErrors } from "./exit.js"
@@ -43,11 +42,7 @@ export const runCommand = Command.make("run", {
         view.stop()
         process.stderr.write(`interrupted · finished nodes are kept in ${ctx.label}; run the same command again to resume\n`)
       })),
-      Effect.ensuring(Effect.sync(() => view.stop())),
-      Effect.catchDefect((defect) => {
-        const busy = workspaceBusy(defect, ctx.label)
-        return busy === undefined ? Effect.die(defect) : Effect.fail(busy)
-      })
+      Effect.ensuring(Effect.sync(() => view.stop()))
     )
     if (args.json) {
       process.stdout.write(`${JSON.stringify(runJson(report))}\n`)
@@ -57,16 +52,3 @@ export const runCommand = Command.make("run", {
     if (report.status !== "ok") return yield* new CliExit({ code: 1 })
   }).pipe(reportErrors)
 ).pipe(Command.withDescription("Run a pipeline: only what changed, with live progress and a summary"))
-
-/** DuckDB's lock on the run log is held: another process (most likely another `wb run`) uses this workspace. */
-function workspaceBusy(defect: unknown, label: string): DataError | undefined {
-  const message = defect instanceof Error ? defect.message : String(defect)
-  const m = /Could not set lock on file "([^"]+)": Conflicting lock is held in .*?\(PID (\d+)\)/.exec(message)
-  if (m === null) return undefined
-  return new DataError({
-    where: `workspace ${label}`,
-    found: `another process (PID ${m[2]}) holds its run log ${m[1]}, most likely another \`wb run\``,
-    expected: "one `wb run` at a time per workspace",
-    fix: "wait for the other run to finish (or stop it), or pass --workspace <another directory>"
-  })
-}

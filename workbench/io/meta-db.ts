@@ -8,6 +8,7 @@ import { Effect, Layer } from "effect"
 import { mkdirSync } from "node:fs"
 import { join } from "node:path"
 import { randomBytes } from "node:crypto"
+import { DataError } from "../core/errors.js"
 import { RunLog } from "../core/services.js"
 
 const SCHEMA = `
@@ -21,15 +22,37 @@ CREATE TABLE IF NOT EXISTS artifacts (artifact_key VARCHAR, table_name VARCHAR, 
 CREATE TABLE IF NOT EXISTS lineage (artifact_key VARCHAR, input VARCHAR, input_key VARCHAR, input_table VARCHAR,
   PRIMARY KEY (artifact_key, input, input_key, input_table));`
 
+/** Why the run log could not be opened, said so a user can act: usually another `wb run` holds it. */
+function runLogUnavailable(dir: string, e: unknown): DataError {
+  const message = e instanceof Error ? e.message : String(e)
+  const lock = /Conflicting lock is held in .*?\(PID (\d+)\)/.exec(message)
+  return lock === null
+    ? new DataError({
+      where: `workspace ${dir}`,
+      found: `its run log ${join(dir, "meta.duckdb")} cannot be opened: ${message.split("\n")[0]}`,
+      expected: "a readable, writable DuckDB file (or none yet)",
+      fix: "check the directory's permissions and free space; move the file aside if it is damaged"
+    })
+    : new DataError({
+      where: `workspace ${dir}`,
+      found: `another process (PID ${lock[1]}) holds its run log ${join(dir, "meta.duckdb")}, most likely another \`wb run\``,
+      expected: "one `wb run` at a time per workspace",
+      fix: "wait for the other run to finish (or stop it), or pass --workspace <another directory>"
+    })
+}
+
 export const MetaDbLive = (dir: string) =>
   Layer.effect(RunLog, Effect.gen(function*() {
     const { con } = yield* Effect.acquireRelease(
-      Effect.promise(async () => {
-        mkdirSync(dir, { recursive: true })
-        const instance = await DuckDBInstance.create(join(dir, "meta.duckdb"), { threads: "1" })
-        const con = await instance.connect()
-        await con.run(SCHEMA)
-        return { instance, con }
+      Effect.tryPromise({
+        try: async () => {
+          mkdirSync(dir, { recursive: true })
+          const instance = await DuckDBInstance.create(join(dir, "meta.duckdb"), { threads: "1" })
+          const con = await instance.connect()
+          await con.run(SCHEMA)
+          return { instance, con }
+        },
+        catch: (e) => runLogUnavailable(dir, e)
       }),
       ({ instance, con }) => Effect.sync(() => {
         con.closeSync()
