@@ -3,12 +3,20 @@
  * perturbation of real prompts and responses (HH-RLHF harmless-base test, PandaLM test set), finds the
  * pairs with word-shingle Jaccard >= threshold with the LSH of nodes/lib/minhash.ts and by brute force
  * (every pair, exact Jaccard on the full shingle sets), and prints recall and precision; then times
- * sketching on a larger resample (on this thread, and with the worker pool the dedupe node uses). Run
- * alone, it also measures the classic K-permutation MinHash for comparison.
+ * sketching on a larger resample (on this thread, and with the worker pool the dedupe node uses), at
+ * two text lengths: the real mix (~500 chars: HH dialogues, PandaLM prompts and responses) and the same
+ * texts cut to 200 chars (mean ~165 chars, ~28 words: prompt length, like the ~200-char texts of
+ * ../shared/guides/duckdb-node-api.md §7). Run alone, it also measures the classic K-permutation
+ * MinHash for comparison.
+ *
+ * Pool figures count everything from `new SketchPool` to the assembled sketches: starting the worker
+ * threads (and their JIT warm-up), packing the texts on this thread, and closing the pool; "cores busy"
+ * is the process's CPU time over that wall time (2.0 = both cores of a 2-core machine all along).
  *
  * Run alone: `node --import tsx bench/minhash-quality.ts [n] [throughputDocs]`. Prints figures, not pass/fail.
  */
 import { readFileSync } from "node:fs"
+import { availableParallelism } from "node:os"
 import { gunzipSync } from "node:zlib"
 import { shingleSet } from "../nodes/lib/minhash-kernel.js"
 import {
@@ -41,9 +49,14 @@ export interface MinhashQualityResult {
   readonly precision: number
   /** Share of true pairs whose two texts end in the same union-find cluster (what the node removes by). */
   readonly clusterRecall: number
+  /** Sketching the ~500-char mix (meanChars). */
   readonly docsPerSecondOneThread: number
   readonly docsPerSecondWorkers: number
   readonly meanChars: number
+  /** Sketching the same texts cut to 200 chars (meanCharsShort, ~165: prompt length). */
+  readonly docsPerSecondOneThreadShort: number
+  readonly docsPerSecondWorkersShort: number
+  readonly meanCharsShort: number
 }
 
 /** mulberry32: a small seeded PRNG. */
@@ -148,17 +161,20 @@ async function throughput(texts: ReadonlyArray<string>, options: SketchOptions, 
   const t0 = performance.now()
   sketchTexts(texts, options)
   const one = texts.length / ((performance.now() - t0) / 1000)
-  const t1 = performance.now()
+  const cpu0 = process.cpuUsage(), t1 = performance.now()
   const pool = new SketchPool(options, workers)
   const at = Int32Array.from({ length: texts.length }, (_, i) => i)
   for (let i = 0; i < texts.length; i += 2048) pool.push(at.subarray(i, i + 2048), texts.slice(i, i + 2048))
   const sk: SketchBatch = await pool.finish(texts.length)
   await pool.close()
-  const many = texts.length / ((performance.now() - t1) / 1000)
+  const wall = (performance.now() - t1) / 1000, cpu = process.cpuUsage(cpu0)
+  const many = texts.length / wall, coresBusy = (cpu.user + cpu.system) / 1e6 / wall
   const t2 = performance.now()
   nearClusters(sk, { threshold: 0.8 })
-  return { one, many, clusterSeconds: (performance.now() - t2) / 1000 }
+  return { one, many, coresBusy, clusterSeconds: (performance.now() - t2) / 1000 }
 }
+
+const rate = (x: number) => `${Math.round(x).toLocaleString("en-US")} docs/s`
 
 export async function minhashQuality(options: MinhashQualityOptions = {}): Promise<MinhashQualityResult> {
   const { n = 20_000, threshold = 0.8, numPerm = 128, shingle = 3, seed = 7, throughputDocs = 200_000, root = "." } = options
@@ -184,23 +200,26 @@ export async function minhashQuality(options: MinhashQualityOptions = {}): Promi
   }
 
   const big = sample(pool, throughputDocs, seed + 1)
-  const meanChars = big.reduce((s, x) => s + x.length, 0) / big.length
-  const speed = await throughput(big, opts, workers)
-  log(`  sketching ${throughputDocs} texts (mean ${meanChars.toFixed(0)} chars): ${speed.one.toFixed(0)} docs/s on one thread, ` +
-    `${speed.many.toFixed(0)} docs/s with ${workers} worker threads; clustering ${speed.clusterSeconds.toFixed(2)} s`)
   const short = big.map((x) => x.slice(0, 200))
-  const shortChars = short.reduce((s, x) => s + x.length, 0) / short.length
+  const mean = (xs: ReadonlyArray<string>) => xs.reduce((s, x) => s + x.length, 0) / xs.length
+  const meanChars = mean(big), meanCharsShort = mean(short)
+  log(`  sketching throughput, ${numPerm} permutations (${opts.bands} x ${opts.rows} one-permutation bins), ` +
+    `${throughputDocs.toLocaleString("en-US")} texts, ${availableParallelism()} cores; pool = ${workers} worker threads incl. start-up:`)
+  const speed = await throughput(big, opts, workers)
+  log(`    real mix (mean ${meanChars.toFixed(0)} chars):             one thread ${rate(speed.one)} · pool ${rate(speed.many)} ` +
+    `(${speed.coresBusy.toFixed(1)} cores busy); clustering ${speed.clusterSeconds.toFixed(2)} s`)
   const speedShort = await throughput(short, opts, workers)
-  log(`  same texts cut to 200 chars (mean ${shortChars.toFixed(0)}): ${speedShort.one.toFixed(0)} docs/s on one thread, ` +
-    `${speedShort.many.toFixed(0)} docs/s with ${workers} worker threads`)
+  log(`    prompt length (cut to 200, mean ${meanCharsShort.toFixed(0)} chars): one thread ${rate(speedShort.one)} · pool ${rate(speedShort.many)} ` +
+    `(${speedShort.coresBusy.toFixed(1)} cores busy)`)
   if (options.compareClassic === true) {
     const c = await throughput(big, classic, workers), cs = await throughput(short, classic, workers)
-    log(`  classic MinHash: ${c.one.toFixed(0)} / ${c.many.toFixed(0)} docs/s (one thread / ${workers} workers); ` +
-      `cut to 200 chars: ${cs.one.toFixed(0)} / ${cs.many.toFixed(0)} docs/s`)
+    log(`    classic ${numPerm}-permutation MinHash: real mix one thread ${rate(c.one)} · pool ${rate(c.many)}; ` +
+      `prompt length one thread ${rate(cs.one)} · pool ${rate(cs.many)}`)
   }
   return {
     n, bands: opts.bands, rows: opts.rows, truePairs: truth.size, foundPairs: found, recall, precision, clusterRecall,
-    docsPerSecondOneThread: speed.one, docsPerSecondWorkers: speed.many, meanChars
+    docsPerSecondOneThread: speed.one, docsPerSecondWorkers: speed.many, meanChars,
+    docsPerSecondOneThreadShort: speedShort.one, docsPerSecondWorkersShort: speedShort.many, meanCharsShort
   }
 }
 

@@ -6,6 +6,7 @@ import { Effect, Fiber, Schedule } from "effect"
 import { DataError } from "../../workbench/core/errors.js"
 import type { InputTable } from "../../workbench/core/node.js"
 import { Progress, Sql } from "../../workbench/core/services.js"
+import type { DedupeSource } from "./dedupe-apply.js"
 import type { DedupeOptions, MinHashSettings } from "./dedupe-params.js"
 import { crossMatches, DEFAULT_SET_CAP, lshShape, nearClusters, type SketchBatch, type SketchOptions } from "./minhash.js"
 import { SketchPool, workersFor } from "./minhash-pool.js"
@@ -64,7 +65,7 @@ const sameSketch = (a: SketchOptions, b: SketchOptions) =>
 
 /** Run MinHash where the options ask for it. */
 export const nearStage = (
-  node: string, base: string, n: number, against: InputTable | undefined, options: DedupeOptions
+  node: string, source: DedupeSource, n: number, against: InputTable | undefined, options: DedupeOptions
 ) => Effect.gen(function*() {
   const sql = yield* Sql
   let clusters: NearResult["clusters"]
@@ -74,7 +75,7 @@ export const nearStage = (
     const near = options.near
     const opts = yield* sketchOptions(node, "near", near)
     const text = near.on === "prompt" ? "prompt" : "concat_ws(chr(10), prompt, response_a, response_b)"
-    const sketches = yield* sketchQuery(`SELECT rowid::INTEGER, ${text} FROM ${base}`, n, opts, near.on === "prompt" ? "prompts" : "pairs")
+    const sketches = yield* sketchQuery(`SELECT ${source.row}::INTEGER, ${text} FROM ${source.relation}`, n, opts, near.on === "prompt" ? "prompts" : "pairs")
     if (near.on === "prompt") promptSketches = { options: opts, sketches }
     clusters = (active) => nearClusters(sketches, { threshold: near.threshold, active })
   }
@@ -83,7 +84,7 @@ export const nearStage = (
     const opts = yield* sketchOptions(node, "decontaminate", deco)
     const docs = promptSketches !== undefined && sameSketch(promptSketches.options, opts)
       ? promptSketches.sketches
-      : yield* sketchQuery(`SELECT rowid::INTEGER, prompt FROM ${base}`, n, opts, "prompts")
+      : yield* sketchQuery(`SELECT ${source.row}::INTEGER, prompt FROM ${source.relation}`, n, opts, "prompts")
     const m = yield* sql.count(against.relation)
     const evals = yield* sketchQuery(
       `SELECT (row_number() OVER () - 1)::INTEGER, prompt FROM ${against.relation}`, m, opts, "eval prompts"

@@ -1,13 +1,18 @@
 /**
- * The dedupe family's run, in SQL around the pure plan (dedupe-plan.ts): copy the input pairs, compute
- * one row of keys per pair (hashes of normalised text), read the keys into JS, run MinHash when asked
- * (dedupe-near.ts), plan, load the plan back and build the five output tables from it.
+ * The dedupe family's run, in SQL around the pure plan (dedupe-plan.ts): compute one row of keys per
+ * pair (hashes of normalised text), read the keys into JS, run MinHash when asked (dedupe-near.ts),
+ * plan, load the plan back and build the five output tables from it.
+ *
+ * The rows are read where they are when the input is numbered 0..n-1 (`InputTable.numbered`, one
+ * upstream table) and no votes are connected: the outputs are then filters of the input, so its text
+ * is read, not copied. Otherwise (several tables, votes to re-point and labels to re-vote) the input
+ * is copied into a table first, which the outputs filter and relabel in place.
  *
  * Gotchas:
  * - Keys are 64-bit hashes of normalised text. Two different texts share a hash with odds ~n^2 / 2^65
  *   (about 3e-8 for a million pairs); not verified.
- * - The input may be a UNION of several tables: "first" is by (source, source_row), then by position
- *   in the copy, never by scan order. Outputs keep the copy's order.
+ * - "first" is by (source, source_row), then by position (`_wb_row`, or in the copy), never by scan
+ *   order. Outputs keep that position order.
  */
 import { Effect } from "effect"
 import type { InputTable, NodeOutput } from "../../workbench/core/node.js"
@@ -15,7 +20,7 @@ import { Progress, Sql, type SqlShape } from "../../workbench/core/services.js"
 import { planDedupe, type DedupeKeys, type DedupePlan } from "./dedupe-plan.js"
 import type { DedupeOptions } from "./dedupe-params.js"
 import { nearStage } from "./dedupe-near.js"
-import { applyPlan } from "./dedupe-apply.js"
+import { applyPlan, type DedupeSource } from "./dedupe-apply.js"
 import { DROP, emptySql, hasColumn, normalizedSql } from "./dedupe-sql.js"
 
 export interface DedupeTables {
@@ -24,23 +29,38 @@ export interface DedupeTables {
   readonly against?: InputTable | undefined
 }
 
+/** The rows to dedupe, with their plan positions 0..n-1: the numbered input itself when it can be. */
+const dedupeSource = (sql: SqlShape, pairs: InputTable, withVotes: boolean) => Effect.gen(function*() {
+  if (!withVotes) {
+    // one upstream table numbers its rows 0..n-1 (file_row_number): filters of it keep that order
+    const [w] = yield* sql.rows<{ n: number; lo: number | null; hi: number | null }>(
+      `SELECT count(*) AS n, min(_wb_row) AS lo, max(_wb_row) AS hi FROM ${pairs.numbered}`
+    )
+    const n = w!.n
+    if (n === 0 || (w!.lo === 0 && w!.hi === n - 1)) {
+      return { source: { relation: pairs.numbered, row: "_wb_row", hidden: "_wb_row", copied: false } satisfies DedupeSource, n }
+    }
+  }
+  const base = sql.tempName("dedupe_pairs")
+  yield* sql.run(`CREATE TABLE ${base} AS SELECT * FROM ${pairs.relation}`)
+  // the drop flag lets the main output be a plain filter of the copy, which keeps its order with no sort
+  yield* sql.run(`ALTER TABLE ${base} ADD COLUMN ${DROP} BOOLEAN DEFAULT false`)
+  return { source: { relation: base, row: "rowid", hidden: DROP, copied: true } satisfies DedupeSource, n: yield* sql.count(base) }
+})
+
 /** Run the dedupe steps in `options` over the tables. */
 export const runDedupe = (node: string, tables: DedupeTables, options: DedupeOptions) =>
   Effect.gen(function*() {
     const sql = yield* Sql
     const progress = yield* Progress
     const { pairs, votes, against } = tables
-    const base = sql.tempName("dedupe_pairs")
-    yield* sql.run(`CREATE TABLE ${base} AS SELECT * FROM ${pairs.relation}`)
-    // the drop flag lets the main output be a plain filter of the copy, which keeps its order with no sort
-    yield* sql.run(`ALTER TABLE ${base} ADD COLUMN ${DROP} BOOLEAN DEFAULT false`)
-    const n = yield* sql.count(base)
+    const { source, n } = yield* dedupeSource(sql, pairs, votes !== undefined)
     yield* progress.note(`dedupe: ${n} pairs`)
     const votesCopy = votes === undefined ? undefined : sql.tempName("dedupe_votes_in")
     if (votesCopy !== undefined) yield* sql.run(`CREATE TABLE ${votesCopy} AS SELECT * FROM ${votes!.relation}`)
 
-    const keys = yield* readKeys(sql, base, pairs, votesCopy, against, options)
-    const near = yield* nearStage(node, base, n, against, options)
+    const keys = yield* readKeys(sql, source, n, pairs, votesCopy, against, options)
+    const near = yield* nearStage(node, source, n, against, options)
     const contaminated = keys.contaminated
     if (near.contaminatedNear !== undefined) {
       for (let i = 0; i < n; i++) if (contaminated[i] === 0 && near.contaminatedNear[i]) contaminated[i] = 2
@@ -54,7 +74,7 @@ export const runDedupe = (node: string, tables: DedupeTables, options: DedupeOpt
       near: near.clusters,
       decontaminate: options.decontaminate !== undefined && against !== undefined
     })
-    const out: NodeOutput = yield* applyPlan(sql, { node, base, n, pairs, votes: votesCopy, votesInput: votes }, plan)
+    const out: NodeOutput = yield* applyPlan(sql, { node, source, keys: keys.table, n, pairs, votes: votesCopy, votesInput: votes }, plan)
     if (options.decontaminate !== undefined && against === undefined) {
       yield* progress.note("dedupe: no `against` input connected; decontamination skipped")
     }
@@ -72,10 +92,11 @@ const labelOfCode = (code: number): string | null =>
   code === 0 ? null : code === 1 ? "a" : code === 2 ? "b" : code === 3 ? "tie" : `other-${code}`
 
 /**
- * SQL for the key table: one row per pair with its position r, its rank in (source, source_row) order,
- * group ids for exact and mirrored duplicates (the group's smallest r), and the flags the steps test.
+ * SQL for the key table: one row per pair with its position r, its pair_id and source_row (for the
+ * removed rows' kept twins), group ids for exact and mirrored duplicates (the group's smallest r) with
+ * their sizes, and the flags the steps test.
  */
-function keysSql(base: string, pairs: InputTable, votes: string | undefined, against: InputTable | undefined, options: DedupeOptions) {
+function keysSql(source: DedupeSource, pairs: InputTable, votes: string | undefined, against: InputTable | undefined, options: DedupeOptions) {
   const K = (c: string) => normalizedSql(c, options.normalize)
   const col = (name: string, fallback: string) => (hasColumn(pairs, name) ? name : fallback)
   const voteCounts = votes === undefined || options.keep !== "most-votes"
@@ -84,33 +105,42 @@ function keysSql(base: string, pairs: InputTable, votes: string | undefined, aga
   const evalKeys = against !== undefined && options.decontaminate !== undefined
     ? `(SELECT DISTINCT hash(${K("prompt")}) AS ph FROM ${against.relation})`
     : undefined
+  const exact = "PARTITION BY ph, ah, bh", mirror = "PARTITION BY ph, least(ah, bh), greatest(ah, bh)"
   return `WITH h AS (
-      SELECT rowid::INTEGER AS r, ${col("source", "NULL")} AS _src, ${col("source_row", "NULL")} AS _srow, pair_id,
+      SELECT ${source.row}::INTEGER AS r, ${col("source", "NULL")} AS _src, ${col("source_row", "NULL")} AS _srow, pair_id,
         hash(${K("prompt")}) AS ph, hash(${K("response_a")}) AS ah, hash(${K("response_b")}) AS bh,
         ${options.emptySide ? `${emptySql("response_a")} OR ${emptySql("response_b")}` : "false"} AS empty_side,
         ${options.keep === "longest" ? "(coalesce(length(response_a), 0) + coalesce(length(response_b), 0))::DOUBLE" : "0::DOUBLE"} AS len,
         ${col("label", "NULL")}::VARCHAR AS label
-      FROM ${base})
-    SELECT r, (row_number() OVER (ORDER BY _src NULLS LAST, _srow NULLS LAST, r) - 1)::INTEGER AS ord,
-      ${options.exact === undefined ? "r" : "min(r) OVER (PARTITION BY ph, ah, bh)"} AS ek,
-      ${options.mirrored === undefined ? "r" : "min(r) OVER (PARTITION BY ph, least(ah, bh), greatest(ah, bh))"} AS mk,
+      FROM ${source.relation})
+    SELECT r, _src, _srow, pair_id,
+      ${options.exact === undefined ? "r" : `min(r) OVER (${exact})`} AS ek, ${options.exact === undefined ? "1" : `count(*) OVER (${exact})`} AS en,
+      ${options.mirrored === undefined ? "r" : `min(r) OVER (${mirror})`} AS mk, ${options.mirrored === undefined ? "1" : `count(*) OVER (${mirror})`} AS mn,
       ah > bh AS flipped, ah = bh AS identical, empty_side, len, label, coalesce(vc.n, 0)::INTEGER AS votes,
       ${evalKeys === undefined ? "false" : `ph IN ${evalKeys}`} AS contaminated
     FROM h LEFT JOIN ${voteCounts} vc USING (pair_id)`
 }
 
-/** Compute the key table in SQL and read it into typed arrays, indexed by row position in `base`. */
+/**
+ * Compute the key table in SQL and read it into typed arrays, indexed by row position. Without
+ * near-duplicates, only the rows a step can touch are read (members of a duplicate group, flagged
+ * rows): the others are singletons with no flags, which is what the arrays hold by default, and
+ * "first" only compares rows within a group, so their rank among the rows read is enough.
+ */
 const readKeys = (
-  sql: SqlShape, base: string, pairs: InputTable, votes: string | undefined, against: InputTable | undefined,
+  sql: SqlShape, source: DedupeSource, n: number, pairs: InputTable, votes: string | undefined, against: InputTable | undefined,
   options: DedupeOptions
 ) => Effect.gen(function*() {
   const keysTable = sql.tempName("dedupe_keys")
-  yield* sql.run(`CREATE TABLE ${keysTable} AS ${keysSql(base, pairs, votes, against, options)}`)
-  const n = yield* sql.count(keysTable)
+  yield* sql.run(`CREATE TABLE ${keysTable} AS ${keysSql(source, pairs, votes, against, options)}`)
   const order = new Int32Array(n), exactKey = new Int32Array(n), mirrorKey = new Int32Array(n)
   const flipped = new Uint8Array(n), identical = new Uint8Array(n), emptySide = new Uint8Array(n)
   const length = new Float64Array(n), voteCount = new Int32Array(n), contaminated = new Uint8Array(n)
   const label: Array<string | null> = new Array(n).fill(null)
+  for (let i = 0; i < n; i++) {
+    exactKey[i] = i
+    mirrorKey[i] = i
+  }
   // read only the columns the steps use (decoding values into JS is most of this stage's time)
   const columns: Array<[string, (i: number, v: unknown) => void]> = [
     ["ord", (i, v) => { order[i] = v as number }],
@@ -126,17 +156,27 @@ const readKeys = (
       }]
   ]
   if (options.exact !== undefined) columns.push(["ek", (i, v) => { exactKey[i] = v as number }])
-  else for (let i = 0; i < n; i++) exactKey[i] = i
   if (options.mirrored !== undefined) columns.push(["mk", (i, v) => { mirrorKey[i] = v as number }])
-  else for (let i = 0; i < n; i++) mirrorKey[i] = i
   if (options.keep === "longest") columns.push(["len", (i, v) => { length[i] = v as number }])
   if (options.keep === "most-votes") columns.push(["votes", (i, v) => { voteCount[i] = v as number }])
-  yield* sql.scan(`SELECT r, ${columns.map(([c]) => c).join(", ")} FROM ${keysTable}`, (c, rows) => {
+  const wanted = [
+    ...(options.exact === undefined ? [] : ["en > 1"]),
+    ...(options.mirrored === undefined ? [] : ["mn > 1"]),
+    ...(options.emptySide ? ["empty_side"] : []),
+    ...(options.identical ? ["identical"] : []),
+    ...(options.decontaminate === undefined ? [] : ["contaminated"])
+  ]
+  const where = options.near !== undefined ? "" : `WHERE ${wanted.length === 0 ? "false" : wanted.join(" OR ")}`
+  yield* sql.scan(`SELECT r, ${columns.map(([c]) => c).join(", ")}
+    FROM (SELECT *, (row_number() OVER (ORDER BY _src NULLS LAST, _srow NULLS LAST, r) - 1)::INTEGER AS ord FROM ${keysTable} ${where})`,
+  (c, rows) => {
     const r = c[0]!
     for (let k = 0; k < columns.length; k++) {
       const set = columns[k]![1], col = c[k + 1]!
       for (let j = 0; j < rows; j++) set(r[j] as number, col[j])
     }
   })
-  return { order, exactKey, mirrorKey, flipped, identical, emptySide, label, length, votes: voteCount, contaminated } satisfies DedupeKeys
+  return {
+    table: keysTable, order, exactKey, mirrorKey, flipped, identical, emptySide, label, length, votes: voteCount, contaminated
+  } satisfies DedupeKeys & { table: string }
 })

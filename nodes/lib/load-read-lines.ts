@@ -25,13 +25,14 @@ export interface RecordsTable {
  * Rows of `good(k, <cols>)` (k = 1-based emitted row) plus refused rows of `bad(pos, err, detail, text)`
  * (pos = 1-based position among all rows), as `(pos, <cols>, err, detail, text)` in one relation.
  */
-const shiftedSql = (good: string, bad: string, cols: string) => `
+const shiftedSql = (good: string, bad: string, cols: ReadonlyArray<string>) => `
   WITH s AS (SELECT pos - i AS key, max(i) AS before
              FROM (SELECT pos, row_number() OVER (ORDER BY pos) AS i FROM ${bad}) GROUP BY ALL)
-  SELECT g.k + coalesce(s.before, 0) AS pos, g.${cols}, NULL::VARCHAR AS err, NULL::VARCHAR AS detail, NULL::VARCHAR AS text
+  SELECT g.k + coalesce(s.before, 0) AS pos, ${cols.map((c) => `g.${c}`).join(", ")},
+    NULL::VARCHAR AS err, NULL::VARCHAR AS detail, NULL::VARCHAR AS text
   FROM ${good} g ASOF LEFT JOIN s ON g.k > s.key
   UNION ALL
-  SELECT pos, NULL, err, detail, text FROM ${bad}`
+  SELECT pos, ${cols.map(() => "NULL").join(", ")}, err, detail, text FROM ${bad}`
 
 /** The same relation when nothing was refused: no join, and the rows stay in file order. */
 const plainSql = (good: string, cols: string) =>
@@ -48,35 +49,68 @@ const scanOptions = (sql: Sql["Service"]) => {
 const scanReason = (err: string, detail: string) =>
   `CASE WHEN ${err} = 'INVALID ENCODING' THEN 'invalid UTF-8' ELSE 'unreadable row: ' || lower(${err}) || coalesce(' (' || ${detail} || ')', '') END`
 
-/** JSON Lines (.gz): record = 0-based line number; blank lines are skipped. */
-export const readJsonLines = (abs: string) =>
+/** Marks blank lines in the first pass over a JSON Lines file; they are deleted right after. */
+const BLANK = "blank line"
+
+/**
+ * SQL: why text `raw` is not a JSON object ('malformed JSON', 'expected a JSON object, got ARRAY'),
+ * or NULL. `types`: a `try(json_type(raw, …))` the caller computes anyway, NULL exactly when `raw`
+ * is not valid JSON; without it, `json_valid` parses every line once more.
+ */
+export const jsonProblemSql = (raw: string, types?: string): string => {
+  // CASE, not OR/AND: json_type must not see malformed text, and OR evaluates both sides on every row
+  const notObject = `CASE WHEN json_type(${raw}) <> 'OBJECT' THEN 'expected a JSON object, got ' || json_type(${raw}) END`
+  return types === undefined
+    ? `CASE WHEN NOT json_valid(${raw}) THEN 'malformed JSON' WHEN starts_with(${raw}, '{') THEN NULL ELSE ${notObject} END`
+    : `CASE WHEN ${types} IS NULL THEN coalesce(CASE WHEN json_valid(${raw}) THEN ${notObject} END, 'malformed JSON')
+        WHEN starts_with(${raw}, '{') THEN NULL ELSE ${notObject} END`
+}
+
+/**
+ * JSON Lines (.gz): record = 0-based line number; blank lines are skipped. One pass reads and
+ * numbers the lines into the records table (the scanner runs on one thread: lines may be 256 MB);
+ * a parallel one then marks malformed JSON, unless `checkJson` is false (the caller checks each
+ * record with `jsonProblemSql` as it parses it anyway). Only when the scanner refused lines
+ * (invalid UTF-8) does another pass shift the numbers and add the refused lines.
+ */
+export const readJsonLines = (abs: string, checkJson = true) =>
   Effect.gen(function*() {
     const sql = yield* Sql
-    const lines = sql.tempName("jsonl_lines"), bad = sql.tempName("jsonl_bad"), out = sql.tempName("records")
+    const first = sql.tempName("jsonl_lines"), bad = sql.tempName("jsonl_bad")
     const scan = scanOptions(sql)
-    yield* sql.run(`CREATE TEMP TABLE ${lines} AS SELECT ordinality AS k, line FROM read_csv(${sqlText(abs)},
-      columns = {'line': 'VARCHAR'}, header = false, auto_detect = false, delim = chr(1), quote = '', escape = '',
-      max_line_size = 256000000, ${scan.options}) WITH ORDINALITY`)
+    // blank: NULL, or short and all spaces. CASE, not OR/AND: only short lines are trimmed (trim copies
+    // the string, and OR evaluated it on every line)
+    yield* sql.run(`CREATE TEMP TABLE ${first} AS
+      SELECT ordinality - 1 AS record, line AS raw,
+        CASE WHEN CASE WHEN line IS NULL THEN true WHEN strlen(line) > 256 THEN false ELSE trim(line) = '' END
+          THEN ${sqlText(BLANK)} END AS reason
+      FROM read_csv(${sqlText(abs)}, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false, delim = chr(1),
+        quote = '', escape = '', max_line_size = 256000000, ${scan.options}) WITH ORDINALITY`)
+    const [blank] = yield* sql.rows<{ n: number }>(`SELECT count(*) AS n FROM ${first} WHERE reason = ${sqlText(BLANK)}`)
+    const blankLines = blank!.n
+    // a delete only marks rows: the table keeps its file order
+    if (blankLines > 0) yield* sql.run(`DELETE FROM ${first} WHERE reason = ${sqlText(BLANK)}`)
+    if (checkJson) {
+      // the WHERE repeats the check so only failing rows are written: updating every row costs more than checking twice
+      yield* sql.run(`UPDATE ${first} SET reason = ${jsonProblemSql("raw")} WHERE (${jsonProblemSql("raw")}) IS NOT NULL`)
+    }
     yield* sql.run(`CREATE TEMP TABLE ${bad} AS
       SELECT line AS pos, any_value(error_type) AS err, any_value(error_message) AS detail, any_value(csv_line) AS text
       FROM ${scan.errors} GROUP BY line`)
     const refused = yield* sql.count(bad)
-    // without refused lines, k is the line number and the table stays in file order: no join, no sort
-    const rows = refused === 0 ? plainSql(lines, "line") : shiftedSql(lines, bad, "line")
+    if (refused === 0) {
+      // without refused lines, the scanner's row number is the line number: no join, no sort
+      yield* sql.run(`DROP TABLE ${bad}`)
+      return { table: first, records: yield* sql.count(first), blankLines } satisfies RecordsTable
+    }
+    const out = sql.tempName("records")
     yield* sql.run(`CREATE TEMP TABLE ${out} AS
-      SELECT pos - 1 AS record, coalesce(line, text) AS raw, CASE
-        WHEN err IS NOT NULL THEN ${scanReason("err", "detail")}
-        WHEN NOT json_valid(line) THEN 'malformed JSON'
-        WHEN NOT starts_with(line, '{') AND json_type(line) <> 'OBJECT' THEN 'expected a JSON object, got ' || json_type(line)
-      END AS reason
-      FROM (${rows})
-      -- CASE, not OR/AND: only short lines are trimmed (trim copies the string, and OR evaluated it on every line)
-      WHERE CASE WHEN err IS NOT NULL THEN true WHEN line IS NULL THEN false WHEN strlen(line) > 256 THEN true ELSE trim(line) <> '' END
-      ${refused === 0 ? "" : "ORDER BY pos"}`)
-    const lineCount = yield* sql.count(lines)
-    const records = yield* sql.count(out)
-    yield* sql.run(`DROP TABLE ${lines}; DROP TABLE ${bad}`)
-    return { table: out, records, blankLines: lineCount + refused - records } satisfies RecordsTable
+      SELECT pos - 1 AS record, coalesce(raw, text) AS raw,
+        CASE WHEN err IS NOT NULL THEN ${scanReason("err", "detail")} ELSE reason END AS reason
+      FROM (${shiftedSql(`(SELECT record + 1 AS k, raw, reason FROM ${first})`, bad, ["raw", "reason"])})
+      ORDER BY pos`)
+    yield* sql.run(`DROP TABLE ${first}; DROP TABLE ${bad}`)
+    return { table: out, records: yield* sql.count(out), blankLines } satisfies RecordsTable
   })
 
 /** A struct literal of the listed columns, as JSON text: the record as a JSON object. */
@@ -105,7 +139,7 @@ export const readCsv = (abs: string) =>
     yield* sql.run(`CREATE TEMP TABLE ${out} AS
       SELECT pos - 1 AS record, coalesce(line, text) AS raw,
              CASE WHEN err IS NOT NULL THEN ${scanReason("err", "detail")} END AS reason
-      FROM (${refused === 0 ? plainSql(rows, "line") : shiftedSql(rows, bad, "line")})
+      FROM (${refused === 0 ? plainSql(rows, "line") : shiftedSql(rows, bad, ["line"])})
       ${refused === 0 ? "" : "ORDER BY pos"}`)
     const records = yield* sql.count(out)
     yield* sql.run(`DROP TABLE ${rows}; DROP TABLE ${bad}`)

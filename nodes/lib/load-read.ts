@@ -46,12 +46,16 @@ const readParquet = (abs: string) =>
     return { table: out, records: yield* sql.count(out), blankLines: 0 } satisfies RecordsTable
   })
 
-/** Read `file` into a records table, turning engine failures into DataErrors that name the file. */
-export const readRecords = (ctx: LoadContext, file: SourceFile) =>
+/**
+ * Read `file` into a records table, turning engine failures into DataErrors that name the file.
+ * `checkJson: false`: JSON Lines records may be left unchecked (reason NULL, raw not JSON or not an
+ * object); the caller must then check each with `jsonProblemSql`, which saves a parse of every line.
+ */
+export const readRecords = (ctx: LoadContext, file: SourceFile, options: { readonly checkJson?: boolean } = {}) =>
   Effect.gen(function*() {
     const progress = yield* Progress
     yield* progress.note(`reading ${file.shown} (${file.format})`)
-    const read = file.format === "jsonl" ? readJsonLines(file.abs)
+    const read = file.format === "jsonl" ? readJsonLines(file.abs, options.checkJson ?? true)
       : file.format === "csv" ? readCsv(file.abs)
       : file.format === "json" ? readJsonArray(ctx, file)
       : readParquet(file.abs)

@@ -2,8 +2,8 @@ import { Effect, Schema } from "effect"
 import { defineNode } from "../../workbench/core/node.js"
 import { Sql, Workspace } from "../../workbench/core/services.js"
 import { fileFingerprint } from "./file-fingerprint.js"
-import { checkRecords, collectRejects } from "./load-check.js"
-import { extraColumns } from "./load-extras.js"
+import { collectRejects, type FieldCheck, fieldProblemSql, fieldTypesSql } from "./load-check.js"
+import { extraColumnsOf, sampleStructure, STRUCTURE_SAMPLE } from "./load-extras.js"
 import {
   FormatParam,
   LabelSourceParam,
@@ -16,6 +16,7 @@ import {
 import { finishLoad } from "./load-finish.js"
 import { chosenRejectedPairsSql } from "./load-pairs.js"
 import { readRecords } from "./load-read.js"
+import { jsonProblemSql, type RecordsTable } from "./load-read-lines.js"
 import {
   chosenIsBSql,
   commonListPrefixSql,
@@ -38,18 +39,32 @@ export type TrlParams = typeof TrlParams.Type
 const messagesOk = (x: string) =>
   `coalesce(list_bool_and(list_transform(json_extract(${x}, '$[*]'), lambda m: json_type(m) = 'OBJECT' AND json_type(m, '$.role') = 'VARCHAR')), true)`
 
+/** The fields a TRL record maps to pair columns; the others pass through. */
+const MAPPED = ["prompt", "chosen", "rejected"]
+
+/** The fields every TRL record is checked for. */
+const FIELDS: ReadonlyArray<FieldCheck> = [
+  { name: "prompt", kinds: ["string", "array"], optional: true },
+  { name: "chosen", kinds: ["string", "array"] },
+  { name: "rejected", kinds: ["string", "array"] }
+]
+
 /**
  * Prompt, messages and the two responses for each TRL layout, plus a problem for records whose
- * fields do not fit together. Implicit prompts are the common prefix of chosen and rejected:
- * characters for strings (TRL's rule: a space before the first difference goes to the responses),
- * whole messages for message lists. One JSON parse gives the types (`ty`) and one the texts (`s`; a
- * message list comes back as its JSON text).
+ * fields do not fit together (first: not a JSON object, as the reader words it, then a missing field
+ * or one of the wrong type, as `checkRecords` does). Implicit prompts are the common prefix of chosen and rejected: characters for strings
+ * (TRL's rule: a space before the first difference goes to the responses), whole messages for
+ * message lists. One JSON parse gives the types (`ty`; it also serves the JSON and field checks: it
+ * fails on malformed JSON) and one the texts (`s`; a message list comes back as its JSON text);
+ * records with a problem there get neither.
  */
 const splitSql = (records: string) => `
-  WITH t AS (SELECT record, raw, ty, s, ty[2] = 'ARRAY' AS conv, coalesce(ty[1] IN ('VARCHAR', 'ARRAY'), false) AS explicit
-             FROM (SELECT record, raw, json_type(raw, ['$.prompt', '$.chosen', '$.rejected']) AS ty,
-                          json_extract_string(raw, ['$.prompt', '$.chosen', '$.rejected']) AS s
-                   FROM ${records} WHERE reason IS NULL)),
+  WITH f AS (SELECT record, raw, ty0, coalesce(${jsonProblemSql("raw", "ty0")}, ${fieldProblemSql("raw", FIELDS, "ty0")}) AS fp
+             FROM (SELECT record, raw, try(${fieldTypesSql("raw", FIELDS)}) AS ty0 FROM ${records} WHERE reason IS NULL)),
+  t AS (SELECT record, raw, fp, ty, s, ty[2] = 'ARRAY' AS conv, coalesce(ty[1] IN ('VARCHAR', 'ARRAY'), false) AS explicit
+        FROM (SELECT record, raw, fp, CASE WHEN fp IS NULL THEN ty0 END AS ty,
+                     CASE WHEN fp IS NULL THEN json_extract_string(raw, ['$.prompt', '$.chosen', '$.rejected']) END AS s
+              FROM f)),
   n AS (SELECT *, CASE WHEN NOT explicit AND NOT conv THEN ${commonPrefixLengthSql("s[2]", "s[3]")} END AS n0,
                CASE WHEN NOT explicit AND conv THEN ${commonListPrefixSql("s[2]", "s[3]")} END AS k FROM t),
   c AS (SELECT *, CASE WHEN n0 > 0 AND substr(s[2], n0, 1) = ' ' THEN n0 - 1 ELSE n0 END AS n,
@@ -62,7 +77,8 @@ const splitSql = (records: string) => `
          WHEN explicit THEN ${renderMessagesSql("s[2]")} ELSE ${renderMessagesSql("to_json(cl[k + 1:])")} END AS chosen,
     CASE WHEN explicit AND NOT conv THEN s[3] WHEN NOT conv THEN substr(s[3], n + 1)
          WHEN explicit THEN ${renderMessagesSql("s[3]")} ELSE ${renderMessagesSql("to_json(rl[k + 1:])")} END AS rejected,
-    CASE WHEN ty[2] <> ty[3] THEN 'chosen and rejected: expected both strings or both message lists, got ' || ty[2] || ' and ' || ty[3]
+    CASE WHEN fp IS NOT NULL THEN fp
+         WHEN ty[2] <> ty[3] THEN 'chosen and rejected: expected both strings or both message lists, got ' || ty[2] || ' and ' || ty[3]
          WHEN conv AND ty[1] = 'VARCHAR' THEN 'prompt: expected a message list like chosen, got VARCHAR'
          WHEN NOT conv AND ty[1] = 'ARRAY' THEN 'prompt: expected a string like chosen, got ARRAY'
          WHEN conv AND explicit AND NOT ${messagesOk("s[1]")} THEN 'prompt: expected a list of {role, content} messages'
@@ -71,6 +87,26 @@ const splitSql = (records: string) => `
          WHEN NOT explicit AND coalesce(n, k) = 0
          THEN 'chosen and rejected share no prompt (without a prompt field, the prompt is their common beginning)' END AS problem
   FROM c`
+
+/**
+ * The structure of the first good records (as `checkRecords` + `extraColumns` would see them), for
+ * the pass-through fields. The sample is taken from the first records only, widening until it is
+ * full: a LIMIT over the whole split would still check a row group or more per thread.
+ */
+const trlStructure = (records: RecordsTable) =>
+  Effect.gen(function*() {
+    for (let k = 2 * STRUCTURE_SAMPLE; ; k *= 4) {
+      const bounded = k < records.records
+      const sample = yield* sampleStructure(
+        `(${splitSql(bounded ? `(SELECT * FROM ${records.table} LIMIT ${k})` : records.table)}) WHERE problem IS NULL`,
+        MAPPED
+      )
+      if (!bounded || sample.rows === STRUCTURE_SAMPLE) return sample.structure
+    }
+  })
+
+/** Columns of the scratch table that the pairs output leaves out: the record's problem and layout. */
+const PROBLEM = "__wb_problem", EXPLICIT = "__wb_explicit", CONV = "__wb_conv"
 
 /**
  * Load a dataset in one of TRL's preference layouts.
@@ -116,24 +152,16 @@ export const trl = defineNode({
       const sql = yield* Sql
       const ctx = { node, kind: "load.trl", root: (yield* Workspace).root }
       const file = yield* sourceFile(ctx, "path", params.path, params.format)
-      const records = yield* readRecords(ctx, file)
-      yield* checkRecords(records, [
-        { name: "prompt", kinds: ["string", "array"], optional: true },
-        { name: "chosen", kinds: ["string", "array"] },
-        { name: "rejected", kinds: ["string", "array"] }
-      ])
-      const split = sql.tempName("trl_split")
-      yield* sql.run(`CREATE TEMP TABLE ${split} AS ${splitSql(records.table)}`)
-      yield* sql.run(`UPDATE ${records.table} SET reason = s.problem FROM ${split} s
-        WHERE ${records.table}.record = s.record AND s.problem IS NOT NULL`)
-      const rejects = yield* collectRejects(ctx, [{ file, records }], params.maxRejectRate)
-      const extras = yield* extraColumns(records, ["prompt", "chosen", "rejected"])
-      const pairs = sql.tempName("pairs")
-      yield* sql.run(`CREATE TABLE ${pairs} AS ${chosenRejectedPairsSql({
-        from: split,
-        where: "problem IS NULL",
+      const records = yield* readRecords(ctx, file, { checkJson: false })
+      const split = splitSql(records.table)
+      const extras = extraColumnsOf(yield* trlStructure(records), MAPPED)
+      // one pass over the records: field check, layout split, sides, pair ids and extras, every record
+      // kept with its problem; the pairs output is the problem-free rows (a view: a filter keeps the order)
+      const all = sql.tempName("trl_pairs")
+      yield* sql.run(`CREATE TABLE ${all} AS ${chosenRejectedPairsSql({
+        from: `(${split})`,
         inOrder: true,
-        prompt: `CASE WHEN conv THEN ${renderMessagesSql("messages")} ELSE prompt_text END`,
+        prompt: `CASE WHEN problem IS NOT NULL THEN NULL WHEN conv THEN ${renderMessagesSql("messages")} ELSE prompt_text END`,
         messages: "messages",
         chosen: "chosen",
         rejected: "rejected",
@@ -141,12 +169,17 @@ export const trl = defineNode({
         record: "record",
         source: params.source,
         labelSource: params.labelSource,
+        extras: [["problem", PROBLEM], ["explicit", EXPLICIT], ["conv", CONV]],
         passThrough: extras
       })}`)
-      const [layouts] = yield* sql.rows<Record<string, number>>(`SELECT count(*) FILTER (WHERE explicit) AS explicit_prompt,
-        count(*) FILTER (WHERE NOT explicit) AS implicit_prompt, count(*) FILTER (WHERE conv) AS conversational
-        FROM ${split} WHERE problem IS NULL`)
-      yield* sql.run(`DROP TABLE ${split}`)
+      yield* sql.run(`UPDATE ${records.table} SET reason = t.${PROBLEM} FROM ${all} t
+        WHERE ${records.table}.record = t.source_row AND t.${PROBLEM} IS NOT NULL`)
+      const rejects = yield* collectRejects(ctx, [{ file, records }], params.maxRejectRate)
+      const pairs = sql.tempName("pairs")
+      yield* sql.run(`CREATE VIEW ${pairs} AS SELECT * EXCLUDE (${PROBLEM}, ${EXPLICIT}, ${CONV}) FROM ${all} WHERE ${PROBLEM} IS NULL`)
+      const [layouts] = yield* sql.rows<Record<string, number>>(`SELECT count(*) FILTER (WHERE ${EXPLICIT}) AS explicit_prompt,
+        count(*) FILTER (WHERE NOT ${EXPLICIT}) AS implicit_prompt, count(*) FILTER (WHERE ${CONV}) AS conversational
+        FROM ${all} WHERE ${PROBLEM} IS NULL`)
       return yield* finishLoad({ pairs, rejects, files: [{ file, records }], stats: { ...layouts! } })
     })
 })

@@ -34,3 +34,12 @@ export function permutations(count: number, seed: number): { readonly a: Uint32A
 export function shingleHashes(text: string, k: number): number
 export function shingleSet(text: string, k: number): Uint32Array
 export function sketchBatch(texts: ReadonlyArray<string | null | undefined>, options: SketchOptions): SketchBatch
+/** Texts as UTF-16 code units: text i is units[ends[i - 1] (0 for i = 0), ends[i]). */
+export interface PackedTexts {
+  readonly units: Uint16Array
+  readonly ends: Int32Array
+}
+/** Pack texts for sketchPacked (anything but a string packs as the empty text, which sketches the same). */
+export function packTexts(texts: ArrayLike<unknown>): PackedTexts
+/** sketchBatch on packed texts: the same sketches as sketchBatch on the strings. */
+export function sketchPacked(units: Uint16Array, ends: Int32Array, options: SketchOptions): SketchBatch

@@ -3,10 +3,20 @@
 // text, ~2x faster end to end on 500-character texts than the classic K-permutation MinHash, same
 // recall in bench/minhash-quality.ts); `method: "classic"` keeps the textbook a*x+b permutations.
 // Plain JavaScript on purpose: worker threads load it without a TypeScript loader (a `.ts` worker entry
-// fails under tsx and under vitest on Node 20). Types: minhash-kernel.d.ts. Callers: minhash.ts and
-// minhash-worker.js. Everything here is deterministic for a given seed.
+// fails under tsx and under vitest on Node 20). Types: minhash-kernel.d.ts. Callers: minhash.ts,
+// minhash-pool.ts and minhash-worker.js. Everything here is deterministic for a given seed.
+//
+// Speed notes (bench/minhash-quality.ts): texts are read as UTF-16 code units from a Uint16Array, not
+// with charCodeAt (which re-dispatches on one-byte / two-byte string layout at every character): a
+// string is copied in with one native Buffer#ucs2Write (a widening memcpy, lone surrogates kept), and the
+// worker pool sends a whole batch as one such array (transferred, never structured-cloned as strings).
+// Words are hashed in the same pass (no strings, no regex); shingles are sorted and de-duplicated with a
+// bucket sort on their top bits (they are uniform hashes), not TypedArray#sort.
+
+import { Buffer } from "node:buffer"
 
 const MASK_SIGN = 0x80000000 | 0
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
 
 /** splitmix32: a seeded stream of 32-bit words for the permutation constants. */
 function splitmix32(seed) {
@@ -46,88 +56,205 @@ function isWordChar(c) {
     (c >= 0x3001 && c <= 0x3003))
 }
 
-/** UTF-16 unit -> its lower-case unit inside a word, or 0 between words (one table lookup per char). */
+/**
+ * UTF-16 unit -> its lower-case unit inside a word, or 0 between words (one table lookup per char).
+ * Lower case is String#toLowerCase of the unit alone (surrogates stay as they are). Built with one
+ * toLowerCase per 1,024 units, each unit after a space (so no unit is in a context that changes its
+ * lower case, like a final sigma); a block whose lower case changes length (U+0130 becomes two units)
+ * is redone unit by unit. A few ms, against ~15-30 ms for 65,536 separate toLowerCase calls.
+ */
 const FOLD = (() => {
   const t = new Uint16Array(65536)
-  for (let c = 1; c < 65536; c++) {
-    if (!isWordChar(c)) continue
+  const lowerOne = (c) => {
     const lower = c >= 0xd800 && c <= 0xdfff ? "" : String.fromCharCode(c).toLowerCase()
-    t[c] = lower.length === 1 ? lower.charCodeAt(0) : c
+    return lower.length === 1 ? lower.charCodeAt(0) : c
+  }
+  const CHUNK = 1024, units = new Uint16Array(2 * CHUNK)
+  for (let from = 0; from < 65536; from += CHUNK) {
+    for (let k = 0; k < CHUNK; k++) {
+      const c = from + k
+      units[2 * k] = 0x20
+      units[2 * k + 1] = c >= 0xd800 && c <= 0xdfff ? 0x20 : c
+    }
+    const block = LITTLE_ENDIAN ? Buffer.from(units.buffer).toString("ucs2") : String.fromCharCode.apply(null, units)
+    const lower = block.toLowerCase()
+    const whole = lower.length === 2 * CHUNK
+    for (let c = Math.max(from, 1); c < from + CHUNK; c++) {
+      if (!isWordChar(c)) continue
+      t[c] = c >= 0xd800 && c <= 0xdfff ? c : whole ? lower.charCodeAt(2 * (c - from) + 1) : lowerOne(c)
+    }
   }
   return t
 })()
 
-let wordScratch = new Uint32Array(1 << 12)
-let shingleScratch = new Uint32Array(1 << 12)
-
-/** Hash each word of `text` (lower-cased) into wordScratch; returns the word count. */
-function hashWords(text) {
-  let n = 0, h = 0, inWord = false
-  for (let i = 0; i < text.length; i++) {
-    const c = FOLD[text.charCodeAt(i)]
-    if (c !== 0) {
-      if (!inWord) { h = 0x811c9dc5 | 0; inWord = true }
-      h = Math.imul(h ^ c, 0x01000193)
-    } else if (inWord) {
-      if (n === wordScratch.length) wordScratch = grow(wordScratch)
-      wordScratch[n++] = h
-      inWord = false
-    }
-  }
-  if (inWord) {
-    if (n === wordScratch.length) wordScratch = grow(wordScratch)
-    wordScratch[n++] = h
-  }
-  return n
-}
-
-function grow(arr) {
-  const next = new Uint32Array(arr.length * 2)
+function grow(arr, atLeast = 0) {
+  const next = new arr.constructor(Math.max(arr.length * 2, atLeast))
   next.set(arr)
   return next
 }
 
+let wordScratch = new Uint32Array(1 << 12)
+let shingleScratch = new Uint32Array(1 << 12)
+
+/** Hash each word of units[from, to) (lower-cased) into wordScratch; returns the word count. */
+const FNV_BASIS = 0x811c9dc5 | 0
+function hashWords(units, from, to) {
+  // a text has at most (length + 1) / 2 words; one more slot for the store below
+  const most = ((to - from + 1) >>> 1) + 1
+  if (wordScratch.length < most) wordScratch = new Uint32Array(Math.max(most, wordScratch.length * 2))
+  const words = wordScratch, fold = FOLD
+  // FNV-1a per word, without a branch on word / separator (those mispredict at every word boundary):
+  // each step stores the running hash at words[n] and moves n on only when a word has just ended
+  let n = 0, h = FNV_BASIS, inWord = 0
+  for (let i = from; i < to; i++) {
+    const c = fold[units[i]]
+    const sep = (c - 1) >> 31 // -1 between words (c === 0), else 0
+    words[n] = h
+    n += inWord & sep
+    inWord = ~sep & 1
+    h = (Math.imul(h ^ c, 0x01000193) & ~sep) | (FNV_BASIS & sep)
+  }
+  if (inWord === 1) words[n++] = h
+  return n
+}
+
 /**
- * Hash the `k`-word shingles of `text` into shingleScratch; returns their count (duplicates included).
- * A text with fewer than k words (but at least one) is one shingle; a text with no word has none.
+ * Hash the `k`-word shingles of units[from, to) into shingleScratch; returns their count (duplicates
+ * included). A text with fewer than k words (but at least one) is one shingle; one with no word has none.
  */
-export function shingleHashes(text, k) {
-  const nw = hashWords(text)
+function shingleUnits(units, from, to, k) {
+  const nw = hashWords(units, from, to)
   if (nw === 0) return 0
   const m = nw < k ? 1 : nw - k + 1
   if (shingleScratch.length < m) shingleScratch = new Uint32Array(Math.max(m, shingleScratch.length * 2))
-  const w = wordScratch, span = Math.min(k, nw)
+  const w = wordScratch, x = shingleScratch, span = Math.min(k, nw)
+  if (span === 3) {
+    for (let j = 0; j < m; j++) x[j] = fmix((Math.imul(Math.imul(w[j], 0x9e3779b1) ^ w[j + 1], 0x9e3779b1) ^ w[j + 2]) ^ 3)
+    return m
+  }
   for (let j = 0; j < m; j++) {
     let h = w[j]
     for (let t = 1; t < span; t++) h = Math.imul(h, 0x9e3779b1) ^ w[j + t]
-    shingleScratch[j] = fmix(h ^ span)
+    x[j] = fmix(h ^ span)
   }
   return m
+}
+
+// One string at a time goes through this scratch (Buffer#ucs2Write writes UTF-16 little-endian: the
+// Uint16Array order on little-endian machines, LITTLE_ENDIAN; charCodeAt otherwise).
+let textUnits = new Uint16Array(1 << 12)
+let textBytes = Buffer.from(textUnits.buffer)
+
+/** Copy `text` into textUnits[0, text.length) and return the array. */
+function unitsOf(text) {
+  const len = text.length
+  if (textUnits.length < len) {
+    textUnits = new Uint16Array(Math.max(len, textUnits.length * 2))
+    textBytes = Buffer.from(textUnits.buffer)
+  }
+  if (LITTLE_ENDIAN) textBytes.ucs2Write(text, 0)
+  else for (let i = 0; i < len; i++) textUnits[i] = text.charCodeAt(i)
+  return textUnits
+}
+
+/**
+ * Hash the `k`-word shingles of `text` into an internal scratch array; returns their count (duplicates
+ * included). A text with fewer than k words (but at least one) is one shingle; a text with no word has none.
+ */
+export function shingleHashes(text, k) {
+  return shingleUnits(unitsOf(text), 0, text.length, k)
 }
 
 /** The distinct shingle hashes of `text`, sorted ascending (for exact Jaccard in tests and benches). */
 export function shingleSet(text, k) {
   const m = shingleHashes(text, k)
-  const s = shingleScratch.slice(0, m).sort()
-  let u = 0
-  for (let j = 0; j < m; j++) if (j === 0 || s[j] !== s[u - 1]) s[u++] = s[j]
-  return s.slice(0, u)
+  const out = new Uint32Array(m)
+  const u = sortDistinctInto(shingleScratch, m, out, 0)
+  return out.slice(0, u)
 }
 
 /**
- * MinHash signature of the m shingles in shingleScratch into sig[0, a.length).
+ * Sort x[0, m) ascending without repeats into out[at, at + u); returns u (out needs room for m values).
+ * The values are hashes (uniform), so a counting sort on their top bits (about two values per bucket)
+ * leaves only values of the same bucket out of order, which one insertion-sort pass fixes; a last pass
+ * drops repeats. O(m) in practice (TypedArray#sort is ~2x slower here and allocates).
+ */
+let bucketEnd = new Int32Array(1 << 10)
+function sortDistinctInto(x, m, out, at) {
+  if (m <= 1) { if (m === 1) out[at] = x[0]; return m }
+  let bits = 1
+  while ((2 << bits) < m && bits < 20) bits++
+  const nb = 1 << bits, shift = 32 - bits
+  if (bucketEnd.length < nb) { bucketEnd = new Int32Array(nb) }
+  const end = bucketEnd
+  end.fill(0, 0, nb)
+  for (let j = 0; j < m; j++) end[x[j] >>> shift]++
+  let s = at
+  for (let b = 0; b < nb; b++) {
+    const c = end[b]
+    end[b] = s
+    s += c
+  }
+  for (let j = 0; j < m; j++) {
+    const v = x[j], b = v >>> shift, e = end[b]
+    out[e] = v
+    end[b] = e + 1
+  }
+  return insertionDistinct(out, at, at + m)
+}
+
+/**
+ * Sort out[at, last) (nearly sorted) by insertion, dropping repeats on the way; returns how many values
+ * are left (in out[at, at + u)). out[at, u) is sorted and distinct at every step; most values are above
+ * all of it (one compare). Repeats interleaved in one bucket ("a b a b ..." has two shingles, over and
+ * over) could make insertion quadratic: past 8 moves per value it hands over to TypedArray#sort.
+ */
+function insertionDistinct(out, at, last) {
+  let u = at + 1, budget = 8 * (last - at) + 64
+  for (let j = at + 1; j < last; j++) {
+    const v = out[j], top = out[u - 1]
+    if (v > top) { out[u++] = v; continue }
+    if (v === top) continue
+    let q = u - 1 // out[q] > v: find the first such q
+    while (q > at && out[q - 1] > v) q--
+    if (q > at && out[q - 1] === v) continue
+    for (let r = u; r > q; r--) out[r] = out[r - 1]
+    out[q] = v
+    u++
+    budget -= u - q
+    if (budget < 0) return sortedDistinct(out, at, u, j + 1, last)
+  }
+  return u - at
+}
+
+/** Fallback of insertionDistinct: out[at, u) sorted and distinct, out[j, last) not yet placed. */
+function sortedDistinct(out, at, u, j, last) {
+  out.copyWithin(u, j, last)
+  const end = u + last - j
+  out.subarray(at, end).sort()
+  let w = at + 1
+  for (let k = at + 1; k < end; k++) {
+    const v = out[k]
+    out[w] = v
+    w += v !== out[w - 1] ? 1 : 0
+  }
+  return w - at
+}
+
+/**
+ * MinHash signature of the m values x[from, from + m) into sig[0, a.length).
  * Hot loop, inlined on purpose: eight permutations per pass over the shingles (1.2-2x faster than one
  * at a time), minima kept in signed space so V8 stays on 32-bit integer compares (see sketchBatch).
  */
-function signature(m, a, b, sig) {
-  const x = shingleScratch
+function signature(x, from, m, a, b, sig) {
+  const to = from + m
   for (let i = 0; i < a.length; i += 8) {
     const a0 = a[i], a1 = a[i + 1], a2 = a[i + 2], a3 = a[i + 3]
     const a4 = a[i + 4], a5 = a[i + 5], a6 = a[i + 6], a7 = a[i + 7]
     const b0 = b[i], b1 = b[i + 1], b2 = b[i + 2], b3 = b[i + 3]
     const b4 = b[i + 4], b5 = b[i + 5], b6 = b[i + 6], b7 = b[i + 7]
     let m0 = 0x7fffffff, m1 = m0, m2 = m0, m3 = m0, m4 = m0, m5 = m0, m6 = m0, m7 = m0
-    for (let j = 0; j < m; j++) {
+    for (let j = from; j < to; j++) {
       const v = x[j] | 0
       const v0 = (Math.imul(a0, v) + b0) | 0, v1 = (Math.imul(a1, v) + b1) | 0
       const v2 = (Math.imul(a2, v) + b2) | 0, v3 = (Math.imul(a3, v) + b3) | 0
@@ -153,18 +280,85 @@ function signature(m, a, b, sig) {
  * empty bin then copies the first non-empty bin in its own fixed random order of all bins (the same for
  * every text). Every bin agrees between two texts with probability = their Jaccard similarity, like a
  * classic MinHash value, at O(m + K) instead of O(m * K) for texts with many shingles.
+ *
+ * Two ways in, same signature: ophSorted (m <= OPH_SORT_MAX: the K bins double as the buckets of the
+ * shingle sort, as a bin is floor(x * K / 2^32), monotone in x) and ophBins over already sorted distinct
+ * shingles (longer texts). Both leave in `sources` the f filled bins and return f; densify then fills
+ * the empty bins.
  */
-function signatureOph(m, K, dense, salt, sig, filled, sources) {
-  const x = shingleScratch
+const binOfScratch = { a: new Uint16Array(1 << 10) }
+
+/** The OPH bins of the m values x[from, from + m) into sig[0, K); returns f, the filled bins (in `sources`). */
+function ophBins(x, from, m, K, salt, sig, filled, sources) {
   filled.fill(0)
+  sig.fill(0x7fffffff, 0, K)
+  let f = 0
+  const to = from + m
+  for (let j = from; j < to; j++) {
+    const h = x[j]
+    const bin = (((h >>> 16) * K) + ((((h & 0xffff) * K) >>> 16))) >>> 16
+    const v = (fmix(h ^ salt) ^ MASK_SIGN) | 0
+    // sources lists each filled bin once (written always, kept when the bin was empty: no branch)
+    sources[f] = bin
+    f += filled[bin] ^ 1
+    filled[bin] = 1
+    if (v < sig[bin]) sig[bin] = v
+  }
+  return f
+}
+
+/**
+ * Texts with K / OPH_SORT_MIN to OPH_SORT_MAX * K shingles sort them in the OPH bins: more would crowd
+ * the bins; with fewer, a pass over all K bins costs more than a sort of its own.
+ */
+const OPH_SORT_MAX = 2, OPH_SORT_MIN = 5
+let ophFilled = 0
+
+/**
+ * ophBins and sortDistinctInto together, for x[0, m) with m <= OPH_SORT_MAX * K: returns u, the
+ * distinct shingles, sorted into out[at, at + u); the filled-bin count is left in ophFilled.
+ * One pass bins each shingle (count per bin, OPH minimum per bin); then a counting sort by bin puts
+ * them in order but for values of one bin (~1 per bin), which one insertion-sort pass fixes (few
+ * inversions), and a last pass drops repeats. ~30% faster than inserting into each bin as it fills.
+ */
+function ophSorted(x, m, K, salt, sig, filled, sources, out, at) {
+  if (bucketEnd.length < K) { bucketEnd = new Int32Array(K) }
+  if (binOfScratch.a.length < m) binOfScratch.a = new Uint16Array(Math.max(m, binOfScratch.a.length * 2))
+  const end = bucketEnd, binOf = binOfScratch.a
+  end.fill(0, 0, K)
+  sig.fill(0x7fffffff, 0, K)
   let f = 0
   for (let j = 0; j < m; j++) {
     const h = x[j]
-    // bin = floor(h * K / 2^32) in integer arithmetic (h < 2^32, K < 2^16)
     const bin = (((h >>> 16) * K) + ((((h & 0xffff) * K) >>> 16))) >>> 16
+    binOf[j] = bin
     const v = (fmix(h ^ salt) ^ MASK_SIGN) | 0
-    if (filled[bin] === 0) { filled[bin] = 1; sig[bin] = v; sources[f++] = bin } else if (v < sig[bin]) sig[bin] = v
+    const c = end[bin]
+    sources[f] = bin
+    f += (c - 1) >>> 31 // c === 0: the bin was empty
+    end[bin] = c + 1
+    if (v < sig[bin]) sig[bin] = v
   }
+  ophFilled = f
+  // counting sort by bin: end[b] becomes where bin b's next value goes
+  let s = at
+  for (let b = 0; b < K; b++) {
+    const c = end[b]
+    filled[b] = (-c) >>> 31 // c > 0
+    end[b] = s
+    s += c
+  }
+  for (let j = 0; j < m; j++) {
+    const b = binOf[j], e = end[b]
+    out[e] = x[j]
+    end[b] = e + 1
+  }
+  // only values of the same bin can be out of order now
+  return insertionDistinct(out, at, at + m)
+}
+
+/** Fill the empty bins of sig[0, K) from the f filled ones listed in `sources` (optimal densification). */
+function densify(K, f, dense, sig, filled, sources) {
   if (f === K) return
   const { order, rank } = dense
   if (f * f < K) {
@@ -178,14 +372,28 @@ function signatureOph(m, K, dense, salt, sig, filled, sources) {
       }
       sig[i] = sig[best]
     }
-  } else {
-    // many sources: walk bin i's order to the first filled bin (K / f steps expected)
-    for (let i = 0; i < K; i++) {
-      if (filled[i] === 1) continue
-      let t = i * K
-      while (filled[order[t]] === 0) t++
-      sig[i] = sig[order[t]]
+    return
+  }
+  // many sources: bin i takes the first filled bin of its order (K / f steps expected). All empty bins
+  // step together, one position of their orders per round, so that no branch depends on the data: a
+  // bin copies its candidate every round (a wrong copy is overwritten later; copies are never read,
+  // only filled bins are) and stays in `pending` while the candidate was empty. ~20% faster than
+  // walking each bin's order in turn.
+  const pending = sources
+  let k = 0
+  for (let i = 0; i < K; i++) {
+    pending[k] = i
+    k += filled[i] ^ 1
+  }
+  for (let r = 0; k > 0; r++) {
+    let next = 0
+    for (let q = 0; q < k; q++) {
+      const i = pending[q], c = order[i * K + r]
+      sig[i] = sig[c]
+      pending[next] = i
+      next += filled[c] ^ 1
     }
+    k = next
   }
 }
 
@@ -217,6 +425,143 @@ function bandHash(sig, from, rows, band) {
   return fmix(h ^ rows)
 }
 
+/** Per-options constants (permutations, densification orders), cached: a worker sees the same options for every batch. */
+let cachedKey = "", cachedSetup = null
+function setup(options) {
+  const { bands, rows, seed } = options
+  const method = options.method === "classic" ? "classic" : "oph"
+  const key = `${bands}/${rows}/${seed}/${method}`
+  if (key === cachedKey) return cachedSetup
+  const K = bands * rows
+  const { a, b } = permutations(K, seed)
+  // signed copies; adding b ^ 2^31 instead of b flips the sign bit of a*x+b, so signed order == unsigned
+  const as = new Int32Array(a), bs = new Int32Array(b.length)
+  for (let i = 0; i < b.length; i++) bs[i] = b[i] ^ MASK_SIGN
+  cachedSetup = {
+    K, oph: method === "oph", as, bs,
+    dense: method === "oph" ? densifyOrders(K, seed) : undefined,
+    salt: splitmix32(seed ^ 0x68e31da4)() | 0
+  }
+  cachedKey = key
+  return cachedSetup
+}
+
+/**
+ * Sketch n texts, text i being units[from(i), to(i)) of `units` (UTF-16 code units; `ends` gives
+ * to(i) = ends[i], from(i) = ends[i - 1] or 0; a text of length 0 has no words, like a missing one).
+ * `textAt(i)` instead (units === null) copies text i in with unitsOf and returns its length or -1.
+ */
+function sketchCore(n, units, ends, texts, options, spare) {
+  const { bands, shingle } = options
+  const st = new SketchState(options, n, spare)
+  for (let i = 0; i < n; i++) {
+    let m = 0
+    if (units !== null) {
+      const from = i === 0 ? 0 : ends[i - 1], to = ends[i]
+      if (to > from) m = shingleUnits(units, from, to, shingle)
+    } else {
+      const text = texts[i]
+      if (typeof text === "string" && text.length > 0) m = shingleUnits(unitsOf(text), 0, text.length, shingle)
+    }
+    if (m > 0) sketchShingles(st, i, m)
+    else {
+      // (spare buffers hold old values) no words: band hashes 0, as callers ignore them anyway
+      st.sizes[i] = 0
+      st.bandHashes.fill(0, i * bands, (i + 1) * bands)
+    }
+    st.offsets[i + 1] = st.used
+  }
+  const sets = st.sets, used = st.used
+  const out = new Uint32Array(takeBuffer(spare, 4 * used, true), 0, used)
+  out.set(sets.subarray(0, used))
+  if (sets.length > SETS_SCRATCH_KEEP) setsScratch = new Uint32Array(1 << 16)
+  return { n, bands, bandHashes: st.bandHashes, offsets: st.offsets, sizes: st.sizes, sets: out }
+}
+
+/**
+ * An ArrayBuffer of at least `bytes` bytes: the smallest that fits among `spare` (taken out of it), or
+ * a new one (with 25% more room if `roomy`, to fit the next batches too). Reusing buffers spares the page faults of fresh memory: packing and sketching in worker
+ * threads ran ~2-3x slower on them (a batch's arrays are a few MB, all new every time).
+ */
+function takeBuffer(spare, bytes, roomy = false) {
+  if (spare !== undefined) {
+    let best = -1
+    for (let k = 0; k < spare.length; k++) {
+      const len = spare[k].byteLength
+      if (len >= bytes && (best < 0 || len < spare[best].byteLength)) best = k
+    }
+    if (best >= 0) {
+      const b = spare[best]
+      spare[best] = spare[spare.length - 1]
+      spare.pop()
+      return b
+    }
+  }
+  return new ArrayBuffer(roomy ? bytes + (bytes >>> 2) : bytes)
+}
+
+/** Output arrays and per-options constants of one sketchCore call. */
+class SketchState {
+  constructor(options, n, spare) {
+    const { bands, rows, setCap } = options
+    const { K, oph, as, bs, dense, salt } = setup(options)
+    this.bands = bands
+    this.rows = rows
+    this.setCap = setCap
+    this.K = K
+    this.oph = oph
+    this.as = as
+    this.bs = bs
+    this.dense = dense
+    this.salt = salt
+    this.sig = new Int32Array(as.length)
+    // a bin is empty until a shingle lands in it; bins filled by densification are copies, never sources
+    this.filled = new Uint8Array(K)
+    this.sources = new Int32Array(K)
+    this.bandHashes = new Uint32Array(takeBuffer(spare, 4 * n * bands, true), 0, n * bands)
+    this.offsets = new Int32Array(takeBuffer(spare, 4 * (n + 1), true), 0, n + 1)
+    this.offsets[0] = 0
+    this.sizes = new Int32Array(takeBuffer(spare, 4 * n, true), 0, n)
+    // the shingle sets are written to a scratch kept between calls (no zeroed allocation, no regrowth
+    // per batch), then copied out once at their final size
+    this.sets = setsScratch
+    this.used = 0
+  }
+}
+
+/**
+ * Sketch text i from its m shingle hashes in shingleScratch. A function of its own (not inlined into
+ * the loop over texts): V8 then optimizes it as a whole after a few calls, instead of compiling the
+ * whole loop with everything inlined, several times over, while it runs (on-stack replacement) -
+ * that cost each worker thread ~200 ms of compiler time.
+ */
+function sketchShingles(st, i, m) {
+  const { K, sig, filled, sources, bands, rows } = st
+  let sets = st.sets
+  const used = st.used
+  // distinct shingles, sorted, straight into the output (the first setCap of them stay there)
+  if (used + m > sets.length) sets = st.sets = setsScratch = grow(sets, used + m)
+  let u
+  if (!st.oph) {
+    u = sortDistinctInto(shingleScratch, m, sets, used)
+    signature(sets, used, u, st.as, st.bs, sig)
+  } else if (m <= OPH_SORT_MAX * K && m * OPH_SORT_MIN >= K) {
+    u = ophSorted(shingleScratch, m, K, st.salt, sig, filled, sources, sets, used)
+    densify(K, ophFilled, st.dense, sig, filled, sources)
+  } else {
+    u = sortDistinctInto(shingleScratch, m, sets, used)
+    densify(K, ophBins(sets, used, u, K, st.salt, sig, filled, sources), st.dense, sig, filled, sources)
+  }
+  const bandHashes = st.bandHashes
+  for (let t = 0; t < bands; t++) bandHashes[i * bands + t] = bandHash(sig, t * rows, rows, t)
+  st.sizes[i] = u
+  st.used = used + (u < st.setCap ? u : st.setCap)
+}
+
+/** Sets scratch: kept while at most this many values (16 MB; a worker's batch needs ~1 MB). */
+const SETS_SCRATCH_KEEP = 1 << 22
+let setsScratch = new Uint32Array(1 << 16)
+
 /**
  * Sketch a batch of texts. For text i: `bands` LSH band hashes at bandHashes[i * bands ...], and its
  * distinct shingle hashes, sorted, cut to the `setCap` smallest (a bottom-k sample), at
@@ -224,40 +569,50 @@ function bandHash(sig, from, rows, band) {
  * gets an empty set (and band hashes that callers must ignore).
  */
 export function sketchBatch(texts, options) {
-  const { bands, rows, shingle, seed, setCap } = options
-  const K = bands * rows, oph = options.method !== "classic"
-  const { a, b } = permutations(K, seed)
-  // signed copies; adding b ^ 2^31 instead of b flips the sign bit of a*x+b, so signed order == unsigned
-  const as = new Int32Array(a), bs = new Int32Array(b.length)
-  for (let i = 0; i < b.length; i++) bs[i] = b[i] ^ MASK_SIGN
+  return sketchCore(texts.length, null, null, texts, options)
+}
+
+/**
+ * sketchBatch for texts packed as UTF-16 code units: text i is units[ends[i - 1] (0 for i = 0), ends[i]).
+ * Same output as sketchBatch on the strings (a missing text packs as the empty string: same sketch).
+ * `spare`: ArrayBuffers to build the output arrays in (those used are taken out of the array); the
+ * arrays are then views of exactly their length on possibly larger buffers.
+ */
+export function sketchPacked(units, ends, options, spare) {
+  return sketchCore(ends.length, units, ends, null, options, spare)
+}
+
+/**
+ * Pack texts (strings; anything else counts as empty) into UTF-16 code units for sketchPacked: one
+ * native copy per text into one array (transferable to a worker thread, unlike strings). `spare`:
+ * ArrayBuffers to pack into, as in sketchPacked (a new buffer gets 25% spare room, for reuse).
+ */
+export function packTexts(texts, spare) {
   const n = texts.length
-  const sig = new Int32Array(a.length)
-  const dense = oph ? densifyOrders(K, seed) : undefined, salt = splitmix32(seed ^ 0x68e31da4)() | 0
-  // a bin is empty until a shingle lands in it; bins filled by densification are copies, never sources
-  const filled = new Uint8Array(K), sources = new Int32Array(K)
-  const bandHashes = new Uint32Array(n * bands)
-  const offsets = new Int32Array(n + 1)
-  const sizes = new Int32Array(n)
-  let sets = new Uint32Array(Math.max(1024, n * 32))
-  let used = 0
+  let total = 0
   for (let i = 0; i < n; i++) {
-    const text = texts[i]
-    const m = typeof text === "string" ? shingleHashes(text, shingle) : 0
-    if (m > 0) {
-      // distinct shingles first (sorted): the signature loop then runs over each shingle once
-      const s = shingleScratch.subarray(0, m).sort()
-      let u = 0
-      for (let j = 0; j < m; j++) if (j === 0 || s[j] !== s[u - 1]) s[u++] = s[j]
-      if (oph) signatureOph(u, K, dense, salt, sig, filled, sources)
-      else signature(u, as, bs, sig)
-      for (let t = 0; t < bands; t++) bandHashes[i * bands + t] = bandHash(sig, t * rows, rows, t)
-      sizes[i] = u
-      const keep = u < setCap ? u : setCap
-      while (used + keep > sets.length) sets = grow(sets)
-      sets.set(s.subarray(0, keep), used)
-      used += keep
-    }
-    offsets[i + 1] = used
+    const t = texts[i]
+    if (typeof t === "string") total += t.length
   }
-  return { n, bands, bandHashes, offsets, sizes, sets: sets.slice(0, used) }
+  const ends = new Int32Array(takeBuffer(spare, 4 * n, true), 0, n)
+  const unitsBuffer = takeBuffer(spare, 2 * total, true)
+  const units = new Uint16Array(unitsBuffer, 0, total)
+  if (LITTLE_ENDIAN) {
+    const bytes = Buffer.from(unitsBuffer, 0, 2 * total)
+    for (let i = 0, p = 0; i < n; i++) {
+      const t = texts[i]
+      if (typeof t === "string" && t.length > 0) {
+        bytes.ucs2Write(t, 2 * p)
+        p += t.length
+      }
+      ends[i] = p
+    }
+  } else {
+    for (let i = 0, p = 0; i < n; i++) {
+      const t = texts[i]
+      if (typeof t === "string") for (let c = 0; c < t.length; c++) units[p++] = t.charCodeAt(c)
+      ends[i] = p
+    }
+  }
+  return { units, ends }
 }

@@ -1,72 +1,214 @@
 /**
  * Sketch texts on worker threads while the caller is still reading them: `push` batches as they
- * stream out of the table engine, `finish` waits for the last one and reassembles by document index.
+ * stream out of the table engine, `finish` waits for the last one and returns the sketches by document
+ * index.
  *
- * When to use: more than a few tens of thousands of texts (a worker costs ~30-50 ms to start); below
- * `INLINE_BELOW` texts, or with 0 workers, batches are sketched on this thread as they arrive.
+ * When to use: more than a few tens of thousands of texts (a worker costs ~50-100 ms to start and to
+ * warm up its JIT); below `INLINE_BELOW` texts, or with 0 workers, batches are sketched on this thread
+ * as they arrive.
+ *
+ * How: each batch of `BATCH` texts is packed into one Uint16Array of UTF-16 code units (packTexts: one
+ * native copy per text) and transferred, so this thread only copies characters and never hashes;
+ * strings are never structured-cloned (a copy on each side plus a string per text in the worker). A
+ * worker gets a new batch as soon as it has fewer than `IN_FLIGHT` (up to that many are sent at once, so
+ * a caller that pushes everything in one synchronous loop still keeps every worker busy); the rest wait
+ * here, so a worker slowed down by other load simply takes fewer batches. Sketches come back transferred
+ * and, while documents arrive in order (a table scan), are appended to the result right away, while the
+ * workers are still busy: `finish` then has almost nothing left to copy. Out-of-order batches are
+ * put together at the end (assembleSketches).
  *
  * Gotchas: the worker entry is plain JavaScript (minhash-worker.js), because a `.ts` worker entry fails
- * under tsx and vitest on Node 20. Texts are copied to the workers (structured clone); the typed
- * arrays come back transferred. Always `close()` (the node wrapper does it in a finaliser).
+ * under tsx and vitest on Node 20. Always `close()` (the node wrapper does it in a finaliser).
  */
 import { availableParallelism } from "node:os"
 import { Worker } from "node:worker_threads"
+import { packTexts, type PackedTexts } from "./minhash-kernel.js"
 import { assembleSketches, sketchTexts, type SketchBatch, type SketchOptions } from "./minhash.js"
 
 /** Below this many texts, sketch on the calling thread. */
 export const INLINE_BELOW = 20_000
-const BATCH = 4096
+/** Texts per batch: small enough that the workers end within one batch of each other. */
+const BATCH = 2048
+/** Batches sent to a worker before it answers (the rest wait in this thread's queue). */
+const IN_FLIGHT = 8
 
 interface Part { readonly at: Int32Array; readonly batch: SketchBatch }
+interface Job { readonly id: number; readonly at: Int32Array; readonly packed: PackedTexts }
 
 /** Worker threads worth starting for n texts on this machine. */
 export const workersFor = (n: number): number => (n < INLINE_BELOW ? 0 : Math.max(1, Math.min(4, availableParallelism())))
 
+/**
+ * This process's Node options minus module loaders (`--import tsx` and the like): the worker and the
+ * kernel are plain JavaScript, and a loader would be loaded again in every worker (~100+ ms of CPU each
+ * for tsx, in start-up and in compiling its parser).
+ */
+function workerExecArgv(): Array<string> {
+  const loaders = new Set(["--import", "--loader", "--experimental-loader", "--require", "-r"])
+  const out: Array<string> = []
+  const args = process.execArgv
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!, eq = a.indexOf("=")
+    if (loaders.has(eq < 0 ? a : a.slice(0, eq))) {
+      if (eq < 0) i++ // its value is the next argument
+      continue
+    }
+    out.push(a)
+  }
+  return out
+}
+
+/** A worker with this process's Node options minus loaders (V8 options, refused there, apply anyway). */
+function startWorker(): Worker {
+  const url = new URL("./minhash-worker.js", import.meta.url)
+  try {
+    return new Worker(url, { execArgv: workerExecArgv() })
+  } catch (e) {
+    if ((e as { code?: string }).code !== "ERR_WORKER_INVALID_EXEC_ARGV") throw e
+    return new Worker(url, { execArgv: [] })
+  }
+}
+
+/** First document of `at` when its documents are consecutive (at[i] = at[0] + i), else -1. */
+function runStart(at: Int32Array): number {
+  for (let i = 1; i < at.length; i++) if (at[i] !== at[0]! + i) return -1
+  return at.length === 0 ? -1 : at[0]!
+}
+
+function grown<T extends Uint32Array | Int32Array>(a: T, atLeast: number): T {
+  if (a.length >= atLeast) return a
+  const next = new (a.constructor as new (n: number) => T)(Math.max(atLeast, a.length * 2, 1024))
+  next.set(a)
+  return next
+}
+
+/** Sketches of documents 0..count-1, appended batch by batch as they come back in document order. */
+class InOrder {
+  count = 0
+  used = 0
+  bandHashes = new Uint32Array(0)
+  sizes = new Int32Array(0)
+  offsets = new Int32Array(1)
+  sets = new Uint32Array(0)
+  constructor(private readonly bands: number) {}
+
+  append(batch: SketchBatch): void {
+    const n = batch.n, bands = this.bands, from = this.count
+    this.bandHashes = grown(this.bandHashes, (from + n) * bands)
+    this.sizes = grown(this.sizes, from + n)
+    this.offsets = grown(this.offsets, from + n + 1)
+    this.sets = grown(this.sets, this.used + batch.sets.length)
+    this.bandHashes.set(batch.bandHashes, from * bands)
+    this.sizes.set(batch.sizes, from)
+    for (let i = 1; i <= n; i++) this.offsets[from + i] = this.used + batch.offsets[i]!
+    this.sets.set(batch.sets, this.used)
+    this.used += batch.sets.length
+    this.count += n
+  }
+
+  /**
+   * The sketches so far, as views of the arrays grown so far; with `exact`, an array with more than a
+   * quarter spare room is copied out at its size instead (the arrays grow by doubling).
+   */
+  result(exact: boolean): SketchBatch {
+    const n = this.count, cut = <T extends Uint32Array | Int32Array>(a: T, len: number): T =>
+      (exact && a.length > len + (len >>> 2) ? a.slice(0, len) : a.subarray(0, len)) as T
+    return {
+      n, bands: this.bands, bandHashes: cut(this.bandHashes, n * this.bands), offsets: cut(this.offsets, n + 1),
+      sizes: cut(this.sizes, n), sets: cut(this.sets, this.used)
+    }
+  }
+}
+
 export class SketchPool {
   private readonly workers: Array<Worker> = []
-  private readonly load: Array<number> = []
-  private readonly parts: Array<Part> = []
-  private readonly waiting = new Map<number, { at: Int32Array; resolve: () => void; reject: (e: Error) => void }>()
-  private readonly pending: Array<Promise<void>> = []
+  private readonly inFlight: Array<number> = []
+  private readonly queue: Array<Job> = []
+  private readonly running = new Map<number, Job>()
+  private readonly inOrder: InOrder
+  /** Parts that came back before the parts before them (by first document). */
+  private readonly early = new Map<number, SketchBatch>()
+  /** Parts whose documents are not consecutive: put together in finish. */
+  private readonly loose: Array<Part> = []
   private bufAt: Array<number> = []
-  private bufTexts: Array<string | null> = []
+  private bufTexts: Array<unknown> = []
   private nextId = 0
+  private closing = false
   private failure: Error | undefined
+  private settle: { resolve: () => void; reject: (e: Error) => void } | undefined
   /** Texts sketched so far (for progress). */
   done = 0
 
   constructor(private readonly options: SketchOptions, workers: number) {
+    this.inOrder = new InOrder(options.bands)
     for (let w = 0; w < workers; w++) {
-      const worker = new Worker(new URL("./minhash-worker.js", import.meta.url))
+      const worker = startWorker()
       worker.on("message", (msg: { id: number; ok: boolean; out?: SketchBatch; error?: string }) => {
-        const job = this.waiting.get(msg.id)
+        const job = this.running.get(msg.id)
         if (job === undefined) return
-        this.waiting.delete(msg.id)
-        this.load[w]!--
-        if (msg.ok && msg.out !== undefined) {
-          this.parts.push({ at: job.at, batch: msg.out })
-          this.done += msg.out.n
-          job.resolve()
-        } else job.reject(new Error(`minhash worker failed: ${msg.error ?? "no reason given"}`))
+        this.running.delete(msg.id)
+        this.inFlight[w]!--
+        if (!msg.ok || msg.out === undefined) return this.fail(new Error(`minhash worker failed: ${msg.error ?? "no reason given"}`))
+        this.dispatch()
+        this.take(job.at, msg.out)
+        this.checkSettled()
       })
       worker.on("error", (e) => this.fail(e))
+      worker.on("exit", (code) => {
+        if (!this.closing) this.fail(new Error(`minhash worker stopped (exit code ${code})`))
+      })
       this.workers.push(worker)
-      this.load.push(0)
+      this.inFlight.push(0)
     }
   }
 
   private fail(e: Error) {
     this.failure ??= e
-    for (const job of this.waiting.values()) job.reject(e)
-    this.waiting.clear()
+    this.settle?.reject(this.failure)
+  }
+
+  private checkSettled() {
+    if (this.settle !== undefined && this.running.size === 0 && this.queue.length === 0) this.settle.resolve()
+  }
+
+  /** Send queued batches to workers with room, fewest batches in flight first. */
+  private dispatch(): void {
+    while (this.queue.length > 0 && this.failure === undefined) {
+      let w = 0
+      for (let k = 1; k < this.workers.length; k++) if (this.inFlight[k]! < this.inFlight[w]!) w = k
+      if (this.inFlight[w]! >= IN_FLIGHT) return
+      const job = this.queue.shift()!
+      this.inFlight[w]!++
+      this.running.set(job.id, job)
+      const { units, ends } = job.packed
+      this.workers[w]!.postMessage({ id: job.id, units, ends, options: this.options }, [units.buffer as ArrayBuffer, ends.buffer as ArrayBuffer])
+    }
+  }
+
+  /** File the sketches of one batch: appended if they continue the documents so far, else kept aside. */
+  private take(at: Int32Array, batch: SketchBatch): void {
+    this.done += batch.n
+    const from = runStart(at)
+    if (from < 0 || from < this.inOrder.count) {
+      this.loose.push({ at, batch })
+      return
+    }
+    if (from > this.inOrder.count) {
+      this.early.set(from, batch)
+      return
+    }
+    this.inOrder.append(batch)
+    for (let next = this.early.get(this.inOrder.count); next !== undefined; next = this.early.get(this.inOrder.count)) {
+      this.early.delete(this.inOrder.count)
+      this.inOrder.append(next)
+    }
   }
 
   /** Queue texts; `at[i]` is the document index of texts[i]. */
   push(at: ArrayLike<number>, texts: ArrayLike<unknown>): void {
     for (let i = 0; i < texts.length; i++) {
       this.bufAt.push(at[i]!)
-      const t = texts[i]
-      this.bufTexts.push(typeof t === "string" ? t : null)
+      this.bufTexts.push(texts[i])
     }
     if (this.bufAt.length >= BATCH) this.flush()
   }
@@ -77,30 +219,32 @@ export class SketchPool {
     this.bufAt = []
     this.bufTexts = []
     if (this.workers.length === 0) {
-      const batch = sketchTexts(texts, this.options)
-      this.parts.push({ at, batch })
-      this.done += batch.n
+      this.take(at, sketchTexts(texts as ReadonlyArray<unknown> as ReadonlyArray<string | null>, this.options))
       return
     }
-    let w = 0
-    for (let k = 1; k < this.workers.length; k++) if (this.load[k]! < this.load[w]!) w = k
-    const id = this.nextId++
-    this.load[w]!++
-    this.pending.push(new Promise<void>((resolve, reject) => {
-      if (this.failure !== undefined) return reject(this.failure)
-      this.waiting.set(id, { at, resolve, reject })
-      this.workers[w]!.postMessage({ id, texts, options: this.options })
-    }))
+    this.queue.push({ id: this.nextId++, at, packed: packTexts(texts) })
+    this.dispatch()
   }
 
   /** Wait for every batch and assemble the sketches of documents 0..n-1. */
   async finish(n: number): Promise<SketchBatch> {
     this.flush()
-    await Promise.all(this.pending)
-    return assembleSketches(n, this.options.bands, this.parts)
+    if (this.failure !== undefined) throw this.failure
+    await new Promise<void>((resolve, reject) => {
+      this.settle = { resolve, reject }
+      this.checkSettled()
+    })
+    const inOrder = this.inOrder
+    if (this.loose.length === 0 && this.early.size === 0 && inOrder.count === n) return inOrder.result(true)
+    const parts: Array<Part> = [...this.loose, ...Array.from(this.early, ([from, batch]) => ({ at: consecutive(from, batch.n), batch }))]
+    if (inOrder.count > 0) parts.unshift({ at: consecutive(0, inOrder.count), batch: inOrder.result(false) })
+    return assembleSketches(n, this.options.bands, parts)
   }
 
   async close(): Promise<void> {
+    this.closing = true
     await Promise.all(this.workers.map((w) => w.terminate()))
   }
 }
+
+const consecutive = (from: number, n: number) => Int32Array.from({ length: n }, (_, i) => from + i)

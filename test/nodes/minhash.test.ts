@@ -1,6 +1,6 @@
 /** MinHash + LSH: shingles, Jaccard on samples, band shapes, clustering recall, workers = inline. */
 import { describe, expect, it } from "vitest"
-import { shingleSet } from "../../nodes/lib/minhash-kernel.js"
+import { packTexts, shingleSet, sketchPacked } from "../../nodes/lib/minhash-kernel.js"
 import {
   candidateProbability, crossMatches, forEachBucket, jaccard, lshShape, nearClusters, nearPairs, sketchTexts,
   type SketchOptions
@@ -164,5 +164,55 @@ describe("SketchPool", () => {
     } finally {
       await pool.close()
     }
+  })
+
+  it("in document order (a table scan), including texts that are not strings and documents never pushed", async () => {
+    const g = textMaker(9)
+    const texts: Array<unknown> = Array.from({ length: 9000 }, (_, i) =>
+      i % 89 === 0 ? null : i % 211 === 0 ? 42 : i % 7 === 0 ? `Ünïcödé ΣΑΣ ${g.text(3)} \ud800 😀` : g.text(5 + (i % 70)))
+    for (const [workers, missing] of [[2, 0], [2, 3], [0, 3]] as const) {
+      // with `missing` > 0, the last documents are never pushed: no words, like empty texts
+      const n = texts.length + missing
+      const inline = sketchTexts([...texts, ...Array(missing).fill(null)].map((t) => (typeof t === "string" ? t : null)), opts())
+      const pool = new SketchPool(opts(), workers)
+      try {
+        for (let k = 0; k < texts.length; k += 700) {
+          pool.push(Array.from({ length: Math.min(700, texts.length - k) }, (_, i) => k + i), texts.slice(k, k + 700))
+        }
+        const pooled = await pool.finish(n)
+        expect(pooled.n).toBe(n)
+        expect(Array.from(pooled.bandHashes)).toEqual(Array.from(inline.bandHashes))
+        expect(Array.from(pooled.offsets)).toEqual(Array.from(inline.offsets))
+        expect(Array.from(pooled.sizes)).toEqual(Array.from(inline.sizes))
+        expect(Array.from(pooled.sets)).toEqual(Array.from(inline.sets))
+        expect(pool.done).toBe(texts.length)
+      } finally {
+        await pool.close()
+      }
+    }
+  })
+})
+
+describe("packed texts", () => {
+  it("sketchPacked(packTexts(texts)) = sketchBatch(texts), and shingles read the same from both", () => {
+    const g = textMaker(13)
+    const texts = Array.from({ length: 300 }, (_, i) =>
+      i % 50 === 0 ? "" : `${g.text(2 + (i % 40))} İstanbul ǅ ẞ Σ. \udc00x ${"ab ".repeat(i % 5)}`)
+    const { units, ends } = packTexts(texts)
+    expect(ends.length).toBe(texts.length)
+    expect(units.length).toBe(texts.reduce((s, t) => s + t.length, 0))
+    for (const method of ["oph", "classic"] as const) {
+      const a = sketchTexts(texts, opts({ method })), b = sketchPacked(units, ends, opts({ method }))
+      expect(Array.from(b.bandHashes)).toEqual(Array.from(a.bandHashes))
+      expect(Array.from(b.offsets)).toEqual(Array.from(a.offsets))
+      expect(Array.from(b.sets)).toEqual(Array.from(a.sets))
+    }
+  })
+
+  it("lower-case words: non-ASCII letters fold like String#toLowerCase, surrogates are kept", () => {
+    expect(Array.from(shingleSet("ÀÉÎ ΣΑΣ ДОМ", 3))).toEqual(Array.from(shingleSet("àéî σασ дом", 3)))
+    expect(Array.from(shingleSet("a\u2003b\u00a0c\u3001d", 1))).toEqual(Array.from(shingleSet("a b c d", 1)))
+    expect(shingleSet("😀 😀", 1).length).toBe(1)
+    expect(Array.from(shingleSet("😀 x", 1))).not.toEqual(Array.from(shingleSet("😁 x", 1)))
   })
 })
