@@ -162,7 +162,7 @@ async function throughput(texts: ReadonlyArray<string>, options: SketchOptions, 
   sketchTexts(texts, options)
   const one = texts.length / ((performance.now() - t0) / 1000)
   const cpu0 = process.cpuUsage(), t1 = performance.now()
-  const pool = new SketchPool(options, workers)
+  const pool = new SketchPool(options, workers, texts.length)
   const at = Int32Array.from({ length: texts.length }, (_, i) => i)
   for (let i = 0; i < texts.length; i += 2048) pool.push(at.subarray(i, i + 2048), texts.slice(i, i + 2048))
   const sk: SketchBatch = await pool.finish(texts.length)

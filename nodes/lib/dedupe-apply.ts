@@ -54,6 +54,13 @@ export function positionsSql(row: string, n: number, rows: ReadonlyArray<number>
   return `(get_bit(from_base64('${Buffer.from(bytes).toString("base64")}')::BIT, ${row}::INTEGER) = 1)`
 }
 
+/** The kept twins of `rows` (positions; -1 for none is left out). */
+const twinsOf = (plan: DedupePlan, rows: ReadonlyArray<number>): Array<number> => {
+  const out: Array<number> = []
+  for (const i of rows) if (plan.twin[i]! >= 0) out.push(plan.twin[i]!)
+  return out
+}
+
 const voteSwap = (v: string) => `CASE ${v} WHEN 'a' THEN 'b' WHEN 'b' THEN 'a' ELSE ${v} END`
 
 export const applyPlan = (sql: SqlShape, t: PlanTables, plan: DedupePlan) => Effect.gen(function*() {
@@ -65,10 +72,17 @@ export const applyPlan = (sql: SqlShape, t: PlanTables, plan: DedupePlan) => Eff
     if (plan.reason[i] !== null) gone.push(i)
   }
   const orNull = (v: number) => (v < 0 ? null : v)
-  yield* sql.load(planTable, cols({ r: "int32", reason: "utf8", twin: "int32", votes_to: "int32", votes_flip: "bool", merged: "bool" }), [
-    rows, rows.map((i) => plan.reason[i]), rows.map((i) => orNull(plan.twin[i]!)), rows.map((i) => orNull(plan.votesTo[i]!)),
-    rows.map((i) => plan.votesFlip[i] === 1), rows.map((i) => plan.merged[i] === 1)
-  ])
+  if (t.votes === undefined) {
+    // no votes to move: the removed rows and their twins are all the plan the outputs need
+    yield* sql.load(planTable, cols({ r: "int32", reason: "utf8", twin: "int32" }), [
+      gone, gone.map((i) => plan.reason[i]), gone.map((i) => orNull(plan.twin[i]!))
+    ])
+  } else {
+    yield* sql.load(planTable, cols({ r: "int32", reason: "utf8", twin: "int32", votes_to: "int32", votes_flip: "bool", merged: "bool" }), [
+      rows, rows.map((i) => plan.reason[i]), rows.map((i) => orNull(plan.twin[i]!)), rows.map((i) => orNull(plan.votesTo[i]!)),
+      rows.map((i) => plan.votesFlip[i] === 1), rows.map((i) => plan.merged[i] === 1)
+    ])
+  }
   const votes = yield* applyVotes(sql, t, planTable)
   const stats: Record<string, number | string> = { ...plan.stats, ...votes.stats }
 
@@ -107,7 +121,7 @@ export const applyPlan = (sql: SqlShape, t: PlanTables, plan: DedupePlan) => Eff
   yield* sql.run(`CREATE VIEW ${removed} AS
     SELECT b.* EXCLUDE (${exclude.join(", ")}), p.reason, k.pair_id AS kept_pair_id, ${keptRow} AS kept_source_row
     FROM ${planTable} p JOIN ${rowsWhere(touched, positionsSql(source.row, t.n, gone))} b ON b.${source.row} = p.r
-    LEFT JOIN ${t.keys} k ON k.r = p.twin
+    LEFT JOIN (SELECT r, pair_id, _srow FROM ${t.keys} WHERE ${positionsSql("r", t.n, twinsOf(plan, gone))}) k ON k.r = p.twin
     WHERE p.reason IS NOT NULL ORDER BY b.${source.row}`)
 
   const report = sql.tempName("dedupe_report")
@@ -190,7 +204,7 @@ const conflictsTable = (sql: SqlShape, t: PlanTables, rows: DedupeSource, plan: 
       ${col("source_row", "BIGINT")} AS source_row, ${col("label", "VARCHAR")} AS label, c.flipped,
       CASE WHEN c.kept THEN 'kept' ELSE 'removed' END AS outcome, b.prompt, b.response_a, b.response_b
     FROM ${raw} c JOIN ${rowsWhere(rows, positionsSql(row, t.n, c.map((x) => x.row)))} b ON b.${row} = c.r
-    JOIN ${t.keys} g ON g.r = c.grp
+    JOIN (SELECT r, pair_id FROM ${t.keys} WHERE ${positionsSql("r", t.n, c.map((x) => x.group))}) g ON g.r = c.grp
     ORDER BY c.k`)
   return out
 })

@@ -196,8 +196,9 @@ export function planDedupe(keys: DedupeKeys, steps: PlanSteps): DedupePlan {
   }
 
   if (steps.exact !== undefined) {
-    const groups = duplicateGroups(n, alive(), (i) => keys.exactKey[i]!)
-    runGroups("exact", groups, countFound(duplicateGroups(n, all, (i) => keys.exactKey[i]!)), steps.exact.onConflict, () => false)
+    // the first step: every row is alive, so the groups in the whole input are the ones to settle
+    const groups = duplicateGroups(n, all, (i) => keys.exactKey[i]!)
+    runGroups("exact", groups, countFound(groups), steps.exact.onConflict, () => false)
   }
   if (steps.mirrored !== undefined) {
     const both = (g: Array<number>) => g.some((i) => keys.flipped[i]) && g.some((i) => !keys.flipped[i])

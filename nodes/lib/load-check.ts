@@ -70,9 +70,10 @@ export function fieldProblemSql(raw: string, fields: ReadonlyArray<FieldCheck>, 
 export const checkRecords = (records: RecordsTable, fields: ReadonlyArray<FieldCheck>, extra: ReadonlyArray<string> = []) =>
   Effect.gen(function*() {
     const sql = yield* Sql
-    // the WHERE repeats the check so only failing rows are written: updating every row costs more than checking twice
+    // the WHERE repeats the check so only failing rows are written: updating every row costs more than checking twice.
+    // CASE, not AND: AND may evaluate the check on rows already rejected (malformed JSON: it would throw)
     for (const e of [fieldProblemSql("raw", fields), ...extra]) {
-      yield* sql.run(`UPDATE ${records.table} SET reason = ${e} WHERE reason IS NULL AND (${e}) IS NOT NULL`)
+      yield* sql.run(`UPDATE ${records.table} SET reason = ${e} WHERE (CASE WHEN reason IS NULL THEN ${e} END) IS NOT NULL`)
     }
   })
 

@@ -17,7 +17,8 @@ export const keyPath = (key: string): string => `$."${key.replaceAll("\\", "\\\\
  * Deterministic for a seed, about half the rows either way, independent of row order.
  */
 export const chosenIsBSql = (seed: number, ...texts: ReadonlyArray<string>): string =>
-  `(strpos('13579bdf', right(md5(${sqlText(String(seed))} || ${texts.map((t) => `chr(31) || coalesce(${t}, '')`).join(" || ")}), 1)) > 0)`
+  // md5 of seed || chr(31) || text || chr(31) || …, built by one concat() (each || copies the text so far)
+  `(strpos('13579bdf', right(md5(concat(${sqlText(String(seed))}, ${texts.map((t) => `chr(31), coalesce(${t}, '')`).join(", ")})), 1)) > 0)`
 
 /** How a role is written in rendered prompts. */
 export const roleLabelSql = (role: string): string =>

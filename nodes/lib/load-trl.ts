@@ -154,7 +154,8 @@ export const trl = defineNode({
       const file = yield* sourceFile(ctx, "path", params.path, params.format)
       const records = yield* readRecords(ctx, file, { checkJson: false })
       const split = splitSql(records.table)
-      const extras = extraColumnsOf(yield* trlStructure(records), MAPPED)
+      // pass-through values are read from good records only (the others may not even be JSON)
+      const extras = extraColumnsOf(yield* trlStructure(records), MAPPED, [], "(CASE WHEN problem IS NULL THEN raw END)")
       // one pass over the records: field check, layout split, sides, pair ids and extras, every record
       // kept with its problem; the pairs output is the problem-free rows (a view: a filter keeps the order)
       const all = sql.tempName("trl_pairs")

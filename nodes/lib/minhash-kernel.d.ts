@@ -39,7 +39,23 @@ export interface PackedTexts {
   readonly units: Uint16Array
   readonly ends: Int32Array
 }
-/** Pack texts for sketchPacked (anything but a string packs as the empty text, which sketches the same). */
-export function packTexts(texts: ArrayLike<unknown>): PackedTexts
-/** sketchBatch on packed texts: the same sketches as sketchBatch on the strings. */
-export function sketchPacked(units: Uint16Array, ends: Int32Array, options: SketchOptions): SketchBatch
+/** UTF-16 units that packTexts needs for `texts`. */
+export function packedLength(texts: ArrayLike<unknown>): number
+/**
+ * Pack texts for sketchPacked (anything but a string packs as the empty text, which sketches the same);
+ * into `units` and `ends` when given (room for packedLength(texts) and texts.length values: the result
+ * is subarrays of them), else into new arrays.
+ */
+export function packTexts(texts: ArrayLike<unknown>, units?: Uint16Array, ends?: Int32Array): PackedTexts
+/** Arrays for sketchPacked to write to (room for n * bands, n + 1 and n values; sets: as much as there is). */
+export interface SketchTargets {
+  readonly bandHashes: Uint32Array
+  readonly offsets: Int32Array
+  readonly sizes: Int32Array
+  readonly sets: Uint32Array
+}
+/**
+ * sketchBatch on packed texts: the same sketches as sketchBatch on the strings. With `into`, the
+ * sketches are subarrays of its arrays (sets in a new array if `into.sets` is too small).
+ */
+export function sketchPacked(units: Uint16Array, ends: Int32Array, options: SketchOptions, into?: SketchTargets): SketchBatch

@@ -7,33 +7,89 @@
  * warm up its JIT); below `INLINE_BELOW` texts, or with 0 workers, batches are sketched on this thread
  * as they arrive.
  *
- * How: each batch of `BATCH` texts is packed into one Uint16Array of UTF-16 code units (packTexts: one
- * native copy per text) and transferred, so this thread only copies characters and never hashes;
- * strings are never structured-cloned (a copy on each side plus a string per text in the worker). A
- * worker gets a new batch as soon as it has fewer than `IN_FLIGHT` (up to that many are sent at once, so
- * a caller that pushes everything in one synchronous loop still keeps every worker busy); the rest wait
- * here, so a worker slowed down by other load simply takes fewer batches. Sketches come back transferred
- * and, while documents arrive in order (a table scan), are appended to the result right away, while the
- * workers are still busy: `finish` then has almost nothing left to copy. Out-of-order batches are
- * put together at the end (assembleSketches).
+ * How: each worker owns `IN_FLIGHT` slots of shared memory (SharedArrayBuffers, reused for every batch):
+ * a batch of `BATCH` texts is packed into a free slot as UTF-16 code units (packTexts: one native copy
+ * per text), the worker writes the sketches into the same slot, and this thread copies them out. So
+ * this thread only copies characters and never hashes; strings are never structured-cloned (a copy on
+ * each side plus a string per text in the worker), and no memory is allocated or transferred per batch
+ * (fresh buffers cost page faults, and transferred ones the garbage collections of "external memory
+ * pressure", which are expensive in a thread holding all the texts). A worker gets a new batch as soon
+ * as it has a free slot; the rest wait here (packed only then), so a worker slowed down by other load
+ * simply takes fewer batches. While documents arrive in order (a table scan), sketches are appended to
+ * the result as they come, while the workers are busy: `finish` then has almost nothing left to copy.
+ * Out-of-order batches are put together at the end (assembleSketches).
  *
  * Gotchas: the worker entry is plain JavaScript (minhash-worker.js), because a `.ts` worker entry fails
  * under tsx and vitest on Node 20. Always `close()` (the node wrapper does it in a finaliser).
  */
 import { availableParallelism } from "node:os"
 import { Worker } from "node:worker_threads"
-import { packTexts, type PackedTexts } from "./minhash-kernel.js"
+import { packedLength, packTexts } from "./minhash-kernel.js"
 import { assembleSketches, sketchTexts, type SketchBatch, type SketchOptions } from "./minhash.js"
 
 /** Below this many texts, sketch on the calling thread. */
 export const INLINE_BELOW = 20_000
 /** Texts per batch: small enough that the workers end within one batch of each other. */
 const BATCH = 2048
-/** Batches sent to a worker before it answers (the rest wait in this thread's queue). */
-const IN_FLIGHT = 8
+/** Batches sent to a worker before it answers (its slots; the rest wait in this thread's queue). */
+const IN_FLIGHT = 3
 
 interface Part { readonly at: Int32Array; readonly batch: SketchBatch }
-interface Job { readonly id: number; readonly at: Int32Array; readonly packed: PackedTexts }
+interface Job { readonly id: number; readonly at: Int32Array; readonly texts: ArrayLike<unknown>; slot?: Slot }
+interface Reply {
+  readonly id: number
+  readonly ok: boolean
+  /** Length of the batch's sets (in the slot, or in `overflow`). */
+  readonly used?: number
+  readonly overflow?: Uint32Array
+  readonly error?: string
+}
+
+type SlotBuffers = Record<"units" | "ends" | "bandHashes" | "offsets" | "sizes" | "sets", SharedArrayBuffer>
+
+/** Shared memory for one batch at a time: its packed texts and its sketches. */
+class Slot {
+  private sent = false
+  private readonly buffers: SlotBuffers
+  constructor(readonly id: number) {
+    const none = new SharedArrayBuffer(0)
+    this.buffers = { units: none, ends: none, bandHashes: none, offsets: none, sizes: none, sets: none }
+  }
+
+  /** Make room for a batch of n texts, `chars` units, `bands` band hashes and `sets` set values. */
+  fit(n: number, chars: number, bands: number, sets: number): void {
+    const need = { units: 2 * chars, ends: 4 * n, bandHashes: 4 * n * bands, offsets: 4 * (n + 1), sizes: 4 * n, sets: 4 * sets }
+    for (const k of Object.keys(need) as Array<keyof typeof need>) {
+      if (this.buffers[k].byteLength >= need[k]) continue
+      // a quarter more than needed, so that the next batches fit too
+      this.buffers[k] = new SharedArrayBuffer(Math.ceil(need[k] * 1.25 / 8) * 8)
+      this.sent = false
+    }
+  }
+
+  /** The buffers, the first time the worker needs them (it keeps them). */
+  news(): SlotBuffers | undefined {
+    if (this.sent) return undefined
+    this.sent = true
+    return this.buffers
+  }
+
+  get units(): Uint16Array { return new Uint16Array(this.buffers.units) }
+  get ends(): Int32Array { return new Int32Array(this.buffers.ends) }
+
+  /** The sketches of the batch of n texts the worker wrote here (views of the shared memory). */
+  batch(n: number, bands: number, used: number, overflow: Uint32Array | undefined): SketchBatch {
+    const b = this.buffers
+    return {
+      n, bands, bandHashes: new Uint32Array(b.bandHashes, 0, n * bands), offsets: new Int32Array(b.offsets, 0, n + 1),
+      sizes: new Int32Array(b.sizes, 0, n), sets: overflow ?? new Uint32Array(b.sets, 0, used)
+    }
+  }
+}
+
+/** A SketchBatch in memory of its own (the slot it came in is reused). */
+const copied = (b: SketchBatch): SketchBatch =>
+  ({ n: b.n, bands: b.bands, bandHashes: b.bandHashes.slice(), offsets: b.offsets.slice(), sizes: b.sizes.slice(), sets: b.sets.slice() })
 
 /** Worker threads worth starting for n texts on this machine. */
 export const workersFor = (n: number): number => (n < INLINE_BELOW ? 0 : Math.max(1, Math.min(4, availableParallelism())))
@@ -90,7 +146,13 @@ class InOrder {
   sizes = new Int32Array(0)
   offsets = new Int32Array(1)
   sets = new Uint32Array(0)
-  constructor(private readonly bands: number) {}
+  constructor(private readonly bands: number, expectedDocs: number) {
+    if (expectedDocs > 0) {
+      this.bandHashes = new Uint32Array(expectedDocs * bands)
+      this.sizes = new Int32Array(expectedDocs)
+      this.offsets = new Int32Array(expectedDocs + 1)
+    }
+  }
 
   append(batch: SketchBatch): void {
     const n = batch.n, bands = this.bands, from = this.count
@@ -122,7 +184,8 @@ class InOrder {
 
 export class SketchPool {
   private readonly workers: Array<Worker> = []
-  private readonly inFlight: Array<number> = []
+  /** Free slots per worker. */
+  private readonly free: Array<Array<Slot>> = []
   private readonly queue: Array<Job> = []
   private readonly running = new Map<number, Job>()
   private readonly inOrder: InOrder
@@ -139,18 +202,23 @@ export class SketchPool {
   /** Texts sketched so far (for progress). */
   done = 0
 
-  constructor(private readonly options: SketchOptions, workers: number) {
-    this.inOrder = new InOrder(options.bands)
+  /**
+   * `expectedDocs` (optional): about how many documents will come, to size the result once instead of
+   * growing it.
+   */
+  constructor(private readonly options: SketchOptions, workers: number, expectedDocs = 0) {
+    this.inOrder = new InOrder(options.bands, expectedDocs)
     for (let w = 0; w < workers; w++) {
       const worker = startWorker()
-      worker.on("message", (msg: { id: number; ok: boolean; out?: SketchBatch; error?: string }) => {
+      worker.on("message", (msg: Reply) => {
         const job = this.running.get(msg.id)
-        if (job === undefined) return
+        if (job === undefined || job.slot === undefined) return
         this.running.delete(msg.id)
-        this.inFlight[w]!--
-        if (!msg.ok || msg.out === undefined) return this.fail(new Error(`minhash worker failed: ${msg.error ?? "no reason given"}`))
+        if (!msg.ok || msg.used === undefined) return this.fail(new Error(`minhash worker failed: ${msg.error ?? "no reason given"}`))
+        const slot = job.slot
+        this.take(job.at, slot.batch(job.at.length, this.options.bands, msg.used, msg.overflow))
+        this.free[w]!.push(slot)
         this.dispatch()
-        this.take(job.at, msg.out)
         this.checkSettled()
       })
       worker.on("error", (e) => this.fail(e))
@@ -158,7 +226,7 @@ export class SketchPool {
         if (!this.closing) this.fail(new Error(`minhash worker stopped (exit code ${code})`))
       })
       this.workers.push(worker)
-      this.inFlight.push(0)
+      this.free.push(Array.from({ length: IN_FLIGHT }, (_, k) => new Slot(w * IN_FLIGHT + k)))
     }
   }
 
@@ -171,30 +239,38 @@ export class SketchPool {
     if (this.settle !== undefined && this.running.size === 0 && this.queue.length === 0) this.settle.resolve()
   }
 
-  /** Send queued batches to workers with room, fewest batches in flight first. */
+  /** Send queued batches to workers with a free slot, most free slots first. */
   private dispatch(): void {
+    const { bands, setCap } = this.options
     while (this.queue.length > 0 && this.failure === undefined) {
       let w = 0
-      for (let k = 1; k < this.workers.length; k++) if (this.inFlight[k]! < this.inFlight[w]!) w = k
-      if (this.inFlight[w]! >= IN_FLIGHT) return
+      for (let k = 1; k < this.workers.length; k++) if (this.free[k]!.length > this.free[w]!.length) w = k
+      const slot = this.free[w]!.pop()
+      if (slot === undefined) return
       const job = this.queue.shift()!
-      this.inFlight[w]!++
+      job.slot = slot
       this.running.set(job.id, job)
-      const { units, ends } = job.packed
-      this.workers[w]!.postMessage({ id: job.id, units, ends, options: this.options }, [units.buffer as ArrayBuffer, ends.buffer as ArrayBuffer])
+      // packed only now, into the slot; its sets get room for ~128 shingles per text (more: overflow)
+      const n = job.texts.length, chars = packedLength(job.texts)
+      slot.fit(n, chars, bands, n * Math.min(setCap, 128))
+      packTexts(job.texts, slot.units, slot.ends)
+      this.workers[w]!.postMessage({ id: job.id, slot: slot.id, buffers: slot.news(), n, chars, options: this.options })
     }
   }
 
-  /** File the sketches of one batch: appended if they continue the documents so far, else kept aside. */
+  /**
+   * File the sketches of one batch: appended if they continue the documents so far, else kept aside
+   * (copied: they may be in a slot, which is reused).
+   */
   private take(at: Int32Array, batch: SketchBatch): void {
     this.done += batch.n
     const from = runStart(at)
     if (from < 0 || from < this.inOrder.count) {
-      this.loose.push({ at, batch })
+      this.loose.push({ at, batch: this.workers.length === 0 ? batch : copied(batch) })
       return
     }
     if (from > this.inOrder.count) {
-      this.early.set(from, batch)
+      this.early.set(from, this.workers.length === 0 ? batch : copied(batch))
       return
     }
     this.inOrder.append(batch)
@@ -222,7 +298,7 @@ export class SketchPool {
       this.take(at, sketchTexts(texts as ReadonlyArray<unknown> as ReadonlyArray<string | null>, this.options))
       return
     }
-    this.queue.push({ id: this.nextId++, at, packed: packTexts(texts) })
+    this.queue.push({ id: this.nextId++, at, texts })
     this.dispatch()
   }
 

@@ -55,4 +55,9 @@ export const rejectsOutput = () => output("rejects", rejectColumns, { doc: "reco
  * ("ab","c") and ("a","bc") differ). Order matters: (a, b) and (b, a) are different pairs.
  */
 export const pairIdSql = (prompt: string, a: string, b: string): string =>
-  `substr(md5(${prompt} || chr(31) || ${a} || chr(31) || ${b}), 1, 16)`
+  [prompt, a, b].every((x) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(x))
+    // the same value, NULL when a part is; one concat() builds the text in one go, where each ||
+    // copies everything before it again (~10% of the md5). Columns only: each is named twice.
+    ? `CASE WHEN ${prompt} IS NOT NULL AND ${a} IS NOT NULL AND ${b} IS NOT NULL
+         THEN substr(md5(concat(${prompt}, chr(31), ${a}, chr(31), ${b})), 1, 16) END`
+    : `substr(md5(${prompt} || chr(31) || ${a} || chr(31) || ${b}), 1, 16)`

@@ -193,6 +193,26 @@ describe("SketchPool", () => {
   })
 })
 
+describe("SketchPool with long texts", () => {
+  it("gives the same sketches when a batch's sets outgrow the room the pool set aside for them", async () => {
+    const g = textMaker(17)
+    const texts = Array.from({ length: 4500 }, (_, i) => g.text(150 + (i % 300)))
+    const inline = sketchTexts(texts, opts())
+    const pool = new SketchPool(opts(), 2)
+    try {
+      for (let k = 0; k < texts.length; k += 1500) {
+        pool.push(Array.from({ length: 1500 }, (_, i) => k + i), texts.slice(k, k + 1500))
+      }
+      const pooled = await pool.finish(texts.length)
+      expect(Array.from(pooled.bandHashes)).toEqual(Array.from(inline.bandHashes))
+      expect(Array.from(pooled.offsets)).toEqual(Array.from(inline.offsets))
+      expect(Array.from(pooled.sets)).toEqual(Array.from(inline.sets))
+    } finally {
+      await pool.close()
+    }
+  })
+})
+
 describe("packed texts", () => {
   it("sketchPacked(packTexts(texts)) = sketchBatch(texts), and shingles read the same from both", () => {
     const g = textMaker(13)
