@@ -14,10 +14,18 @@ const root = resolve(import.meta.dirname, "..")
 const rows = Number(process.env["BENCH_ROWS"] ?? 1_000_000)
 const repeat = Number(process.env["BENCH_REPEAT"] ?? 1)
 
+interface SideResult {
+  readonly seconds: number
+  readonly peakRssMiB: number
+  readonly removed: number
+  readonly loadSeconds?: number
+  readonly nodeSeconds?: { readonly load: number; readonly exact: number }
+}
+
 const side = (script: string, file: string) => {
   const r = spawnSync(process.execPath, ["--import", "tsx", join(root, "bench", script), file], { cwd: root, encoding: "utf8" })
   if (r.status !== 0) throw new Error(`${script} failed:\n${r.stderr}`)
-  return JSON.parse(r.stdout.trim().split("\n").at(-1)!) as Record<string, number>
+  return JSON.parse(r.stdout.trim().split("\n").at(-1)!) as SideResult
 }
 
 console.log(`generating ${rows.toLocaleString()} pairs (cached in bench/.data)…`)
@@ -32,13 +40,20 @@ for (let i = 0; i < repeat; i++) {
   const sql = first === "dedupe-baseline.ts" ? a : b
   const wb = first === "dedupe-wb.ts" ? a : b
   console.log(`\nload + exact dedupe of ${rows.toLocaleString()} pairs (JSONL → Parquet), run ${i + 1}`)
-  console.log(`  hand-written DuckDB SQL : ${sql["seconds"]!.toFixed(2)} s wall (load ${sql["loadSeconds"]!.toFixed(2)} s) · peak RSS ${Math.round(sql["peakRssMiB"]!)} MiB · ${sql["removed"]!.toLocaleString()} removed`)
-  console.log(`  wb (load.trl → dedupe.exact) : ${wb["seconds"]!.toFixed(2)} s wall (load ${(wb["nodeSeconds"] as unknown as { load: number }).load.toFixed(2)} s, dedupe ${(wb["nodeSeconds"] as unknown as { exact: number }).exact.toFixed(2)} s) · peak RSS ${Math.round(wb["peakRssMiB"]!)} MiB · ${wb["removed"]!.toLocaleString()} removed`)
-  console.log(`  ratio wb / hand-written : ${(wb["seconds"]! / sql["seconds"]!).toFixed(2)} (goal ≤ 1.3)`)
+  console.log(`  hand-written DuckDB SQL : ${sql.seconds.toFixed(2)} s wall (load ${sql.loadSeconds?.toFixed(2)} s) · ` +
+    `peak RSS ${Math.round(sql.peakRssMiB)} MiB · ${sql.removed.toLocaleString()} removed`)
+  console.log(`  wb (load.trl → dedupe.exact) : ${wb.seconds.toFixed(2)} s wall (load ${wb.nodeSeconds?.load.toFixed(2)} s, ` +
+    `dedupe ${wb.nodeSeconds?.exact.toFixed(2)} s) · peak RSS ${Math.round(wb.peakRssMiB)} MiB · ${wb.removed.toLocaleString()} removed`)
+  console.log(`  ratio wb / hand-written : ${(wb.seconds / sql.seconds).toFixed(2)} (goal ≤ 1.3)`)
 }
 
 console.log(`\nMinHash + LSH (128 permutations, 3-word shingles), threshold 0.8`)
 const q = await minhashQuality({ n: 20_000, threshold: 0.8, numPerm: 128, throughputDocs: 400_000, root, log: () => {} })
 console.log(`  20,000-text sample: ${q.truePairs} true pairs (brute force), LSH found ${q.foundPairs}`)
 console.log(`  recall ${q.recall.toFixed(4)} (goal ≥ 0.95) · precision ${q.precision.toFixed(4)} · bands × rows ${q.bands} × ${q.rows}`)
-console.log(`  signatures: ${Math.round(q.docsPerSecondOneThread).toLocaleString()} docs/s on one thread, ${Math.round(q.docsPerSecondWorkers).toLocaleString()} docs/s with the worker pool (goal ≥ 150,000; texts average ${Math.round(q.meanChars)} chars)`)
+console.log(`  signatures, prompt-length texts (mean ${Math.round(q.meanCharsShort)} chars, the guide's size): ` +
+  `${Math.round(q.docsPerSecondOneThreadShort).toLocaleString()} docs/s on one thread, ` +
+  `${Math.round(q.docsPerSecondWorkersShort).toLocaleString()} docs/s with the worker pool (goal ≥ 150,000)`)
+console.log(`  signatures, mixed texts (mean ${Math.round(q.meanChars)} chars): ` +
+  `${Math.round(q.docsPerSecondOneThread).toLocaleString()} docs/s on one thread, ` +
+  `${Math.round(q.docsPerSecondWorkers).toLocaleString()} docs/s with the worker pool`)
