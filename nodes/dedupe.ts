@@ -13,7 +13,8 @@
  * 5. decontaminate (when `against` is connected): prompts equal (after `normalize`) or near an eval prompt.
  * In each group the `keep` policy picks the row that stays. Exact and mirrored merges pool votes, and
  * the kept pair's label becomes the majority of its votes (a tie when no side has most); label_source
- * becomes 'mixed' when those votes come from more than one rater_kind. Groups whose labels disagree
+ * becomes 'mixed' when a pair without a label source pools votes of more than one rater_kind; a human
+ * (or AI) label is re-voted by human (or AI) votes only. Groups whose labels disagree
  * are listed in `conflicts` and handled by `onConflict`. Rows in = rows out + rows removed, always.
  *
  * **Input columns**

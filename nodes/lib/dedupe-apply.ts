@@ -177,11 +177,16 @@ const applyVotes = (sql: SqlShape, t: PlanTables, planTable: string) => Effect.g
   if (!hasColumn(pairs, "label")) return { table, relabel: undefined, stats }
   const relabel = sql.tempName("dedupe_relabel")
   const kinds = hasColumn(t.votesInput, "rater_kind") ? "count(DISTINCT v.rater_kind)" : "1"
+  // a human label is re-voted by human votes only (and an AI label by AI votes): merging a twin must not
+  // let judge verdicts overrule annotators; only a pair without a label source pools every vote
+  const sameKind = hasColumn(t.votesInput, "rater_kind") && hasColumn(pairs, "label_source")
+    ? ` AND (b.label_source IS NULL OR b.label_source NOT IN ('human', 'ai') OR v.rater_kind = b.label_source)`
+    : ""
   yield* sql.run(`CREATE TABLE ${relabel} AS
     SELECT r, CASE WHEN na > nb AND na > nt THEN 'a' WHEN nb > na AND nb > nt THEN 'b' WHEN na + nb + nt > 0 THEN 'tie' END AS label, kinds
     FROM (SELECT p.r, count_if(v.vote = 'a') AS na, count_if(v.vote = 'b') AS nb, count_if(v.vote = 'tie') AS nt, ${kinds} AS kinds
       FROM ${planTable} p JOIN ${base} b ON b.${row} = p.r JOIN ${table} v ON v.pair_id = b.pair_id
-      WHERE p.merged AND p.reason IS NULL GROUP BY p.r)`)
+      WHERE p.merged AND p.reason IS NULL${sameKind} GROUP BY p.r)`)
   const [r] = yield* sql.rows<{ n: number }>(`SELECT count(*) AS n FROM ${relabel} l JOIN ${base} b ON b.${row} = l.r
     WHERE l.label IS NOT NULL AND l.label IS DISTINCT FROM b.label`)
   stats["relabelled"] = r!.n

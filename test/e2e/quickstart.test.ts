@@ -41,6 +41,10 @@ describe("quickstart", () => {
     expect(summary["hh-rlhf / loaded: pairs"]).toBe(2312)
     const hhRemoved = await sql(`select reason, count(*)::INTEGER as n from "clean.removed" where source = 'hh-rlhf' group by 1 order by 1`)
     expect(hhRemoved).toEqual([{ reason: "empty-side", n: 4 }]) // no exact duplicates, no identical sides
+    // merging a mirrored twin's votes must not let the AI judges' verdicts overrule the human majority
+    const relabelled = await sql(`select count(*)::INTEGER as n from panda p join clean c using (pair_id)
+      where c.label is distinct from p.label or c.label_source <> 'human'`)
+    expect(relabelled).toEqual([{ n: 0 }])
   })
 
   it("serves an unchanged second run entirely from cache", async () => {

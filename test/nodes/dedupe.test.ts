@@ -35,7 +35,7 @@ describe("dedupe.pairs on a tiny table", () => {
     const r = await runDedupe(dedupe.pairs, { normalize: "case" }, SETUP, { pairs: "p", votes: "v" })
     const pick = (rows: ReadonlyArray<Record<string, unknown>>, cols: Array<string>) => rows.map((x) => cols.map((c) => x[c]))
     expect(pick(r.pairs, ["prompt", "response_a", "response_b", "label", "label_source", "source_row"])).toEqual([
-      ["p", "x", "y", "b", "mixed", 0], // votes a (h1), b, b (flipped j1, j2): majority b; human + ai: mixed
+      ["p", "x", "y", "a", "human", 0], // a human label is re-voted by the human votes only (h1: a); j1, j2 are AI
       ["t", "m", "n", "b", "human", 7]
     ])
     const id = (i: number) => r.removed.find((x) => x["source_row"] === i)?.["pair_id"] ?? r.pairs.find((x) => x["source_row"] === i)!["pair_id"]
@@ -68,7 +68,7 @@ describe("dedupe.pairs on a tiny table", () => {
       exact_groups: 1, exact_removed: 1, exact_conflicts: 0,
       mirrored_groups: 2, mirrored_removed: 3, mirrored_conflicts: 1,
       empty_side: 1, identical: 1,
-      votes_in: 5, votes_out: 4, votes_moved: 2, votes_flipped: 2, votes_dropped: 1, relabelled: 1
+      votes_in: 5, votes_out: 4, votes_moved: 2, votes_flipped: 2, votes_dropped: 1, relabelled: 0
     })
     expect(r.pairs.length + r.removed.length).toBe(r.rowsIn)
   })
