@@ -1,7 +1,7 @@
 /** Run a dedupe node against a real in-memory DuckDB on tables made by SQL, and read back every output. */
 import { Effect, Schema } from "effect"
 import type { InputTable, NodeKind, NodeOutput, ParamsSchema } from "../../workbench/core/node.js"
-import { Sql } from "../../workbench/core/services.js"
+import { Sql, type SqlShape } from "../../workbench/core/services.js"
 import { inputTable, runWithSql } from "../support/sql.js"
 
 export type Row = Record<string, unknown>
@@ -17,6 +17,14 @@ export interface DedupeResult {
   readonly rowsIn: number
 }
 
+/** The node's inputs, as the runner would hand them over. */
+const inputTables = (sql: SqlShape, inputs: Readonly<Record<string, string>>) =>
+  Effect.gen(function*() {
+    const tables: Record<string, InputTable> = {}
+    for (const [name, relation] of Object.entries(inputs)) tables[name] = yield* inputTable(sql, relation)
+    return tables
+  })
+
 /** `setup` creates the tables; `inputs` names the table (or UNION query) for each input. */
 export function runDedupe<S extends ParamsSchema>(
   kind: NodeKind<S, string>,
@@ -27,10 +35,7 @@ export function runDedupe<S extends ParamsSchema>(
   return runWithSql(Effect.gen(function*() {
     const sql = yield* Sql
     yield* sql.run(setup)
-    const tables: Record<string, InputTable> = {}
-    for (const [name, relation] of Object.entries(inputs)) {
-      tables[name] = yield* inputTable(sql, relation)
-    }
+    const tables = yield* inputTables(sql, inputs)
     const decoded = Schema.decodeUnknownSync(kind.definition.params as never)(params) as S["Type"]
     const out = yield* kind.definition.run({ node: "dd", params: decoded, inputs: tables })
     const read = (t: string) => sql.rows<Row>(`SELECT * FROM ${out.tables[t]}`)
@@ -57,10 +62,7 @@ export function runDedupeError<S extends ParamsSchema>(
   return runWithSql(Effect.gen(function*() {
     const sql = yield* Sql
     yield* sql.run(setup)
-    const tables: Record<string, InputTable> = {}
-    for (const [name, relation] of Object.entries(inputs)) {
-      tables[name] = yield* inputTable(sql, relation)
-    }
+    const tables = yield* inputTables(sql, inputs)
     const decoded = Schema.decodeUnknownSync(kind.definition.params as never)(params) as S["Type"]
     return yield* kind.definition.run({ node: "dd", params: decoded, inputs: tables }).pipe(
       Effect.flip,
