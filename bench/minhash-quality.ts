@@ -11,7 +11,8 @@
  *
  * Pool figures count everything from `new SketchPool` to the assembled sketches: starting the worker
  * threads (and their JIT warm-up), packing the texts on this thread, and closing the pool; "cores busy"
- * is the process's CPU time over that wall time (2.0 = both cores of a 2-core machine all along).
+ * is the process's CPU time over that wall time (2.0 = both cores of a 2-core machine all along). On
+ * Linux, a run during which other processes kept the CPUs busy is flagged: its figures are low.
  *
  * Run alone: `node --import tsx bench/minhash-quality.ts [n] [throughputDocs]`. Prints figures, not pass/fail.
  */
@@ -157,22 +158,46 @@ function score(texts: ReadonlyArray<string>, truth: Set<number>, opts: SketchOpt
   }
 }
 
-async function throughput(texts: ReadonlyArray<string>, options: SketchOptions, workers: number) {
-  const t0 = performance.now()
-  sketchTexts(texts, options)
-  const one = texts.length / ((performance.now() - t0) / 1000)
-  const cpu0 = process.cpuUsage(), t1 = performance.now()
-  const pool = new SketchPool(options, workers, texts.length)
-  const at = Int32Array.from({ length: texts.length }, (_, i) => i)
-  for (let i = 0; i < texts.length; i += 2048) pool.push(at.subarray(i, i + 2048), texts.slice(i, i + 2048))
-  const sk: SketchBatch = await pool.finish(texts.length)
-  await pool.close()
-  const wall = (performance.now() - t1) / 1000, cpu = process.cpuUsage(cpu0)
-  const many = texts.length / wall, coresBusy = (cpu.user + cpu.system) / 1e6 / wall
-  const t2 = performance.now()
-  nearClusters(sk, { threshold: 0.8 })
-  return { one, many, coresBusy, clusterSeconds: (performance.now() - t2) / 1000 }
+/** CPU seconds all processes of the machine have used (Linux /proc/stat), or undefined elsewhere. */
+function machineCpuSeconds(): number | undefined {
+  try {
+    const f = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number)
+    // user nice system (idle iowait) irq softirq steal
+    return (f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + f[7]!) / 100
+  } catch {
+    return undefined
+  }
 }
+
+/** Run `f`; its wall seconds, the cores this process kept busy, and those other processes did (Linux). */
+async function timed(f: () => unknown) {
+  const m0 = machineCpuSeconds(), cpu0 = process.cpuUsage(), t0 = performance.now()
+  await f()
+  const wall = (performance.now() - t0) / 1000, cpu = process.cpuUsage(cpu0), m1 = machineCpuSeconds()
+  const own = (cpu.user + cpu.system) / 1e6
+  return { wall, cores: own / wall, others: m0 === undefined || m1 === undefined ? undefined : Math.max(0, m1 - m0 - own) / wall }
+}
+
+async function throughput(texts: ReadonlyArray<string>, options: SketchOptions, workers: number) {
+  const oneRun = await timed(() => sketchTexts(texts, options))
+  let sk: SketchBatch | undefined
+  const poolRun = await timed(async () => {
+    const pool = new SketchPool(options, workers, texts.length)
+    const at = Int32Array.from({ length: texts.length }, (_, i) => i)
+    for (let i = 0; i < texts.length; i += 2048) pool.push(at.subarray(i, i + 2048), texts.slice(i, i + 2048))
+    sk = await pool.finish(texts.length)
+    await pool.close()
+  })
+  const t2 = performance.now()
+  nearClusters(sk!, { threshold: 0.8 })
+  return {
+    one: texts.length / oneRun.wall, many: texts.length / poolRun.wall, coresBusy: poolRun.cores,
+    others: Math.max(oneRun.others ?? 0, poolRun.others ?? 0), clusterSeconds: (performance.now() - t2) / 1000
+  }
+}
+
+/** A warning when other processes took more than a tenth of a core meanwhile: the figures are then low. */
+const disturbed = (others: number) => (others > 0.1 ? ` [other processes busy ${others.toFixed(1)} cores meanwhile: rerun]` : "")
 
 const rate = (x: number) => `${Math.round(x).toLocaleString("en-US")} docs/s`
 
@@ -207,14 +232,14 @@ export async function minhashQuality(options: MinhashQualityOptions = {}): Promi
     `${throughputDocs.toLocaleString("en-US")} texts, ${availableParallelism()} cores; pool = ${workers} worker threads incl. start-up:`)
   const speed = await throughput(big, opts, workers)
   log(`    real mix (mean ${meanChars.toFixed(0)} chars):             one thread ${rate(speed.one)} · pool ${rate(speed.many)} ` +
-    `(${speed.coresBusy.toFixed(1)} cores busy); clustering ${speed.clusterSeconds.toFixed(2)} s`)
+    `(${speed.coresBusy.toFixed(1)} cores busy); clustering ${speed.clusterSeconds.toFixed(2)} s${disturbed(speed.others)}`)
   const speedShort = await throughput(short, opts, workers)
   log(`    prompt length (cut to 200, mean ${meanCharsShort.toFixed(0)} chars): one thread ${rate(speedShort.one)} · pool ${rate(speedShort.many)} ` +
-    `(${speedShort.coresBusy.toFixed(1)} cores busy)`)
+    `(${speedShort.coresBusy.toFixed(1)} cores busy)${disturbed(speedShort.others)}`)
   if (options.compareClassic === true) {
     const c = await throughput(big, classic, workers), cs = await throughput(short, classic, workers)
     log(`    classic ${numPerm}-permutation MinHash: real mix one thread ${rate(c.one)} · pool ${rate(c.many)}; ` +
-      `prompt length one thread ${rate(cs.one)} · pool ${rate(cs.many)}`)
+      `prompt length one thread ${rate(cs.one)} · pool ${rate(cs.many)}${disturbed(Math.max(c.others, cs.others))}`)
   }
   return {
     n, bands: opts.bands, rows: opts.rows, truePairs: truth.size, foundPairs: found, recall, precision, clusterRecall,

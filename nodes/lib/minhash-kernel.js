@@ -1,13 +1,13 @@
 // MinHash sketching kernel: word shingles -> LSH band hashes + a bottom-k shingle set per text.
-// Signatures are one-permutation MinHash with optimal densification by default (O(shingles + K) per
-// text, ~2x faster end to end on 500-character texts than the classic K-permutation MinHash, same
-// recall in bench/minhash-quality.ts); `method: "classic"` keeps the textbook a*x+b permutations.
+// Signatures are one-permutation MinHash with densification by default (O(shingles + K) per text, ~2x
+// faster end to end on 500-character texts than the classic K-permutation MinHash, same recall in
+// bench/minhash-quality.ts); `method: "classic"` keeps the textbook a*x+b permutations.
 // Plain JavaScript on purpose: worker threads load it without a TypeScript loader (a `.ts` worker entry
 // fails under tsx and under vitest on Node 20). Types: minhash-kernel.d.ts. Callers: minhash.ts,
 // minhash-pool.ts and minhash-worker.js. Everything here is deterministic for a given seed.
 //
-// Speed notes (bench/minhash-quality.ts; ~1.4x the throughput of the previous kernel on 500-char texts,
-// same sketches bit for bit): texts are read as UTF-16 code units from a Uint16Array, not with charCodeAt
+// Speed notes (bench/minhash-quality.ts; ~1.5x the throughput of the previous kernel on 500-char texts,
+// ~1.6x on 165-char ones): texts are read as UTF-16 code units from a Uint16Array, not with charCodeAt
 // (which re-dispatches on one-byte / two-byte string layout at every character): a string is copied in
 // with one native Buffer#ucs2Write (a widening memcpy, lone surrogates kept), and the worker pool sends a
 // whole batch as one such array (packTexts; transferred, never structured-cloned as strings). Words are
@@ -278,21 +278,23 @@ function signature(x, from, m, a, b, sig) {
 }
 
 /**
- * One-permutation MinHash with optimal densification (Li, Owen & Zhang 2012; Shrivastava 2017): each
- * distinct shingle x goes to one of K bins by its high bits and competes there with a second hash; an
- * empty bin then copies the first non-empty bin in its own fixed random order of all bins (the same for
- * every text). Every bin agrees between two texts with probability = their Jaccard similarity, like a
- * classic MinHash value, at O(m + K) instead of O(m * K) for texts with many shingles.
+ * One-permutation MinHash (Li, Owen & Zhang 2012) with densification: each distinct shingle x goes to
+ * one of K bins by its high bits and competes there with a second hash; an empty bin then copies the
+ * nearest non-empty bin along a fixed random cycle of all bins, from its own start on the cycle and in
+ * its own direction (Shrivastava & Li 2014, "improved densification", on a random order of the bins;
+ * all fixed by the seed, the same for every text). Every bin agrees between two texts with probability
+ * = their Jaccard similarity, like a classic MinHash value (for any fixed probe order: the first bin of
+ * it that the union fills decides), at O(m + K) instead of O(m * K) for texts with many shingles.
  *
  * Two ways in, same signature: ophSorted (K / OPH_SORT_MIN <= m <= OPH_SORT_MAX * K shingles: the K bins
  * double as the buckets of the shingle sort, as a bin is floor(x * K / 2^32), monotone in x) and ophBins
- * over already sorted distinct shingles (other texts). Both leave in `sources` the f filled bins and
- * give f; densify then fills the empty bins.
+ * over already sorted distinct shingles (other texts). Both mark the filled bins in `filled` and give
+ * their count f; densify then fills the empty bins.
  */
 const binOfScratch = { a: new Uint16Array(1 << 10) }
 
-/** The OPH bins of the m values x[from, from + m) into sig[0, K); returns f, the filled bins (in `sources`). */
-function ophBins(x, from, m, K, salt, sig, filled, sources) {
+/** The OPH bins of the m values x[from, from + m) into sig[0, K); returns f, the bins filled. */
+function ophBins(x, from, m, K, salt, sig, filled) {
   filled.fill(0)
   sig.fill(0x7fffffff, 0, K)
   let f = 0
@@ -301,8 +303,6 @@ function ophBins(x, from, m, K, salt, sig, filled, sources) {
     const h = x[j]
     const bin = (((h >>> 16) * K) + ((((h & 0xffff) * K) >>> 16))) >>> 16
     const v = (fmix(h ^ salt) ^ MASK_SIGN) | 0
-    // sources lists each filled bin once (written always, kept when the bin was empty: no branch)
-    sources[f] = bin
     f += filled[bin] ^ 1
     filled[bin] = 1
     if (v < sig[bin]) sig[bin] = v
@@ -324,7 +324,7 @@ let ophFilled = 0
  * them in order but for values of one bin (~1 per bin), which one insertion-sort pass fixes (few
  * inversions), and a last pass drops repeats. ~30% faster than inserting into each bin as it fills.
  */
-function ophSorted(x, m, K, salt, sig, filled, sources, out, at) {
+function ophSorted(x, m, K, salt, sig, filled, out, at) {
   if (bucketEnd.length < K) { bucketEnd = new Int32Array(K) }
   if (binOfScratch.a.length < m) binOfScratch.a = new Uint16Array(Math.max(m, binOfScratch.a.length * 2))
   const end = bucketEnd, binOf = binOfScratch.a
@@ -337,7 +337,6 @@ function ophSorted(x, m, K, salt, sig, filled, sources, out, at) {
     binOf[j] = bin
     const v = (fmix(h ^ salt) ^ MASK_SIGN) | 0
     const c = end[bin]
-    sources[f] = bin
     f += (c - 1) >>> 31 // c === 0: the bin was empty
     end[bin] = c + 1
     if (v < sig[bin]) sig[bin] = v
@@ -360,61 +359,67 @@ function ophSorted(x, m, K, salt, sig, filled, sources, out, at) {
   return insertionDistinct(out, at, at + m)
 }
 
-/** Fill the empty bins of sig[0, K) from the f filled ones listed in `sources` (optimal densification). */
-function densify(K, f, dense, sig, filled, sources) {
+/**
+ * Fill the empty bins of sig[0, K), f of them being filled: bin i copies the first filled bin on the
+ * cycle `cycle` (a random order of the bins, written out three times over so that no walk wraps), from
+ * position start[i], forwards (up[i] = 1) or backwards. The walk for each empty bin takes K / f steps
+ * (one mispredicted loop exit each); when more than half the bins are empty, two branch-free passes
+ * over the cycle find the next and the previous filled position of every position instead (~3 K
+ * steps whatever f is). Same result either way. Densification was half of the cost of short texts
+ * with optimal densification (Shrivastava 2017: a random order of all bins per bin, ~(K - f) K / f
+ * steps, ~500 for 28 shingles); recall in bench/minhash-quality.ts is the same (±0.0002).
+ */
+function densify(K, f, rot, sig, filled) {
   if (f === K) return
-  const { order, rank } = dense
-  if (f * f < K) {
-    // few sources: the one that comes first in bin i's order, by rank (O(f) per empty bin)
+  const { cycle, start, up, next, prev } = rot
+  if (2 * f > K) {
     for (let i = 0; i < K; i++) {
       if (filled[i] === 1) continue
-      let best = sources[0], bestRank = rank[i * K + best]
-      for (let k = 1; k < f; k++) {
-        const r = rank[i * K + sources[k]]
-        if (r < bestRank) { bestRank = r; best = sources[k] }
-      }
-      sig[i] = sig[best]
+      let p = start[i] + K
+      if (up[i] === 1) while (filled[cycle[p]] === 0) p++
+      else while (filled[cycle[p]] === 0) p--
+      sig[i] = sig[cycle[p]]
     }
     return
   }
-  // many sources: bin i takes the first filled bin of its order (K / f steps expected). All empty bins
-  // step together, one position of their orders per round, so that no branch depends on the data: a
-  // bin copies its candidate every round (a wrong copy is overwritten later; copies are never read,
-  // only filled bins are) and stays in `pending` while the candidate was empty. ~15% faster than
-  // walking each bin's order in turn (one mispredicted loop exit per bin). Densification is most of the
-  // cost of short texts: ~28 shingles fill ~25 of 126 bins, so ~500 steps.
-  const pending = sources
-  let k = 0
-  for (let i = 0; i < K; i++) {
-    pending[k] = i
-    k += filled[i] ^ 1
+  let first = 0, last = K - 1
+  while (filled[cycle[first]] === 0) first++
+  while (filled[cycle[last]] === 0) last--
+  // next[p]: first filled position >= p (< p + K); prev[p]: last filled position <= p + K (> p)
+  let q = first + K
+  for (let p = K - 1; p >= 0; p--) {
+    const fl = filled[cycle[p]]
+    q = (p & -fl) | (q & (fl - 1)) // fl ? p : q
+    next[p] = q
   }
-  for (let r = 0; k > 0; r++) {
-    let next = 0
-    for (let q = 0; q < k; q++) {
-      const i = pending[q], c = order[i * K + r]
-      sig[i] = sig[c]
-      pending[next] = i
-      next += filled[c] ^ 1
-    }
-    k = next
+  q = last
+  for (let p = K; p < 2 * K; p++) {
+    const fl = filled[cycle[p]]
+    q = (p & -fl) | (q & (fl - 1))
+    prev[p - K] = q
+  }
+  for (let i = 0; i < K; i++) {
+    const p = up[i] === 1 ? next[start[i]] : prev[start[i]]
+    sig[i] = filled[i] === 1 ? sig[i] : sig[cycle[p]]
   }
 }
 
-/** Per bin, a seeded random order of all K bins (Fisher-Yates), and each bin's rank in it. */
-function densifyOrders(K, seed) {
+/** The densification cycle (a seeded random order of the bins, three times over), starts and directions. */
+function densifyCycle(K, seed) {
   const next = splitmix32(seed ^ 0x2545f491)
-  const order = new Uint16Array(K * K), rank = new Uint16Array(K * K)
-  for (let i = 0; i < K; i++) {
-    const o = order.subarray(i * K, (i + 1) * K)
-    for (let j = 0; j < K; j++) o[j] = j
-    for (let j = K - 1; j > 0; j--) {
-      const r = next() % (j + 1), t = o[j]
-      o[j] = o[r]; o[r] = t
-    }
-    for (let j = 0; j < K; j++) rank[i * K + o[j]] = j
+  const cycle = new Uint16Array(3 * K), start = new Uint16Array(K), up = new Uint8Array(K)
+  for (let j = 0; j < K; j++) cycle[j] = j
+  for (let j = K - 1; j > 0; j--) {
+    const r = next() % (j + 1), t = cycle[j]
+    cycle[j] = cycle[r]; cycle[r] = t
   }
-  return { order, rank }
+  cycle.copyWithin(K, 0, K)
+  cycle.copyWithin(2 * K, 0, K)
+  for (let i = 0; i < K; i++) {
+    start[i] = next() % K
+    up[i] = next() & 1
+  }
+  return { cycle, start, up, next: new Int32Array(K), prev: new Int32Array(K) }
 }
 
 /** Band hash of rows [from, from + rows) of a signature. */
@@ -443,7 +448,7 @@ function setup(options) {
   for (let i = 0; i < b.length; i++) bs[i] = b[i] ^ MASK_SIGN
   cachedSetup = {
     K, oph: method === "oph", as, bs,
-    dense: method === "oph" ? densifyOrders(K, seed) : undefined,
+    rot: method === "oph" ? densifyCycle(K, seed) : undefined,
     salt: splitmix32(seed ^ 0x68e31da4)() | 0
   }
   cachedKey = key
@@ -480,8 +485,12 @@ function sketchCore(n, units, ends, texts, options, into) {
   if (into !== undefined && into.sets.length >= used) {
     out = into.sets.subarray(0, used)
     out.set(sets.subarray(0, used))
+  } else if (sets.length > SETS_SCRATCH_KEEP && sets.length <= used + (used >>> 2)) {
+    // a big scratch that fits well: it becomes the result (no copy), and the scratch starts over
+    out = sets.subarray(0, used)
+    setsScratch = new Uint32Array(1 << 18)
   } else out = sets.slice(0, used)
-  if (sets.length > SETS_SCRATCH_KEEP) setsScratch = new Uint32Array(1 << 18)
+  if (setsScratch.length > SETS_SCRATCH_KEEP) setsScratch = new Uint32Array(1 << 18)
   return { n, bands, bandHashes: st.bandHashes, offsets: st.offsets, sizes: st.sizes, sets: out }
 }
 
@@ -489,7 +498,8 @@ function sketchCore(n, units, ends, texts, options, into) {
 class SketchState {
   constructor(options, n, into) {
     const { bands, rows, setCap } = options
-    const { K, oph, as, bs, dense, salt } = setup(options)
+    this.n = n
+    const { K, oph, as, bs, rot, salt } = setup(options)
     this.bands = bands
     this.rows = rows
     this.setCap = setCap
@@ -497,12 +507,11 @@ class SketchState {
     this.oph = oph
     this.as = as
     this.bs = bs
-    this.dense = dense
+    this.rot = rot
     this.salt = salt
     this.sig = new Int32Array(as.length)
     // a bin is empty until a shingle lands in it; bins filled by densification are copies, never sources
     this.filled = new Uint8Array(K)
-    this.sources = new Int32Array(K)
     // outputs go to `into` when given (arrays that may hold old values: every entry is written)
     this.bandHashes = into === undefined ? new Uint32Array(n * bands) : into.bandHashes.subarray(0, n * bands)
     this.offsets = into === undefined ? new Int32Array(n + 1) : into.offsets.subarray(0, n + 1)
@@ -520,21 +529,25 @@ class SketchState {
  * distinct shingles appended to the sets.
  */
 function sketchShingles(st, i, m) {
-  const { K, sig, filled, sources, bands, rows } = st
+  const { K, sig, filled, bands, rows } = st
   let sets = st.sets
   const used = st.used
   // distinct shingles, sorted, straight into the output (the first setCap of them stay there)
-  if (used + m > sets.length) sets = st.sets = setsScratch = grow(sets, used + m)
+  if (used + m > sets.length) {
+    // room for all n texts at the mean so far (+10%): a big batch then grows its sets once or twice
+    const projected = Math.ceil(((used + m) / (i + 1)) * st.n * 1.1)
+    sets = st.sets = setsScratch = grow(sets, Math.max(used + m, projected))
+  }
   let u
   if (!st.oph) {
     u = sortDistinctInto(shingleScratch, m, sets, used)
     signature(sets, used, u, st.as, st.bs, sig)
   } else if (m <= OPH_SORT_MAX * K && m * OPH_SORT_MIN >= K) {
-    u = ophSorted(shingleScratch, m, K, st.salt, sig, filled, sources, sets, used)
-    densify(K, ophFilled, st.dense, sig, filled, sources)
+    u = ophSorted(shingleScratch, m, K, st.salt, sig, filled, sets, used)
+    densify(K, ophFilled, st.rot, sig, filled)
   } else {
     u = sortDistinctInto(shingleScratch, m, sets, used)
-    densify(K, ophBins(sets, used, u, K, st.salt, sig, filled, sources), st.dense, sig, filled, sources)
+    densify(K, ophBins(sets, used, u, K, st.salt, sig, filled), st.rot, sig, filled)
   }
   const bandHashes = st.bandHashes
   for (let t = 0; t < bands; t++) bandHashes[i * bands + t] = bandHash(sig, t * rows, rows, t)

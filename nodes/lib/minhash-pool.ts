@@ -3,9 +3,9 @@
  * stream out of the table engine, `finish` waits for the last one and returns the sketches by document
  * index.
  *
- * When to use: more than a few tens of thousands of texts (a worker costs ~50-100 ms to start and to
- * warm up its JIT); below `INLINE_BELOW` texts, or with 0 workers, batches are sketched on this thread
- * as they arrive.
+ * When to use: more than a few tens of thousands of texts (a worker costs ~150 ms of CPU to start, to
+ * compile the kernel and to warm it up); below `INLINE_BELOW` texts, or with 0 workers, batches are
+ * sketched on this thread as they arrive.
  *
  * How: each worker owns `IN_FLIGHT` slots of shared memory (SharedArrayBuffers, reused for every batch):
  * a batch of `BATCH` texts is packed into a free slot as UTF-16 code units (packTexts: one native copy
@@ -31,6 +31,8 @@ import { assembleSketches, sketchTexts, type SketchBatch, type SketchOptions } f
 export const INLINE_BELOW = 20_000
 /** Texts per batch: small enough that the workers end within one batch of each other. */
 const BATCH = 2048
+/** UTF-16 units per batch at most (long texts: fewer per batch, so that slots stay a few MB). */
+const BATCH_UNITS = 1 << 21
 /** Batches sent to a worker before it answers (its slots; the rest wait in this thread's queue). */
 const IN_FLIGHT = 3
 
@@ -96,8 +98,8 @@ export const workersFor = (n: number): number => (n < INLINE_BELOW ? 0 : Math.ma
 
 /**
  * This process's Node options minus module loaders (`--import tsx` and the like): the worker and the
- * kernel are plain JavaScript, and a loader would be loaded again in every worker (~100+ ms of CPU each
- * for tsx, in start-up and in compiling its parser).
+ * kernel are plain JavaScript, and a loader would be started again in every worker (tsx: its own
+ * start-up, and its parser compiled again, on the CPUs the workers need).
  */
 function workerExecArgv(): Array<string> {
   const loaders = new Set(["--import", "--loader", "--experimental-loader", "--require", "-r"])
@@ -146,7 +148,7 @@ class InOrder {
   sizes = new Int32Array(0)
   offsets = new Int32Array(1)
   sets = new Uint32Array(0)
-  constructor(private readonly bands: number, expectedDocs: number) {
+  constructor(private readonly bands: number, private readonly expectedDocs: number) {
     if (expectedDocs > 0) {
       this.bandHashes = new Uint32Array(expectedDocs * bands)
       this.sizes = new Int32Array(expectedDocs)
@@ -159,7 +161,12 @@ class InOrder {
     this.bandHashes = grown(this.bandHashes, (from + n) * bands)
     this.sizes = grown(this.sizes, from + n)
     this.offsets = grown(this.offsets, from + n + 1)
-    this.sets = grown(this.sets, this.used + batch.sets.length)
+    const setsNeed = this.used + batch.sets.length
+    if (this.sets.length < setsNeed) {
+      // room for the expected documents at the mean set size so far (+10%), else double
+      const mean = setsNeed / (from + n), guess = Math.ceil(mean * this.expectedDocs * 1.1)
+      this.sets = grown(this.sets, guess > setsNeed ? guess : setsNeed)
+    }
     this.bandHashes.set(batch.bandHashes, from * bands)
     this.sizes.set(batch.sizes, from)
     for (let i = 1; i <= n; i++) this.offsets[from + i] = this.used + batch.offsets[i]!
@@ -195,6 +202,7 @@ export class SketchPool {
   private readonly loose: Array<Part> = []
   private bufAt: Array<number> = []
   private bufTexts: Array<unknown> = []
+  private bufUnits = 0
   private nextId = 0
   private closing = false
   private failure: Error | undefined
@@ -283,10 +291,12 @@ export class SketchPool {
   /** Queue texts; `at[i]` is the document index of texts[i]. */
   push(at: ArrayLike<number>, texts: ArrayLike<unknown>): void {
     for (let i = 0; i < texts.length; i++) {
+      const t = texts[i]
       this.bufAt.push(at[i]!)
-      this.bufTexts.push(texts[i])
+      this.bufTexts.push(t)
+      if (typeof t === "string") this.bufUnits += t.length
+      if (this.bufAt.length >= BATCH || this.bufUnits >= BATCH_UNITS) this.flush()
     }
-    if (this.bufAt.length >= BATCH) this.flush()
   }
 
   private flush(): void {
@@ -294,6 +304,7 @@ export class SketchPool {
     const at = Int32Array.from(this.bufAt), texts = this.bufTexts
     this.bufAt = []
     this.bufTexts = []
+    this.bufUnits = 0
     if (this.workers.length === 0) {
       this.take(at, sketchTexts(texts as ReadonlyArray<unknown> as ReadonlyArray<string | null>, this.options))
       return

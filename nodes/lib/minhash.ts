@@ -3,8 +3,8 @@
  *
  * 1. `sketchBatch` (minhash-kernel.js) turns each text into `bands` band hashes (each a hash of `rows`
  *    MinHash values of its word shingles) and a bottom-k sample of its distinct shingle hashes. The
- *    bands x rows MinHash values come from one-permutation hashing with optimal densification: each
- *    agrees between two texts with probability equal to their Jaccard similarity, like a classic
+ *    bands x rows MinHash values come from one-permutation hashing with densification: each agrees
+ *    between two texts with probability equal to their Jaccard similarity, like a classic
  *    permutation's minimum, at a fraction of the cost (`method: "classic"` keeps the textbook way).
  * 2. For each band, the documents are radix-sorted by band hash; a run of equal hashes is an LSH bucket.
  * 3. Candidates from a bucket are verified on the shingle samples: the Jaccard similarity is exact
