@@ -1,15 +1,44 @@
 #!/usr/bin/env node
-// The `wb` command. Registers tsx so pipeline files and the workbench's TypeScript sources load
-// without a build step, then hands over to the CLI.
-//
-// Plain-JS dependencies are imported before tsx is registered: they then skip tsx's loader hooks,
-// which otherwise double the start-up time (Effect alone is several hundred modules).
-import "effect"
-import "effect/cli"
-import "effect/encoding"
-import "@effect/platform-node/NodeRuntime"
-import "@effect/platform-node/NodeServices"
-import { register } from "tsx/esm/api"
+// The `wb` command. Starts from the prebuilt bundle (dist/, see bundle.mjs) when it matches the
+// sources, else from the TypeScript sources through tsx. Either way, pipeline files and node
+// libraries written in TypeScript load.
+import { register as registerHooks } from "node:module"
+import { dirname, resolve } from "node:path"
+import { fileURLToPath, pathToFileURL } from "node:url"
+import { freshBundle } from "./bundle.mjs"
 
-register()
-await import("../workbench/cli/main.ts")
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..")
+const fromSource = process.env["WB_FROM_SOURCE"] === "1"
+const bundle = fromSource ? undefined : freshBundle(root)
+if (process.env["WB_DEBUG_START"] === "1") {
+  process.stderr.write(`wb: starting from ${bundle === undefined ? "the sources" : "the bundle"}\n`)
+} else if (bundle === undefined && !fromSource) {
+  process.stderr.write("wb: the prebuilt bundle (dist/) is missing or older than the sources: starting from the sources, " +
+    "~0.5 s slower. `npm run build` rebuilds it; WB_FROM_SOURCE=1 silences this.\n")
+}
+
+let cli
+if (bundle !== undefined) {
+  // everything the CLI needs loads before any hook exists: hooks run on another thread, per module
+  const dist = (path) => pathToFileURL(resolve(root, "dist", path)).href
+  cli = await import(dist("workbench/cli/main.js"))
+  // what pipeline files import: already loaded, their imports cost no trip through the hooks
+  await import(dist("workbench/index.js"))
+  await import(dist("nodes/index.js"))
+  // TypeScript pipeline files, and imports of the workbench redirected to the bundle
+  registerHooks(pathToFileURL(resolve(root, "bin/bundle-hooks.mjs")).href, {
+    data: { redirects: bundle.redirects, sourceFolders: ["workbench", "nodes"].map((d) => pathToFileURL(resolve(root, d)).href + "/") }
+  })
+} else {
+  // plain-JS dependencies load before tsx is registered: they then skip its hooks, which otherwise
+  // double the start-up (Effect alone is several hundred modules)
+  await import("effect")
+  await import("effect/cli")
+  await import("effect/encoding")
+  await import("@effect/platform-node/NodeRuntime")
+  await import("@effect/platform-node/NodeServices")
+  const { register } = await import("tsx/esm/api")
+  register()
+  cli = await import("../workbench/cli/main.ts")
+}
+cli.main()

@@ -15,8 +15,14 @@ const wb = Command.make("wb").pipe(
   Command.withSubcommands([runCommand, validateCommand, lsCommand, showCommand, sqlCommand, nodesCommand])
 )
 
-wb.pipe(
-  Command.run({ version: "0.1.0" }),
-  Effect.provide(NodeServices.layer),
-  NodeRuntime.runMain
-)
+/**
+ * Run the command line on `process.argv`. A function, not a side effect of importing: `bin/wb.js`
+ * loads this module first and installs its module hooks (TypeScript, the prebuilt bundle) before
+ * anything imports a pipeline file.
+ */
+export const main = (): void =>
+  wb.pipe(
+    Command.run({ version: "0.1.0" }),
+    Effect.provide(NodeServices.layer),
+    NodeRuntime.runMain
+  )

@@ -9,8 +9,8 @@ import { resolve } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { DataError } from "../core/errors.js"
 import type { NodeRegistry } from "../core/node.js"
+import { packageFile } from "../core/package-root.js"
 
-const DEFAULT_LIBRARY = new URL("../../nodes/index.js", import.meta.url)
 
 const isRegistry = (u: unknown): u is NodeRegistry =>
   u instanceof Map && [...u.values()].every((d) => typeof d === "object" && d !== null && typeof d.kind === "string")
@@ -22,8 +22,9 @@ export function nodeLibraryLocation(): { readonly url: string; readonly custom: 
     const path = resolve(custom)
     return { url: pathToFileURL(path).href, custom: true, present: existsSync(path) }
   }
-  const js = fileURLToPath(DEFAULT_LIBRARY)
-  return { url: DEFAULT_LIBRARY.href, custom: false, present: existsSync(js) || existsSync(js.replace(/\.js$/, ".ts")) }
+  const library = packageFile("nodes/index.js")
+  const js = fileURLToPath(library)
+  return { url: library.href, custom: false, present: existsSync(js) || existsSync(js.replace(/\.js$/, ".ts")) }
 }
 
 let cached: NodeRegistry | undefined

@@ -22,6 +22,9 @@ import {
   type PipelineNodeDefinition
 } from "../core/pipeline.js"
 
+/** The code bin/bundle-hooks.mjs gives an import of the workbench's sources while wb runs from its bundle. */
+const SOURCE_IMPORT = "ERR_WB_SOURCE_IMPORT"
+
 const MODULE_EXTENSIONS = [".ts", ".mts", ".js", ".mjs"]
 const YAML_EXTENSIONS = [".yaml", ".yml"]
 
@@ -57,7 +60,10 @@ const importPipeline = (file: string, path: string) =>
         file,
         found: `importing it failed: ${message}`,
         expected: "a module that loads without errors and default-exports pipeline(...)",
-        fix: /require\(\) ES Module|ERR_REQUIRE_ESM|require\(esm\)/.test(message)
+        fix: (e as { code?: unknown }).code === SOURCE_IMPORT
+          ? 'import the workbench as "preference-workbench" and its nodes as "preference-workbench/nodes" (the public API), ' +
+            "or run from the sources with WB_FROM_SOURCE=1"
+          : /require\(\) ES Module|ERR_REQUIRE_ESM|require\(esm\)/.test(message)
           ? "the file was loaded as CommonJS because no package.json with \"type\": \"module\" is above it: " +
             "rename it to .mts, or add a package.json containing {\"type\": \"module\"} to its folder"
           : "fix the error above; `npx tsc -p .` type-checks pipeline files"
