@@ -1,18 +1,19 @@
 // The prebuilt bundle of the workbench (dist/, made by `npm run build`, which `npm ci` runs as
 // `prepare`). A cached run is mostly start-up: Effect alone is ~570 modules and loading them and our
-// TypeScript through loader hooks took ~1.5 s; one esbuild bundle starts in ~0.6 s.
+// TypeScript through loader hooks took ~1.5 s; the bundle starts in ~0.7 s.
 //
-// The bundle is used only while it matches the sources: `dist/build.json` records a fingerprint of
-// every input (our sources, the build script, package.json and the lockfile). When something changed
-// since the build, `wb` runs from the sources instead: slower, never stale.
+// The bundle is used only while it matches what it was built from: `dist/build.json` records a
+// fingerprint of our sources (workbench/, nodes/, package.json, the build script and these files)
+// and the version of every package bundled into it. When anything changed since the build, `wb`
+// runs from the sources instead: slower, never stale.
 import { createHash } from "node:crypto"
 import { existsSync, readdirSync, readFileSync } from "node:fs"
-import { join } from "node:path"
+import { dirname, join } from "node:path"
 
 /** Folders whose every file goes into the fingerprint. */
 const SOURCE_DIRS = ["workbench", "nodes"]
-/** Single files that also shape the bundle. */
-const SOURCE_FILES = ["package.json", "package-lock.json", "scripts/build.mjs", "bin/bundle.mjs", "bin/bundle-hooks.mjs"]
+/** Single files that also shape the bundle (they ship with the package, unlike the lockfile). */
+const SOURCE_FILES = ["package.json", "scripts/build.mjs", "bin/bundle.mjs", "bin/bundle-hooks.mjs"]
 
 const filesUnder = (root, dir) => {
   const out = []
@@ -27,7 +28,7 @@ const filesUnder = (root, dir) => {
   return out
 }
 
-/** A hash of the bundle's inputs (paths and contents), so that a changed or added file is noticed. */
+/** A hash of our sources (paths and contents), so that a changed, added or removed file is noticed. */
 export const sourceFingerprint = (root) => {
   const hash = createHash("sha256")
   const files = [...SOURCE_DIRS.flatMap((d) => filesUnder(root, d)), ...SOURCE_FILES.filter((f) => existsSync(join(root, f)))]
@@ -37,13 +38,31 @@ export const sourceFingerprint = (root) => {
   return hash.digest("hex")
 }
 
+/**
+ * The version of package `name` as Node would find it from `root` (node_modules folders upwards), or
+ * undefined. Read from its package.json directly: a package's exports may hide that file.
+ */
+export const installedVersion = (root, name) => {
+  for (let dir = root; ; dir = dirname(dir)) {
+    const file = join(dir, "node_modules", name, "package.json")
+    if (existsSync(file)) {
+      try {
+        return JSON.parse(readFileSync(file, "utf8")).version
+      } catch {
+        return undefined
+      }
+    }
+    if (dirname(dir) === dir) return undefined
+  }
+}
+
 /** Where the bundle lives under the package root, and its build record. */
 export const DIST = "dist"
 export const BUILD_RECORD = "build.json"
 
 /**
- * The bundle's build record when the bundle exists and matches the sources, else undefined.
- * `record.redirects`: module URL (a source file or a vendored package module) -> its bundled URL.
+ * The bundle's build record when the bundle exists and matches the sources and installed packages,
+ * else undefined. `record.redirects`: module URL (a source file or an `effect` module) -> bundled URL.
  */
 export const freshBundle = (root) => {
   const recordPath = join(root, DIST, BUILD_RECORD)
@@ -54,5 +73,7 @@ export const freshBundle = (root) => {
   } catch {
     return undefined
   }
-  return record.fingerprint === sourceFingerprint(root) ? record : undefined
+  if (record.fingerprint !== sourceFingerprint(root)) return undefined
+  const packages = Object.entries(record.packages ?? {})
+  return packages.every(([name, version]) => installedVersion(root, name) === version) ? record : undefined
 }

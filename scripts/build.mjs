@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync }
 import { createRequire } from "node:module"
 import { dirname, join, relative, resolve } from "node:path"
 import { pathToFileURL } from "node:url"
-import { BUILD_RECORD, DIST, sourceFingerprint } from "../bin/bundle.mjs"
+import { BUILD_RECORD, DIST, installedVersion, sourceFingerprint } from "../bin/bundle.mjs"
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), "..")
 const started = performance.now()
@@ -51,7 +51,8 @@ for (const { spec, name } of effectFolders) {
 
 const tmp = join(root, `${DIST}.tmp-${process.pid}`)
 rmSync(tmp, { recursive: true, force: true })
-await build({
+const result = await build({
+  metafile: true,
   entryPoints,
   outdir: tmp,
   bundle: true,
@@ -95,13 +96,20 @@ if (missing.length > 0) {
   console.warn(`build: effect modules not in the "effect" namespace, left out: ${missing.join(", ")}`)
 }
 
+// the packages inside the bundle, by version: a changed dependency makes the bundle stale too
+const packages = {}
+for (const input of Object.keys(result.metafile.inputs)) {
+  const m = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input)
+  if (m !== null && packages[m[1]] === undefined) packages[m[1]] = installedVersion(root, m[1]) ?? "unknown"
+}
+
 const dist = join(root, DIST)
 const absolute = Object.fromEntries(Object.entries(redirects).map(([from, to]) => [from, pathToFileURL(join(dist, to)).href]))
-writeFileSync(join(tmp, BUILD_RECORD), JSON.stringify({ fingerprint, builtAt: new Date().toISOString(), redirects: absolute }))
+writeFileSync(join(tmp, BUILD_RECORD), JSON.stringify({ fingerprint, packages, builtAt: new Date().toISOString(), redirects: absolute }))
 // swap: a running `wb` keeps the files it already opened; one starting now sees the old or the new folder
 const old = `${dist}.old-${process.pid}`
 if (existsSync(dist)) renameSync(dist, old)
 renameSync(tmp, dist)
 rmSync(old, { recursive: true, force: true })
 console.log(`built ${relative(process.cwd(), dist) || "."}/ (${sources.length} entry modules, ${effectFolders.length} effect folders, ` +
-  `${effectModules.length - missing.length} effect modules) in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+  `${effectModules.length - missing.length} effect modules, ${Object.keys(packages).length} packages) in ${((performance.now() - started) / 1000).toFixed(1)} s`)

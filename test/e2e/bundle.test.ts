@@ -1,32 +1,35 @@
 // `wb` starts from the prebuilt bundle (dist/) when it matches the sources and from the sources
 // otherwise; both must behave the same, and a pipeline must never get a second copy of the workbench.
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { BUILD_RECORD, DIST, freshBundle, sourceFingerprint } from "../../bin/bundle.mjs"
+import { BUILD_RECORD, type BuildRecord, DIST, freshBundle, sourceFingerprint } from "../../bin/bundle.mjs"
 import { pipelineFile, REPO, tempDir, wb } from "./cli-spawn.js"
 
 const FROM_SOURCE = { WB_FROM_SOURCE: "1" }
 
 describe("the prebuilt bundle", () => {
-  it("is what wb starts from after `npm run build` (npm test and npm ci build it)", async () => {
+  it("is what wb starts from once built (npm ci and the test setup build it)", async () => {
     const r = await wb(["--version"], { cwd: REPO, env: { WB_DEBUG_START: "1" } })
     expect(r.code).toBe(0)
-    expect(r.stderr, "dist/ is missing or stale: run `npm run build`").toContain("wb: starting from the bundle")
+    expect(r.stderr, "dist/ is missing or stale (the test setup builds it)").toContain("wb: starting from the bundle")
     const s = await wb(["--version"], { cwd: REPO, env: { WB_DEBUG_START: "1", ...FROM_SOURCE } })
     expect(s.stderr).toContain("wb: starting from the sources")
     expect(s.stdout).toBe(r.stdout)
   })
 
-  it("is used only while every source file, the lockfile and the build script are as they were built", () => {
+  it("is used only while every source file and every bundled package is as it was built from", () => {
     const root = tempDir("wb-bundle-")
-    for (const f of ["workbench/core/a.ts", "nodes/b.ts", "package.json"]) {
+    const files = ["workbench/core/a.ts", "nodes/b.ts", "package.json", "node_modules/dep/package.json"]
+    for (const f of files) {
       mkdirSync(join(root, f, ".."), { recursive: true })
       writeFileSync(join(root, f), `// ${f}\n`)
     }
+    const setDepVersion = (v: string) => writeFileSync(join(root, "node_modules/dep/package.json"), JSON.stringify({ version: v }))
+    setDepVersion("1.0.0")
     expect(freshBundle(root)).toBeUndefined() // no build yet
     mkdirSync(join(root, DIST))
-    const record = { fingerprint: sourceFingerprint(root), builtAt: "now", redirects: {} }
+    const record = { fingerprint: sourceFingerprint(root), packages: { dep: "1.0.0" }, builtAt: "now", redirects: {} }
     writeFileSync(join(root, DIST, BUILD_RECORD), JSON.stringify(record))
     expect(freshBundle(root)?.fingerprint).toBe(record.fingerprint)
 
@@ -34,10 +37,16 @@ describe("the prebuilt bundle", () => {
     expect(freshBundle(root)).toBeUndefined()
     writeFileSync(join(root, "workbench/core/a.ts"), "// workbench/core/a.ts\n")
     expect(freshBundle(root)).toBeDefined() // contents count, not modification times
+    setDepVersion("1.0.1")
+    expect(freshBundle(root)).toBeUndefined()
+    setDepVersion("1.0.0")
+    expect(freshBundle(root)).toBeDefined()
     writeFileSync(join(root, "nodes/c.ts"), "// new node\n")
     expect(freshBundle(root)).toBeUndefined()
-    cpSync(join(root, "nodes/c.ts"), join(root, "package-lock.json"))
-    expect(sourceFingerprint(root)).not.toBe(record.fingerprint)
+    rmSync(join(root, "nodes/c.ts"))
+    expect(freshBundle(root)).toBeDefined()
+    rmSync(join(root, "nodes/b.ts"))
+    expect(freshBundle(root)).toBeUndefined()
   })
 
   it("runs a TypeScript pipeline to the same tables as the sources do", async () => {
@@ -71,8 +80,10 @@ describe("the prebuilt bundle", () => {
     expect(s.stdout).toContain("pipeline deep-import is valid")
   })
 
-  it("records the fingerprint of the sources it was built from", () => {
-    const record = JSON.parse(readFileSync(join(REPO, DIST, BUILD_RECORD), "utf8")) as { fingerprint: string }
+  it("records the fingerprint of the sources and the versions of the packages it was built from", () => {
+    const record = JSON.parse(readFileSync(join(REPO, DIST, BUILD_RECORD), "utf8")) as BuildRecord
     expect(record.fingerprint).toBe(sourceFingerprint(REPO))
+    expect(record.packages?.["effect"]).toBe("4.1.0")
+    expect(Object.keys(record.packages ?? {})).toContain("@duckdb/node-api")
   })
 })
