@@ -3,8 +3,9 @@
 // resolve: pipeline files and node libraries import the workbench by package name
 // ("preference-workbench"), by relative path to its sources, or import "effect"; each must get the
 // bundle's module, not a second copy of the sources: two copies of Effect or of the engine in one
-// process do not recognise each other's values. Every source module and every vendored module is an
-// entry point of the bundle, so each one has a bundled twin to redirect to. TypeScript's NodeNext
+// process do not recognise each other's values. The package's public modules and every public module
+// of `effect` have a bundled twin to redirect to (scripts/build.mjs); any other file inside our
+// sources would be a second copy, so its import is refused with the fix. TypeScript's NodeNext
 // style (`./x.js` naming `./x.ts`) and extensionless relative imports resolve to the .ts file.
 //
 // load: TypeScript files (.ts, .mts) are compiled by esbuild, as ES modules. Only the user's own

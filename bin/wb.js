@@ -13,7 +13,7 @@ const bundle = fromSource ? undefined : freshBundle(root)
 if (process.env["WB_DEBUG_START"] === "1") {
   process.stderr.write(`wb: starting from ${bundle === undefined ? "the sources" : "the bundle"}\n`)
 } else if (bundle === undefined && !fromSource) {
-  process.stderr.write("wb: the prebuilt bundle (dist/) is missing or older than the sources: starting from the sources, " +
+  process.stderr.write("wb: the prebuilt bundle (dist/) is missing or was built from other sources or packages: starting from the sources, " +
     "~0.5 s slower. `npm run build` rebuilds it; WB_FROM_SOURCE=1 silences this.\n")
 }
 
