@@ -13,7 +13,7 @@ import { dirname, join } from "node:path"
 /** Folders whose every file goes into the fingerprint. */
 const SOURCE_DIRS = ["workbench", "nodes"]
 /** Single files that also shape the bundle (they ship with the package, unlike the lockfile). */
-const SOURCE_FILES = ["package.json", "scripts/build.mjs", "bin/bundle.mjs", "bin/bundle-hooks.mjs"]
+const SOURCE_FILES = ["package.json", "scripts/build.mjs", "bin/bundle.mjs", "bin/module-hooks.mjs"]
 
 const filesUnder = (root, dir) => {
   const out = []

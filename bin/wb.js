@@ -8,6 +8,8 @@ import { fileURLToPath, pathToFileURL } from "node:url"
 import { freshBundle } from "./bundle.mjs"
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..")
+const HOOKS = pathToFileURL(resolve(root, "bin/module-hooks.mjs")).href
+const packageURL = pathToFileURL(resolve(root, "package.json")).href
 const fromSource = process.env["WB_FROM_SOURCE"] === "1"
 const bundle = fromSource ? undefined : freshBundle(root)
 if (process.env["WB_DEBUG_START"] === "1") {
@@ -26,8 +28,13 @@ if (bundle !== undefined) {
   await import(dist("workbench/index.js"))
   await import(dist("nodes/index.js"))
   // TypeScript pipeline files, and imports of the workbench redirected to the bundle
-  registerHooks(pathToFileURL(resolve(root, "bin/bundle-hooks.mjs")).href, {
-    data: { redirects: bundle.redirects, sourceFolders: ["workbench", "nodes"].map((d) => pathToFileURL(resolve(root, d)).href + "/") }
+  registerHooks(HOOKS, {
+    data: {
+      packageURL,
+      compileTypeScript: true,
+      redirects: bundle.redirects,
+      sourceFolders: ["workbench", "nodes"].map((d) => pathToFileURL(resolve(root, d)).href + "/")
+    }
   })
 } else {
   // plain-JS dependencies load before tsx is registered: they then skip its hooks, which otherwise
@@ -39,6 +46,9 @@ if (bundle !== undefined) {
   await import("@effect/platform-node/NodeServices")
   const { register } = await import("tsx/esm/api")
   register()
+  // after tsx, so it runs first: our packages resolve for pipeline files anywhere, and the user's
+  // TypeScript compiles as with the bundle; tsx compiles the workbench's own
+  registerHooks(HOOKS, { data: { packageURL, compileTypeScript: true, typeScriptLeftOut: [pathToFileURL(root).href + "/"] } })
   cli = await import("../workbench/cli/main.ts")
 }
 cli.main()

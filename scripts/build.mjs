@@ -5,7 +5,7 @@
 // Entry points: the CLI, the package's public modules ("preference-workbench" and "/nodes"), and the
 // public folders of `effect` ("effect", "effect/cli", …). esbuild puts code shared between entries in
 // chunks, so each module exists once, and a pipeline file that imports any entry gets the very
-// instance the CLI uses (bin/bundle-hooks.mjs redirects it). Effect's single modules ("effect/Schema")
+// instance the CLI uses (bin/module-hooks.mjs redirects it). Effect's single modules ("effect/Schema")
 // are not entries (165 more entries split the code into ~250 chunk files, ~0.2 s more start-up):
 // each gets a small file that re-exports its namespace from the bundled "effect".
 // Written to a temp folder and swapped in, with the fingerprint of its inputs.

@@ -66,6 +66,51 @@ describe("the prebuilt bundle", () => {
     expect(bundled).toEqual(fromSource)
   })
 
+  it("runs a pipeline kept outside any project, with its own node kind built on the Effect wb runs on", async () => {
+    // no node_modules near the file: "preference-workbench" and "effect" resolve to the running wb;
+    // a Schema or an Effect from another copy of effect would not decode or run here
+    const dir = tempDir("wb-outside-")
+    const file = join(dir, "squares.ts")
+    writeFileSync(file, `
+      import { Effect, Schema } from "effect"
+      import { defineNode, output, pipeline, Sql } from "preference-workbench"
+      import { dedupe } from "preference-workbench/nodes"
+
+      const squares = defineNode({
+        kind: "user.squares", version: 1, summary: "n squares as pairs, every other one twice",
+        params: Schema.Struct({ n: Schema.Int.check(Schema.isGreaterThan(0)) }),
+        inputs: {},
+        outputs: { pairs: output("main", { pair_id: "utf8", prompt: "utf8", response_a: "utf8", response_b: "utf8" }) },
+        run: ({ params }) => Effect.gen(function*() {
+          const sql = yield* Sql
+          const t = sql.tempName("squares")
+          yield* sql.run(\`CREATE TABLE \${t} AS SELECT 'p' || (i // 2) AS pair_id, 'square of ' || (i // 2) AS prompt,
+            ((i // 2) * (i // 2))::VARCHAR AS response_a, 'no idea' AS response_b FROM range(\${params.n} * 2) r(i)\`)
+          return { tables: { pairs: t }, rowsIn: 0 }
+        })
+      })
+
+      export default pipeline("outside", (p) => {
+        const sq = p.node("squares", squares({ n: 4 }))
+        p.node("clean", dedupe.exact({ normalize: "none" }), { pairs: sq })
+      })
+    `)
+    const badFile = join(dir, "bad.ts")
+    writeFileSync(badFile, readFileSync(file, "utf8").replace("squares({ n: 4 })", "squares({ n: -1 })"))
+    for (const env of [{}, FROM_SOURCE]) {
+      const cwd = tempDir()
+      const r = await wb(["run", file, "--json"], { cwd, env })
+      expect(r.code, r.stderr).toBe(0)
+      const report = JSON.parse(r.stdout) as { nodes: Array<{ name: string; rowsOut: number; removed: number }> }
+      expect(report.nodes.map((n) => [n.name, n.rowsOut, n.removed])).toEqual([["squares", 8, 0], ["clean", 4, 4]])
+      // the user's Schema decodes the params with the workbench's Effect: a bad value is reported as such
+      const bad = await wb(["validate", badFile], { cwd, env })
+      expect(bad.code).toBe(1)
+      expect(bad.stderr).toContain('node "squares" (user.squares) has invalid params')
+      expect(bad.stderr).toContain("param n: found -1; expected a value greater than 0")
+    }
+  })
+
   it("refuses a pipeline that imports a file inside the workbench's sources, and says what to import", async () => {
     const file = pipelineFile("deep-import.ts")
     const r = await wb(["validate", file], { cwd: REPO })

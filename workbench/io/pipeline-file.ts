@@ -22,7 +22,7 @@ import {
   type PipelineNodeDefinition
 } from "../core/pipeline.js"
 
-/** The code bin/bundle-hooks.mjs gives an import of the workbench's sources while wb runs from its bundle. */
+/** The code bin/module-hooks.mjs gives an import of the workbench's sources while wb runs from its bundle. */
 const SOURCE_IMPORT = "ERR_WB_SOURCE_IMPORT"
 
 const MODULE_EXTENSIONS = [".ts", ".mts", ".js", ".mjs"]

@@ -1,5 +1,10 @@
-// Module hooks used with the prebuilt bundle (see bundle.mjs), on Node's hooks thread.
+// wb's module hooks, on Node's hooks thread, for pipeline files and node libraries.
 //
+// Wherever a pipeline file lives, "preference-workbench" (and "/nodes") and "effect" name the
+// workbench that runs it, and the Effect it runs on: when they cannot be found from the file's own
+// folder, they resolve from the workbench's package. Both modes (bundle and sources) use this.
+//
+// The rest is for the prebuilt bundle (see bundle.mjs):
 // resolve: pipeline files and node libraries import the workbench by package name
 // ("preference-workbench"), by relative path to its sources, or import "effect"; each must get the
 // bundle's module, not a second copy of the sources: two copies of Effect or of the engine in one
@@ -8,22 +13,35 @@
 // sources would be a second copy, so its import is refused with the fix. TypeScript's NodeNext
 // style (`./x.js` naming `./x.ts`) and extensionless relative imports resolve to the .ts file.
 //
-// load: TypeScript files (.ts, .mts) are compiled by esbuild, as ES modules. Only the user's own
-// files come here (the workbench itself is bundled), so this is a handful of small files per run;
-// tsx does the same and more but costs ~0.2 s of start-up.
+// load: TypeScript files (.ts, .mts) are compiled by esbuild, as ES modules (pipeline files are ES
+// modules, whatever package.json is near them). Only the user's own files come here (the workbench
+// is bundled, or, from the sources, left to tsx), so this is a handful of small files per run; tsx
+// would do the same but costs ~0.2 s of start-up.
 
 import { relative } from "node:path"
 import { fileURLToPath } from "node:url"
 
 /** @type {Map<string, string>} module URL -> bundled URL */
 let redirects = new Map()
-/** URL prefixes of the workbench's source folders (workbench/, nodes/). */
+/** URL prefixes of the workbench's source folders (workbench/, nodes/) that must not load. */
 let sourceFolders = []
+/** URL of the workbench's package.json: where our own packages resolve from as a last resort. */
+let packageURL
+/** Whether this hook compiles TypeScript, and URL prefixes it leaves to the next hook (tsx). */
+let compileTypeScript = false
+let typeScriptLeftOut = []
 
 export async function initialize(data) {
-  redirects = new Map(Object.entries(data.redirects))
-  sourceFolders = data.sourceFolders
+  redirects = new Map(Object.entries(data.redirects ?? {}))
+  sourceFolders = data.sourceFolders ?? []
+  packageURL = data.packageURL
+  compileTypeScript = data.compileTypeScript === true
+  typeScriptLeftOut = data.typeScriptLeftOut ?? []
 }
+
+/** Packages a pipeline may import without installing them itself: the workbench and its Effect. */
+const OWN_PACKAGES = new Set(["preference-workbench", "effect"])
+const packageName = (s) => (s.startsWith("@") ? s.split("/").slice(0, 2).join("/") : s.split("/")[0])
 
 /** A source module with no bundled twin would load as a second copy: refuse it, saying why. */
 function secondCopyError(url, parentURL) {
@@ -44,7 +62,11 @@ async function resolveTypeScript(specifier, context, nextResolve) {
   try {
     return await nextResolve(specifier, context)
   } catch (e) {
-    if (e?.code !== "ERR_MODULE_NOT_FOUND" || !isRelative(specifier)) throw e
+    if (e?.code !== "ERR_MODULE_NOT_FOUND") throw e
+    if (!isRelative(specifier)) {
+      if (packageURL === undefined || !OWN_PACKAGES.has(packageName(specifier))) throw e
+      return await nextResolve(specifier, { ...context, parentURL: packageURL })
+    }
     const ext = /\.[cm]?js$/.exec(specifier)?.[0]
     const candidates = ext !== undefined
       ? [specifier.slice(0, -ext.length) + (TS_FOR_JS[ext] ?? ext)]
@@ -71,7 +93,9 @@ export async function resolve(specifier, context, nextResolve) {
 let esbuild
 
 export async function load(url, context, nextLoad) {
-  if (!url.startsWith("file:") || !/\.m?ts$/.test(url)) return nextLoad(url, context)
+  if (!compileTypeScript || !url.startsWith("file:") || !/\.m?ts$/.test(url) || typeScriptLeftOut.some((p) => url.startsWith(p))) {
+    return nextLoad(url, context)
+  }
   const { readFile } = await import("node:fs/promises")
   const path = fileURLToPath(url)
   esbuild ??= await import("esbuild")
