@@ -108,8 +108,14 @@ const absolute = Object.fromEntries(Object.entries(redirects).map(([from, to]) =
 writeFileSync(join(tmp, BUILD_RECORD), JSON.stringify({ fingerprint, packages, builtAt: new Date().toISOString(), redirects: absolute }))
 // swap: a running `wb` keeps the files it already opened; one starting now sees the old or the new folder
 const old = `${dist}.old-${process.pid}`
-if (existsSync(dist)) renameSync(dist, old)
-renameSync(tmp, dist)
+try {
+  if (existsSync(dist)) renameSync(dist, old)
+  renameSync(tmp, dist)
+} catch (e) {
+  // another build (say, a second test run) swapped its folder in between: it built the same inputs
+  if (!["ENOTEMPTY", "EEXIST", "ENOENT"].includes(e.code)) throw e
+  rmSync(tmp, { recursive: true, force: true })
+}
 rmSync(old, { recursive: true, force: true })
 console.log(`built ${relative(process.cwd(), dist) || "."}/ (${sources.length} entry modules, ${effectFolders.length} effect folders, ` +
   `${effectModules.length - missing.length} effect modules, ${Object.keys(packages).length} packages) in ${((performance.now() - started) / 1000).toFixed(1)} s`)
