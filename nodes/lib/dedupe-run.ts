@@ -78,7 +78,12 @@ export const runDedupe = (node: string, tables: DedupeTables, options: DedupeOpt
     if (options.decontaminate !== undefined && against === undefined) {
       yield* progress.note("dedupe: no `against` input connected; decontamination skipped")
     }
-    return out
+    if (options.decontaminate === undefined || against === undefined) return out
+    const [e] = yield* sql.rows<{ m: number; empty: number }>(
+      `SELECT count(*)::INTEGER AS m, count_if(${emptySql("prompt")})::INTEGER AS empty FROM ${against.relation}`
+    )
+    if (e!.empty > 0) yield* progress.note(`dedupe: ${e!.empty} of ${e!.m} eval prompts are empty or whitespace only; ignored`)
+    return { ...out, stats: { ...out.stats, eval_prompts: e!.m, eval_prompts_empty: e!.empty } }
   }).pipe(Effect.withSpan("dedupe.run"))
 
 /**
@@ -103,7 +108,8 @@ function keysSql(source: DedupeSource, pairs: InputTable, votes: string | undefi
     ? "(SELECT NULL::VARCHAR AS pair_id, 0 AS n WHERE false)"
     : `(SELECT pair_id, count(*)::INTEGER AS n FROM ${votes} GROUP BY pair_id)`
   const evalKeys = against !== undefined && options.decontaminate !== undefined
-    ? `(SELECT DISTINCT hash(${K("prompt")}) AS ph FROM ${against.relation})`
+    // an empty eval prompt would match every empty prompt: ignored (and counted, see evalCounts)
+    ? `(SELECT DISTINCT hash(${K("prompt")}) AS ph FROM ${against.relation} WHERE NOT ${emptySql("prompt")})`
     : undefined
   const exact = "PARTITION BY ph, ah, bh", mirror = "PARTITION BY ph, least(ah, bh), greatest(ah, bh)"
   return `WITH h AS (

@@ -25,17 +25,9 @@ const inputTables = (sql: SqlShape, inputs: Readonly<Record<string, string>>) =>
     return tables
   })
 
-/** `setup` creates the tables; `inputs` names the table (or UNION query) for each input. */
-export function runDedupe<S extends ParamsSchema>(
-  kind: NodeKind<S, string>,
-  params: S["Encoded"],
-  setup: string,
-  inputs: Readonly<Record<string, string>>
-): Promise<DedupeResult> {
-  return runWithSql(Effect.gen(function*() {
-    const sql = yield* Sql
-    yield* sql.run(setup)
-    const tables = yield* inputTables(sql, inputs)
+/** Run the node once on tables of this connection and read back every output. */
+const runOnce = <S extends ParamsSchema>(sql: SqlShape, kind: NodeKind<S, string>, params: S["Encoded"], tables: Record<string, InputTable>) =>
+  Effect.gen(function*() {
     const decoded = Schema.decodeUnknownSync(kind.definition.params as never)(params) as S["Type"]
     const out = yield* kind.definition.run({ node: "dd", params: decoded, inputs: tables })
     const read = (t: string) => sql.rows<Row>(`SELECT * FROM ${out.tables[t]}`)
@@ -48,7 +40,33 @@ export function runDedupe<S extends ParamsSchema>(
       conflicts: yield* read("conflicts"),
       report: yield* read("report"),
       rowsIn: tables["pairs"]!.rows
-    }
+    } satisfies DedupeResult
+  })
+
+/** `setup` creates the tables; `inputs` names the table (or UNION query) for each input. */
+export function runDedupe<S extends ParamsSchema>(
+  kind: NodeKind<S, string>,
+  params: S["Encoded"],
+  setup: string,
+  inputs: Readonly<Record<string, string>>
+): Promise<DedupeResult> {
+  return runDedupeEach(kind, [params], setup, inputs).then((r) => r[0]!)
+}
+
+/** `runDedupe` once per params, all on one database (the tables are set up once). */
+export function runDedupeEach<S extends ParamsSchema>(
+  kind: NodeKind<S, string>,
+  paramsList: ReadonlyArray<S["Encoded"]>,
+  setup: string,
+  inputs: Readonly<Record<string, string>>
+): Promise<Array<DedupeResult>> {
+  return runWithSql(Effect.gen(function*() {
+    const sql = yield* Sql
+    yield* sql.run(setup)
+    const tables = yield* inputTables(sql, inputs)
+    const results: Array<DedupeResult> = []
+    for (const params of paramsList) results.push(yield* runOnce(sql, kind, params, tables))
+    return results
   }))
 }
 
