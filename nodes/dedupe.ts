@@ -5,12 +5,14 @@
  * `dedupe.exact`, `dedupe.mirrored`, `dedupe.nearDuplicates` and `dedupe.decontaminate` run one.
  *
  * Steps, in this order, each on the rows the earlier ones kept:
- * 1. exact: same prompt, response_a and response_b after `normalize` (none / whitespace / case / nfc).
- * 2. mirrored: (prompt, a, b) and (prompt, b, a). The twin's votes are flipped (a <-> b, p_a -> 1 - p_a).
- * 3. degenerate: an empty (or whitespace-only) response; identical responses after `normalize`.
- * 4. near-duplicates (off by default): MinHash + LSH on word shingles of the prompt or of the whole
+ * 1. decontaminate (when `against` is connected): prompts equal (after `normalize`) or near an eval
+ *    prompt. First, so that no clean row is merged into a twin that is then dropped as contaminated.
+ *    Empty or whitespace-only eval prompts are ignored (counted in `eval_prompts_empty`).
+ * 2. exact: same prompt, response_a and response_b after `normalize` (none / whitespace / case / nfc).
+ * 3. mirrored: (prompt, a, b) and (prompt, b, a). The twin's votes are flipped (a <-> b, p_a -> 1 - p_a).
+ * 4. degenerate: an empty (or whitespace-only) response; identical responses after `normalize`.
+ * 5. near-duplicates (off by default): MinHash + LSH on word shingles of the prompt or of the whole
  *    pair, verified on shingle samples, clustered by union-find; one row per cluster stays.
- * 5. decontaminate (when `against` is connected): prompts equal (after `normalize`) or near an eval prompt.
  * In each group the `keep` policy picks the row that stays. Exact and mirrored merges pool votes, and
  * the kept pair's label becomes the majority of its votes (a tie when no side has most); label_source
  * becomes 'mixed' when a pair without a label source pools votes of more than one rater_kind; a human
@@ -29,7 +31,9 @@
  *   removed for any other reason are dropped. Empty (typed) when no votes are connected.
  * - `removed`: the input's columns + reason ('exact-duplicate', 'exact-conflict', 'mirrored-duplicate',
  *   'mirrored-conflict', 'empty-side', 'identical-sides', 'near-duplicate', 'contaminated',
- *   'contaminated-near') + kept_pair_id and kept_source_row of the twin it was merged into (null if none).
+ *   'contaminated-near') + kept_pair_id and kept_source_row of the twin it was merged into, always a
+ *   row of `pairs`; null if none: contaminated and degenerate rows, drop-both conflicts, and the merged
+ *   rows of a group whose kept row was then removed for an empty side or identical sides.
  * - `conflicts`: check, group_pair_id, pair_id, source, source_row, label, flipped, outcome, prompt,
  *   response_a, response_b: every row of an exact or mirrored group whose labels disagree.
  * - `report`: check, groups, rows_found_in_input (rows the check matches in the whole input on its
@@ -40,7 +44,7 @@
  *
  * **Stats**: rows_in, rows_out, removed; exact_groups, exact_removed, exact_conflicts;
  * mirrored_groups, mirrored_removed, mirrored_conflicts; empty_side, identical; near_clusters,
- * near_removed; contaminated, contaminated_near; votes_in, votes_out, votes_moved, votes_flipped,
+ * near_removed; contaminated, contaminated_near, eval_prompts, eval_prompts_empty; votes_in, votes_out, votes_moved, votes_flipped,
  * votes_dropped, relabelled (only those of the steps that ran).
  *
  * **Example**
@@ -105,7 +109,7 @@ const runWith = <P>(resolve: (p: P) => DedupeOptions) => (ctx: NodeRunContext<P>
     against: ctx.inputs["against"]
   }, resolve(ctx.params)).pipe(Effect.withSpan("dedupe", { attributes: { node: ctx.node } }))
 
-/** Every step, each switchable: exact -> mirrored -> degenerate -> near (off) -> decontaminate. */
+/** Every step, each switchable: decontaminate -> exact -> mirrored -> degenerate -> near (off). */
 export const pairs = defineNode({
   kind: "dedupe.pairs",
   version: 1,

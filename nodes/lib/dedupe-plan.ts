@@ -5,9 +5,14 @@
  * the plan back to the tables.
  *
  * Steps run in a fixed order, each on the rows the earlier ones kept:
- * exact -> mirrored -> empty side -> identical sides -> near-duplicate -> contaminated.
+ * contaminated -> exact -> mirrored -> empty side -> identical sides -> near-duplicate.
+ * Decontamination comes first so that no row is merged into a twin that is then dropped as
+ * contaminated (its clean near-duplicates would be lost with it).
  *
  * Gotchas:
+ * - A removed row's twin is always a kept row. Every row of an exact or mirrored group shares an empty
+ *   side or identical sides, so when the empty-side or identical check later removes the group's kept
+ *   row, the merged rows keep their reason but have no twin (-1), and their votes are dropped.
  * - Only exact and mirrored merges move votes (mirrored ones flipped); a near-duplicate's responses
  *   differ from its kept twin's, so its votes go with it.
  * - `rows_found_in_input` in the report counts what a check finds in the whole input on its own (all
@@ -195,10 +200,23 @@ export function planDedupe(keys: DedupeKeys, steps: PlanSteps): DedupePlan {
     Object.assign(stats, { [`${check}_groups`]: groups.length, [`${check}_removed`]: removed, [`${check}_conflicts`]: nConflicts })
   }
 
+  if (steps.decontaminate) {
+    const c = keys.contaminated ?? new Uint8Array(n)
+    // the first step: every row is alive, so it removes every contaminated row
+    const hits = rowsWhere(n, (i) => c[i]! > 0)
+    let near = 0
+    for (const i of hits) {
+      reason[i] = c[i] === 1 ? "contaminated" : "contaminated-near"
+      if (c[i] === 2) near++
+    }
+    report.push({ check: "contaminated", groups: hits.length, rows_found_in_input: hits.length, rows_removed: hits.length })
+    Object.assign(stats, { contaminated: hits.length, contaminated_near: near })
+  }
+
   if (steps.exact !== undefined) {
-    // the first step: every row is alive, so the groups in the whole input are the ones to settle
-    const groups = duplicateGroups(n, all, (i) => keys.exactKey[i]!)
-    runGroups("exact", groups, countFound(groups), steps.exact.onConflict, () => false)
+    const living = alive(), key = (i: number) => keys.exactKey[i]!
+    const groups = duplicateGroups(n, living, key)
+    runGroups("exact", groups, countFound(living.length === n ? groups : duplicateGroups(n, all, key)), steps.exact.onConflict, () => false)
   }
   if (steps.mirrored !== undefined) {
     const both = (g: Array<number>) => g.some((i) => keys.flipped[i]) && g.some((i) => !keys.flipped[i])
@@ -234,24 +252,14 @@ export function planDedupe(keys: DedupeKeys, steps: PlanSteps): DedupePlan {
     report.push({ check: "near-duplicate", groups: groups.length, rows_found_in_input: found, rows_removed: removed })
     Object.assign(stats, { near_clusters: groups.length, near_removed: removed })
   }
-  if (steps.decontaminate) {
-    const c = keys.contaminated ?? new Uint8Array(n)
-    const hits = rowsWhere(n, (i) => reason[i] === null && c[i]! > 0)
-    const found = rowsWhere(n, (i) => c[i]! > 0).length
-    let near = 0
-    for (const i of hits) {
-      reason[i] = c[i] === 1 ? "contaminated" : "contaminated-near"
-      if (c[i] === 2) near++
-    }
-    report.push({ check: "contaminated", groups: hits.length, rows_found_in_input: found, rows_removed: hits.length })
-    Object.assign(stats, { contaminated: hits.length, contaminated_near: near })
-  }
 
   const twin = new Int32Array(n).fill(-1), votesTo = new Int32Array(n), votesFlip = new Uint8Array(n), merged = new Uint8Array(n)
   for (let i = 0; i < n; i++) {
     let j = link[i]!
     while (j >= 0 && link[j]! >= 0) j = link[j]!
-    twin[i] = j
+    // a group whose kept row a later step removed (an empty side or identical sides, which every row of
+    // an exact or mirrored group shares) has no kept twin: never point at a removed row
+    twin[i] = j >= 0 && reason[j] === null ? j : -1
     let k = i, f = 0
     while (votesMove(reason[k]!)) { f ^= flipRel[k]!; k = link[k]! }
     votesTo[i] = reason[k] === null ? k : -1

@@ -149,17 +149,28 @@ describe("planDedupe", () => {
     expect(plan.report.at(-1)).toEqual({ check: "near-duplicate", groups: 1, rows_found_in_input: 4, rows_removed: 2 })
   })
 
-  it("decontamination drops exact (1) and near (2) matches among the rows still kept", () => {
+  it("decontamination runs first: exact (1) and near (2) matches go before any merge", () => {
     const keys = keysOf([["p", "x", "y", "a"], ["p", "x", "y", "a"], ["q", "x", "y", "a"], ["r", "x", "y", "a"]], {
       contaminated: [1, 1, 2, 0]
     })
     const plan = planDedupe(keys, steps({ decontaminate: true }))
-    expect(plan.reason).toEqual(["contaminated", "exact-duplicate", "contaminated-near", null])
-    // the exact twin was merged into a row that is then dropped: its kept twin is that row, its votes go
-    expect(Array.from(plan.twin)).toEqual([-1, 0, -1, -1])
+    // the exact twins are both contaminated: neither is merged into a row that is then dropped
+    expect(plan.reason).toEqual(["contaminated", "contaminated", "contaminated-near", null])
+    expect(Array.from(plan.twin)).toEqual([-1, -1, -1, -1])
     expect(Array.from(plan.votesTo)).toEqual([-1, -1, -1, 3])
-    expect(plan.report.at(-1)).toEqual({ check: "contaminated", groups: 2, rows_found_in_input: 3, rows_removed: 2 })
-    expect(plan.stats).toMatchObject({ contaminated: 2, contaminated_near: 1, rows_out: 1, removed: 3 })
+    expect(plan.report[0]).toEqual({ check: "contaminated", groups: 3, rows_found_in_input: 3, rows_removed: 3 })
+    expect(plan.report[1]).toEqual({ check: "exact", groups: 0, rows_found_in_input: 2, rows_removed: 0 })
+    expect(plan.stats).toMatchObject({ contaminated: 3, contaminated_near: 1, rows_out: 1, removed: 3 })
+  })
+
+  it("a merged row whose kept twin is then dropped (empty side) has no twin, and its votes go", () => {
+    const plan = planDedupe(keysOf([["p", "", "y", "a"], ["p", "", "y", "a"], ["p", "y", "", "b"]]), steps())
+    expect(rowsOf(plan)).toEqual([
+      ["empty-side", -1, -1, 0],
+      ["exact-duplicate", -1, -1, 0],
+      ["mirrored-duplicate", -1, -1, 0]
+    ])
+    expect(Array.from(plan.merged)).toEqual([0, 0, 0])
   })
 
   it("runs only the steps asked for", () => {
