@@ -22,13 +22,17 @@
  * **Input columns**
  * - `pairs` (one or more tables): pair_id, prompt, response_a, response_b; optional label,
  *   label_source, source, source_row ("first" = lowest source, then source_row); extras pass through.
- * - `votes` (optional, one or more): pair_id, rater, vote; optional rater_kind, p_a, meta.
+ * - `votes` (optional, one or more): pair_id, rater, vote; optional rater_kind, p_a, meta, source_row.
  * - `against` (optional, one or more): an eval set with a `prompt` column.
  *
  * **Output columns**
  * - `pairs` (main): the input's columns, kept rows in input order; label re-voted for merged rows.
  * - `votes`: the input votes, re-pointed to kept pairs (flipped for mirrored twins); votes of rows
- *   removed for any other reason are dropped. Empty (typed) when no votes are connected.
+ *   removed for any other reason are dropped. A vote follows the row it was cast on when it names
+ *   one (a `source_row` column or meta.source_row, as load.pandalm writes), otherwise its pair_id, so
+ *   rows with identical texts keep their votes apart (keep-first drops the other rows' votes). A
+ *   merged pair may hold several votes of one rater, one per merged row: kept, not aggregated.
+ *   Empty (typed) when no votes are connected.
  * - `removed`: the input's columns + reason ('exact-duplicate', 'exact-conflict', 'mirrored-duplicate',
  *   'mirrored-conflict', 'empty-side', 'identical-sides', 'near-duplicate', 'contaminated',
  *   'contaminated-near') + kept_pair_id and kept_source_row of the twin it was merged into, always a
@@ -101,7 +105,10 @@ const outputs = {
   })
 }
 
-/** The one wrapper every preset shares: resolve params to options, run the core. */
+/**
+ * The one wrapper every preset shares: resolve params to options, run the core. (Version 2: decontamination
+ * first, kept twins always kept, votes follow their source row, empty eval prompts ignored.)
+ */
 const runWith = <P>(resolve: (p: P) => DedupeOptions) => (ctx: NodeRunContext<P>) =>
   runDedupe(ctx.node, {
     pairs: ctx.inputs["pairs"]!,
@@ -112,7 +119,7 @@ const runWith = <P>(resolve: (p: P) => DedupeOptions) => (ctx: NodeRunContext<P>
 /** Every step, each switchable: decontaminate -> exact -> mirrored -> degenerate -> near (off). */
 export const pairs = defineNode({
   kind: "dedupe.pairs",
-  version: 1,
+  version: 2,
   summary: "Remove exact, mirrored, degenerate, near-duplicate and eval-contaminated pairs",
   params: DedupeParams,
   inputs: inputs("optional"),
@@ -123,7 +130,7 @@ export const pairs = defineNode({
 /** Exact duplicates only (same prompt, response_a, response_b after `normalize`). */
 export const exact = defineNode({
   kind: "dedupe.exact",
-  version: 1,
+  version: 2,
   summary: "Remove exact duplicate pairs, merging their votes",
   params: ExactParams,
   inputs: inputs("none"),
@@ -134,7 +141,7 @@ export const exact = defineNode({
 /** Mirrored pairs only: (prompt, a, b) and (prompt, b, a) collapse, votes flipped. */
 export const mirrored = defineNode({
   kind: "dedupe.mirrored",
-  version: 1,
+  version: 2,
   summary: "Collapse pairs present in both orders (a, b) and (b, a), flipping votes",
   params: MirroredParams,
   inputs: inputs("none"),
@@ -145,7 +152,7 @@ export const mirrored = defineNode({
 /** Near-duplicates only (MinHash + LSH), on the prompt or the whole pair. */
 export const nearDuplicates = defineNode({
   kind: "dedupe.near",
-  version: 1,
+  version: 2,
   summary: "Remove near-duplicate pairs (MinHash + LSH on word shingles), one per cluster",
   params: NearParams,
   inputs: inputs("none"),
@@ -156,7 +163,7 @@ export const nearDuplicates = defineNode({
 /** Decontamination only: drop pairs whose prompt equals or nearly matches an eval prompt. */
 export const decontaminate = defineNode({
   kind: "dedupe.decontaminate",
-  version: 1,
+  version: 2,
   summary: "Drop pairs whose prompt matches an eval prompt exactly or nearly",
   params: DecontaminateParams,
   inputs: inputs("required"),

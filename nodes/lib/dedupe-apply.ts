@@ -10,6 +10,7 @@ import type { InputTable, NodeOutput } from "../../workbench/core/node.js"
 import type { SqlShape } from "../../workbench/core/services.js"
 import type { DedupePlan } from "./dedupe-plan.js"
 import { cols, DROP, hasColumn, invariantBroken } from "./dedupe-sql.js"
+import { applyVotes } from "./dedupe-votes.js"
 
 /** Where the rows to dedupe are, and how the plan's row i is found among them. */
 export interface DedupeSource {
@@ -36,6 +37,8 @@ export interface PlanTables {
   /** The copy of the input votes, if any, and the input it came from (for its columns). */
   readonly votes?: string | undefined
   readonly votesInput?: InputTable | undefined
+  /** The votes cast on one input row (vid, r; see dedupe-votes.ts), if the votes name their rows. */
+  readonly voteRows?: string | undefined
 }
 
 /** The rows of `source` passing `where`: every column of `SELECT *`, plus the position as column `row`. */
@@ -60,8 +63,6 @@ const twinsOf = (plan: DedupePlan, rows: ReadonlyArray<number>): Array<number> =
   for (const i of rows) if (plan.twin[i]! >= 0) out.push(plan.twin[i]!)
   return out
 }
-
-const voteSwap = (v: string) => `CASE ${v} WHEN 'a' THEN 'b' WHEN 'b' THEN 'a' ELSE ${v} END`
 
 export const applyPlan = (sql: SqlShape, t: PlanTables, plan: DedupePlan) => Effect.gen(function*() {
   const { source, pairs } = t
@@ -137,60 +138,6 @@ export const applyPlan = (sql: SqlShape, t: PlanTables, plan: DedupePlan) => Eff
   }
   // rows in = pairs only, so that the run summary's in = out + removed holds with votes connected too
   return { tables: { pairs: pairsOut, votes: votes.table, removed, conflicts, report }, stats, rowsIn: t.n } satisfies NodeOutput
-})
-
-/**
- * Re-point votes: a pair_id keeps its votes if any row with it stays; otherwise they follow the plan's
- * votes_to row (flipped for mirrored twins), or are dropped. Then re-vote the label of kept rows that
- * received votes: the majority of a / b / tie, a tie when no side has most.
- */
-const applyVotes = (sql: SqlShape, t: PlanTables, planTable: string) => Effect.gen(function*() {
-  const { pairs } = t
-  const base = t.source.relation, row = t.source.row
-  const table = sql.tempName("dedupe_votes")
-  if (t.votes === undefined) {
-    yield* sql.run(`CREATE TABLE ${table} (pair_id VARCHAR, rater VARCHAR, rater_kind VARCHAR, vote VARCHAR, p_a DOUBLE, meta JSON)`)
-    return { table, relabel: undefined, stats: {} }
-  }
-  const pmap = sql.tempName("dedupe_vote_map")
-  yield* sql.run(`CREATE TABLE ${pmap} AS
-    SELECT b.pair_id AS from_id, bool_or(p.reason IS NULL) AS any_kept, min(d.pair_id) AS to_id, bool_or(p.votes_flip) AS flip
-    FROM ${base} b LEFT JOIN ${planTable} p ON p.r = b.${row} LEFT JOIN ${base} d ON d.${row} = p.votes_to
-    WHERE b.pair_id IN (SELECT x.pair_id FROM ${planTable} q JOIN ${base} x ON x.${row} = q.r WHERE q.reason IS NOT NULL)
-    GROUP BY b.pair_id`)
-  const moved = `(m.from_id IS NOT NULL AND NOT m.any_kept)`
-  const flip = `(${moved} AND m.flip)`
-  const pA = hasColumn(t.votesInput, "p_a") ? `, CASE WHEN ${flip} THEN 1 - v.p_a ELSE v.p_a END AS p_a` : ""
-  yield* sql.run(`CREATE TABLE ${table} AS
-    SELECT v.* REPLACE (CASE WHEN ${moved} THEN m.to_id ELSE v.pair_id END AS pair_id,
-      CASE WHEN ${flip} THEN ${voteSwap("v.vote")} ELSE v.vote END AS vote${pA})
-    FROM ${t.votes} v LEFT JOIN ${pmap} m ON m.from_id = v.pair_id
-    WHERE NOT ${moved} OR m.to_id IS NOT NULL
-    ORDER BY v.rowid`)
-  const [c] = yield* sql.rows<{ votes_in: number; moved: number; flipped: number }>(`
-    SELECT count(*) AS votes_in, count_if(${moved} AND m.to_id IS NOT NULL) AS moved, count_if(${flip} AND m.to_id IS NOT NULL) AS flipped
-    FROM ${t.votes} v LEFT JOIN ${pmap} m ON m.from_id = v.pair_id`)
-  const votesOut = yield* sql.count(table)
-  const stats: Record<string, number> = {
-    votes_in: c!.votes_in, votes_out: votesOut, votes_moved: c!.moved, votes_flipped: c!.flipped, votes_dropped: c!.votes_in - votesOut
-  }
-  if (!hasColumn(pairs, "label")) return { table, relabel: undefined, stats }
-  const relabel = sql.tempName("dedupe_relabel")
-  const kinds = hasColumn(t.votesInput, "rater_kind") ? "count(DISTINCT v.rater_kind)" : "1"
-  // a human label is re-voted by human votes only (and an AI label by AI votes): merging a twin must not
-  // let judge verdicts overrule annotators; only a pair without a label source pools every vote
-  const sameKind = hasColumn(t.votesInput, "rater_kind") && hasColumn(pairs, "label_source")
-    ? ` AND (b.label_source IS NULL OR b.label_source NOT IN ('human', 'ai') OR v.rater_kind = b.label_source)`
-    : ""
-  yield* sql.run(`CREATE TABLE ${relabel} AS
-    SELECT r, CASE WHEN na > nb AND na > nt THEN 'a' WHEN nb > na AND nb > nt THEN 'b' WHEN na + nb + nt > 0 THEN 'tie' END AS label, kinds
-    FROM (SELECT p.r, count_if(v.vote = 'a') AS na, count_if(v.vote = 'b') AS nb, count_if(v.vote = 'tie') AS nt, ${kinds} AS kinds
-      FROM ${planTable} p JOIN ${base} b ON b.${row} = p.r JOIN ${table} v ON v.pair_id = b.pair_id
-      WHERE p.merged AND p.reason IS NULL${sameKind} GROUP BY p.r)`)
-  const [r] = yield* sql.rows<{ n: number }>(`SELECT count(*) AS n FROM ${relabel} l JOIN ${base} b ON b.${row} = l.r
-    WHERE l.label IS NOT NULL AND l.label IS DISTINCT FROM b.label`)
-  stats["relabelled"] = r!.n
-  return { table, relabel, stats }
 })
 
 /** One row per member of a duplicate group whose labels disagree. */

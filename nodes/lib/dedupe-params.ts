@@ -15,8 +15,8 @@ const Normalize = dflt(Schema.Literals(["none", "whitespace", "case", "nfc"]).an
 }), "whitespace")
 
 const Keep = dflt(Schema.Literals(["first", "longest", "most-votes"]).annotate({
-  description: "which row of a duplicate group stays: first (lowest source, source_row), longest (most characters " +
-    "in both responses), most-votes (most votes on its pair); ties go to the first"
+  description: "which row of a duplicate group stays: first (lowest source name, then source_row; not the order " +
+    "of the inputs), longest (most characters in both responses), most-votes (most votes on the row); ties go to the first"
 }), "first")
 
 const conflictPolicy = (value: ConflictPolicy, what: string) =>

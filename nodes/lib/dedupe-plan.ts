@@ -50,7 +50,7 @@ export interface DedupeKeys {
   readonly label: ArrayLike<string | null>
   /** Characters in both responses (keep "longest"). */
   readonly length: ArrayLike<number>
-  /** Votes on the row's pair_id (keep "most-votes"). */
+  /** Votes on the row: its own, and those on its pair_id that name no row (keep "most-votes"). */
   readonly votes: ArrayLike<number>
   /** 0: clean, 1: prompt equals an eval prompt, 2: prompt near an eval prompt. */
   readonly contaminated?: ArrayLike<number>

@@ -22,6 +22,7 @@ import type { DedupeOptions } from "./dedupe-params.js"
 import { nearStage } from "./dedupe-near.js"
 import { applyPlan, type DedupeSource } from "./dedupe-apply.js"
 import { DROP, emptySql, hasColumn, normalizedSql } from "./dedupe-sql.js"
+import { attributeVotes, votesPerRowSql } from "./dedupe-votes.js"
 
 export interface DedupeTables {
   readonly pairs: InputTable
@@ -58,8 +59,9 @@ export const runDedupe = (node: string, tables: DedupeTables, options: DedupeOpt
     yield* progress.note(`dedupe: ${n} pairs`)
     const votesCopy = votes === undefined ? undefined : sql.tempName("dedupe_votes_in")
     if (votesCopy !== undefined) yield* sql.run(`CREATE TABLE ${votesCopy} AS SELECT * FROM ${votes!.relation}`)
+    const voteRows = votesCopy === undefined ? undefined : yield* attributeVotes(sql, source, pairs, votesCopy, votes!)
 
-    const keys = yield* readKeys(sql, source, n, pairs, votesCopy, against, options)
+    const keys = yield* readKeys(sql, source, n, pairs, votesCopy, voteRows, against, options)
     const near = yield* nearStage(node, source, n, against, options)
     const contaminated = keys.contaminated
     if (near.contaminatedNear !== undefined) {
@@ -74,7 +76,9 @@ export const runDedupe = (node: string, tables: DedupeTables, options: DedupeOpt
       near: near.clusters,
       decontaminate: options.decontaminate !== undefined && against !== undefined
     })
-    const out: NodeOutput = yield* applyPlan(sql, { node, source, keys: keys.table, n, pairs, votes: votesCopy, votesInput: votes }, plan)
+    const out: NodeOutput = yield* applyPlan(sql, {
+      node, source, keys: keys.table, n, pairs, votes: votesCopy, votesInput: votes, voteRows
+    }, plan)
     if (options.decontaminate !== undefined && against === undefined) {
       yield* progress.note("dedupe: no `against` input connected; decontamination skipped")
     }
@@ -101,12 +105,15 @@ const labelOfCode = (code: number): string | null =>
  * removed rows' kept twins), group ids for exact and mirrored duplicates (the group's smallest r) with
  * their sizes, and the flags the steps test.
  */
-function keysSql(source: DedupeSource, pairs: InputTable, votes: string | undefined, against: InputTable | undefined, options: DedupeOptions) {
+function keysSql(
+  source: DedupeSource, pairs: InputTable, votes: string | undefined, voteRows: string | undefined, against: InputTable | undefined,
+  options: DedupeOptions
+) {
   const K = (c: string) => normalizedSql(c, options.normalize)
   const col = (name: string, fallback: string) => (hasColumn(pairs, name) ? name : fallback)
   const voteCounts = votes === undefined || options.keep !== "most-votes"
-    ? "(SELECT NULL::VARCHAR AS pair_id, 0 AS n WHERE false)"
-    : `(SELECT pair_id, count(*)::INTEGER AS n FROM ${votes} GROUP BY pair_id)`
+    ? "(SELECT NULL::INTEGER AS r, 0 AS n WHERE false)"
+    : votesPerRowSql(source, votes, voteRows)
   const evalKeys = against !== undefined && options.decontaminate !== undefined
     // an empty eval prompt would match every empty prompt: ignored (and counted, see evalCounts)
     ? `(SELECT DISTINCT hash(${K("prompt")}) AS ph FROM ${against.relation} WHERE NOT ${emptySql("prompt")})`
@@ -124,7 +131,7 @@ function keysSql(source: DedupeSource, pairs: InputTable, votes: string | undefi
       ${options.mirrored === undefined ? "r" : `min(r) OVER (${mirror})`} AS mk, ${options.mirrored === undefined ? "1" : `count(*) OVER (${mirror})`} AS mn,
       ah > bh AS flipped, ah = bh AS identical, empty_side, len, label, coalesce(vc.n, 0)::INTEGER AS votes,
       ${evalKeys === undefined ? "false" : `ph IN ${evalKeys}`} AS contaminated
-    FROM h LEFT JOIN ${voteCounts} vc USING (pair_id)`
+    FROM h LEFT JOIN ${voteCounts} vc USING (r)`
 }
 
 /**
@@ -134,11 +141,11 @@ function keysSql(source: DedupeSource, pairs: InputTable, votes: string | undefi
  * "first" only compares rows within a group, so their rank among the rows read is enough.
  */
 const readKeys = (
-  sql: SqlShape, source: DedupeSource, n: number, pairs: InputTable, votes: string | undefined, against: InputTable | undefined,
-  options: DedupeOptions
+  sql: SqlShape, source: DedupeSource, n: number, pairs: InputTable, votes: string | undefined, voteRows: string | undefined,
+  against: InputTable | undefined, options: DedupeOptions
 ) => Effect.gen(function*() {
   const keysTable = sql.tempName("dedupe_keys")
-  yield* sql.run(`CREATE TABLE ${keysTable} AS ${keysSql(source, pairs, votes, against, options)}`)
+  yield* sql.run(`CREATE TABLE ${keysTable} AS ${keysSql(source, pairs, votes, voteRows, against, options)}`)
   const order = new Int32Array(n), exactKey = new Int32Array(n), mirrorKey = new Int32Array(n)
   const flipped = new Uint8Array(n), identical = new Uint8Array(n), emptySide = new Uint8Array(n)
   const length = new Float64Array(n), voteCount = new Int32Array(n), contaminated = new Uint8Array(n)
