@@ -60,7 +60,9 @@
  *
  * Gotchas: near-duplicates are off in `dedupe.pairs` because many datasets pair one prompt with many
  * response pairs (PandaLM: 170 prompts over 999 pairs); `on: "prompt"` would collapse them. Near-dup
- * twins do not share votes (their responses differ).
+ * twins do not share votes (their responses differ). Several tables on one input are unioned by
+ * column name; an extra column they share with types that do not convert (JSON in one, text in
+ * another) fails the node with a DataError naming the column.
  */
 import { Effect } from "effect"
 import { input, outputLike, output, type OutputContract } from "../workbench/core/contract.js"

@@ -21,7 +21,7 @@ import { planDedupe, type DedupeKeys, type DedupePlan } from "./dedupe-plan.js"
 import type { DedupeOptions } from "./dedupe-params.js"
 import { nearStage } from "./dedupe-near.js"
 import { applyPlan, type DedupeSource } from "./dedupe-apply.js"
-import { DROP, emptySql, hasColumn, normalizedSql } from "./dedupe-sql.js"
+import { DROP, emptySql, hasColumn, normalizedSql, unionClash } from "./dedupe-sql.js"
 import { attributeVotes, votesPerRowSql } from "./dedupe-votes.js"
 
 export interface DedupeTables {
@@ -30,8 +30,14 @@ export interface DedupeTables {
   readonly against?: InputTable | undefined
 }
 
+/** Copy an input into a table (the copy is where a union of clashing tables first fails). */
+const copyInput = (sql: SqlShape, node: string, input: string, table: string, relation: string) =>
+  sql.run(`CREATE TABLE ${table} AS SELECT * FROM ${relation}`).pipe(
+    Effect.mapError(unionClash(node, input))
+  )
+
 /** The rows to dedupe, with their plan positions 0..n-1: the numbered input itself when it can be. */
-const dedupeSource = (sql: SqlShape, pairs: InputTable, withVotes: boolean) => Effect.gen(function*() {
+const dedupeSource = (sql: SqlShape, node: string, pairs: InputTable, withVotes: boolean) => Effect.gen(function*() {
   if (!withVotes) {
     // one upstream table numbers its rows 0..n-1 (file_row_number): filters of it keep that order
     const [w] = yield* sql.rows<{ n: number; lo: number | null; hi: number | null }>(
@@ -43,7 +49,7 @@ const dedupeSource = (sql: SqlShape, pairs: InputTable, withVotes: boolean) => E
     }
   }
   const base = sql.tempName("dedupe_pairs")
-  yield* sql.run(`CREATE TABLE ${base} AS SELECT * FROM ${pairs.relation}`)
+  yield* copyInput(sql, node, "pairs", base, pairs.relation)
   // the drop flag lets the main output be a plain filter of the copy, which keeps its order with no sort
   yield* sql.run(`ALTER TABLE ${base} ADD COLUMN ${DROP} BOOLEAN DEFAULT false`)
   return { source: { relation: base, row: "rowid", hidden: DROP, copied: true } satisfies DedupeSource, n: yield* sql.count(base) }
@@ -55,10 +61,10 @@ export const runDedupe = (node: string, tables: DedupeTables, options: DedupeOpt
     const sql = yield* Sql
     const progress = yield* Progress
     const { pairs, votes, against } = tables
-    const { source, n } = yield* dedupeSource(sql, pairs, votes !== undefined)
+    const { source, n } = yield* dedupeSource(sql, node, pairs, votes !== undefined)
     yield* progress.note(`dedupe: ${n} pairs`)
     const votesCopy = votes === undefined ? undefined : sql.tempName("dedupe_votes_in")
-    if (votesCopy !== undefined) yield* sql.run(`CREATE TABLE ${votesCopy} AS SELECT * FROM ${votes!.relation}`)
+    if (votesCopy !== undefined) yield* copyInput(sql, node, "votes", votesCopy, votes!.relation)
     const voteRows = votesCopy === undefined ? undefined : yield* attributeVotes(sql, source, pairs, votesCopy, votes!)
 
     const keys = yield* readKeys(sql, source, n, pairs, votesCopy, voteRows, against, options)

@@ -1,6 +1,6 @@
 /** SQL helpers of the dedupe family: normalised text keys, empty checks, column tests. */
 import type { ColumnSpec } from "../../workbench/core/contract.js"
-import { DataError } from "../../workbench/core/errors.js"
+import { DataError, type SqlError } from "../../workbench/core/errors.js"
 import type { InputTable } from "../../workbench/core/node.js"
 import type { Normalize } from "./dedupe-params.js"
 
@@ -34,3 +34,20 @@ export const invariantBroken = (node: string, found: string) =>
     expected: "rows in = rows out + rows removed",
     fix: "this is a bug in the dedupe node; report it with the input that triggers it"
   })
+
+/**
+ * A copy of an input that failed because the tables unioned into it (by column name) give one column
+ * two types that do not convert (an extra column holding JSON in one file, text in another): a data
+ * error naming the column. Other SQL errors pass through.
+ */
+export const unionClash = (node: string, input: string) => (e: SqlError): DataError | SqlError => {
+  if (!/^Conversion Error/.test(e.reason)) return e
+  const column = /when casting from source column "?([^"\s]+)"?/.exec(e.reason)?.[1] ?? "?"
+  return new DataError({
+    where: `node "${node}" input "${input}"`,
+    found: `column "${column}" has different types in the tables unioned into it (${e.reason.split("\n")[0]})`,
+    expected: "a column that several tables of one input share has one type in all of them (they are unioned by column name)",
+    fix: `rename column "${column}" in one of the files connected to "${input}", give it the same type in each, ` +
+      "or dedupe each table in its own node"
+  })
+}
