@@ -60,20 +60,24 @@ export const installedVersion = (root, name) => {
 export const DIST = "dist"
 export const BUILD_RECORD = "build.json"
 
+/** The bundle's build record, fresh or not, or undefined when there is none. */
+export const builtBundle = (root) => {
+  const recordPath = join(root, DIST, BUILD_RECORD)
+  if (!existsSync(recordPath)) return undefined
+  try {
+    return JSON.parse(readFileSync(recordPath, "utf8"))
+  } catch {
+    return undefined
+  }
+}
+
 /**
  * The bundle's build record when the bundle exists and matches the sources and installed packages,
  * else undefined. `record.redirects`: module URL (a source file or an `effect` module) -> bundled URL.
  */
 export const freshBundle = (root) => {
-  const recordPath = join(root, DIST, BUILD_RECORD)
-  if (!existsSync(recordPath)) return undefined
-  let record
-  try {
-    record = JSON.parse(readFileSync(recordPath, "utf8"))
-  } catch {
-    return undefined
-  }
-  if (record.fingerprint !== sourceFingerprint(root)) return undefined
+  const record = builtBundle(root)
+  if (record === undefined || record.fingerprint !== sourceFingerprint(root)) return undefined
   const packages = Object.entries(record.packages ?? {})
   return packages.every(([name, version]) => installedVersion(root, name) === version) ? record : undefined
 }

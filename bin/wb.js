@@ -5,16 +5,18 @@
 import { register as registerHooks } from "node:module"
 import { dirname, resolve } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
-import { freshBundle } from "./bundle.mjs"
+import { builtBundle, freshBundle } from "./bundle.mjs"
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..")
 const HOOKS = pathToFileURL(resolve(root, "bin/module-hooks.mjs")).href
 const packageURL = pathToFileURL(resolve(root, "package.json")).href
 const fromSource = process.env["WB_FROM_SOURCE"] === "1"
-const bundle = fromSource ? undefined : freshBundle(root)
+// WB_FROM_BUNDLE=1: the bundle as built, even if the sources changed since (tests of the bundle itself)
+const bundle = fromSource ? undefined : process.env["WB_FROM_BUNDLE"] === "1" ? builtBundle(root) : freshBundle(root)
 if (process.env["WB_DEBUG_START"] === "1") {
   process.stderr.write(`wb: starting from ${bundle === undefined ? "the sources" : "the bundle"}\n`)
-} else if (bundle === undefined && !fromSource) {
+} else if (bundle === undefined && !fromSource && process.stderr.isTTY) {
+  // a person at a terminal is told; scripts and logs get the same results without a note to parse around
   process.stderr.write("wb: the prebuilt bundle (dist/) is missing or was built from other sources or packages: starting from the sources, " +
     "~0.5 s slower. `npm run build` rebuilds it; WB_FROM_SOURCE=1 silences this.\n")
 }

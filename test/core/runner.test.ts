@@ -112,6 +112,47 @@ describe("runner", () => {
     db.closeSync()
   })
 
+  it("runs independent branches side by side: waiting for inputs holds no concurrency slot", async () => {
+    // listed depth first (a1, a2, b1, b2): with 2 slots taken by a1 and the waiting a2, b1 would start
+    // only after a1; nodes hold a slot only while they execute
+    const pause = defineNode({
+      kind: "test.pause", version: 1, summary: "sleeps, then passes rows on",
+      params: Schema.Struct({ ms: Schema.Int, tag: Schema.String }),
+      inputs: { rows: input({ x: "int64" }, { optionalInput: true }) },
+      outputs: { rows: output("main", { x: "int64" }) },
+      run: ({ params }) => Effect.gen(function*() {
+        yield* Effect.sleep(params.ms)
+        const sql = yield* Sql
+        const t = sql.tempName("pause")
+        yield* sql.run(`CREATE TABLE ${t} AS SELECT range AS x FROM range(3)`)
+        return { tables: { rows: t }, rowsIn: 0 }
+      })
+    })
+    const def = pipeline("branches", (p) => {
+      const a1 = p.node("a1", pause({ ms: 600, tag: "a1" }))
+      p.node("a2", pause({ ms: 10, tag: "a2" }), { rows: a1 })
+      const b1 = p.node("b1", pause({ ms: 600, tag: "b1" }))
+      p.node("b2", pause({ ms: 10, tag: "b2" }), { rows: b1 })
+    })
+    const order: Array<string> = []
+    const r = await runPipeline(def, {
+      root: mkdtempSync(join(tmpdir(), "wb-branches-")), concurrency: 2, threads: 2,
+      onEvent: (e) => {
+        if (e._tag === "NodeStarted") order.push(`start ${e.node}`)
+        if (e._tag === "NodeFinished") order.push(`end ${e.report.name}`)
+      }
+    })
+    expect(r.report.status).toBe("ok")
+    expect(order.slice(0, 2).sort()).toEqual(["start a1", "start b1"])
+    // and the bound holds: never more than 2 nodes executing at once
+    let executing = 0, most = 0
+    for (const e of order) {
+      executing += e.startsWith("start") ? 1 : -1
+      most = Math.max(most, executing)
+    }
+    expect(most).toBe(2)
+  })
+
   it("rejects an unknown --only node with a did-you-mean", async () => {
     await expect(runPipeline(build(3), { root, only: "bth" })).rejects.toMatchObject({
       _tag: "DataError",

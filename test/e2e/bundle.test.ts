@@ -7,6 +7,8 @@ import { BUILD_RECORD, type BuildRecord, DIST, freshBundle, sourceFingerprint } 
 import { pipelineFile, REPO, tempDir, wb } from "./cli-spawn.js"
 
 const FROM_SOURCE = { WB_FROM_SOURCE: "1" }
+// the bundle the test setup built, even if a source file changes while the tests run
+const FROM_BUNDLE = { WB_FROM_BUNDLE: "1" }
 
 describe("the prebuilt bundle", () => {
   it("is what wb starts from once built (npm ci and the test setup build it)", async () => {
@@ -59,7 +61,7 @@ describe("the prebuilt bundle", () => {
       const report = JSON.parse(r.stdout) as { nodes: Array<{ name: string; status: string; rowsOut: number }> }
       return { nodes: report.nodes.map((n) => [n.name, n.status, n.rowsOut]), rows: shown.stdout }
     }
-    const bundled = await run({})
+    const bundled = await run(FROM_BUNDLE)
     const fromSource = await run(FROM_SOURCE)
     expect(bundled.nodes.every(([, status]) => status === "ran")).toBe(true)
     expect(bundled.rows).toContain("25 rows")
@@ -97,7 +99,7 @@ describe("the prebuilt bundle", () => {
     `)
     const badFile = join(dir, "bad.ts")
     writeFileSync(badFile, readFileSync(file, "utf8").replace("squares({ n: 4 })", "squares({ n: -1 })"))
-    for (const env of [{}, FROM_SOURCE]) {
+    for (const env of [FROM_BUNDLE, FROM_SOURCE]) {
       const cwd = tempDir()
       const r = await wb(["run", file, "--json"], { cwd, env })
       expect(r.code, r.stderr).toBe(0)
@@ -111,9 +113,25 @@ describe("the prebuilt bundle", () => {
     }
   })
 
+  it("refuses a pipeline built by another install of preference-workbench, naming both", async () => {
+    // a project with its own (here: a stand-in) preference-workbench: its pipeline() is not ours
+    const project = tempDir("wb-other-install-")
+    writeFileSync(join(project, "package.json"), JSON.stringify({ name: "preference-workbench", type: "module", exports: { ".": "./index.js" } }))
+    writeFileSync(join(project, "index.js"), `export const pipeline = (name) => ({ _tag: "PipelineDefinition", name, nodes: [], builtBy: import.meta.url })\n`)
+    writeFileSync(join(project, "p.ts"), `import { pipeline } from "preference-workbench"\nexport default pipeline("theirs", () => {})\n`)
+    for (const env of [FROM_BUNDLE, FROM_SOURCE]) {
+      const r = await wb(["validate", join(project, "p.ts")], { cwd: project, env })
+      expect(r.code).toBe(1)
+      expect(r.stderr).toContain(
+        `its pipeline was built by another copy of preference-workbench (${join(project, "index.js")}) than the one running it (${REPO})`
+      )
+      expect(r.stderr).toContain("fix: run the wb installed next to the pipeline")
+    }
+  })
+
   it("refuses a pipeline that imports a file inside the workbench's sources, and says what to import", async () => {
     const file = pipelineFile("deep-import.ts")
-    const r = await wb(["validate", file], { cwd: REPO })
+    const r = await wb(["validate", file], { cwd: REPO, env: FROM_BUNDLE })
     expect(r.code).toBe(1)
     expect(r.stderr).toContain(
       "imports workbench/core/pipeline.ts, a file inside the workbench's sources, while wb runs from its prebuilt bundle"

@@ -117,6 +117,20 @@ describe("wb show", { timeout: 90_000 }, () => {
       ""
     ].join("\n"))
   })
+
+  it("says what is wrong with a --where condition in terms of the condition and the table's columns", async () => {
+    const column = await wb(["show", TS, "even", "--where", "nocol > 1"], { cwd })
+    expect(column.code).toBe(1)
+    expect(column.stderr).toBe([
+      'wb show --where "nocol > 1": Binder Error: Referenced column "nocol" not found in FROM clause!',
+      '  expected: one SQL condition on the columns of "even.kept": n (int64), label (utf8)',
+      '  fix: correct the condition, e.g. --where "n IS NOT NULL"; for joins or several statements use wb sql',
+      ""
+    ].join("\n"))
+    const injected = await wb(["show", TS, "even", "--where", "n > 1; drop view x"], { cwd })
+    expect(injected.code).toBe(1)
+    expect(injected.stderr).toMatch(/^wb show --where "n > 1; drop view x": a syntax error: .*\n {2}expected: one SQL condition on the columns/)
+  })
 })
 
 describe("wb nodes", { timeout: 90_000 }, () => {
@@ -158,6 +172,14 @@ describe("wb sql", { timeout: 90_000 }, () => {
       "wb sql refused the query: a COPY statement; the sandbox is read-only",
       "  expected: one SELECT statement over the pipeline's tables",
       '  fix: write a SELECT, e.g. select * from "nums" limit 10; to change data, change the pipeline and `wb run` it',
+      ""
+    ].join("\n"))
+    const two = await wb(["sql", TS, "select 1; drop view nums"], { cwd })
+    expect(two.code).toBe(1)
+    expect(two.stderr).toBe([
+      "wb sql refused the query: 2 statements",
+      "  expected: exactly one SELECT statement",
+      "  fix: run one SELECT at a time; the sandbox is read-only",
       ""
     ].join("\n"))
     const attach = await wb(["sql", TS, "attach '/tmp/x.db' as x"], { cwd })

@@ -1,4 +1,5 @@
 /** `wb run` end to end: real processes, real DuckDB, fixture node kinds. */
+import { DuckDBInstance } from "@duckdb/node-api"
 import { existsSync, readdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
@@ -156,8 +157,23 @@ describe("wb run", { timeout: 90_000 }, () => {
     const res = await run.done
     expect(res.code).toBe(130)
     expect(res.stdout).toMatch(/✓ nums +fixture\.numbers +50 rows/)
-    expect(res.stdout).not.toContain("summary")
+    // the summary says what finished and what was cut short
+    expect(res.stdout).toMatch(/summary · ok-slow · interrupted/)
+    expect(res.stdout).toMatch(/ {2}nums +fixture\.numbers +0 → 50 +0 +0 +ran/)
+    expect(res.stdout).toMatch(/ {2}slow +fixture\.slow .* interrupted/)
+    expect(res.stdout).toContain("did not run\n  – slow: interrupted while running")
     expect(res.stderr).toContain("interrupted · finished nodes are kept in .wb/; run the same command again to resume")
+    // and so does the run log
+    const meta = await DuckDBInstance.create(join(cwd, ".wb", "meta.duckdb"), { access_mode: "READ_ONLY" })
+    const con = await meta.connect()
+    const logged = (await con.runAndReadAll(`SELECT r.status AS run, n.node, n.status FROM runs r JOIN node_runs n USING (run_id)
+      ORDER BY n.node`)).getRowObjectsJS()
+    con.closeSync()
+    meta.closeSync()
+    expect(logged).toEqual([
+      { run: "interrupted", node: "nums", status: "ran" },
+      { run: "interrupted", node: "slow", status: "interrupted" }
+    ])
     // the finished node's artifact is there and complete; the interrupted one left none
     const again = await wb(["run", file, "--only", "nums", "--json"], { cwd })
     expect(statuses(again.stdout)).toEqual({ nums: "cached", slow: "skipped" })

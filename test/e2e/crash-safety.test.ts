@@ -66,6 +66,40 @@ describe("crash safety", () => {
     expect(await checkArtifacts(workspace)).toEqual({ complete: 2, unfinished: 0 })
   })
 
+  it("Ctrl-C while an artifact is being written leaves no temp file and no artifact, and logs the run as abandoned or interrupted", async () => {
+    const workspace = mkdtempSync(join(tmpdir(), "wb-int-"))
+    const env = { KILL_MARKER: join(workspace, "marker"), KILL_WAIT: "0", KILL_ROWS: "3000000", KILL_TAG: "sigint" }
+    const tmpFiles = () => {
+      const dir = join(workspace, "artifacts")
+      return existsSync(dir) ? readdirSync(dir).flatMap((k) => readdirSync(join(dir, k)).filter((f) => f.endsWith(".tmp"))) : []
+    }
+    const child = startRun(workspace, env)
+    const exited = new Promise<number | null>((r) => child.once("exit", r))
+    for (let i = 0; i < 1200 && tmpFiles().length === 0; i++) await sleep(25)
+    expect(tmpFiles().length).toBeGreaterThan(0) // caught while writing
+    child.kill("SIGINT")
+    expect(await exited).toBe(130)
+    expect(tmpFiles()).toEqual([])
+    expect(await checkArtifacts(workspace)).toEqual({ complete: 0, unfinished: 1 })
+
+    // a run killed outright cannot log its end: the next run marks it abandoned
+    const killed = startRun(workspace, { ...env, KILL_WAIT: "60" })
+    const killedExit = new Promise((r) => killed.once("exit", r))
+    for (let i = 0; i < 1200 && !existsSync(env.KILL_MARKER); i++) await sleep(25)
+    killed.kill("SIGKILL")
+    await killedExit
+    const rerun = spawnSync(process.execPath, [wb, "run", pipelineFile, "--workspace", workspace, "--json"], {
+      cwd: repo, env: { ...process.env, ...env }, encoding: "utf8"
+    })
+    expect(rerun.status, rerun.stderr).toBe(0)
+    const db = await DuckDBInstance.create(join(workspace, "meta.duckdb"), { access_mode: "READ_ONLY" })
+    const con = await db.connect()
+    const runs = (await con.runAndReadAll(`SELECT status FROM runs ORDER BY started`)).getRowObjectsJS().map((r) => r["status"])
+    con.closeSync()
+    db.closeSync()
+    expect(runs).toEqual(["interrupted", "abandoned", "ok"])
+  })
+
   it("runs killed at arbitrary moments while writing never leave a corrupt or falsely finished artifact", async () => {
     const workspace = mkdtempSync(join(tmpdir(), "wb-kill-"))
     const env = { KILL_MARKER: join(workspace, "marker"), KILL_WAIT: "0", KILL_ROWS: "2000000", KILL_TAG: "write" }

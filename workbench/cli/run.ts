@@ -2,6 +2,8 @@
 import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { checkSelection, runGraph } from "../core/runner.js"
+import type { RunEvent } from "../core/events.js"
+import type { RunReport } from "../core/report.js"
 import { workbenchLayer } from "../io/live.js"
 import { CliExit, reportErrors } from "./exit.js"
 import { openPipeline, workspaceFlag } from "./pipeline-context.js"
@@ -36,19 +38,24 @@ export const runCommand = Command.make("run", {
     }
     yield* checkSelection(ctx.graph, options) // before the workspace is opened: a typo creates nothing
     const view = new RunView(streamOutput(args.json ? process.stderr : process.stdout), ctx.label)
+    const print = (report: RunReport) =>
+      process.stdout.write(args.json ? `${JSON.stringify(runJson(report))}\n` : `${summaryLines(report, ctx.graph, args.file).join("\n")}\n`)
+    // on Ctrl-C the runner still reports what finished, what was cut short and what never started
+    let interrupted: RunReport | undefined
+    const onEvent = (event: RunEvent) => {
+      if (event._tag === "RunFinished" && event.report.status === "interrupted") interrupted = event.report
+      view.onEvent(event)
+    }
     const report = yield* runGraph(ctx.graph, options).pipe(
-      Effect.provide(workbenchLayer({ root: ctx.root, dir: ctx.dir, onEvent: view.onEvent })),
+      Effect.provide(workbenchLayer({ root: ctx.root, dir: ctx.dir, onEvent })),
       Effect.onInterrupt(() => Effect.sync(() => {
         view.stop()
+        if (interrupted !== undefined) print(interrupted)
         process.stderr.write(`interrupted · finished nodes are kept in ${ctx.label}; run the same command again to resume\n`)
       })),
       Effect.ensuring(Effect.sync(() => view.stop()))
     )
-    if (args.json) {
-      process.stdout.write(`${JSON.stringify(runJson(report))}\n`)
-    } else {
-      process.stdout.write(`${summaryLines(report, ctx.graph, args.file).join("\n")}\n`)
-    }
+    print(report)
     if (report.status !== "ok") return yield* new CliExit({ code: 1 })
   }).pipe(reportErrors)
 ).pipe(Command.withDescription("Run a pipeline: only what changed, with live progress and a summary"))

@@ -2,8 +2,9 @@
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { didYouMean } from "../core/did-you-mean.js"
-import { DataError } from "../core/errors.js"
+import { DataError, type SqlError } from "../core/errors.js"
 import { openSandbox } from "../io/sandbox-sql.js"
+import { sqlIdentifier } from "../io/sql-text.js"
 import { cacheStates, mainTable, tableFile } from "./artifacts.js"
 import { reportErrors } from "./exit.js"
 import { count } from "./format.js"
@@ -60,8 +61,12 @@ export const showCommand = Command.make("show", {
         directory: join(ctx.dir, "artifacts"),
         tables: [{ name: view, file: tableFile(ctx.dir, manifest, tableName) }]
       })
-      const total = yield* sandbox.query(`SELECT count(*) AS n FROM "${view}"${where}`, { label: "wb show --where" })
-      const rows = yield* sandbox.query(`SELECT * FROM "${view}"${where} LIMIT ${limit}`, { maxRows: limit, label: "wb show --where" })
+      const query = (sql: string, maxRows?: number) =>
+        sandbox.query(sql, { label: "wb show --where", ...(maxRows === undefined ? {} : { maxRows }) }).pipe(
+          Effect.mapError((e) => Option.isSome(args.where) ? badCondition(args.where.value, view, manifest.tables[tableName]!.columns, e) : e)
+        )
+      const total = yield* query(`SELECT count(*) AS n FROM "${view}"${where}`)
+      const rows = yield* query(`SELECT * FROM "${view}"${where} LIMIT ${limit}`, limit)
       const matching = Number(total.rows[0]?.[0] ?? 0)
       const of = Option.isSome(args.where) ? `${count(matching)} matching of ${count(manifest.tables[tableName]!.rows)}` : count(matching)
       return [`${view} · ${of} rows · showing ${count(rows.rows.length)}`, ...rowsTable(rows)]
@@ -69,3 +74,21 @@ export const showCommand = Command.make("show", {
     yield* Console.log(lines.join("\n"))
   }).pipe(reportErrors)
 ).pipe(Command.withDescription("Print rows of a node's table from its cached artifact"))
+
+/** A --where condition the engine refused or could not evaluate, said in terms of the condition. */
+function badCondition(
+  condition: string,
+  view: string,
+  columns: ReadonlyArray<{ readonly name: string; readonly type: string }>,
+  e: DataError | SqlError
+): DataError {
+  const why = e._tag === "DataError" ? e.found : e.reason.split("\n")[0]!
+  const first = columns.find((c) => !c.name.startsWith("_wb")) ?? columns[0]
+  return new DataError({
+    where: `wb show --where ${JSON.stringify(condition)}`,
+    found: why,
+    expected: `one SQL condition on the columns of "${view}": ${columns.map((c) => `${c.name} (${c.type})`).join(", ")}`,
+    fix: `correct the condition, e.g. --where "${first === undefined ? "true" : `${sqlIdentifier(first.name)} IS NOT NULL`}"; ` +
+      "for joins or several statements use wb sql"
+  })
+}

@@ -23,7 +23,12 @@ export interface PipelineDefinition {
   readonly _tag: "PipelineDefinition"
   readonly name: string
   readonly nodes: ReadonlyArray<PipelineNodeDefinition>
+  /** The module that built it: tells which copy of the workbench a pipeline file imported. */
+  readonly builtBy?: string
 }
+
+/** A mark only this copy of the workbench sets: a pipeline built by another copy (another install) lacks it. */
+const THIS_COPY = Symbol("preference-workbench: this copy")
 
 /** What `p.node` returns: a reference to the node, with one property per output table. */
 export type NodeHandle<O extends string> = TableRef & { readonly [K in O]: TableRef }
@@ -57,8 +62,15 @@ export function pipeline(name: string, build: (p: PipelineBuilder) => void): Pip
       }) as NodeHandle<typeof spec extends NodeSpec<infer O> ? O : never>
     }
   })
-  return { _tag: "PipelineDefinition", name, nodes }
+  return Object.assign({ _tag: "PipelineDefinition" as const, name, nodes, builtBy: import.meta.url }, { [THIS_COPY]: true })
 }
+
+/**
+ * Whether this copy of the workbench built `def`. Two installs of preference-workbench (a project's
+ * own and the `wb` running it) each bring their own Effect: their Schemas and Effects do not mix.
+ */
+export const builtByThisCopy = (def: PipelineDefinition): boolean =>
+  (def as unknown as Record<symbol, unknown>)[THIS_COPY] === true
 
 export const isPipelineDefinition = (u: unknown): u is PipelineDefinition =>
   typeof u === "object" && u !== null && (u as { _tag?: unknown })._tag === "PipelineDefinition"

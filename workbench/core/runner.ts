@@ -3,7 +3,7 @@
  * fingerprint; serves unchanged nodes from the artifact store; runs the rest with bounded
  * concurrency, each as soon as its inputs are ready; stops only the downstream of a failed node.
  */
-import { Cause, Deferred, Effect, Exit, Option } from "effect"
+import { Cause, Deferred, Effect, Exit, Option, Semaphore } from "effect"
 import { isAssignable } from "./column-type.js"
 import { cacheKey } from "./cache-key.js"
 import { DataError, type NodeError } from "./errors.js"
@@ -85,6 +85,10 @@ export const runGraph = Effect.fn("runGraph")(function*(graph: PipelineGraph, op
     _tag: "RunStarted", pipeline: graph.name, runId,
     nodes: graph.nodes.map((n) => ({ name: n.name, kind: n.definition.kind, selected: selected.has(n.name) }))
   })
+  // a node holds a permit only while it executes: waiting for its inputs takes none, so independent
+  // branches run side by side whatever order the nodes are listed in
+  const permits = yield* Semaphore.make(options.concurrency ?? 2)
+  const running = new Map<string, { readonly started: number; readonly key: string }>()
   const done = new Map<string, Deferred.Deferred<Outcome>>()
   for (const n of graph.nodes) done.set(n.name, yield* Deferred.make<Outcome>())
   const reports = new Map<string, NodeReport>()
@@ -116,17 +120,17 @@ export const runGraph = Effect.fn("runGraph")(function*(graph: PipelineGraph, op
         return yield* finish(node, reportFrom(node, hit, "cached", 0), { ok: true, manifest: hit })
       }
     }
-    yield* events.emit({ _tag: "NodeStarted", node: node.name, kind: node.definition.kind })
-    const t0 = performance.now()
-    const exit = yield* Effect.exit(execute(node, key, upstream))
-    const seconds = (performance.now() - t0) / 1000
+    const exit = yield* Semaphore.withPermit(permits)(Effect.gen(function*() {
+      yield* events.emit({ _tag: "NodeStarted", node: node.name, kind: node.definition.kind })
+      running.set(node.name, { started: performance.now(), key })
+      return yield* Effect.exit(execute(node, key, upstream))
+    }))
+    const seconds = (performance.now() - running.get(node.name)!.started) / 1000
+    running.delete(node.name)
     if (Exit.isSuccess(exit)) {
       return yield* finish(node, reportFrom(node, exit.value, "ran", seconds), { ok: true, manifest: exit.value })
     }
-    if (Cause.hasInterruptsOnly(exit.cause)) {
-      yield* log.node(runId, { ...emptyReport(node), status: "interrupted", seconds, key }, undefined)
-      return yield* Effect.interrupt
-    }
+    if (Cause.hasInterruptsOnly(exit.cause)) return yield* Effect.interrupt
     const { text, tag } = describeCause(exit.cause)
     return yield* finish(node, { ...emptyReport(node), status: "failed", seconds, key, error: text, errorTag: tag }, { ok: false })
   })
@@ -173,8 +177,28 @@ export const runGraph = Effect.fn("runGraph")(function*(graph: PipelineGraph, op
       }, tables)
     }))
 
-  yield* Effect.forEach(graph.nodes, visit, { concurrency: options.concurrency ?? 2, discard: true }).pipe(
-    Effect.onInterrupt(() => log.finish(runId, "interrupted"))
+  // on Ctrl-C: the nodes that were running are logged as interrupted, and a partial report says
+  // what finished, what was cut short and what never started
+  const interrupted = Effect.gen(function*() {
+    const now = performance.now()
+    for (const node of graph.nodes) {
+      if (reports.has(node.name)) continue
+      const run = running.get(node.name)
+      const report: NodeReport = run === undefined
+        ? { ...emptyReport(node), status: "skipped", error: "the run was interrupted before it started" }
+        : { ...emptyReport(node), status: "interrupted", seconds: (now - run.started) / 1000, key: run.key, error: "interrupted while running" }
+      reports.set(node.name, report)
+      if (run !== undefined) yield* log.node(runId, report, undefined)
+    }
+    yield* log.finish(runId, "interrupted")
+    const nodes = graph.nodes.map((n) => reports.get(n.name)!)
+    yield* events.emit({
+      _tag: "RunFinished",
+      report: { pipeline: graph.name, runId, status: "interrupted", seconds: (now - started) / 1000, nodes }
+    })
+  })
+  yield* Effect.forEach(graph.nodes, visit, { concurrency: "unbounded", discard: true }).pipe(
+    Effect.onInterrupt(() => interrupted)
   )
   const nodes = graph.nodes.map((n) => reports.get(n.name)!)
   const status = nodes.some((n) => n.status === "failed") ? "failed" as const : "ok" as const

@@ -50,6 +50,9 @@ export const MetaDbLive = (dir: string) =>
           const instance = await DuckDBInstance.create(join(dir, "meta.duckdb"), { threads: "1" })
           const con = await instance.connect()
           await con.run(SCHEMA)
+          // one process holds this file at a time: a run still "running" here died without a word (SIGKILL,
+          // power loss); its finished nodes were logged as they finished
+          await con.run(`UPDATE runs SET status = 'abandoned' WHERE status = 'running'`)
           return { instance, con }
         },
         catch: (e) => runLogUnavailable(dir, e)

@@ -76,20 +76,23 @@ export const ParquetStoreLive = (dir: string) =>
           const file = `${name}.parquet`
           const dest = join(target, file)
           const tmp = tempNameFor(dest)
-          // FORMAT is required: the .tmp suffix would otherwise select CSV. zstd: Snappy barely shrinks text.
-          yield* sql.run(`COPY (SELECT * FROM ${t.relation}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)`).pipe(
-            Effect.tapError(() => Effect.sync(() => rmSync(tmp, { force: true })))
+          written[name] = yield* Effect.gen(function*() {
+            // FORMAT is required: the .tmp suffix would otherwise select CSV. zstd: Snappy barely shrinks text.
+            yield* sql.run(`COPY (SELECT * FROM ${t.relation}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)`)
+            const schema = yield* sql.describe(`read_parquet(${sqlString(tmp)})`)
+            const rows = yield* sql.count(`read_parquet(${sqlString(tmp)})`)
+            yield* Effect.try({
+              try: () => {
+                fsyncPath(tmp)
+                renameSync(tmp, dest)
+              },
+              catch: (e) => new ArtifactError({ path: dest, reason: String(e) })
+            })
+            return { file, rows, role: t.role, columns: schema.columns }
+          }).pipe(
+            // failed or interrupted (Ctrl-C) half way: no temp file stays behind; after the rename there is none
+            Effect.ensuring(Effect.sync(() => rmSync(tmp, { force: true })))
           )
-          const schema = yield* sql.describe(`read_parquet(${sqlString(tmp)})`)
-          const rows = yield* sql.count(`read_parquet(${sqlString(tmp)})`)
-          yield* Effect.try({
-            try: () => {
-              fsyncPath(tmp)
-              renameSync(tmp, dest)
-            },
-            catch: (e) => new ArtifactError({ path: dest, reason: String(e) })
-          })
-          written[name] = { file, rows, role: t.role, columns: schema.columns }
         }
         const manifest: Manifest = { ...base, tables: written }
         yield* Effect.try({

@@ -12,10 +12,12 @@ import { Effect } from "effect"
 import { Yaml } from "effect/encoding"
 import { existsSync, readFileSync, statSync } from "node:fs"
 import { extname, resolve } from "node:path"
-import { pathToFileURL } from "node:url"
+import { fileURLToPath, pathToFileURL } from "node:url"
 import { didYouMean } from "../core/did-you-mean.js"
 import { PipelineFileError } from "../core/errors.js"
+import { packageRoot } from "../core/package-root.js"
 import {
+  builtByThisCopy,
   type InputBinding,
   isPipelineDefinition,
   type PipelineDefinition,
@@ -71,6 +73,15 @@ const importPipeline = (file: string, path: string) =>
     }
   }).pipe(Effect.flatMap((mod) => {
     const def = mod["default"]
+    if (isPipelineDefinition(def) && !builtByThisCopy(def)) {
+      const theirs = def.builtBy === undefined ? "another install" : fileURLToPath(def.builtBy)
+      return Effect.fail(new PipelineFileError({
+        file,
+        found: `its pipeline was built by another copy of preference-workbench (${theirs}) than the one running it (${packageRoot()})`,
+        expected: "a pipeline built by the preference-workbench that runs it: two copies do not share their node kinds' schemas",
+        fix: "run the wb installed next to the pipeline (`npx wb …` from its project folder)"
+      }))
+    }
     if (isPipelineDefinition(def)) return Effect.succeed(def)
     const named = Object.entries(mod).filter(([, v]) => isPipelineDefinition(v)).map(([k]) => k)
     return Effect.fail(new PipelineFileError({

@@ -119,8 +119,15 @@ function checkQuery(con: DuckDBConnection, sql: string, label: string, tables: R
   const example = `select * from ${quotedIdentifier(tables[0] ?? "node")} limit 10`
   const refuse = (found: string, expected: string, fix: string) =>
     Effect.fail(new DataError({ where: `${label} refused the query`, found, expected, fix }))
-  return interruptible(con, "json_serialize_sql", () => con.runAndReadAll(`SELECT json_serialize_sql($1::VARCHAR)`, [sql]))
-    .pipe(Effect.flatMap((reader) => {
+  // statements are counted first: json_serialize_sql words "select 1; drop …" as a non-SELECT
+  const statements = interruptible(con, "extract statements", () => con.extractStatements(sql).then((x) => x.count))
+    .pipe(Effect.catch(() => Effect.succeed(1))) // a syntax error: json_serialize_sql says where
+  return statements.pipe(
+    Effect.flatMap((count) => count > 1
+      ? refuse(`${count} statements`, "exactly one SELECT statement", "run one SELECT at a time; the sandbox is read-only")
+      : Effect.void),
+    Effect.andThen(interruptible(con, "json_serialize_sql", () => con.runAndReadAll(`SELECT json_serialize_sql($1::VARCHAR)`, [sql]))),
+    Effect.flatMap((reader) => {
       const ast = JSON.parse(String(reader.getColumnsJS()[0]![0])) as {
         error: boolean
         error_message?: string
@@ -153,7 +160,8 @@ function checkQuery(con: DuckDBConnection, sql: string, label: string, tables: R
         )
       }
       return Effect.void
-    }))
+    })
+  )
 }
 
 function tableFunctions(ast: unknown): Array<string> {
