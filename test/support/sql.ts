@@ -41,3 +41,9 @@ export const inputTable = (sql: SqlShape, relation: string) =>
     }
     return table
   })
+
+/** The rows of a Parquet file (an artifact's table), in file order. */
+export const readParquet = (file: string): Promise<ReadonlyArray<Record<string, unknown>>> =>
+  runWithSql(Effect.gen(function*() {
+    return yield* (yield* Sql).rows<Record<string, unknown>>(`SELECT * FROM read_parquet('${file.replaceAll("'", "''")}')`)
+  }))

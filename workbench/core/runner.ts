@@ -142,12 +142,19 @@ export const runGraph = Effect.fn("runGraph")(function*(graph: PipelineGraph, op
       const inputs: Record<string, InputTable> = {}
       for (const [name, refs] of Object.entries(node.inputs)) {
         const parts = refs.map((r) => ({ manifest: upstream.get(r.node)!.manifest!, table: r.table }))
-        const relation = parts.length === 1
-          ? store.relation(parts[0]!.manifest, parts[0]!.table)
-          : `(${parts.map((p) => `SELECT * FROM ${store.relation(p.manifest, p.table)}`).join(" UNION ALL BY NAME ")})`
-        const numbered = parts.length === 1
-          ? store.numberedRelation(parts[0]!.manifest, parts[0]!.table, 0)
-          : `(${parts.map((p, i) => `SELECT * FROM ${store.numberedRelation(p.manifest, p.table, i)}`).join(" UNION ALL BY NAME ")})`
+        const clashes = typeClashes(parts.map((p) => p.manifest.tables[p.table]?.columns ?? []))
+        if (clashes.length > 0) {
+          yield* events.emit({
+            _tag: "NodeNote", node: node.name,
+            text: `input ${name}: ${clashes.map((c) => `${c.name} (${c.types.join(" / ")})`).join(", ")} read as text: the unioned tables disagree on the type`
+          })
+        }
+        const union = (relationOf: (p: (typeof parts)[number], i: number) => string) =>
+          parts.length === 1
+            ? relationOf(parts[0]!, 0)
+            : `(${parts.map((p, i) => selectAsText(relationOf(p, i), clashes, p.manifest.tables[p.table]?.columns ?? [])).join(" UNION ALL BY NAME ")})`
+        const relation = union((p) => store.relation(p.manifest, p.table))
+        const numbered = union((p, i) => store.numberedRelation(p.manifest, p.table, i))
         const schema = yield* sql.describe(relation)
         yield* checkRealColumns(node, name, schema.columns)
         inputs[name] = { relation, numbered, schema, rows: parts.reduce((s, p) => s + (p.manifest.tables[p.table]?.rows ?? 0), 0) }
@@ -245,6 +252,28 @@ const reportEngineProgress = (
       yield* events.emit({ _tag: "NodeProgress", node, done: Math.round(pct), total: 100, unit: "%" })
     }
   }).pipe(Effect.andThen(Effect.never))
+
+const NUMERIC = new Set(["int32", "int64", "float64"])
+
+/**
+ * Columns that several tables of one input share under one name but not one type. Numbers widen by
+ * themselves in a union; any other disagreement (JSON here, text there) would fail it at run time.
+ */
+function typeClashes(tables: ReadonlyArray<ReadonlyArray<{ readonly name: string; readonly type: string }>>) {
+  const types = new Map<string, Set<string>>()
+  for (const columns of tables) for (const c of columns) types.set(c.name, (types.get(c.name) ?? new Set()).add(c.type))
+  return [...types].filter(([, t]) => t.size > 1 && ![...t].every((x) => NUMERIC.has(x)))
+    .map(([name, t]) => ({ name, types: [...t].sort() }))
+}
+
+/** One table of a union, with the clashing columns it has cast to text. */
+function selectAsText(relation: string, clashes: ReadonlyArray<{ readonly name: string }>, columns: ReadonlyArray<{ readonly name: string }>) {
+  const own = clashes.filter((c) => columns.some((x) => x.name === c.name))
+  const quoted = (n: string) => `"${n.replaceAll('"', '""')}"`
+  return own.length === 0
+    ? `SELECT * FROM ${relation}`
+    : `SELECT * REPLACE (${own.map((c) => `${quoted(c.name)}::VARCHAR AS ${quoted(c.name)}`).join(", ")}) FROM ${relation}`
+}
 
 const checkRealColumns = (node: GraphNode, input: string, columns: ReadonlyArray<{ name: string; type: string }>) => {
   const contract = node.definition.inputs[input]!
