@@ -52,6 +52,9 @@ const scanReason = (err: string, detail: string) =>
 /** Marks blank lines in the first pass over a JSON Lines file; they are deleted right after. */
 const BLANK = "blank line"
 
+/** The characters JSON counts as whitespace (RFC 8259): a line of only these is blank. */
+const JSON_SPACE = "' ' || chr(9) || chr(10) || chr(13)"
+
 /**
  * SQL: why text `raw` is not a JSON object ('malformed JSON', 'expected a JSON object, got ARRAY'),
  * or NULL. `types`: a `try(json_type(raw, …))` the caller computes anyway, NULL exactly when `raw`
@@ -67,22 +70,22 @@ export const jsonProblemSql = (raw: string, types?: string): string => {
 }
 
 /**
- * JSON Lines (.gz): record = 0-based line number; blank lines are skipped. One pass reads and
- * numbers the lines into the records table (the scanner runs on one thread: lines may be 256 MB);
- * a parallel one then marks malformed JSON, unless `checkJson` is false (the caller checks each
- * record with `jsonProblemSql` as it parses it anyway). Only when the scanner refused lines
- * (invalid UTF-8) does another pass shift the numbers and add the refused lines.
+ * JSON Lines (.gz): record = 0-based line number; blank lines (only spaces, tabs, CRs) are skipped.
+ * One pass reads and numbers the lines into the records table (the scanner runs on one thread:
+ * lines may be 256 MB); a parallel one then marks malformed JSON, unless `checkJson` is false (the
+ * caller checks each record with `jsonProblemSql` as it parses it anyway). Only when the scanner
+ * refused lines (invalid UTF-8) does another pass shift the numbers and add the refused lines.
  */
 export const readJsonLines = (abs: string, checkJson = true) =>
   Effect.gen(function*() {
     const sql = yield* Sql
     const first = sql.tempName("jsonl_lines"), bad = sql.tempName("jsonl_bad")
     const scan = scanOptions(sql)
-    // blank: NULL, or short and all spaces. CASE, not OR/AND: only short lines are trimmed (trim copies
-    // the string, and OR evaluated it on every line)
+    // blank: NULL, or short and all JSON whitespace (space, tab, CR, LF). CASE, not OR/AND: only short
+    // lines are trimmed (trim copies the string, and OR evaluated it on every line)
     yield* sql.run(`CREATE TEMP TABLE ${first} AS
       SELECT ordinality - 1 AS record, line AS raw,
-        CASE WHEN CASE WHEN line IS NULL THEN true WHEN strlen(line) > 256 THEN false ELSE trim(line) = '' END
+        CASE WHEN CASE WHEN line IS NULL THEN true WHEN strlen(line) > 256 THEN false ELSE trim(line, ${JSON_SPACE}) = '' END
           THEN ${sqlText(BLANK)} END AS reason
       FROM read_csv(${sqlText(abs)}, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false, delim = chr(1),
         quote = '', escape = '', max_line_size = 256000000, ${scan.options}) WITH ORDINALITY`)
