@@ -1,13 +1,14 @@
 /**
- * Readers built on DuckDB's CSV scanner: JSON Lines (one VARCHAR per line, the "line-per-row trick")
- * and CSV. Both keep every record's number, including records the scanner refused (invalid UTF-8, a
- * CSV row with the wrong number of fields), which come back as rejects with the reason.
+ * JSON Lines through DuckDB's CSV scanner (one VARCHAR per line, the "line-per-row trick"), and the
+ * pieces it shares with the CSV reader (`load-read-csv.ts`). Both keep every record's number,
+ * including records the scanner refused (invalid UTF-8, a CSV row with the wrong number of fields),
+ * which come back as rejects with the reason.
  *
  * Gotchas
  * - The scanner numbers emitted rows only (`WITH ORDINALITY`), so refused lines leave gaps; the ASOF
  *   join shifts each row's number by the count of refused lines before it (duckdb-node-api guide §2).
- * - CSV record numbers assume one line per row: a quoted field spanning lines shifts the numbers of
- *   refused rows after it.
+ * - The scanner ends a line at CR as well as at LF: a file mixing CRLF and LF endings reads a CR
+ *   before an LF as one more (blank) line, shifting the line numbers after it.
  */
 import { Effect } from "effect"
 import { Sql } from "../../workbench/core/services.js"
@@ -25,7 +26,7 @@ export interface RecordsTable {
  * Rows of `good(k, <cols>)` (k = 1-based emitted row) plus refused rows of `bad(pos, err, detail, text)`
  * (pos = 1-based position among all rows), as `(pos, <cols>, err, detail, text)` in one relation.
  */
-const shiftedSql = (good: string, bad: string, cols: ReadonlyArray<string>) => `
+export const shiftedSql = (good: string, bad: string, cols: ReadonlyArray<string>) => `
   WITH s AS (SELECT pos - i AS key, max(i) AS before
              FROM (SELECT pos, row_number() OVER (ORDER BY pos) AS i FROM ${bad}) GROUP BY ALL)
   SELECT g.k + coalesce(s.before, 0) AS pos, ${cols.map((c) => `g.${c}`).join(", ")},
@@ -35,10 +36,10 @@ const shiftedSql = (good: string, bad: string, cols: ReadonlyArray<string>) => `
   SELECT pos, ${cols.map(() => "NULL").join(", ")}, err, detail, text FROM ${bad}`
 
 /** The same relation when nothing was refused: no join, and the rows stay in file order. */
-const plainSql = (good: string, cols: string) =>
+export const plainSql = (good: string, cols: string) =>
   `SELECT k AS pos, ${cols}, NULL::VARCHAR AS err, NULL::VARCHAR AS detail, NULL::VARCHAR AS text FROM ${good}`
 
-const scanOptions = (sql: Sql["Service"]) => {
+export const scanOptions = (sql: Sql["Service"]) => {
   const errors = sql.tempName("scan_errors"), scans = sql.tempName("scan_scans")
   return {
     errors,
@@ -46,7 +47,7 @@ const scanOptions = (sql: Sql["Service"]) => {
   }
 }
 
-const scanReason = (err: string, detail: string) =>
+export const scanReason = (err: string, detail: string) =>
   `CASE WHEN ${err} = 'INVALID ENCODING' THEN 'invalid UTF-8' ELSE 'unreadable row: ' || lower(${err}) || coalesce(' (' || ${detail} || ')', '') END`
 
 /** Marks blank lines in the first pass over a JSON Lines file; they are deleted right after. */
@@ -119,32 +120,3 @@ export const readJsonLines = (abs: string, checkJson = true) =>
 /** A struct literal of the listed columns, as JSON text: the record as a JSON object. */
 export const rowJsonSql = (columns: ReadonlyArray<string>, from = ""): string =>
   `to_json({${columns.map((c) => `${sqlText(c)}: ${from}${sqlIdent(c)}`).join(", ")}})::VARCHAR`
-
-/**
- * CSV/TSV (.gz) with a header row: every field as text (an empty field is ""), record = 0-based data
- * row. Rows the scanner refuses (wrong field count, invalid UTF-8) become rejects.
- */
-export const readCsv = (abs: string) =>
-  Effect.gen(function*() {
-    const sql = yield* Sql
-    const source = `read_csv(${sqlText(abs)}, header = true, all_varchar = true, nullstr = chr(0), max_line_size = 256000000`
-    const schema = yield* sql.describe(`${source}, ignore_errors = true)`)
-    const columns = schema.columns.map((c) => c.name)
-    const rows = sql.tempName("csv_rows"), bad = sql.tempName("csv_bad"), out = sql.tempName("records")
-    const scan = scanOptions(sql)
-    yield* sql.run(`CREATE TEMP TABLE ${rows} AS
-      SELECT ordinality AS k, ${rowJsonSql(columns)} AS line FROM ${source}, ${scan.options}) WITH ORDINALITY`)
-    // the scanner's line numbers count the header: data row = line - 1 (1-based)
-    yield* sql.run(`CREATE TEMP TABLE ${bad} AS
-      SELECT line - 1 AS pos, any_value(error_type) AS err, any_value(error_message) AS detail, any_value(csv_line) AS text
-      FROM ${scan.errors} GROUP BY line`)
-    const refused = yield* sql.count(bad)
-    yield* sql.run(`CREATE TEMP TABLE ${out} AS
-      SELECT pos - 1 AS record, coalesce(line, text) AS raw,
-             CASE WHEN err IS NOT NULL THEN ${scanReason("err", "detail")} END AS reason
-      FROM (${refused === 0 ? plainSql(rows, "line") : shiftedSql(rows, bad, ["line"])})
-      ${refused === 0 ? "" : "ORDER BY pos"}`)
-    const records = yield* sql.count(out)
-    yield* sql.run(`DROP TABLE ${rows}; DROP TABLE ${bad}`)
-    return { table: out, records, blankLines: 0 } satisfies RecordsTable
-  })

@@ -11,7 +11,8 @@ import { DataError } from "../../workbench/core/errors.js"
 import { Progress, Sql } from "../../workbench/core/services.js"
 import type { LoadContext, SourceFile } from "./load-files.js"
 import { where } from "./load-files.js"
-import { readCsv, readJsonLines, type RecordsTable, rowJsonSql } from "./load-read-lines.js"
+import { type CsvDialect, readCsv } from "./load-read-csv.js"
+import { readJsonLines, type RecordsTable, rowJsonSql } from "./load-read-lines.js"
 import { sqlText } from "./load-sql.js"
 
 /** A JSON array of records (.gz): record = element index. One syntax error anywhere fails the file. */
@@ -50,13 +51,18 @@ const readParquet = (abs: string) =>
  * Read `file` into a records table, turning engine failures into DataErrors that name the file.
  * `checkJson: false`: JSON Lines records may be left unchecked (reason NULL, raw not JSON or not an
  * object); the caller must then check each with `jsonProblemSql`, which saves a parse of every line.
+ * `csv`: the CSV dialect, where it is not RFC 4180 with a guessed delimiter.
  */
-export const readRecords = (ctx: LoadContext, file: SourceFile, options: { readonly checkJson?: boolean } = {}) =>
+export const readRecords = (
+  ctx: LoadContext,
+  file: SourceFile,
+  options: { readonly checkJson?: boolean; readonly csv?: CsvDialect | null } = {}
+) =>
   Effect.gen(function*() {
     const progress = yield* Progress
     yield* progress.note(`reading ${file.shown} (${file.format})`)
     const read = file.format === "jsonl" ? readJsonLines(file.abs, options.checkJson ?? true)
-      : file.format === "csv" ? readCsv(file.abs)
+      : file.format === "csv" ? readCsv(file.abs, options.csv ?? {})
       : file.format === "json" ? readJsonArray(ctx, file)
       : readParquet(file.abs)
     const records = yield* read.pipe(Effect.catchTag("SqlError", (e) =>

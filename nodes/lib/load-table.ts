@@ -54,6 +54,16 @@ export const TableParams = Schema.Struct({
     DEFAULT_LABELS,
     "label values (compared case-insensitively, trimmed) -> 'a' | 'b' | 'tie'; an empty or null label means unlabelled"
   ),
+  csv: withDefault(
+    Schema.NullOr(Schema.Struct({
+      delimiter: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
+      quote: Schema.optionalKey(Schema.String),
+      escape: Schema.optionalKey(Schema.String)
+    })),
+    null,
+    "CSV dialect: { delimiter, quote, escape }; null (and any part left out): the delimiter guessed from the header " +
+      "(, tab ; |; tab for .tsv), RFC 4180 quoting (quote '\"', escape '\"'); quote \"\" turns quoting off"
+  ),
   source: withDefault(Schema.NullOr(Schema.String), null, "dataset name for the source column; null: the file name without extensions"),
   seed: SeedParam,
   labelSource: LabelSourceParam,
@@ -136,8 +146,8 @@ const labelSql = (v: string, labels: Readonly<Record<string, string>>) =>
  *   text; a name clashing with a pairs column gets a `src_` prefix).
  * - `votes`: empty. `rejects`: file, record, reason, raw (missing or non-string fields, unknown labels).
  *
- * **Params**: path, format (auto), columns (null), labels, source (file name), seed (0), labelSource
- * (null), maxRejectRate (0).
+ * **Params**: path, format (auto), columns (null), labels, csv (null: RFC 4180 quoting, delimiter
+ * guessed from the header), source (file name), seed (0), labelSource (null), maxRejectRate (0).
  *
  * **Stats**: records, pairs, rejected, label_a, label_b, label_tie, label_none, empty_responses.
  * rowsIn = records = pairs + rejected.
@@ -160,7 +170,7 @@ export const table = defineNode({
       const sql = yield* Sql
       const ctx = { node, kind: "load.table", root: (yield* Workspace).root }
       const file = yield* sourceFile(ctx, "path", params.path, params.format)
-      const records = yield* readRecords(ctx, file)
+      const records = yield* readRecords(ctx, file, { csv: params.csv })
       const structure = yield* recordStructure(records)
       const mapping = resolveColumns(ctx, params.columns, Object.keys(structure))
       if (mapping instanceof DataError) return yield* mapping
