@@ -1,6 +1,7 @@
 /**
  * Pass-through of a source's extra fields: every top-level key a loader does not map becomes a
- * column of the pairs table, typed from the JSON values it holds across all records.
+ * column of the pairs table, typed from the JSON values it holds across all records, under a name
+ * no other column has (DuckDB compares names case-insensitively).
  */
 import { Effect } from "effect"
 import { Sql } from "../../workbench/core/services.js"
@@ -69,6 +70,8 @@ export const sampleStructure = (from: string, mapped?: ReadonlyArray<string>) =>
 
 /** Pass-through columns: one text extraction for all fields (`_x`), then a conversion each. */
 export interface Extras {
+  /** The source keys, in `_x` order. */
+  readonly keys: ReadonlyArray<string>
   /** Select item extracting every extra field's text from `raw` as a list named `_x`. */
   readonly select: string
   /** [SQL over `_x` and `raw`, column name] for each extra column. */
@@ -76,8 +79,24 @@ export interface Extras {
 }
 
 /**
+ * Column names for `keys`, each unique ignoring case among themselves and `reserved` (lowercase):
+ * a key a reserved name uses gets a `src_` prefix, a later one that differs only in case a `_1`,
+ * `_2`, … suffix, and the empty key the name `unnamed`.
+ */
+export function columnNamesOf(keys: ReadonlyArray<string>, reserved: ReadonlySet<string>): Array<string> {
+  const used = new Set(reserved)
+  return keys.map((key) => {
+    const base = key === "" ? "unnamed" : reserved.has(key.toLowerCase()) ? `src_${key}` : key
+    let name = base
+    for (let n = 1; used.has(name.toLowerCase()); n++) name = `${base}_${n}`
+    used.add(name.toLowerCase())
+    return name
+  })
+}
+
+/**
  * Extra columns for each key of `structure` not in `mapped`. A key whose name a pairs column
- * already uses (or one in `reserved`) is renamed `src_<key>`.
+ * already uses (or one in `reserved`) is renamed `src_<key>`; see `columnNamesOf`.
  */
 export function extraColumnsOf(
   structure: Readonly<Record<string, unknown>>,
@@ -85,15 +104,17 @@ export function extraColumnsOf(
   reserved: ReadonlyArray<string> = [],
   raw = "raw"
 ): Extras {
-  const taken = new Set<string>([...Object.keys(pairColumns), "messages", ...reserved])
+  const taken = new Set([...Object.keys(pairColumns), "messages", ...reserved].map((n) => n.toLowerCase()))
   const keys = Object.entries(structure).filter(([key]) => !mapped.includes(key))
+  const names = columnNamesOf(keys.map(([key]) => key), taken)
   return {
+    keys: keys.map(([key]) => key),
     select: keys.length === 0
       ? "NULL::VARCHAR[] AS _x"
       : `json_extract_string(${raw}, [${keys.map(([k]) => sqlText(keyPath(k))).join(", ")}]) AS _x`,
     columns: keys.map(([key, type], i): readonly [string, string] => [
       convertSql(`_x[${i + 1}]`, `json_extract(${raw}, ${sqlText(keyPath(key))})`, type),
-      taken.has(key) ? `src_${key}` : key
+      names[i]!
     ])
   }
 }

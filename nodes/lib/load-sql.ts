@@ -9,8 +9,12 @@ export const sqlText = (s: string): string => `'${s.replaceAll("'", "''")}'`
 /** An identifier quoted for SQL. */
 export const sqlIdent = (name: string): string => `"${name.replaceAll('"', '""')}"`
 
-/** A JSON path to a top-level key, quoted so any key name works: `$."a b"`. */
-export const keyPath = (key: string): string => `$."${key.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`
+/**
+ * A JSON path to a top-level key, quoted so any key name works: `$."a b"`. The empty key, which no
+ * `$` path can name, is the JSON pointer `/`.
+ */
+export const keyPath = (key: string): string =>
+  key === "" ? "/" : `$."${key.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`
 
 /**
  * True when the chosen response goes on side b: a bit of md5 over the seed and the record's texts.
