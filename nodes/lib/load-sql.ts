@@ -61,10 +61,3 @@ export const majorityLabelSql = (na: string, nb: string, nt: string): string =>
 /** The typed votes table, empty: every loader returns one, even without raters. */
 export const createEmptyVotesSql = (table: string): string =>
   `CREATE TABLE ${table} (pair_id VARCHAR, rater VARCHAR, rater_kind VARCHAR, vote VARCHAR, p_a DOUBLE, meta JSON)`
-
-/** A reason when JSON array field `path` of `raw` holds something other than {role: string, …} objects. */
-export const messagesProblemSql = (raw: string, name: string): string =>
-  `CASE WHEN json_type(${raw}, ${sqlText(keyPath(name))}) = 'ARRAY' AND NOT coalesce(list_bool_and(list_transform(
-     json_extract(${raw}, ${sqlText(`${keyPath(name)}[*]`)}),
-     lambda m: json_type(m) = 'OBJECT' AND json_type(m, '$.role') = 'VARCHAR')), true)
-   THEN ${sqlText(`${name}: expected a list of {role, content} messages`)} END`

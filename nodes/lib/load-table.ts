@@ -21,7 +21,8 @@ import {
 import { finishLoad } from "./load-finish.js"
 import { chosenRejectedPairsSql, sidesPairsSql } from "./load-pairs.js"
 import { readRecords } from "./load-read.js"
-import { chosenIsBSql, keyPath, messagesProblemSql, renderMessagesSql, sqlText } from "./load-sql.js"
+import { messagesFieldProblemSql } from "./load-messages.js"
+import { chosenIsBSql, keyPath, renderMessagesSql, sqlText } from "./load-sql.js"
 import { pairsOutput, rejectsOutput, votesOutput } from "./pair-tables.js"
 
 const field = (what: string) => Schema.optionalKey(Schema.String).annotate({ description: what })
@@ -144,7 +145,8 @@ const labelSql = (v: string, labels: Readonly<Record<string, string>>) =>
  * - `pairs`: pair_id, prompt, response_a, response_b, label, label_source (param; NULL where the
  *   label is), source, source_row, messages (JSON or NULL), then the unmapped fields (CSV fields are
  *   text; a name clashing with a pairs column gets a `src_` prefix).
- * - `votes`: empty. `rejects`: file, record, reason, raw (missing or non-string fields, unknown labels).
+ * - `votes`: empty. `rejects`: file, record, reason, raw (missing or non-string fields, a prompt
+ *   message without string role and content, unknown labels).
  *
  * **Params**: path, format (auto), columns (null), labels, csv (null: RFC 4180 quoting, delimiter
  * guessed from the header), source (file name), seed (0), labelSource (null), maxRejectRate (0).
@@ -183,7 +185,7 @@ export const table = defineNode({
       ]
       const known = Object.keys(params.labels).join(", ")
       yield* checkRecords(records, fields, [
-        messagesProblemSql("raw", mapping.prompt),
+        messagesFieldProblemSql("raw", mapping.prompt),
         ...(label === undefined ? [] : [`CASE WHEN trim(${str(label)}) <> '' AND ${labelSql(str(label), params.labels)} IS NULL
           THEN ${sqlText(`${label}: unknown value "`)} || ${str(label)} || ${sqlText(`" (known: ${known}; see the labels param)`)} END`])
       ])

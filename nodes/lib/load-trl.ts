@@ -2,7 +2,7 @@ import { Effect, Schema } from "effect"
 import { defineNode } from "../../workbench/core/node.js"
 import { Sql, Workspace } from "../../workbench/core/services.js"
 import { fileFingerprint } from "./file-fingerprint.js"
-import { collectRejects, type FieldCheck, fieldProblemSql, fieldTypesSql } from "./load-check.js"
+import { collectRejects } from "./load-check.js"
 import { extraColumnsOf, sampleStructure, STRUCTURE_SAMPLE } from "./load-extras.js"
 import {
   FormatParam,
@@ -16,13 +16,9 @@ import {
 import { finishLoad } from "./load-finish.js"
 import { chosenRejectedPairsSql } from "./load-pairs.js"
 import { readRecords } from "./load-read.js"
-import { jsonProblemSql, type RecordsTable } from "./load-read-lines.js"
-import {
-  chosenIsBSql,
-  commonListPrefixSql,
-  commonPrefixLengthSql,
-  renderMessagesSql
-} from "./load-sql.js"
+import type { RecordsTable } from "./load-read-lines.js"
+import { chosenIsBSql, renderMessagesSql } from "./load-sql.js"
+import { trlSplitSql } from "./load-trl-split.js"
 import { pairsOutput, rejectsOutput, votesOutput } from "./pair-tables.js"
 
 export const TrlParams = Schema.Struct({
@@ -35,58 +31,8 @@ export const TrlParams = Schema.Struct({
 })
 export type TrlParams = typeof TrlParams.Type
 
-/** SQL: message list `x` (JSON text) holds only {role: string, …} objects. */
-const messagesOk = (x: string) =>
-  `coalesce(list_bool_and(list_transform(json_extract(${x}, '$[*]'), lambda m: json_type(m) = 'OBJECT' AND json_type(m, '$.role') = 'VARCHAR')), true)`
-
 /** The fields a TRL record maps to pair columns; the others pass through. */
 const MAPPED = ["prompt", "chosen", "rejected"]
-
-/** The fields every TRL record is checked for. */
-const FIELDS: ReadonlyArray<FieldCheck> = [
-  { name: "prompt", kinds: ["string", "array"], optional: true },
-  { name: "chosen", kinds: ["string", "array"] },
-  { name: "rejected", kinds: ["string", "array"] }
-]
-
-/**
- * Prompt, messages and the two responses for each TRL layout, plus a problem for records whose
- * fields do not fit together (first: not a JSON object, as the reader words it, then a missing field
- * or one of the wrong type, as `checkRecords` does). Implicit prompts are the common prefix of chosen and rejected: characters for strings
- * (TRL's rule: a space before the first difference goes to the responses), whole messages for
- * message lists. One JSON parse gives the types (`ty`; it also serves the JSON and field checks: it
- * fails on malformed JSON) and one the texts (`s`; a message list comes back as its JSON text);
- * records with a problem there get neither.
- */
-const splitSql = (records: string) => `
-  WITH f AS (SELECT record, raw, ty0, coalesce(${jsonProblemSql("raw", "ty0")}, ${fieldProblemSql("raw", FIELDS, "ty0")}) AS fp
-             FROM (SELECT record, raw, try(${fieldTypesSql("raw", FIELDS)}) AS ty0 FROM ${records} WHERE reason IS NULL)),
-  t AS (SELECT record, raw, fp, ty, s, ty[2] = 'ARRAY' AS conv, coalesce(ty[1] IN ('VARCHAR', 'ARRAY'), false) AS explicit
-        FROM (SELECT record, raw, fp, CASE WHEN fp IS NULL THEN ty0 END AS ty,
-                     CASE WHEN fp IS NULL THEN json_extract_string(raw, ['$.prompt', '$.chosen', '$.rejected']) END AS s
-              FROM f)),
-  n AS (SELECT *, CASE WHEN NOT explicit AND NOT conv THEN ${commonPrefixLengthSql("s[2]", "s[3]")} END AS n0,
-               CASE WHEN NOT explicit AND conv THEN ${commonListPrefixSql("s[2]", "s[3]")} END AS k FROM t),
-  c AS (SELECT *, CASE WHEN n0 > 0 AND substr(s[2], n0, 1) = ' ' THEN n0 - 1 ELSE n0 END AS n,
-               CASE WHEN k IS NOT NULL THEN json_extract(s[2], '$[*]') END AS cl,
-               CASE WHEN k IS NOT NULL THEN json_extract(s[3], '$[*]') END AS rl FROM n)
-  SELECT record, raw, conv, explicit,
-    CASE WHEN explicit AND NOT conv THEN s[1] WHEN NOT conv THEN left(s[2], n) END AS prompt_text,
-    CASE WHEN explicit AND conv THEN s[1]::JSON WHEN conv THEN to_json(cl[1:k]) END AS messages,
-    CASE WHEN explicit AND NOT conv THEN s[2] WHEN NOT conv THEN substr(s[2], n + 1)
-         WHEN explicit THEN ${renderMessagesSql("s[2]")} ELSE ${renderMessagesSql("to_json(cl[k + 1:])")} END AS chosen,
-    CASE WHEN explicit AND NOT conv THEN s[3] WHEN NOT conv THEN substr(s[3], n + 1)
-         WHEN explicit THEN ${renderMessagesSql("s[3]")} ELSE ${renderMessagesSql("to_json(rl[k + 1:])")} END AS rejected,
-    CASE WHEN fp IS NOT NULL THEN fp
-         WHEN ty[2] <> ty[3] THEN 'chosen and rejected: expected both strings or both message lists, got ' || ty[2] || ' and ' || ty[3]
-         WHEN conv AND ty[1] = 'VARCHAR' THEN 'prompt: expected a message list like chosen, got VARCHAR'
-         WHEN NOT conv AND ty[1] = 'ARRAY' THEN 'prompt: expected a string like chosen, got ARRAY'
-         WHEN conv AND explicit AND NOT ${messagesOk("s[1]")} THEN 'prompt: expected a list of {role, content} messages'
-         WHEN conv AND NOT ${messagesOk("s[2]")} THEN 'chosen: expected a list of {role, content} messages'
-         WHEN conv AND NOT ${messagesOk("s[3]")} THEN 'rejected: expected a list of {role, content} messages'
-         WHEN NOT explicit AND coalesce(n, k) = 0
-         THEN 'chosen and rejected share no prompt (without a prompt field, the prompt is their common beginning)' END AS problem
-  FROM c`
 
 /**
  * The structure of the first good records (as `checkRecords` + `extraColumns` would see them), for
@@ -98,7 +44,7 @@ const trlStructure = (records: RecordsTable) =>
     for (let k = 2 * STRUCTURE_SAMPLE; ; k *= 4) {
       const bounded = k < records.records
       const sample = yield* sampleStructure(
-        `(${splitSql(bounded ? `(SELECT * FROM ${records.table} LIMIT ${k})` : records.table)}) WHERE problem IS NULL`,
+        `(${trlSplitSql(bounded ? `(SELECT * FROM ${records.table} LIMIT ${k})` : records.table)}) WHERE problem IS NULL`,
         MAPPED
       )
       if (!bounded || sample.rows === STRUCTURE_SAMPLE) return sample.structure
@@ -111,12 +57,15 @@ const PROBLEM = "__wb_problem", EXPLICIT = "__wb_explicit", CONV = "__wb_conv"
 /**
  * Load a dataset in one of TRL's preference layouts.
  *
- * Accepted per record (layouts may be mixed within a file):
+ * Accepted per record (layouts may be mixed within a file, not within a record):
  * - explicit prompt: `{"prompt": "The sky is", "chosen": " blue.", "rejected": " green."}`
  * - implicit prompt: `{"chosen": "The sky is blue.", "rejected": "The sky is green."}`; the prompt
  *   is the common beginning (TRL's `extract_prompt` rule; costs a character scan per record)
- * - conversational: `prompt`, `chosen`, `rejected` as lists of `{role, content}` messages, or
- *   `chosen`/`rejected` full conversations sharing their first messages (implicit prompt).
+ * - conversational: `prompt`, `chosen`, `rejected` as lists of `{role, content}` messages (role and
+ *   content strings), or `chosen`/`rejected` full conversations sharing their first messages
+ *   (implicit prompt).
+ * Rejected: a string field beside a message-list one (TRL applies its chat template to all three or
+ * none), a message without string role or content, identical implicit responses (nothing to split).
  * Conversational prompts keep their message list in `messages` and render as text (one message:
  * its content; several: "Human: …\n\nAssistant: …"); responses render the same way. Chosen goes on
  * side a or b by a seeded hash of the record. Other fields pass through as extra columns.
@@ -153,7 +102,7 @@ export const trl = defineNode({
       const ctx = { node, kind: "load.trl", root: (yield* Workspace).root }
       const file = yield* sourceFile(ctx, "path", params.path, params.format)
       const records = yield* readRecords(ctx, file, { checkJson: false })
-      const split = splitSql(records.table)
+      const split = trlSplitSql(records.table)
       // pass-through values are read from good records only (the others may not even be JSON)
       const extras = extraColumnsOf(yield* trlStructure(records), MAPPED, [], "(CASE WHEN problem IS NULL THEN raw END)")
       // one pass over the records: field check, layout split, sides, pair ids and extras, every record

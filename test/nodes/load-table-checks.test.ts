@@ -1,6 +1,6 @@
 /**
- * load.table (and load.trl, which shares the pass-through) on awkward records: field names that
- * differ only in case or are empty. Real files, real DuckDB.
+ * load.table (and load.trl, which shares the pass-through) on awkward records: prompt messages
+ * without content, field names that differ only in case or are empty. Real files, real DuckDB.
  */
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -21,6 +21,29 @@ function expectComplete(r: LoadResult, records: number) {
   expect(r.pairs.length + r.rejects.length).toBe(records)
   for (const p of r.pairs) for (const c of ["pair_id", "prompt", "response_a", "response_b"]) expect(p[c], c).not.toBeNull()
 }
+
+describe("load.table: prompt messages", () => {
+  it("rejects a prompt message without string content instead of loading a NULL prompt", async () => {
+    const path = jsonl("prompt-msgs.jsonl", [
+      { prompt: [{ role: "user" }], chosen: "c", rejected: "r" },
+      { prompt: [{ role: "user", content: 5 }], chosen: "c", rejected: "r" },
+      { prompt: [{ role: "user", content: "hi" }, { role: "assistant", content: ["x"] }], chosen: "c", rejected: "r" },
+      { prompt: [{ content: "hi" }], chosen: "c", rejected: "r" },
+      { prompt: ["hi"], chosen: "c", rejected: "r" },
+      { prompt: [{ role: "user", content: "fine" }], chosen: "c", rejected: "r" }
+    ])
+    const r = await runLoad(load.table, { path, maxRejectRate: 1 })
+    expect(r.rejects.map((x) => [x["record"], x["reason"]])).toEqual([
+      [0, "prompt[0].content: missing"],
+      [1, "prompt[0].content: expected string, got NUMBER"],
+      [2, "prompt[1].content: expected string, got ARRAY"],
+      [3, "prompt[0].role: missing"],
+      [4, "prompt[0]: expected a {role, content} message, got VARCHAR"]
+    ])
+    expect(r.pairs.map((p) => [p["source_row"], p["prompt"]])).toEqual([[5, "fine"]])
+    expectComplete(r, 6)
+  })
+})
 
 describe("pass-through field names", () => {
   it("keeps fields whose names differ only in case under distinct columns", async () => {

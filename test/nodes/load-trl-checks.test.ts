@@ -1,0 +1,102 @@
+/**
+ * load.trl on records whose layouts do not fit together, whose messages are incomplete, or whose
+ * implicit prompt cannot be split off: each is one reject with its reason, never a failed node or
+ * a pair with NULL text. Real files in a temp dir, real DuckDB.
+ */
+import { mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { describe, expect, it } from "vitest"
+import { load } from "../../nodes/load.js"
+import { type LoadResult, runLoad } from "./load-helpers.js"
+
+const dir = mkdtempSync(join(tmpdir(), "wb-trl-checks-"))
+const jsonl = (name: string, records: ReadonlyArray<unknown>) => {
+  const path = join(dir, name)
+  writeFileSync(path, records.map((r) => (typeof r === "string" ? r : JSON.stringify(r))).join("\n") + "\n")
+  return path
+}
+const user = (content: unknown) => ({ role: "user", content })
+const bot = (content: unknown) => ({ role: "assistant", content })
+const GOOD = { prompt: [user("Q?")], chosen: [bot("yes")], rejected: [bot("no")] }
+
+/** rows in = rows out + rejects, and no pair leaves with NULL text or id. */
+function expectComplete(r: LoadResult, records: number) {
+  expect(r.out.rowsIn).toBe(records)
+  expect(r.pairs.length + r.rejects.length).toBe(records)
+  for (const p of r.pairs) for (const c of ["pair_id", "prompt", "response_a", "response_b"]) expect(p[c], c).not.toBeNull()
+}
+
+describe("load.trl: layouts that do not fit together", () => {
+  it("rejects each mixed record with its reason instead of failing the node", async () => {
+    const path = jsonl("mixed.jsonl", [
+      { prompt: "x", chosen: ["a"], rejected: ["b"] },
+      { chosen: [user("q"), bot("a")], rejected: "plain text" },
+      { prompt: [user("q")], chosen: [bot("a")], rejected: "plain" },
+      { prompt: [user("q")], chosen: "a", rejected: "b" },
+      { chosen: ["a"], rejected: ["b"] },
+      { prompt: "x", chosen: [bot("a")], rejected: [bot("b")] },
+      GOOD
+    ])
+    const r = await runLoad(load.trl, { path, maxRejectRate: 1 })
+    expect(r.rejects.map((x) => [x["record"], x["reason"]])).toEqual([
+      [0, "prompt: expected a message list like chosen, got VARCHAR"],
+      [1, "chosen and rejected: expected both strings or both message lists, got ARRAY and VARCHAR"],
+      [2, "chosen and rejected: expected both strings or both message lists, got ARRAY and VARCHAR"],
+      [3, "prompt: expected a string like chosen, got ARRAY"],
+      [4, "chosen[0]: expected a {role, content} message, got VARCHAR"],
+      [5, "prompt: expected a message list like chosen, got VARCHAR"]
+    ])
+    expect(r.pairs.map((p) => [p["source_row"], p["prompt"]])).toEqual([[6, "Q?"]])
+    expectComplete(r, 7)
+  })
+
+  it("checks every message's role and content", async () => {
+    const path = jsonl("content.jsonl", [
+      { prompt: [user("Q?")], chosen: [{ role: "assistant" }], rejected: [bot("bad")] },
+      { prompt: [user("Q?")], chosen: [bot("ok")], rejected: [bot(5)] },
+      { prompt: [user(null)], chosen: [bot("ok")], rejected: [bot("no")] },
+      { chosen: [user("q"), { content: "a" }], rejected: [user("q"), bot("b")] },
+      { prompt: [user("Q?")], chosen: [bot(["text"])], rejected: [bot("no")] },
+      { prompt: [user("Q?"), 7], chosen: [bot("a")], rejected: [bot("b")] },
+      { prompt: [{ role: 1, content: "Q?" }], chosen: [bot("a")], rejected: [bot("b")] },
+      { chosen: [user("q"), bot("a")], rejected: [user("q"), { role: "assistant", content: { text: "b" } }] },
+      GOOD
+    ])
+    const r = await runLoad(load.trl, { path, maxRejectRate: 1 })
+    expect(r.rejects.map((x) => [x["record"], x["reason"]])).toEqual([
+      [0, "chosen[0].content: missing"],
+      [1, "rejected[0].content: expected string, got NUMBER"],
+      [2, "prompt[0].content: expected string, got NULL"],
+      [3, "chosen[1].role: missing"],
+      [4, "chosen[0].content: expected string, got ARRAY"],
+      [5, "prompt[1]: expected a {role, content} message, got NUMBER"],
+      [6, "prompt[0].role: expected string, got NUMBER"],
+      [7, "rejected[1].content: expected string, got OBJECT"]
+    ])
+    expect(r.pairs.map((p) => p["source_row"])).toEqual([8])
+    expectComplete(r, 9)
+  })
+
+  it("says why identical chosen and rejected have no implicit prompt", async () => {
+    const path = jsonl("same.jsonl", [
+      { chosen: "same", rejected: "same" },
+      { chosen: [user("q"), bot("a")], rejected: [user("q"), bot("a")] },
+      { chosen: "abc", rejected: "xyz" },
+      { chosen: "The sky is blue.", rejected: "The sky is blue. Or green." },
+      { prompt: "p", chosen: "same", rejected: "same" }
+    ])
+    const r = await runLoad(load.trl, { path, maxRejectRate: 1 })
+    const identical = "chosen and rejected are identical: no implicit prompt can be split off (without a prompt field, " +
+      "the prompt is their common beginning)"
+    expect(r.rejects.map((x) => [x["record"], x["reason"]])).toEqual([
+      [0, identical],
+      [1, identical],
+      [2, "chosen and rejected share no prompt (without a prompt field, the prompt is their common beginning)"]
+    ])
+    // one response a prefix of the other: the prompt is all of the shorter one; identical explicit responses are data
+    const cr = r.pairs.map((p) => [p["prompt"], p["label"] === "a" ? p["response_a"] : p["response_b"], p["label"] === "a" ? p["response_b"] : p["response_a"]])
+    expect(cr).toEqual([["The sky is blue.", "", " Or green."], ["p", "same", "same"]])
+    expectComplete(r, 5)
+  })
+})
