@@ -1,13 +1,16 @@
 /**
  * Pass-through of a source's extra fields: every top-level key a loader does not map becomes a
- * column of the pairs table, typed from the JSON values it holds across all records, under a name
- * no other column has (DuckDB compares names case-insensitively).
+ * column of the pairs table, typed from the JSON values it holds across all records
+ * (`load-survey.ts`), under a name no other column has (DuckDB compares names case-insensitively).
  */
 import { Effect } from "effect"
-import { Sql } from "../../workbench/core/services.js"
+import { Progress, Sql } from "../../workbench/core/services.js"
 import type { RecordsTable } from "./load-read-lines.js"
 import { keyPath, sqlText } from "./load-sql.js"
+import { STRUCTURE_SAMPLE, type Structure, surveyNote, surveyStructure } from "./load-survey.js"
 import { pairColumns } from "./pair-tables.js"
+
+export { STRUCTURE_SAMPLE }
 
 /**
  * How one field becomes a column, given its type (from `json_group_structure`): scalars convert its
@@ -31,15 +34,24 @@ const convertSql = (text: string, json: string, structure: unknown): string => {
   }
 }
 
-/** Records whose keys and value types decide the extra columns (as DuckDB's read_json samples). */
-export const STRUCTURE_SAMPLE = 20_480
-
 /**
- * The merged JSON structure of the first good records: top-level key -> value type
- * (`json_group_structure`). A key seen only after the first STRUCTURE_SAMPLE records is not found.
+ * The merged JSON structure of every good record: top-level key -> value type, as
+ * `json_group_structure` gives it, from a sample completed over all records (`surveyStructure`).
  */
 export const recordStructure = (records: RecordsTable) =>
-  Effect.map(sampleStructure(`${records.table} WHERE reason IS NULL`), (s) => s.structure)
+  Effect.gen(function*() {
+    const from = `${records.table} WHERE reason IS NULL`
+    return yield* completeStructure(from, (yield* sampleStructure(from)).structure, [])
+  })
+
+/** `surveyStructure`, with a progress note when the sample missed keys or types. */
+const completeStructure = (from: string, sample: Structure, mapped: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const survey = yield* surveyStructure(from, sample, mapped)
+    const note = surveyNote(survey)
+    if (note !== undefined) yield* (yield* Progress).note(note)
+    return survey.structure
+  })
 
 /**
  * The structure of the first STRUCTURE_SAMPLE rows of `from` (a relation, optionally followed by a
@@ -54,7 +66,7 @@ export const sampleStructure = (from: string, mapped?: ReadonlyArray<string>) =>
     if (mapped !== undefined) {
       const [row] = yield* sql.rows<{ n: number; other: number }>(`SELECT count(*) AS n,
         count(*) FILTER (WHERE NOT list_has_all([${mapped.map(sqlText).join(", ")}]::VARCHAR[], json_keys(raw))) AS other FROM ${sample}`)
-      if (row!.other === 0) return { structure: {} as Readonly<Record<string, unknown>>, rows: row!.n }
+      if (row!.other === 0) return { structure: {} as Structure, rows: row!.n }
     }
     const [row] = yield* sql.rows<{ s: string | null; n: number }>(
       `SELECT json_group_structure(raw::JSON)::VARCHAR AS s, count(*) AS n FROM ${sample}`
@@ -62,7 +74,7 @@ export const sampleStructure = (from: string, mapped?: ReadonlyArray<string>) =>
     const structure = row?.s == null ? {} : (JSON.parse(row.s) as unknown)
     return {
       structure: typeof structure === "object" && structure !== null && !Array.isArray(structure)
-        ? (structure as Readonly<Record<string, unknown>>)
+        ? (structure as Structure)
         : {},
       rows: row?.n ?? 0
     }
@@ -99,7 +111,7 @@ export function columnNamesOf(keys: ReadonlyArray<string>, reserved: ReadonlySet
  * already uses (or one in `reserved`) is renamed `src_<key>`; see `columnNamesOf`.
  */
 export function extraColumnsOf(
-  structure: Readonly<Record<string, unknown>>,
+  structure: Structure,
   mapped: ReadonlyArray<string>,
   reserved: ReadonlyArray<string> = [],
   raw = "raw"

@@ -17,7 +17,7 @@
 import { type FieldCheck, fieldProblemSql, fieldTypesSql } from "./load-check.js"
 import { messageListProblemSql } from "./load-messages.js"
 import { jsonProblemSql } from "./load-read-lines.js"
-import { commonListPrefixSql, commonPrefixLengthSql, renderMessagesSql } from "./load-sql.js"
+import { commonListPrefixSql, commonPrefixLengthSql, renderMessagesSql, sqlText } from "./load-sql.js"
 
 /** The fields every TRL record is checked for. */
 const FIELDS: ReadonlyArray<FieldCheck> = [
@@ -29,12 +29,16 @@ const FIELDS: ReadonlyArray<FieldCheck> = [
 const NO_PROMPT_FIELD = "(without a prompt field, the prompt is their common beginning)"
 
 /**
- * `(record, raw, conv, explicit, prompt_text, messages, chosen, rejected, problem)` for each record
- * of `records` that the reader accepted. One JSON parse gives the field types (`ty`; NULL on
+ * `(record, raw, conv, explicit, prompt_text, messages, chosen, rejected, problem[, late])` for each
+ * record of `records` that the reader accepted. One JSON parse gives the field types (`ty`; NULL on
  * malformed JSON, so it is also the JSON check) and one the texts (`s`; a message list comes back as
- * JSON text).
+ * JSON text). `known`: the keys the caller expects; `late` then lists the other keys of a record
+ * without a problem (NULL if none), at the cost of one more parse.
  */
-export const trlSplitSql = (records: string): string => {
+export const trlSplitSql = (records: string, known?: ReadonlyArray<string>): string => {
+  const knownList = `[${(known ?? []).map(sqlText).join(", ")}]::VARCHAR[]`
+  const late = known === undefined ? "" : `, CASE WHEN problem IS NULL AND NOT list_has_all(${knownList}, keys)
+    THEN list_filter(keys, lambda k: NOT list_contains(${knownList}, k)) END AS late`
   return `
   WITH f AS (SELECT record, raw, ty0, coalesce(${jsonProblemSql("raw", "ty0")}, ${fieldProblemSql("raw", FIELDS, "ty0")}) AS fp
              FROM (SELECT record, raw, try(${fieldTypesSql("raw", FIELDS)}) AS ty0 FROM ${records} WHERE reason IS NULL)),
@@ -64,6 +68,6 @@ export const trlSplitSql = (records: string): string => {
     CASE WHEN problem IS NOT NULL THEN NULL WHEN explicit AND NOT conv THEN s[2] WHEN NOT conv THEN substr(s[2], n + 1)
          WHEN explicit THEN ${renderMessagesSql("s[2]")} ELSE ${renderMessagesSql("to_json(cl[k + 1:])")} END AS chosen,
     CASE WHEN problem IS NOT NULL THEN NULL WHEN explicit AND NOT conv THEN s[3] WHEN NOT conv THEN substr(s[3], n + 1)
-         WHEN explicit THEN ${renderMessagesSql("s[3]")} ELSE ${renderMessagesSql("to_json(rl[k + 1:])")} END AS rejected
-  FROM d`
+         WHEN explicit THEN ${renderMessagesSql("s[3]")} ELSE ${renderMessagesSql("to_json(rl[k + 1:])")} END AS rejected${late}
+  FROM ${known === undefined ? "d" : "(SELECT *, CASE WHEN problem IS NULL THEN json_keys(raw) END AS keys FROM d)"}`
 }

@@ -1,6 +1,6 @@
 import { Effect, Schema } from "effect"
 import { defineNode } from "../../workbench/core/node.js"
-import { Sql, Workspace } from "../../workbench/core/services.js"
+import { Progress, Sql, Workspace } from "../../workbench/core/services.js"
 import { fileFingerprint } from "./file-fingerprint.js"
 import { collectRejects } from "./load-check.js"
 import { extraColumnsOf, sampleStructure, STRUCTURE_SAMPLE } from "./load-extras.js"
@@ -18,6 +18,7 @@ import { chosenRejectedPairsSql } from "./load-pairs.js"
 import { readRecords } from "./load-read.js"
 import type { RecordsTable } from "./load-read-lines.js"
 import { chosenIsBSql, renderMessagesSql } from "./load-sql.js"
+import { finishSurvey, fitChecks, type Structure, surveyNote } from "./load-survey.js"
 import { trlSplitSql } from "./load-trl-split.js"
 import { pairsOutput, rejectsOutput, votesOutput } from "./pair-tables.js"
 
@@ -39,7 +40,7 @@ const MAPPED = ["prompt", "chosen", "rejected"]
  * the pass-through fields. The sample is taken from the first records only, widening until it is
  * full: a LIMIT over the whole split would still check a row group or more per thread.
  */
-const trlStructure = (records: RecordsTable) =>
+const trlSample = (records: RecordsTable) =>
   Effect.gen(function*() {
     for (let k = 2 * STRUCTURE_SAMPLE; ; k *= 4) {
       const bounded = k < records.records
@@ -53,6 +54,65 @@ const trlStructure = (records: RecordsTable) =>
 
 /** Columns of the scratch table that the pairs output leaves out: the record's problem and layout. */
 const PROBLEM = "__wb_problem", EXPLICIT = "__wb_explicit", CONV = "__wb_conv"
+/** With `check`: a good record's keys outside the structure, and whether its values fit their columns' types. */
+const LATE = "__wb_late", FIT = "__wb_fit_"
+
+/**
+ * One pass over the records: field check, layout split, sides, pair ids and extras (`structure`),
+ * every record kept with its problem. `check` adds the columns that tell whether `structure`, a
+ * sample, holds every record (`LATE`, `FIT`<i>), and returns their names.
+ */
+const buildSql = (records: RecordsTable, params: TrlParams, structure: Structure, check: boolean) => {
+  // pass-through values are read from good records only (the others may not even be JSON)
+  const extras = extraColumnsOf(structure, MAPPED, [], "(CASE WHEN problem IS NULL THEN raw END)")
+  const fits = check ? fitChecks(structure, MAPPED, (key) => `_x[${extras.keys.indexOf(key) + 1}]`).exprs : []
+  const checks: Array<readonly [string, string]> = check
+    ? [["late", LATE], ...fits.map((e, i): readonly [string, string] => [e, `${FIT}${i}`])]
+    : []
+  return {
+    checks: checks.map(([, name]) => name),
+    sql: chosenRejectedPairsSql({
+      from: `(${trlSplitSql(records.table, check ? [...MAPPED, ...Object.keys(structure)] : undefined)})`,
+      inOrder: true,
+      prompt: `CASE WHEN problem IS NOT NULL THEN NULL WHEN conv THEN ${renderMessagesSql("messages")} ELSE prompt_text END`,
+      messages: "messages",
+      chosen: "chosen",
+      rejected: "rejected",
+      chosenIsB: chosenIsBSql(params.seed, "coalesce(prompt_text, messages::VARCHAR)", "chosen", "rejected"),
+      record: "record",
+      source: params.source,
+      labelSource: params.labelSource,
+      extras: [["problem", PROBLEM], ["explicit", EXPLICIT], ["conv", CONV], ...checks],
+      passThrough: extras
+    })
+  }
+}
+
+/**
+ * Build the TRL table `all` with the sampled structure, then check it held every record; when it did
+ * not (a key first seen late, a value its sampled type cannot hold), complete it (`finishSurvey`) and
+ * build again. The check rides on the one pass (no parse of its own): only a wrong sample costs a
+ * second one. Returns the scratch column names the pairs output must leave out.
+ */
+const buildTable = (all: string, records: RecordsTable, params: TrlParams) =>
+  Effect.gen(function*() {
+    const sql = yield* Sql
+    const sample = yield* trlSample(records)
+    const first = buildSql(records, params, sample, true)
+    yield* sql.run(`CREATE TABLE ${all} AS ${first.sql}`)
+    const fits = first.checks.filter((c) => c.startsWith(FIT))
+    const [row] = yield* sql.rows<{ late: ReadonlyArray<string> | null; fits: ReadonlyArray<boolean | null> | null }>(`SELECT
+        list_distinct(flatten(list(${LATE}) FILTER (WHERE ${LATE} IS NOT NULL))) AS late,
+        ${fits.length === 0 ? "NULL" : `[${fits.map((c) => `bool_and(${c})`).join(", ")}]`} AS fits
+      FROM ${all} WHERE ${PROBLEM} IS NULL`)
+    const types = fitChecks(sample, MAPPED, () => "").typesOf(row?.fits ?? [])
+    const survey = yield* finishSurvey(`${records.table} WHERE reason IS NULL`, sample, MAPPED, { late: row?.late ?? [], types })
+    const note = surveyNote(survey)
+    if (note === undefined) return first.checks
+    yield* (yield* Progress).note(note)
+    yield* sql.run(`DROP TABLE ${all}; CREATE TABLE ${all} AS ${buildSql(records, params, survey.structure, false).sql}`)
+    return []
+  })
 
 /**
  * Load a dataset in one of TRL's preference layouts.
@@ -75,7 +135,8 @@ const PROBLEM = "__wb_problem", EXPLICIT = "__wb_explicit", CONV = "__wb_conv"
  * **Output columns**
  * - `pairs`: pair_id, prompt, response_a, response_b, label ('a' | 'b': the chosen side),
  *   label_source (param), source, source_row, messages (JSON; NULL for string layouts), then every
- *   other source field (a name clashing with a pairs column gets a `src_` prefix).
+ *   other source field, typed over all records (a name clashing with a pairs column gets a `src_`
+ *   prefix, one differing from an earlier one only in case a `_1` suffix, the empty name is `unnamed`).
  * - `votes`: empty. `rejects`: file, record, reason, raw.
  *
  * **Params**: path, format (auto), source ("trl"), seed (0), labelSource (null), maxRejectRate (0).
@@ -102,31 +163,15 @@ export const trl = defineNode({
       const ctx = { node, kind: "load.trl", root: (yield* Workspace).root }
       const file = yield* sourceFile(ctx, "path", params.path, params.format)
       const records = yield* readRecords(ctx, file, { checkJson: false })
-      const split = trlSplitSql(records.table)
-      // pass-through values are read from good records only (the others may not even be JSON)
-      const extras = extraColumnsOf(yield* trlStructure(records), MAPPED, [], "(CASE WHEN problem IS NULL THEN raw END)")
-      // one pass over the records: field check, layout split, sides, pair ids and extras, every record
-      // kept with its problem; the pairs output is the problem-free rows (a view: a filter keeps the order)
       const all = sql.tempName("trl_pairs")
-      yield* sql.run(`CREATE TABLE ${all} AS ${chosenRejectedPairsSql({
-        from: `(${split})`,
-        inOrder: true,
-        prompt: `CASE WHEN problem IS NOT NULL THEN NULL WHEN conv THEN ${renderMessagesSql("messages")} ELSE prompt_text END`,
-        messages: "messages",
-        chosen: "chosen",
-        rejected: "rejected",
-        chosenIsB: chosenIsBSql(params.seed, "coalesce(prompt_text, messages::VARCHAR)", "chosen", "rejected"),
-        record: "record",
-        source: params.source,
-        labelSource: params.labelSource,
-        extras: [["problem", PROBLEM], ["explicit", EXPLICIT], ["conv", CONV]],
-        passThrough: extras
-      })}`)
+      const checks = yield* buildTable(all, records, params)
       yield* sql.run(`UPDATE ${records.table} SET reason = t.${PROBLEM} FROM ${all} t
         WHERE ${records.table}.record = t.source_row AND t.${PROBLEM} IS NOT NULL`)
       const rejects = yield* collectRejects(ctx, [{ file, records }], params.maxRejectRate)
       const pairs = sql.tempName("pairs")
-      yield* sql.run(`CREATE VIEW ${pairs} AS SELECT * EXCLUDE (${PROBLEM}, ${EXPLICIT}, ${CONV}) FROM ${all} WHERE ${PROBLEM} IS NULL`)
+      // a view: a filter keeps the order
+      yield* sql.run(`CREATE VIEW ${pairs} AS SELECT * EXCLUDE (${[PROBLEM, EXPLICIT, CONV, ...checks].join(", ")})
+        FROM ${all} WHERE ${PROBLEM} IS NULL`)
       const [layouts] = yield* sql.rows<Record<string, number>>(`SELECT count(*) FILTER (WHERE ${EXPLICIT}) AS explicit_prompt,
         count(*) FILTER (WHERE NOT ${EXPLICIT}) AS implicit_prompt, count(*) FILTER (WHERE ${CONV}) AS conversational
         FROM ${all} WHERE ${PROBLEM} IS NULL`)
