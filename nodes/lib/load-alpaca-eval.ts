@@ -78,7 +78,7 @@ const votesSql = (records: string) => `
  */
 export const alpacaEval = defineNode({
   kind: "load.alpaca-eval",
-  version: 1,
+  version: 2,
   summary: "AlpacaEval annotations (one file per LLM judge) -> pairs + one vote per judge (p_a = 2 - preference)",
   params: AlpacaEvalParams,
   inputs: {},
@@ -136,6 +136,6 @@ export const alpacaEval = defineNode({
       })}`)
       const [judges] = yield* sql.rows<{ judges: number }>(`SELECT count(DISTINCT rater) AS judges FROM ${votes}`)
       yield* sql.run(`DROP TABLE ${all}`)
-      return yield* finishLoad({ pairs, votes, rejects, files, stats: { files: files.length, judges: judges!.judges } })
+      return yield* finishLoad({ ctx, pairs, votes, rejects, files, stats: { files: files.length, judges: judges!.judges } })
     })
 })

@@ -86,7 +86,7 @@ const promptSql = (p: string) =>
  */
 export const hhRlhf = defineNode({
   kind: "load.hh-rlhf",
-  version: 1,
+  version: 2,
   summary: "Anthropic HH-RLHF chosen/rejected transcripts -> pairs (prompt = dialogue before the final reply)",
   params: HhRlhfParams,
   inputs: {},
@@ -123,6 +123,6 @@ export const hhRlhf = defineNode({
          FROM ${split} WHERE problem IS NULL`
       )
       yield* sql.run(`DROP TABLE ${split}`)
-      return yield* finishLoad({ pairs, rejects, files: [{ file, records }], stats: { ...extra! } })
+      return yield* finishLoad({ ctx, pairs, rejects, files: [{ file, records }], stats: { ...extra! } })
     })
 })

@@ -99,7 +99,7 @@ const rankedPairsSql = (messages: string, paths: string) => `
  */
 export const oasst = defineNode({
   kind: "load.oasst",
-  version: 1,
+  version: 2,
   summary: "Open Assistant message trees -> all pairs of ranked sibling replies (rank i < j), prompt = conversation path",
   params: OasstParams,
   inputs: {},
@@ -153,6 +153,6 @@ export const oasst = defineNode({
         `SELECT (SELECT count(*) FROM ${messages}) AS messages, (SELECT count(DISTINCT rank_group) FROM ${ranked}) AS rank_groups`
       )
       yield* sql.run(`DROP TABLE ${messages}; DROP TABLE ${paths}; DROP TABLE ${ranked}`)
-      return yield* finishLoad({ pairs, rejects, files: [{ file, records }], stats: { layout, ...s! } })
+      return yield* finishLoad({ ctx, pairs, rejects, files: [{ file, records }], stats: { layout, ...s! } })
     })
 })

@@ -100,7 +100,7 @@ const judgeVotesSql = (records: string, judge: RecordsTable, rater: string) => `
  */
 export const pandalm = defineNode({
   kind: "load.pandalm",
-  version: 1,
+  version: 2,
   summary: "PandaLM test set: pairs with 3 human votes (label = majority) and gpt-3.5/PandaLM-7B judge votes",
   params: PandaLmParams,
   inputs: {},
@@ -165,7 +165,7 @@ export const pandalm = defineNode({
       yield* sql.run(`DROP TABLE ${raw}; DROP TABLE ${labels}`)
       for (const j of judges) yield* sql.run(`DROP TABLE ${j.records.table}`)
       return yield* finishLoad({
-        pairs, votes, rejects, files: [{ file, records }],
+        ctx, pairs, votes, rejects, files: [{ file, records }],
         stats: { ...vs!, judge_files: judges.length, judge_records_unused: unused }
       })
     })

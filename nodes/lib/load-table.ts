@@ -143,8 +143,9 @@ const labelSql = (v: string, labels: Readonly<Record<string, string>>) =>
  *
  * **Output columns**
  * - `pairs`: pair_id, prompt, response_a, response_b, label, label_source (param; NULL where the
- *   label is), source, source_row, messages (JSON or NULL), then the unmapped fields (CSV fields are
- *   text; a name clashing with a pairs column gets a `src_` prefix).
+ *   label is), source, source_row, messages (JSON or NULL), then the unmapped fields, typed over all
+ *   records (CSV fields are text; a name clashing with a pairs column gets a `src_` prefix, one
+ *   differing from an earlier one only in case a `_1` suffix, the empty name is `unnamed`).
  * - `votes`: empty. `rejects`: file, record, reason, raw (missing or non-string fields, a prompt
  *   message without string role and content, unknown labels).
  *
@@ -161,7 +162,7 @@ const labelSql = (v: string, labels: Readonly<Record<string, string>>) =>
  */
 export const table = defineNode({
   kind: "load.table",
-  version: 1,
+  version: 2,
   summary: "Any JSONL/JSON/CSV/Parquet table of pairs, with a column mapping; extra columns pass through",
   params: TableParams,
   inputs: {},
@@ -209,6 +210,6 @@ export const table = defineNode({
       yield* sql.run(`CREATE TABLE ${pairs} AS ${mapping.mode === "chosen"
         ? chosenRejectedPairsSql({ ...common, chosen: "_v[2]", rejected: "_v[3]", chosenIsB: chosenIsBSql(params.seed, "_v[1]", "_v[2]", "_v[3]") })
         : sidesPairsSql({ ...common, a: "_v[2]", b: "_v[3]", label: label === undefined ? "NULL::VARCHAR" : labelSql("_v[4]", params.labels) })}`)
-      return yield* finishLoad({ pairs, rejects, files: [{ file, records }], stats: { mode: mapping.mode } })
+      return yield* finishLoad({ ctx, pairs, rejects, files: [{ file, records }], stats: { mode: mapping.mode } })
     })
 })

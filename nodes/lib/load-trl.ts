@@ -151,7 +151,7 @@ const buildTable = (all: string, records: RecordsTable, params: TrlParams) =>
  */
 export const trl = defineNode({
   kind: "load.trl",
-  version: 1,
+  version: 2,
   summary: "TRL preference datasets (explicit/implicit prompt, standard or conversational) -> pairs",
   params: TrlParams,
   inputs: {},
@@ -175,6 +175,6 @@ export const trl = defineNode({
       const [layouts] = yield* sql.rows<Record<string, number>>(`SELECT count(*) FILTER (WHERE ${EXPLICIT}) AS explicit_prompt,
         count(*) FILTER (WHERE NOT ${EXPLICIT}) AS implicit_prompt, count(*) FILTER (WHERE ${CONV}) AS conversational
         FROM ${all} WHERE ${PROBLEM} IS NULL`)
-      return yield* finishLoad({ pairs, rejects, files: [{ file, records }], stats: { ...layouts! } })
+      return yield* finishLoad({ ctx, pairs, rejects, files: [{ file, records }], stats: { ...layouts! } })
     })
 })

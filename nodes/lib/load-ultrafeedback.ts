@@ -88,7 +88,7 @@ const rankedSql = (records: string, p: UltraFeedbackParams) => `
  */
 export const ultrafeedback = defineNode({
   kind: "load.ultrafeedback",
-  version: 1,
+  version: 2,
   summary: "UltraFeedback completions with ratings -> best-vs-lower pairs (score and pairing by param)",
   params: UltraFeedbackParams,
   inputs: {},
@@ -123,6 +123,6 @@ export const ultrafeedback = defineNode({
         (SELECT coalesce(sum(json_array_length(raw, '$.completions')), 0) FROM ${records.table} WHERE reason IS NULL) AS completions,
         (SELECT count(*) FROM ${records.table} WHERE reason IS NULL AND record NOT IN (SELECT record FROM ${ranked})) AS records_without_pair`)
       yield* sql.run(`DROP TABLE ${ranked}`)
-      return yield* finishLoad({ pairs, rejects, files: [{ file, records }], stats: { ...s! } })
+      return yield* finishLoad({ ctx, pairs, rejects, files: [{ file, records }], stats: { ...s! } })
     })
 })
