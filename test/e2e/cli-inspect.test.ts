@@ -127,6 +127,9 @@ describe("wb show", { timeout: 90_000 }, () => {
       '  fix: correct the condition, e.g. --where "n IS NOT NULL"; for joins or several statements use wb sql',
       ""
     ].join("\n"))
+    const negative = await wb(["show", TS, "even", "--limit", "-5"], { cwd })
+    expect(negative.code).toBe(1)
+    expect(negative.stderr).toMatch(/^wb show --limit: -5\n {2}expected: a number of rows, 0 or more\n/)
     const injected = await wb(["show", TS, "even", "--where", "n > 1; drop view x"], { cwd })
     expect(injected.code).toBe(1)
     expect(injected.stderr).toMatch(/^wb show --where "n > 1; drop view x": a syntax error: .*\n {2}expected: one SQL condition on the columns/)

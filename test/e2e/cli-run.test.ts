@@ -81,6 +81,16 @@ describe("wb run", { timeout: 90_000 }, () => {
       '--only evn: pipeline "ok-numbers" has no node "evn"\n  expected: one of: nums, even, by4, few\n  fix: did you mean "even"?\n'
     )
     expect(readdirSync(typoCwd)).toEqual([]) // nothing was opened or created
+
+    const both = await wb(["run", file, "--only", "even", "--from", "few"], { cwd: typoCwd })
+    expect(both.code).toBe(1)
+    expect(both.stderr).toBe([
+      '--only even --from few: "few" is not among the nodes --only even runs (even, nums)',
+      "  expected: a --from node that --only selects, so that it can be re-run",
+      "  fix: drop one of the two flags, or pick --from among: even, nums",
+      ""
+    ].join("\n"))
+    expect(readdirSync(typoCwd)).toEqual([])
   })
 
   it("a failing node stops only its downstream; the report says what did not run; exit code 1", async () => {

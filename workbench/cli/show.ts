@@ -55,7 +55,15 @@ export const showCommand = Command.make("show", {
     }
     const view = `${args.node}.${tableName}`
     const where = Option.match(args.where, { onNone: () => "", onSome: (w) => ` WHERE (${w})` })
-    const limit = Math.max(0, args.limit)
+    if (args.limit < 0) {
+      return yield* new DataError({
+        where: "wb show --limit",
+        found: String(args.limit),
+        expected: "a number of rows, 0 or more",
+        fix: "pass --limit 20 (the default), or 0 to print only the row count"
+      })
+    }
+    const limit = args.limit
     const lines = yield* Effect.scoped(Effect.gen(function*() {
       const sandbox = yield* openSandbox({
         directory: join(ctx.dir, "artifacts"),

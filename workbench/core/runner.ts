@@ -31,7 +31,7 @@ interface Outcome {
   readonly manifest?: Manifest
 }
 
-/** Check `--only` / `--from` names before starting anything. */
+/** Check `--only` / `--from` before starting anything: known names, and a --from that --only runs. */
 export const checkSelection = (graph: PipelineGraph, options: RunOptions) =>
   Effect.forEach([["only", options.only], ["from", options.from]] as const, ([flag, name]) => {
     const names = graph.nodes.map((n) => n.name)
@@ -41,7 +41,16 @@ export const checkSelection = (graph: PipelineGraph, options: RunOptions) =>
       expected: `one of: ${names.join(", ")}`,
       fix: didYouMean(name, names) || "pick a node name from `wb ls <file>`"
     }))
-  }, { discard: true })
+  }, { discard: true }).pipe(Effect.andThen(Effect.suspend(() => {
+    if (options.only === undefined || options.from === undefined) return Effect.void
+    const runs = [...upstreamOf(graph, options.only)]
+    return runs.includes(options.from) ? Effect.void : Effect.fail(new DataError({
+      where: `--only ${options.only} --from ${options.from}`,
+      found: `"${options.from}" is not among the nodes --only ${options.only} runs (${runs.join(", ")})`,
+      expected: "a --from node that --only selects, so that it can be re-run",
+      fix: `drop one of the two flags, or pick --from among: ${runs.join(", ")}`
+    }))
+  })))
 
 /** Compute every node's cache key (fingerprints read the files loaders will read). */
 export function computeKeys(graph: PipelineGraph, root: string): Map<string, string> {

@@ -210,7 +210,7 @@ function pipelineFromYaml(doc: unknown): PipelineDefinition {
   const nodes = doc["nodes"]
   if (!isRecord(nodes) || Object.keys(nodes).length === 0) {
     throw new YamlShapeError("nodes", show(nodes), "a mapping from node name to `{ use, in, with }`",
-      "add `nodes:` with at least one node, e.g. `load: { use: load.jsonl, with: { path: data/x.jsonl } }`")
+      "add `nodes:` with at least one node, e.g. `pairs: { use: load.trl, with: { path: data/x.jsonl } }`")
   }
   return {
     _tag: "PipelineDefinition",
