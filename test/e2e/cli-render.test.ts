@@ -81,6 +81,24 @@ describe("the live run view", () => {
     expect(out).toContain("\x1b[4F") // moved back up over the 4 node lines, not appended
   })
 
+  it("without a TTY, a heartbeat shows each running node's progress so a CI log sees it move", () => {
+    let out = ""
+    let now = 0
+    const view = new RunView({ write: (t) => void (out += t), isTTY: false }, ".wb/", () => now)
+    view.onEvent(start)
+    view.onEvent({ _tag: "NodeStarted", node: "hh", kind: "load.hh-rlhf" })
+    view.heartbeat()
+    now = 20_000
+    view.onEvent({ _tag: "NodeProgress", node: "hh", done: 500_000, total: 1_000_000, unit: "rows" })
+    view.heartbeat()
+    view.stop()
+    const lines = out.split("\n")
+    expect(lines[1]).toBe("  ⠼ hh     load.hh-rlhf        running 0s")
+    expect(lines[2]).toBe("  ⠼ hh     load.hh-rlhf        running 0s")
+    expect(lines[3]).toBe("  ⠼ hh     load.hh-rlhf        ██████░░░░░░ 500,000/1,000,000 rows · 25,000/s · eta 20s")
+    expect(lines).toHaveLength(5)
+  })
+
   it("writes one plain line per state change when not a TTY", () => {
     let out = ""
     const view = new RunView({ write: (t) => void (out += t), isTTY: false }, ".wb/", () => 0)

@@ -1,7 +1,8 @@
 /**
  * The live view of `wb run`: a header, then one line per node. On a TTY the block is redrawn in place
  * about ten times a second; otherwise one plain line is written per state change (started, done,
- * failed, skipped), which keeps CI logs readable.
+ * failed, skipped), plus, every `HEARTBEAT_MS`, a line per running node with its progress, so a CI
+ * log shows a long node moving.
  */
 import type { RunEvent } from "../core/events.js"
 import type { NodeReport } from "../core/report.js"
@@ -26,6 +27,9 @@ interface NodeRow {
   note?: string
   report?: NodeReport
 }
+
+/** How often a log without a terminal hears from running nodes. */
+export const HEARTBEAT_MS = 10_000
 
 const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"]
 const SYMBOL: Record<NodeState, string> = { waiting: "·", running: "⠼", done: "✓", failed: "✗", skipped: "–" }
@@ -53,8 +57,10 @@ export class RunView {
         if (this.out.isTTY) {
           this.redraw()
           this.timer = setInterval(() => this.tick(), 100)
-          this.timer.unref?.()
+        } else {
+          this.timer = setInterval(() => this.heartbeat(), HEARTBEAT_MS)
         }
+        this.timer.unref?.()
         return
       }
       case "NodeStarted":
@@ -93,8 +99,17 @@ export class RunView {
     if (this.timer !== undefined) {
       clearInterval(this.timer)
       this.timer = undefined
-      this.redraw()
+      if (this.out.isTTY) this.redraw()
     }
+  }
+
+  /** Without a terminal: one line per running node, with its progress so far. */
+  heartbeat(): void {
+    const running = this.rows.filter((r) => r.state === "running")
+    if (running.length === 0) return
+    const nameWidth = Math.max(...this.rows.map((r) => r.name.length), 0)
+    const kindWidth = Math.max(...this.rows.map((r) => r.kind.length), 0)
+    this.out.write(running.map((r) => `${this.line(r, nameWidth, kindWidth)}\n`).join(""))
   }
 
   /** The node lines as they read now (without ANSI codes). */
