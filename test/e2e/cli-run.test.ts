@@ -115,6 +115,13 @@ describe("wb run", { timeout: 90_000 }, () => {
       '  – after: upstream "bad" failed'
     ].join("\n"))
     expect(out).toContain(`wb run ${file} --from bad`)
+    // wb show tells a failed node from one that never ran
+    const show = await wb(["show", file, "bad"], { cwd })
+    expect(show.code).toBe(1)
+    expect(show.stderr).toMatch(
+      /^node "bad" \(fixture\.fail\): its last run \(\d{4}-\d\d-\d\d \d\d:\d\d\) failed, so there is no table to show: node "bad": the fixture failed on purpose \(planned\)\n/
+    )
+    expect(show.stderr).toContain(`fix: fix what made it fail (wb run ${file} --only bad shows the whole error), then run it again`)
 
     const json = await wb(["run", file, "--json"], { cwd })
     expect(json.code).toBe(1)

@@ -3,6 +3,7 @@ import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { didYouMean } from "../core/did-you-mean.js"
 import { DataError, type SqlError } from "../core/errors.js"
+import { lastNodeRun } from "../io/meta-db.js"
 import { openSandbox } from "../io/sandbox-sql.js"
 import { sqlIdentifier } from "../io/sql-text.js"
 import { cacheStates, mainTable, tableFile } from "./artifacts.js"
@@ -33,13 +34,20 @@ export const showCommand = Command.make("show", {
       })
     }
     if (state.state._tag !== "Cached") {
+      // a node that ran and failed has no artifact either: the run log tells the two apart
+      const last = yield* lastNodeRun(ctx.dir, state.key)
+      const failed = last?.status === "failed"
       return yield* new DataError({
         where: `node "${args.node}" (${state.node.definition.kind})`,
-        found: state.state._tag === "NotRun"
+        found: failed
+          ? `its last run (${last.finished}) failed, so there is no table to show: ${(last.error ?? "unknown error").split("\n")[0]}`
+          : state.state._tag === "NotRun"
           ? "it has not run yet, so there is no table to show"
           : "its last artifact is stale: its params or inputs changed since it ran",
         expected: "an artifact for the node's current params and inputs",
-        fix: `run it first: wb run ${shellArg(args.file)} --only ${args.node}`
+        fix: failed
+          ? `fix what made it fail (wb run ${shellArg(args.file)} --only ${args.node} shows the whole error), then run it again`
+          : `run it first: wb run ${shellArg(args.file)} --only ${args.node}`
       })
     }
     const manifest = state.state.manifest

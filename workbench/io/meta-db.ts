@@ -5,7 +5,7 @@
  */
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api"
 import { Effect, Layer } from "effect"
-import { mkdirSync } from "node:fs"
+import { existsSync, mkdirSync } from "node:fs"
 import { join } from "node:path"
 import { randomBytes } from "node:crypto"
 import { DataError } from "../core/errors.js"
@@ -103,3 +103,33 @@ export const MetaDbLive = (dir: string) =>
         write(`UPDATE runs SET finished = now(), status = $status WHERE run_id = $id`, { id: runId, status })
     })
   }))
+
+/**
+ * The last logged execution of artifact `key` in the workspace's run log, read-only, or undefined when
+ * there is none or the log cannot be read now (another `wb run` holds it): callers only add detail.
+ */
+export const lastNodeRun = (dir: string, key: string) =>
+  Effect.promise(async () => {
+    const file = join(dir, "meta.duckdb")
+    if (!existsSync(file)) return undefined
+    try {
+      const instance = await DuckDBInstance.create(file, { access_mode: "READ_ONLY", threads: "1" })
+      try {
+        const con = await instance.connect()
+        const reader = await con.runAndReadAll(
+          `SELECT status, error, strftime(finished, '%Y-%m-%d %H:%M') AS finished FROM node_runs
+           WHERE artifact_key = $key ORDER BY finished DESC LIMIT 1`,
+          { key }
+        )
+        con.closeSync()
+        const row = reader.getRowObjectsJS()[0]
+        return row === undefined
+          ? undefined
+          : { status: String(row["status"]), error: row["error"] === null ? undefined : String(row["error"]), finished: String(row["finished"]) }
+      } finally {
+        instance.closeSync()
+      }
+    } catch {
+      return undefined
+    }
+  })
