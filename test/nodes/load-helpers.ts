@@ -1,5 +1,8 @@
 /** Run a load node against a real in-memory DuckDB and read back its three tables. */
 import { Effect, Schema } from "effect"
+import { writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { expect } from "vitest"
 import type { NodeKind, NodeOutput, ParamsSchema } from "../../workbench/core/node.js"
 import { Sql } from "../../workbench/core/services.js"
 import { runWithSql } from "../support/sql.js"
@@ -53,3 +56,17 @@ export function runLoadError<S extends ParamsSchema>(
 }
 
 export const count = <T>(xs: ReadonlyArray<T>, f: (x: T) => boolean): number => xs.filter(f).length
+
+/** Write `records` as a JSON Lines file in `dir` (a string record is written as the line itself, malformed or not). */
+export function writeJsonl(dir: string, name: string, records: ReadonlyArray<unknown>): string {
+  const path = join(dir, name)
+  writeFileSync(path, records.map((r) => (typeof r === "string" ? r : JSON.stringify(r))).join("\n") + "\n")
+  return path
+}
+
+/** rows in = rows out + rejects, and no pair leaves the loader with a NULL id, prompt or response. */
+export function expectComplete(r: LoadResult, records: number): void {
+  expect(r.out.rowsIn).toBe(records)
+  expect(r.pairs.length + r.rejects.length).toBe(records)
+  for (const p of r.pairs) for (const c of ["pair_id", "prompt", "response_a", "response_b"]) expect(p[c], c).not.toBeNull()
+}

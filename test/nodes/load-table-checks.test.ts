@@ -2,25 +2,15 @@
  * load.table (and load.trl, which shares the pass-through) on awkward records: prompt messages
  * without content, field names that differ only in case or are empty. Real files, real DuckDB.
  */
-import { mkdtempSync, writeFileSync } from "node:fs"
+import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { load } from "../../nodes/load.js"
-import { type LoadResult, runLoad } from "./load-helpers.js"
+import { expectComplete, runLoad, writeJsonl } from "./load-helpers.js"
 
 const dir = mkdtempSync(join(tmpdir(), "wb-table-checks-"))
-const jsonl = (name: string, records: ReadonlyArray<unknown>) => {
-  const path = join(dir, name)
-  writeFileSync(path, records.map((r) => JSON.stringify(r)).join("\n") + "\n")
-  return path
-}
-
-function expectComplete(r: LoadResult, records: number) {
-  expect(r.out.rowsIn).toBe(records)
-  expect(r.pairs.length + r.rejects.length).toBe(records)
-  for (const p of r.pairs) for (const c of ["pair_id", "prompt", "response_a", "response_b"]) expect(p[c], c).not.toBeNull()
-}
+const jsonl = (name: string, records: ReadonlyArray<unknown>) => writeJsonl(dir, name, records)
 
 describe("load.table: prompt messages", () => {
   it("rejects a prompt message without string content instead of loading a NULL prompt", async () => {

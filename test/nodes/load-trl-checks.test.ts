@@ -3,29 +3,18 @@
  * implicit prompt cannot be split off: each is one reject with its reason, never a failed node or
  * a pair with NULL text. Real files in a temp dir, real DuckDB.
  */
-import { mkdtempSync, writeFileSync } from "node:fs"
+import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { load } from "../../nodes/load.js"
-import { type LoadResult, runLoad } from "./load-helpers.js"
+import { expectComplete, runLoad, writeJsonl } from "./load-helpers.js"
 
 const dir = mkdtempSync(join(tmpdir(), "wb-trl-checks-"))
-const jsonl = (name: string, records: ReadonlyArray<unknown>) => {
-  const path = join(dir, name)
-  writeFileSync(path, records.map((r) => (typeof r === "string" ? r : JSON.stringify(r))).join("\n") + "\n")
-  return path
-}
+const jsonl = (name: string, records: ReadonlyArray<unknown>) => writeJsonl(dir, name, records)
 const user = (content: unknown) => ({ role: "user", content })
 const bot = (content: unknown) => ({ role: "assistant", content })
 const GOOD = { prompt: [user("Q?")], chosen: [bot("yes")], rejected: [bot("no")] }
-
-/** rows in = rows out + rejects, and no pair leaves with NULL text or id. */
-function expectComplete(r: LoadResult, records: number) {
-  expect(r.out.rowsIn).toBe(records)
-  expect(r.pairs.length + r.rejects.length).toBe(records)
-  for (const p of r.pairs) for (const c of ["pair_id", "prompt", "response_a", "response_b"]) expect(p[c], c).not.toBeNull()
-}
 
 describe("load.trl: layouts that do not fit together", () => {
   it("rejects each mixed record with its reason instead of failing the node", async () => {
