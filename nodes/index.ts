@@ -4,13 +4,13 @@
  * pipelines and `wb nodes`.
  */
 import { registryOf } from "../workbench/core/node.js"
-import { dedupe } from "./dedupe.js"
-import { load } from "./load.js"
-import { report } from "./report.js"
+import { dedupe } from "./dedupe/index.js"
+import { load } from "./load/index.js"
+import { report } from "./report/index.js"
 
-export { dedupe } from "./dedupe.js"
-export { load } from "./load.js"
-export { report } from "./report.js"
+export { dedupe } from "./dedupe/index.js"
+export { load } from "./load/index.js"
+export { report } from "./report/index.js"
 
 /** Every node kind of the library, by id. */
 export const registry = registryOf([...Object.values(dedupe), ...Object.values(load), ...Object.values(report)])

@@ -49,8 +49,13 @@ for (const top of ["workbench", "nodes", "pipelines"]) {
     }
     // one node family must not import another: shared helpers go in nodes/lib/
     if (from === "nodes") {
-      for (const m of text.matchAll(/from\s+["']\.\/(?!lib\/)([^"']+)["']/g)) {
-        if (!relative(root, file).endsWith("index.ts")) problems.push(`${relative(root, file)}: node families must not import each other (${m[1]})`)
+      const familyOf = (f) => /^nodes\/([^/]+)\//.exec(relative(root, f))?.[1]
+      for (const m of text.matchAll(/from\s+["'](\.[^"']+)["']/g)) {
+        const target = familyOf(resolve(dirname(file), m[1]))
+        const own = familyOf(file)
+        if (own !== undefined && target !== undefined && target !== "lib" && target !== own) {
+          problems.push(`${relative(root, file)}: node families must not import each other (${m[1]})`)
+        }
       }
     }
   }

@@ -1,6 +1,6 @@
 /** Decontamination's eval set: empty eval prompts are ignored and counted, never matched. */
 import { describe, expect, it } from "vitest"
-import { dedupe } from "../../nodes/dedupe.js"
+import { dedupe } from "../../nodes/dedupe/index.js"
 import { pairsTable, runDedupeEach } from "./dedupe-helpers.js"
 
 const CATS = "real eval question here about cats"

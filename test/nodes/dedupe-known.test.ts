@@ -1,6 +1,6 @@
 /** Known answers on real data (see the README of each data folder), near-dups and decontamination on real prompts. */
 import { describe, expect, it } from "vitest"
-import { dedupe } from "../../nodes/dedupe.js"
+import { dedupe } from "../../nodes/dedupe/index.js"
 import { shingleSet } from "../../nodes/lib/minhash-kernel.js"
 import { HH_SQL, PANDALM_SQL, runDedupe, type DedupeResult } from "./dedupe-helpers.js"
 

@@ -3,7 +3,7 @@
  * kept_pair_id always names a pair that is in the output, whichever checks are on.
  */
 import { describe, expect, it } from "vitest"
-import { dedupe } from "../../nodes/dedupe.js"
+import { dedupe } from "../../nodes/dedupe/index.js"
 import { PANDALM_SQL, pairsTable, runDedupe, runDedupeEach, votesTable, type DedupeResult, type Row } from "./dedupe-helpers.js"
 
 const words = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `w${from + i}`).join(" ")

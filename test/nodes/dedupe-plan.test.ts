@@ -1,6 +1,6 @@
 /** The pure core of dedupe: tiny inline key tables in, whole plan tables out. */
 import { describe, expect, it } from "vitest"
-import { planDedupe, type DedupeKeys, type DedupePlan, type PlanSteps } from "../../nodes/lib/dedupe-plan.js"
+import { planDedupe, type DedupeKeys, type DedupePlan, type PlanSteps } from "../../nodes/dedupe/plan.js"
 
 /** [prompt, response_a, response_b, label, votes?] rows -> the key table the SQL side would compute. */
 function keysOf(rows: ReadonlyArray<readonly [string, string, string, string | null, number?]>, extra: Partial<DedupeKeys> = {}): DedupeKeys {

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { gzipSync } from "node:zlib"
 import { describe, expect, it } from "vitest"
-import { load } from "../../nodes/load.js"
+import { load } from "../../nodes/load/index.js"
 import { type LoadResult, runLoad } from "./load-helpers.js"
 
 const dir = mkdtempSync(join(tmpdir(), "wb-csv-"))

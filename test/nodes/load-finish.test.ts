@@ -1,7 +1,7 @@
 /** The last line of defence of every loader: no pair leaves it with a NULL id, prompt or response. */
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { finishLoad } from "../../nodes/lib/load-finish.js"
+import { finishLoad } from "../../nodes/load/finish.js"
 import { Sql } from "../../workbench/core/services.js"
 import { runWithSql } from "../support/sql.js"
 

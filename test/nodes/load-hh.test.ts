@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs"
 import { gunzipSync } from "node:zlib"
 import { describe, expect, it } from "vitest"
-import { load } from "../../nodes/load.js"
+import { load } from "../../nodes/load/index.js"
 import { count, runLoad, type LoadResult, type Row } from "./load-helpers.js"
 
 const PATH = "data/hh-rlhf-harmless-base/test.jsonl.gz"

@@ -7,8 +7,8 @@ import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { load } from "../../nodes/load.js"
-import { STRUCTURE_SAMPLE } from "../../nodes/lib/load-extras.js"
+import { load } from "../../nodes/load/index.js"
+import { STRUCTURE_SAMPLE } from "../../nodes/load/extras.js"
 import { runLoad } from "./load-helpers.js"
 
 const dir = mkdtempSync(join(tmpdir(), "wb-late-"))

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { load } from "../../nodes/load.js"
+import { load } from "../../nodes/load/index.js"
 import { count, type LoadResult, runLoad, type Row } from "./load-helpers.js"
 
 const PATH = "data/oasst-en-100-trees/en_100_tree.jsonl"

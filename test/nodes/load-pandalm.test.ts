@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { load } from "../../nodes/load.js"
+import { load } from "../../nodes/load/index.js"
 import { count, type LoadResult, runLoad, runLoadError } from "./load-helpers.js"
 
 const DIR = "data/pandalm-testset"

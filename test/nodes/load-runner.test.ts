@@ -4,8 +4,8 @@ import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, utimesSync } from
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { fileFingerprint } from "../../nodes/lib/file-fingerprint.js"
-import { load } from "../../nodes/load.js"
+import { fileFingerprint } from "../../nodes/load/file-fingerprint.js"
+import { load } from "../../nodes/load/index.js"
 import { pipeline } from "../../workbench/core/pipeline.js"
 import { runPipeline } from "../../workbench/run-pipeline.js"
 

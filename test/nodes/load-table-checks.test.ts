@@ -6,7 +6,7 @@ import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { load } from "../../nodes/load.js"
+import { load } from "../../nodes/load/index.js"
 import { expectComplete, runLoad, writeJsonl } from "./load-helpers.js"
 
 const dir = mkdtempSync(join(tmpdir(), "wb-table-checks-"))

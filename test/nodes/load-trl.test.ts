@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { load } from "../../nodes/load.js"
+import { load } from "../../nodes/load/index.js"
 import { runLoad, runLoadError, type Row } from "./load-helpers.js"
 
 const F = "test/fixtures/data/"

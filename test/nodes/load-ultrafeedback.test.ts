@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { load } from "../../nodes/load.js"
+import { load } from "../../nodes/load/index.js"
 import { runLoad, runLoadError, type Row } from "./load-helpers.js"
 
 const PATH = "test/fixtures/data/ultrafeedback.jsonl"

@@ -2,8 +2,8 @@ import { Effect, Schema } from "effect"
 import { defineNode } from "../../workbench/core/node.js"
 import { Progress, Sql, Workspace } from "../../workbench/core/services.js"
 import { fileFingerprint } from "./file-fingerprint.js"
-import { collectRejects } from "./load-check.js"
-import { extraColumnsOf, sampleStructure, STRUCTURE_SAMPLE } from "./load-extras.js"
+import { collectRejects } from "./check.js"
+import { extraColumnsOf, sampleStructure, STRUCTURE_SAMPLE } from "./extras.js"
 import {
   FormatParam,
   LabelSourceParam,
@@ -12,15 +12,15 @@ import {
   SeedParam,
   SourceParam,
   sourceFile
-} from "./load-files.js"
-import { finishLoad } from "./load-finish.js"
-import { chosenRejectedPairsSql } from "./load-pairs.js"
-import { readRecords } from "./load-read.js"
-import type { RecordsTable } from "./load-read-lines.js"
-import { chosenIsBSql, renderMessagesSql } from "./load-sql.js"
-import { finishSurvey, fitChecks, type Structure, surveyNote } from "./load-survey.js"
-import { trlSplitSql } from "./load-trl-split.js"
-import { pairsOutput, rejectsOutput, votesOutput } from "./pair-tables.js"
+} from "./files.js"
+import { finishLoad } from "./finish.js"
+import { chosenRejectedPairsSql } from "./pairs.js"
+import { readRecords } from "./read.js"
+import type { RecordsTable } from "./read-lines.js"
+import { chosenIsBSql, renderMessagesSql } from "./sql.js"
+import { finishSurvey, fitChecks, type Structure, surveyNote } from "./survey.js"
+import { trlSplitSql } from "./trl-split.js"
+import { pairsOutput, rejectsOutput, votesOutput } from "../lib/pair-tables.js"
 
 export const TrlParams = Schema.Struct({
   path: PathParam("a TRL preference dataset file: records with chosen, rejected and optionally prompt"),

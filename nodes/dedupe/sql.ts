@@ -2,7 +2,7 @@
 import type { ColumnSpec } from "../../workbench/core/contract.js"
 import { DataError, type SqlError } from "../../workbench/core/errors.js"
 import type { InputTable } from "../../workbench/core/node.js"
-import type { Normalize } from "./dedupe-params.js"
+import type { Normalize } from "./params.js"
 
 /** The column the dedupe run adds to its copy of the input: true for rows removed. */
 export const DROP = "__wb_dedupe_drop"

@@ -2,9 +2,9 @@
  * Build the pairs table from per-row SQL expressions: the one place that lays out pair columns
  * (pair_id, prompt, response_a, response_b, label, label_source, source, source_row, extras).
  */
-import { pairIdSql } from "./pair-tables.js"
-import type { Extras } from "./load-extras.js"
-import { sqlIdent, sqlText } from "./load-sql.js"
+import { pairIdSql } from "../lib/pair-tables.js"
+import type { Extras } from "./extras.js"
+import { sqlIdent, sqlText } from "./sql.js"
 
 /** A per-side value of a chosen/rejected row, laid out as `<name>_a` / `<name>_b`. */
 export interface SideValue {

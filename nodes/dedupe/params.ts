@@ -4,7 +4,7 @@
  * params of their one step. `resolve*` turn each into the one options shape the core runs on.
  */
 import { Effect, Schema } from "effect"
-import type { ConflictPolicy, KeepPolicy } from "./dedupe-plan.js"
+import type { ConflictPolicy, KeepPolicy } from "./plan.js"
 
 const dflt = <S extends Schema.Constraint>(schema: S, value: S["Encoded"]) =>
   Schema.withDecodingDefaultKey<S>(Effect.succeed(value))(schema)

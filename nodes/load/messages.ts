@@ -3,7 +3,7 @@
  * content are strings. A list that passes renders to text without a NULL (`renderMessagesSql`).
  * Reasons name the message, 0-based as in the file: "chosen[1].content: expected string, got NUMBER".
  */
-import { keyPath, sqlText } from "./load-sql.js"
+import { keyPath, sqlText } from "./sql.js"
 
 /** A JSON type (`json_type`) as reasons name it: the three number types are NUMBER. */
 export const jsonKindSql = (type: string): string =>

@@ -25,9 +25,9 @@
  * ```
  */
 import { Effect, Schema } from "effect"
-import { input, output } from "../workbench/core/contract.js"
-import { defineNode } from "../workbench/core/node.js"
-import { Sql } from "../workbench/core/services.js"
+import { input, output } from "../../workbench/core/contract.js"
+import { defineNode } from "../../workbench/core/node.js"
+import { Sql } from "../../workbench/core/services.js"
 
 export const SummaryParams = Schema.Struct({})
 export type SummaryParams = typeof SummaryParams.Type

@@ -18,7 +18,7 @@
  */
 import { Effect } from "effect"
 import { Sql } from "../../workbench/core/services.js"
-import { keyPath, sqlText } from "./load-sql.js"
+import { keyPath, sqlText } from "./sql.js"
 
 export type Structure = Readonly<Record<string, unknown>>
 

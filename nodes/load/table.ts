@@ -4,8 +4,8 @@ import { DataError } from "../../workbench/core/errors.js"
 import { defineNode } from "../../workbench/core/node.js"
 import { Sql, Workspace } from "../../workbench/core/services.js"
 import { fileFingerprint } from "./file-fingerprint.js"
-import { checkRecords, collectRejects, type FieldCheck } from "./load-check.js"
-import { extraColumnsOf, recordStructure } from "./load-extras.js"
+import { checkRecords, collectRejects, type FieldCheck } from "./check.js"
+import { extraColumnsOf, recordStructure } from "./extras.js"
 import {
   fileStem,
   FormatParam,
@@ -17,13 +17,13 @@ import {
   sourceFile,
   where,
   withDefault
-} from "./load-files.js"
-import { finishLoad } from "./load-finish.js"
-import { chosenRejectedPairsSql, sidesPairsSql } from "./load-pairs.js"
-import { readRecords } from "./load-read.js"
-import { messagesFieldProblemSql } from "./load-messages.js"
-import { chosenIsBSql, keyPath, renderMessagesSql, sqlText } from "./load-sql.js"
-import { pairsOutput, rejectsOutput, votesOutput } from "./pair-tables.js"
+} from "./files.js"
+import { finishLoad } from "./finish.js"
+import { chosenRejectedPairsSql, sidesPairsSql } from "./pairs.js"
+import { readRecords } from "./read.js"
+import { messagesFieldProblemSql } from "./messages.js"
+import { chosenIsBSql, keyPath, renderMessagesSql, sqlText } from "./sql.js"
+import { pairsOutput, rejectsOutput, votesOutput } from "../lib/pair-tables.js"
 
 const field = (what: string) => Schema.optionalKey(Schema.String).annotate({ description: what })
 

@@ -23,26 +23,26 @@
  * | `alpacaEval` | `load.alpaca-eval` | AlpacaEval annotations, one file per LLM judge |
  *
  * Each preset's doc block (columns, params, stats, example) is at its definition in
- * `nodes/lib/load-<preset>.ts`.
+ * `nodes/load/<preset>.ts`.
  *
  * @example
  * const hh = p.node("hh", load.hhRlhf({ path: "data/hh-rlhf-harmless-base/test.jsonl.gz" }))
  * const panda = p.node("panda", load.pandalm({ path: "data/pandalm-testset", maxRejectRate: 0.01 }))
  */
-import { alpacaEval } from "./lib/load-alpaca-eval.js"
-import { hhRlhf } from "./lib/load-hh.js"
-import { oasst } from "./lib/load-oasst.js"
-import { pandalm } from "./lib/load-pandalm.js"
-import { table } from "./lib/load-table.js"
-import { trl } from "./lib/load-trl.js"
-import { ultrafeedback } from "./lib/load-ultrafeedback.js"
+import { alpacaEval } from "./alpaca-eval.js"
+import { hhRlhf } from "./hh.js"
+import { oasst } from "./oasst.js"
+import { pandalm } from "./pandalm.js"
+import { table } from "./table.js"
+import { trl } from "./trl.js"
+import { ultrafeedback } from "./ultrafeedback.js"
 
-export type { AlpacaEvalParams } from "./lib/load-alpaca-eval.js"
-export type { HhRlhfParams } from "./lib/load-hh.js"
-export type { OasstParams } from "./lib/load-oasst.js"
-export type { PandaLmParams } from "./lib/load-pandalm.js"
-export type { TableParams } from "./lib/load-table.js"
-export type { TrlParams } from "./lib/load-trl.js"
-export type { UltraFeedbackParams } from "./lib/load-ultrafeedback.js"
+export type { AlpacaEvalParams } from "./alpaca-eval.js"
+export type { HhRlhfParams } from "./hh.js"
+export type { OasstParams } from "./oasst.js"
+export type { PandaLmParams } from "./pandalm.js"
+export type { TableParams } from "./table.js"
+export type { TrlParams } from "./trl.js"
+export type { UltraFeedbackParams } from "./ultrafeedback.js"
 
 export const load = { table, hhRlhf, trl, ultrafeedback, oasst, pandalm, alpacaEval }

@@ -17,12 +17,12 @@
 import { Effect } from "effect"
 import type { InputTable, NodeOutput } from "../../workbench/core/node.js"
 import { Progress, Sql, type SqlShape } from "../../workbench/core/services.js"
-import { planDedupe, type DedupeKeys, type DedupePlan } from "./dedupe-plan.js"
-import type { DedupeOptions } from "./dedupe-params.js"
-import { nearStage } from "./dedupe-near.js"
-import { applyPlan, type DedupeSource } from "./dedupe-apply.js"
-import { DROP, emptySql, hasColumn, normalizedSql, unionClash } from "./dedupe-sql.js"
-import { attributeVotes, votesPerRowSql } from "./dedupe-votes.js"
+import { planDedupe, type DedupeKeys, type DedupePlan } from "./plan.js"
+import type { DedupeOptions } from "./params.js"
+import { nearStage } from "./near.js"
+import { applyPlan, type DedupeSource } from "./apply.js"
+import { DROP, emptySql, hasColumn, normalizedSql, unionClash } from "./sql.js"
+import { attributeVotes, votesPerRowSql } from "./votes.js"
 
 export interface DedupeTables {
   readonly pairs: InputTable

@@ -8,9 +8,9 @@
 import { Effect } from "effect"
 import type { InputTable, NodeOutput } from "../../workbench/core/node.js"
 import type { SqlShape } from "../../workbench/core/services.js"
-import type { DedupePlan } from "./dedupe-plan.js"
-import { cols, DROP, hasColumn, invariantBroken } from "./dedupe-sql.js"
-import { applyVotes } from "./dedupe-votes.js"
+import type { DedupePlan } from "./plan.js"
+import { cols, DROP, hasColumn, invariantBroken } from "./sql.js"
+import { applyVotes } from "./votes.js"
 
 /** Where the rows to dedupe are, and how the plan's row i is found among them. */
 export interface DedupeSource {

@@ -5,10 +5,10 @@
  */
 import { Effect } from "effect"
 import { Progress, Sql } from "../../workbench/core/services.js"
-import type { RecordsTable } from "./load-read-lines.js"
-import { keyPath, sqlText } from "./load-sql.js"
-import { STRUCTURE_SAMPLE, type Structure, surveyNote, surveyStructure } from "./load-survey.js"
-import { pairColumns } from "./pair-tables.js"
+import type { RecordsTable } from "./read-lines.js"
+import { keyPath, sqlText } from "./sql.js"
+import { STRUCTURE_SAMPLE, type Structure, surveyNote, surveyStructure } from "./survey.js"
+import { pairColumns } from "../lib/pair-tables.js"
 
 export { STRUCTURE_SAMPLE }
 

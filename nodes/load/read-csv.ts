@@ -17,8 +17,8 @@
 import { Effect } from "effect"
 import { Sql } from "../../workbench/core/services.js"
 import { peekText } from "./file-fingerprint.js"
-import { plainSql, type RecordsTable, rowJsonSql, scanOptions, scanReason, shiftedSql } from "./load-read-lines.js"
-import { sqlText } from "./load-sql.js"
+import { plainSql, type RecordsTable, rowJsonSql, scanOptions, scanReason, shiftedSql } from "./read-lines.js"
+import { sqlText } from "./sql.js"
 
 /** How fields are delimited and quoted. `quote: ""` turns quoting off. */
 export interface CsvDialect {

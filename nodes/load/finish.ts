@@ -6,9 +6,9 @@ import { Effect } from "effect"
 import { DataError } from "../../workbench/core/errors.js"
 import type { NodeOutput } from "../../workbench/core/node.js"
 import { Sql } from "../../workbench/core/services.js"
-import type { CheckedFile, Rejects } from "./load-check.js"
-import { type LoadContext, where } from "./load-files.js"
-import { createEmptyVotesSql } from "./load-sql.js"
+import type { CheckedFile, Rejects } from "./check.js"
+import { type LoadContext, where } from "./files.js"
+import { createEmptyVotesSql } from "./sql.js"
 
 export interface Loaded {
   readonly pairs: string

@@ -14,10 +14,10 @@
  *   rule: a space just before the first difference goes to the responses), whole messages for lists.
  *   Identical responses have no difference to split at, and are rejected as such.
  */
-import { type FieldCheck, fieldProblemSql, fieldTypesSql } from "./load-check.js"
-import { messageListProblemSql } from "./load-messages.js"
-import { jsonProblemSql } from "./load-read-lines.js"
-import { commonListPrefixSql, commonPrefixLengthSql, renderMessagesSql, sqlText } from "./load-sql.js"
+import { type FieldCheck, fieldProblemSql, fieldTypesSql } from "./check.js"
+import { messageListProblemSql } from "./messages.js"
+import { jsonProblemSql } from "./read-lines.js"
+import { commonListPrefixSql, commonPrefixLengthSql, renderMessagesSql, sqlText } from "./sql.js"
 
 /** The fields every TRL record is checked for. */
 const FIELDS: ReadonlyArray<FieldCheck> = [

@@ -43,7 +43,7 @@
  * - `report`: check, groups, rows_found_in_input (rows the check matches in the whole input on its
  *   own, a group's first row included), rows_removed (what it removed, in step order).
  *
- * **Params**: see `DedupeParams` (dedupe.pairs) and the preset schemas in `nodes/lib/dedupe-params.ts`;
+ * **Params**: see `DedupeParams` (dedupe.pairs) and the preset schemas in `nodes/dedupe/params.ts`;
  * `wb nodes dedupe.pairs` lists each with its type, default and description.
  *
  * **Stats**: rows_in, rows_out, removed; exact_groups, exact_removed, exact_conflicts;
@@ -65,14 +65,14 @@
  * another) fails the node with a DataError naming the column.
  */
 import { Effect } from "effect"
-import { input, outputLike, output, type OutputContract } from "../workbench/core/contract.js"
-import { defineNode, type NodeRunContext } from "../workbench/core/node.js"
+import { input, outputLike, output, type OutputContract } from "../../workbench/core/contract.js"
+import { defineNode, type NodeRunContext } from "../../workbench/core/node.js"
 import {
   DecontaminateParams, DedupeParams, ExactParams, MirroredParams, NearParams,
   resolveDecontaminate, resolveExact, resolveMirrored, resolveNear, resolvePairs, type DedupeOptions
-} from "./lib/dedupe-params.js"
-import { runDedupe } from "./lib/dedupe-run.js"
-import { pairsInput, voteColumns, votesInput } from "./lib/pair-tables.js"
+} from "./params.js"
+import { runDedupe } from "./run.js"
+import { pairsInput, voteColumns, votesInput } from "../lib/pair-tables.js"
 
 export { DecontaminateParams, DedupeParams, ExactParams, MirroredParams, NearParams }
 

@@ -12,7 +12,7 @@
  */
 import { Effect } from "effect"
 import { Sql } from "../../workbench/core/services.js"
-import { sqlIdent, sqlText } from "./load-sql.js"
+import { sqlIdent, sqlText } from "./sql.js"
 
 /** A table `(record BIGINT, raw VARCHAR, reason VARCHAR)`: raw is the record as JSON text when reason is null. */
 export interface RecordsTable {

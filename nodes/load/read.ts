@@ -9,11 +9,11 @@
 import { Effect } from "effect"
 import { DataError } from "../../workbench/core/errors.js"
 import { Progress, Sql } from "../../workbench/core/services.js"
-import type { LoadContext, SourceFile } from "./load-files.js"
-import { where } from "./load-files.js"
-import { type CsvDialect, readCsv } from "./load-read-csv.js"
-import { readJsonLines, type RecordsTable, rowJsonSql } from "./load-read-lines.js"
-import { sqlText } from "./load-sql.js"
+import type { LoadContext, SourceFile } from "./files.js"
+import { where } from "./files.js"
+import { type CsvDialect, readCsv } from "./read-csv.js"
+import { readJsonLines, type RecordsTable, rowJsonSql } from "./read-lines.js"
+import { sqlText } from "./sql.js"
 
 /** A JSON array of records (.gz): record = element index. One syntax error anywhere fails the file. */
 const readJsonArray = (ctx: LoadContext, file: SourceFile) =>

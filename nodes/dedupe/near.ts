@@ -6,10 +6,10 @@ import { Effect, Fiber, Schedule } from "effect"
 import { DataError } from "../../workbench/core/errors.js"
 import type { InputTable } from "../../workbench/core/node.js"
 import { Progress, Sql } from "../../workbench/core/services.js"
-import type { DedupeSource } from "./dedupe-apply.js"
-import type { DedupeOptions, MinHashSettings } from "./dedupe-params.js"
-import { crossMatches, DEFAULT_SET_CAP, lshShape, nearClusters, type SketchBatch, type SketchOptions } from "./minhash.js"
-import { SketchPool, workersFor } from "./minhash-pool.js"
+import type { DedupeSource } from "./apply.js"
+import type { DedupeOptions, MinHashSettings } from "./params.js"
+import { crossMatches, DEFAULT_SET_CAP, lshShape, nearClusters, type SketchBatch, type SketchOptions } from "../lib/minhash.js"
+import { SketchPool, workersFor } from "../lib/minhash-pool.js"
 
 export interface NearResult {
   /** Cluster id per row for the rows with active[i] = 1; -1 for none. Undefined: near-dup is off. */

@@ -15,8 +15,8 @@
 import { Effect } from "effect"
 import type { InputTable } from "../../workbench/core/node.js"
 import type { SqlShape } from "../../workbench/core/services.js"
-import type { DedupeSource, PlanTables } from "./dedupe-apply.js"
-import { hasColumn } from "./dedupe-sql.js"
+import type { DedupeSource, PlanTables } from "./apply.js"
+import { hasColumn } from "./sql.js"
 
 /** SQL for the row a vote `v` names (its source_row), or undefined when the votes cannot name one. */
 function voteRowSql(votes: InputTable): string | undefined {

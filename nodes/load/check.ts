@@ -6,10 +6,10 @@
 import { Effect } from "effect"
 import { DataError } from "../../workbench/core/errors.js"
 import { Sql } from "../../workbench/core/services.js"
-import type { LoadContext, SourceFile } from "./load-files.js"
-import { where } from "./load-files.js"
-import type { RecordsTable } from "./load-read-lines.js"
-import { keyPath, sqlText } from "./load-sql.js"
+import type { LoadContext, SourceFile } from "./files.js"
+import { where } from "./files.js"
+import type { RecordsTable } from "./read-lines.js"
+import { keyPath, sqlText } from "./sql.js"
 
 export type JsonKind = "string" | "number" | "integer" | "bool" | "array" | "object"
 
