@@ -1,43 +1,50 @@
 #!/usr/bin/env node
-// The `wb` command. Starts from the prebuilt bundle (dist/, see bundle.mjs) when it matches the
-// sources, else from the TypeScript sources through tsx. Either way, pipeline files and node
-// libraries written in TypeScript load.
+// The `wb` command. Runs the compiled package (dist/, made by `npm run build` at `prepare` and
+// `prepack`). In a checkout (the TypeScript sources are present) it first checks that dist/ was
+// compiled from the sources as they are, and runs the sources through tsx when not (or when
+// WB_FROM_SOURCE=1). An installed copy ships no sources and never checks. Either way, pipeline files
+// and node libraries written in TypeScript load (module-hooks.mjs).
+import { existsSync } from "node:fs"
 import { register as registerHooks } from "node:module"
-import { dirname, resolve } from "node:path"
+import { dirname, join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
-import { builtBundle, freshBundle } from "./bundle.mjs"
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..")
-const HOOKS = pathToFileURL(resolve(root, "bin/module-hooks.mjs")).href
-const packageURL = pathToFileURL(resolve(root, "package.json")).href
-const fromSource = process.env["WB_FROM_SOURCE"] === "1"
-// WB_FROM_BUNDLE=1: the bundle as built, even if the sources changed since (tests of the bundle itself)
-const bundle = fromSource ? undefined : process.env["WB_FROM_BUNDLE"] === "1" ? builtBundle(root) : freshBundle(root)
+const root = join(dirname(fileURLToPath(import.meta.url)), "..")
+const url = (path) => pathToFileURL(join(root, path)).href
+const HOOKS = url("bin/module-hooks.mjs")
+const packageURL = url("package.json")
+const args = process.argv.slice(2)
+
+const checkout = existsSync(join(root, "workbench", "index.ts"))
+let fromSource = false
+if (checkout) {
+  const { distIsFresh } = await import("../scripts/dist-record.mjs")
+  const forced = process.env["WB_FROM_SOURCE"] === "1"
+  // WB_FROM_DIST=1: dist/ as built, even if the sources changed since (tests of dist/ itself)
+  fromSource = forced || (process.env["WB_FROM_DIST"] !== "1" && !distIsFresh(root))
+  if (fromSource && !forced && process.stderr.isTTY && process.env["WB_DEBUG_START"] !== "1") {
+    // a person at a terminal is told; scripts and logs get the same results without a note to parse around
+    process.stderr.write(
+      "wb: dist/ is missing or was compiled from other sources: running the sources, ~0.5 s slower. " +
+        "`npm run build` recompiles it; WB_FROM_SOURCE=1 silences this.\n"
+    )
+  }
+}
 if (process.env["WB_DEBUG_START"] === "1") {
-  process.stderr.write(`wb: starting from ${bundle === undefined ? "the sources" : "the bundle"}\n`)
-} else if (bundle === undefined && !fromSource && process.stderr.isTTY) {
-  // a person at a terminal is told; scripts and logs get the same results without a note to parse around
-  process.stderr.write("wb: the prebuilt bundle (dist/) is missing or was built from other sources or packages: starting from the sources, " +
-    "~0.5 s slower. `npm run build` rebuilds it; WB_FROM_SOURCE=1 silences this.\n")
+  process.stderr.write(`wb: starting from ${fromSource ? "the sources" : "dist"}\n`)
 }
 
 let cli
-if (bundle !== undefined) {
-  // everything the CLI needs loads before any hook exists: hooks run on another thread, per module
-  const dist = (path) => pathToFileURL(resolve(root, "dist", path)).href
-  cli = await import(dist("workbench/cli/main.js"))
-  // what pipeline files import: already loaded, their imports cost no trip through the hooks
-  await import(dist("workbench/index.js"))
-  await import(dist("nodes/index.js"))
-  // TypeScript pipeline files, and imports of the workbench redirected to the bundle
-  registerHooks(HOOKS, {
-    data: {
-      packageURL,
-      compileTypeScript: true,
-      redirects: bundle.redirects,
-      sourceFolders: ["workbench", "nodes"].map((d) => pathToFileURL(resolve(root, d)).href + "/")
-    }
-  })
+if (!fromSource) {
+  // what the command needs loads before any hook exists: hooks run on another thread, per module
+  cli = await import("../dist/workbench/cli/main.js")
+  if (await cli.loadCommands(args)) {
+    // what pipeline files import: already loaded, their imports cost no trip through the hooks
+    await import("../dist/workbench/index.js")
+    await import("../dist/nodes/index.js")
+  }
+  const twins = checkout ? ["workbench", "nodes"].map((d) => [url(d) + "/", url(`dist/${d}`) + "/"]) : []
+  registerHooks(HOOKS, { data: { packageURL, twins } })
 } else {
   // plain-JS dependencies load before tsx is registered: they then skip its hooks, which otherwise
   // double the start-up (Effect alone is several hundred modules)
@@ -46,11 +53,27 @@ if (bundle !== undefined) {
   await import("effect/encoding")
   await import("@effect/platform-node/NodeRuntime")
   await import("@effect/platform-node/NodeServices")
-  const { register } = await import("tsx/esm/api")
-  register()
-  // after tsx, so it runs first: our packages resolve for pipeline files anywhere, and the user's
-  // TypeScript compiles as with the bundle; tsx compiles the workbench's own
-  registerHooks(HOOKS, { data: { packageURL, compileTypeScript: true, typeScriptLeftOut: [pathToFileURL(root).href + "/"] } })
+  const tsx = await import("tsx/esm/api").catch(() => undefined)
+  if (tsx === undefined) {
+    // a checkout installed without its devDependencies (npm ci --omit=dev)
+    process.stderr.write(
+      "wb: dist/ is missing or out of date, and tsx, which runs the sources, is not installed. " +
+        "fix: `npm run build` (or `npm install` with devDependencies)\n"
+    )
+    process.exit(1)
+  }
+  tsx.register()
+  // after tsx, so it runs first: "preference-workbench" (whose "exports" name dist/) gets the sources
+  // (one copy of the engine), our packages resolve for pipeline files anywhere, and the user's
+  // TypeScript compiles as from dist/; tsx compiles the workbench's own
+  registerHooks(HOOKS, {
+    data: {
+      packageURL,
+      twins: ["workbench", "nodes"].map((d) => [url(`dist/${d}`) + "/", url(d) + "/"]),
+      typeScriptLeftOut: [pathToFileURL(root).href + "/"]
+    }
+  })
   cli = await import("../workbench/cli/main.ts")
+  await cli.loadCommands(args)
 }
 cli.main()

@@ -1,16 +1,24 @@
 /**
- * The node library: `import { load, dedupe, report } from "preference-workbench/nodes"`.
+ * The node library: `import { load, dedupe, filter, split, transform, exportTo, report } from "preference-workbench/nodes"`.
  * `registry` maps every kind id (`load.hh-rlhf`, `dedupe.pairs`, …) to its definition, for YAML
  * pipelines and `wb nodes`.
  */
 import { registryOf } from "../workbench/core/node.js"
 import { dedupe } from "./dedupe/index.js"
+import { exportTo } from "./export/index.js"
+import { filter } from "./filter/index.js"
 import { load } from "./load/index.js"
 import { report } from "./report/index.js"
+import { split } from "./split/index.js"
+import { transform } from "./transform/index.js"
 
 export { dedupe } from "./dedupe/index.js"
+export { exportTo } from "./export/index.js"
+export { filter } from "./filter/index.js"
 export { load } from "./load/index.js"
 export { report } from "./report/index.js"
+export { split } from "./split/index.js"
+export { transform } from "./transform/index.js"
 
-/** Every node kind of the library, by id. */
-export const registry = registryOf([...Object.values(dedupe), ...Object.values(load), ...Object.values(report)])
+/** Every node kind of the library, by id; by family, so `wb nodes` can show each kind's TypeScript name. */
+export const registry = registryOf({ dedupe, exportTo, filter, load, report, split, transform })

@@ -1,121 +1,128 @@
 #!/usr/bin/env node
-// `npm run build` (and `prepare`, so `npm ci` runs it): the prebuilt bundle `wb` starts from
-// (bin/bundle.mjs says why and when it is used).
+// `npm run build` (also `prepare`, so `npm ci` runs it, and `prepack`, so every tarball carries it):
+// compile workbench/ and nodes/ with tsc (tsconfig.build.json) into dist/, mirroring the sources:
+// dist/workbench/**, dist/nodes/**, a .js and a .d.ts per .ts file. Plain JavaScript and hand-written
+// declarations (the MinHash kernel and worker, which worker threads load without a TypeScript
+// loader) are copied as they are. Unbundled on purpose: a pipeline that imports
+// "preference-workbench" then gets the very modules the CLI loaded, and "effect" stays one package.
 //
-// Entry points: the CLI, the package's public modules ("preference-workbench" and "/nodes"), and the
-// public folders of `effect` ("effect", "effect/cli", …). esbuild puts code shared between entries in
-// chunks, so each module exists once, and a pipeline file that imports any entry gets the very
-// instance the CLI uses (bin/module-hooks.mjs redirects it). Effect's single modules ("effect/Schema")
-// are not entries (165 more entries split the code into ~250 chunk files, ~0.2 s more start-up):
-// each gets a small file that re-exports its namespace from the bundled "effect".
-// Written to a temp folder and swapped in, with the fingerprint of its inputs.
-import { build } from "esbuild"
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs"
+// Written to a temp folder and swapped in, with the record of what it was compiled from
+// (scripts/dist-record.mjs). Type errors fail the build; `--allow-type-errors` (the test setup, while
+// a file is mid-edit) still emits, as tsc does, warns, and records it. A dist/ already compiled, without
+// type errors, from the same sources by the same compiler is kept (`npm pack` runs both `prepare` and
+// `prepack`); `--force` compiles anyway.
+import { spawnSync } from "node:child_process"
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync
+} from "node:fs"
 import { createRequire } from "node:module"
-import { dirname, join, relative, resolve } from "node:path"
-import { pathToFileURL } from "node:url"
-import { BUILD_RECORD, DIST, installedVersion, sourceFingerprint } from "../bin/bundle.mjs"
+import { dirname, join, relative } from "node:path"
+import { fileURLToPath } from "node:url"
+import { BUILD_RECORD, buildRecord, DIST, SOURCE_DIRS, filesUnder, sourceFingerprint } from "./dist-record.mjs"
 
-const root = resolve(dirname(new URL(import.meta.url).pathname), "..")
+const root = join(dirname(fileURLToPath(import.meta.url)), "..")
+const allowTypeErrors = process.argv.includes("--allow-type-errors")
 const started = performance.now()
 const fingerprint = sourceFingerprint(root)
-const pkg = createRequire(join(root, "package.json"))("./package.json")
-
-// loaders and the native DuckDB library stay outside the bundle (its JavaScript API goes in: loading
-// its ~60 CommonJS files from an ES module cost ~100 ms of start-up)
-const EXTERNAL = ["@duckdb/node-bindings-*", "tsx", "esbuild", "apache-arrow", "arquero"]
-
-const outName = (rel) => rel.replace(/^\.\//, "").replace(/\.(ts|js|mjs)$/, "")
-const sources = ["workbench/cli/main.ts", ...Object.values(pkg.exports)].map(outName)
 
 const require = createRequire(join(root, "package.json"))
-const effectPkg = require("effect/package.json")
-// "effect" and its folders; "effect/schema" (a folder) and "effect/Schema" (a module) differ only
-// in case, so folders get an index file of their own
-const effectFolders = Object.keys(effectPkg.exports)
-  .filter((k) => !k.includes("*") && !["./package.json", "./testing", "./index"].includes(k))
-  .map((k) => (k === "." ? { spec: "effect", name: "vendor/effect/index" } : { spec: `effect/${k.slice(2)}`, name: `vendor/effect/${k.slice(2)}/index` }))
-const effectModules = readdirSync(join(dirname(require.resolve("effect/package.json")), "dist"))
-  .filter((f) => f.endsWith(".js") && f !== "index.js").map((f) => f.slice(0, -3))
+const tscPackage = require.resolve("typescript/package.json")
+const { bin, version } = require(tscPackage)
+const tsc = join(dirname(tscPackage), typeof bin === "string" ? bin : bin.tsc)
+const compiler = `typescript ${version}`
 
-const entryPoints = {}
-const redirects = {}
-for (const rel of sources) {
-  entryPoints[rel] = join(root, `${rel}.ts`)
-  redirects[pathToFileURL(join(root, `${rel}.ts`)).href] = `${rel}.js`
+// `npx wb` in a checkout: npm runs node_modules/.bin/wb directly when it exists. Without it, npm links
+// the checkout itself into its npx cache and, whenever the checkout's folder changed since (a build, a
+// new .wb/), re-reads the checkout's whole dependency tree before every call: ~0.3 s of each `npx wb`.
+// npm links the bins of dependencies, not the project's own, so the build does (dependents get theirs
+// from npm).
+const linkOwnBin = () => {
+  const binDir = join(root, "node_modules", ".bin")
+  if (!existsSync(binDir)) return
+  const link = join(binDir, "wb")
+  const target = "../../bin/wb.js"
+  try {
+    if (readlinkSync(link) === target) return
+    rmSync(link, { force: true })
+  } catch {
+    // no link yet
+  }
+  try {
+    symlinkSync(target, link)
+  } catch (e) {
+    console.warn(
+      `build: could not link node_modules/.bin/wb (${e.code ?? e.message}); \`npx wb\` still works, ~0.3 s slower`
+    )
+  }
 }
-for (const { spec, name } of effectFolders) {
-  entryPoints[name] = `vendor:${spec}`
-  redirects[import.meta.resolve(spec)] = `${name}.js`
+linkOwnBin()
+
+const previous = buildRecord(root)
+if (
+  !process.argv.includes("--force") &&
+  previous?.fingerprint === fingerprint &&
+  previous.compiler === compiler &&
+  (previous.typeErrors !== true || allowTypeErrors)
+) {
+  console.log(`dist/ is up to date (compiled from these sources by ${compiler}); --force recompiles`)
+  process.exit(0)
 }
 
 const tmp = join(root, `${DIST}.tmp-${process.pid}`)
 rmSync(tmp, { recursive: true, force: true })
-const result = await build({
-  metafile: true,
-  entryPoints,
-  outdir: tmp,
-  bundle: true,
-  splitting: true,
-  format: "esm",
-  platform: "node",
-  target: "node20",
-  external: EXTERNAL,
-  chunkNames: "chunks/[name]-[hash]",
-  logLevel: "warning",
-  // bundled CommonJS (DuckDB's API) requires the native binding: give it a real `require`
-  banner: { js: `import { createRequire as __wbCreateRequire } from "node:module"; const require = __wbCreateRequire(import.meta.url);` },
-  plugins: [{
-    name: "vendor",
-    setup(b) {
-      b.onResolve({ filter: /^vendor:/ }, (a) => ({ path: a.path.slice("vendor:".length), namespace: "vendor" }))
-      b.onLoad({ filter: /.*/, namespace: "vendor" }, (a) => ({ contents: `export * from ${JSON.stringify(a.path)}`, resolveDir: root }))
-    }
-  }]
+let typeErrors = false
+const compiled = spawnSync(process.execPath, [tsc, "-p", join(root, "tsconfig.build.json"), "--outDir", tmp], {
+  cwd: root,
+  stdio: "inherit"
 })
-
-// effect's single modules: the bundled "effect" holds each as a namespace of the same name
-const barrel = await import(pathToFileURL(join(tmp, "vendor/effect/index.js")).href)
-const missing = []
-for (const m of effectModules) {
-  const ns = barrel[m]
-  const original = await import(`effect/${m}`)
-  const names = Object.keys(original).filter((k) => k !== "default")
-  if (ns === undefined || names.some((k) => !(k in ns))) {
-    missing.push(m)
-    continue
+if (compiled.status !== 0) {
+  const emitted = existsSync(join(tmp, "workbench", "index.js"))
+  if (!allowTypeErrors || !emitted) {
+    rmSync(tmp, { recursive: true, force: true })
+    console.error(
+      `build: tsc failed (exit ${compiled.status ?? compiled.signal}); dist/ left as it was. Fix the errors above (\`npm run typecheck\`).`
+    )
+    process.exit(1)
   }
-  const lines = [`import { ${m} as ns } from "./index.js"`]
-  names.forEach((k, i) => lines.push(`const e${i} = ns[${JSON.stringify(k)}]`, `export { e${i} as ${JSON.stringify(k)} }`))
-  mkdirSync(join(tmp, "vendor/effect"), { recursive: true })
-  writeFileSync(join(tmp, `vendor/effect/${m}.js`), lines.join("\n") + "\n")
-  redirects[import.meta.resolve(`effect/${m}`)] = `vendor/effect/${m}.js`
-}
-if (missing.length > 0) {
-  // not fatal: such a module, imported by a pipeline file, loads from node_modules (a second copy)
-  console.warn(`build: effect modules not in the "effect" namespace, left out: ${missing.join(", ")}`)
+  console.warn(
+    "build: tsc reported type errors (above); dist/ emitted anyway (--allow-type-errors). `npm run typecheck` fails until they are fixed."
+  )
+  typeErrors = true
 }
 
-// the packages inside the bundle, by version: a changed dependency makes the bundle stale too
-const packages = {}
-for (const input of Object.keys(result.metafile.inputs)) {
-  const m = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input)
-  if (m !== null && packages[m[1]] === undefined) packages[m[1]] = installedVersion(root, m[1]) ?? "unknown"
+// what tsc does not emit: plain JavaScript next to the sources, and declarations written by hand
+let copied = 0
+for (const rel of SOURCE_DIRS.flatMap((d) => filesUnder(root, d))) {
+  if (rel.endsWith(".ts") && !rel.endsWith(".d.ts")) continue
+  mkdirSync(dirname(join(tmp, rel)), { recursive: true })
+  copyFileSync(join(root, rel), join(tmp, rel))
+  copied++
 }
 
-const dist = join(root, DIST)
-const absolute = Object.fromEntries(Object.entries(redirects).map(([from, to]) => [from, pathToFileURL(join(dist, to)).href]))
-writeFileSync(join(tmp, BUILD_RECORD), JSON.stringify({ fingerprint, packages, builtAt: new Date().toISOString(), redirects: absolute }))
+writeFileSync(
+  join(tmp, BUILD_RECORD),
+  `${JSON.stringify({ fingerprint, compiler, ...(typeErrors ? { typeErrors } : {}) }, null, 2)}\n`
+)
+
 // swap: a running `wb` keeps the files it already opened; one starting now sees the old or the new folder
+const dist = join(root, DIST)
 const old = `${dist}.old-${process.pid}`
 try {
   if (existsSync(dist)) renameSync(dist, old)
   renameSync(tmp, dist)
 } catch (e) {
-  // another build (say, a second test run) swapped its folder in between: it built the same inputs
+  // another build (say, a second test run) swapped its folder in between: it compiled the same sources
   if (!["ENOTEMPTY", "EEXIST", "ENOENT"].includes(e.code)) throw e
   rmSync(tmp, { recursive: true, force: true })
 }
 rmSync(old, { recursive: true, force: true })
-console.log(`built ${relative(process.cwd(), dist) || "."}/ (${sources.length} entry modules, ${effectFolders.length} effect folders, ` +
-  `${effectModules.length - missing.length} effect modules, ${Object.keys(packages).length} packages) in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+console.log(
+  `built ${relative(process.cwd(), dist) || "."}/ (tsc ${version}, ${copied} files copied) in ${((performance.now() - started) / 1000).toFixed(1)} s`
+)

@@ -11,8 +11,14 @@
  * 2. exact: same prompt, response_a and response_b after `normalize` (none / whitespace / case / nfc).
  * 3. mirrored: (prompt, a, b) and (prompt, b, a). The twin's votes are flipped (a <-> b, p_a -> 1 - p_a).
  * 4. degenerate: an empty (or whitespace-only) response; identical responses after `normalize`.
- * 5. near-duplicates (off by default): MinHash + LSH on word shingles of the prompt or of the whole
- *    pair, verified on shingle samples, clustered by union-find; one row per cluster stays.
+ * 5. near-duplicates (off by default): MinHash + LSH on word shingles, each text on its own (never
+ *    concatenated). `on: "pair"` (the default): the prompts are near-duplicates and so is each
+ *    response of its counterpart, in either orientation (a~a' and b~b', or a~b' and b~a');
+ *    `on: "responses"`: both responses so, whatever the prompts; `on: "prompt"`: the prompts only,
+ *    keeping `maxPerPrompt` rows (default 1) per group of near-duplicate prompts. Candidates from each
+ *    field's LSH buckets are verified with shingle Jaccard on every field the mode names. Rows are
+ *    taken in the keep order; a row that matches a kept row is removed and names it (so a removed
+ *    row is itself near its kept twin, never only through a chain of others).
  * In each group the `keep` policy picks the row that stays. Exact and mirrored merges pool votes, and
  * the kept pair's label becomes the majority of its votes (a tie when no side has most); label_source
  * becomes 'mixed' when a pair without a label source pools votes of more than one rater_kind; a human
@@ -47,8 +53,8 @@
  * `wb nodes dedupe.pairs` lists each with its type, default and description.
  *
  * **Stats**: rows_in, rows_out, removed; exact_groups, exact_removed, exact_conflicts;
- * mirrored_groups, mirrored_removed, mirrored_conflicts; empty_side, identical; near_clusters,
- * near_removed; contaminated, contaminated_near, eval_prompts, eval_prompts_empty; votes_in, votes_out, votes_moved, votes_flipped,
+ * mirrored_groups, mirrored_removed, mirrored_conflicts; empty_side, identical; near_clusters (kept
+ * rows that near-duplicates were removed for), near_removed; contaminated, contaminated_near, eval_prompts, eval_prompts_empty; votes_in, votes_out, votes_moved, votes_flipped,
  * votes_dropped, relabelled (only those of the steps that ran).
  *
  * **Example**
@@ -58,9 +64,12 @@
  * const noLeaks = p.node("no-leaks", dedupe.decontaminate({ threshold: 0.7 }), { pairs: hh, against: evalSet })
  * ```
  *
- * Gotchas: near-duplicates are off in `dedupe.pairs` because many datasets pair one prompt with many
- * response pairs (PandaLM: 170 prompts over 999 pairs); `on: "prompt"` would collapse them. Near-dup
- * twins do not share votes (their responses differ). Several tables on one input are unioned by
+ * Gotchas: near-duplicates are off in `dedupe.pairs`. Many datasets pair one prompt with many
+ * response pairs (PandaLM: 170 prompts over 999 pairs; AlpacaEval: 49 models per instruction against
+ * one shared baseline answer; OASST: every two ranked replies of a prompt): `on: "prompt"` collapses
+ * them to one row per prompt (or `maxPerPrompt`), which is what it is for; `pair` keeps them apart,
+ * as their responses differ. Near-dup twins do not share votes (their responses differ). Texts with
+ * no word (empty, punctuation only) never match. Several tables on one input are unioned by
  * column name; an extra column they share with types that do not convert (JSON in one, text in
  * another) fails the node with a DataError naming the column.
  */
@@ -109,19 +118,16 @@ const outputs = {
 
 /**
  * The one wrapper every preset shares: resolve params to options, run the core. (Version 2: decontamination
- * first, kept twins always kept, votes follow their source row, empty eval prompts ignored.)
+ * first, kept twins always kept, votes follow their source row, empty eval prompts ignored. Version 3:
+ * near-duplicates per field, modes pair / prompt / responses, default pair, maxPerPrompt.)
  */
-const runWith = <P>(resolve: (p: P) => DedupeOptions) => (ctx: NodeRunContext<P>) =>
-  runDedupe(ctx.node, {
-    pairs: ctx.inputs["pairs"]!,
-    votes: ctx.inputs["votes"],
-    against: ctx.inputs["against"]
-  }, resolve(ctx.params)).pipe(Effect.withSpan("dedupe", { attributes: { node: ctx.node } }))
+const runWith = <P>(resolve: (p: P) => DedupeOptions) => (ctx: NodeRunContext<P, ReturnType<typeof inputs>>) =>
+  runDedupe(ctx.node, { pairs: ctx.inputs.pairs, votes: ctx.inputs.votes, against: ctx.inputs.against }, resolve(ctx.params)).pipe(Effect.withSpan("dedupe", { attributes: { node: ctx.node } }))
 
 /** Every step, each switchable: decontaminate -> exact -> mirrored -> degenerate -> near (off). */
 export const pairs = defineNode({
   kind: "dedupe.pairs",
-  version: 2,
+  version: 3,
   summary: "Remove exact, mirrored, degenerate, near-duplicate and eval-contaminated pairs",
   params: DedupeParams,
   inputs: inputs("optional"),
@@ -132,7 +138,7 @@ export const pairs = defineNode({
 /** Exact duplicates only (same prompt, response_a, response_b after `normalize`). */
 export const exact = defineNode({
   kind: "dedupe.exact",
-  version: 2,
+  version: 3,
   summary: "Remove exact duplicate pairs, merging their votes",
   params: ExactParams,
   inputs: inputs("none"),
@@ -143,7 +149,7 @@ export const exact = defineNode({
 /** Mirrored pairs only: (prompt, a, b) and (prompt, b, a) collapse, votes flipped. */
 export const mirrored = defineNode({
   kind: "dedupe.mirrored",
-  version: 2,
+  version: 3,
   summary: "Collapse pairs present in both orders (a, b) and (b, a), flipping votes",
   params: MirroredParams,
   inputs: inputs("none"),
@@ -151,11 +157,11 @@ export const mirrored = defineNode({
   run: runWith(resolveMirrored)
 })
 
-/** Near-duplicates only (MinHash + LSH), on the prompt or the whole pair. */
+/** Near-duplicates only (MinHash + LSH per field): the whole pair (default), the prompt, or the responses. */
 export const nearDuplicates = defineNode({
   kind: "dedupe.near",
-  version: 2,
-  summary: "Remove near-duplicate pairs (MinHash + LSH on word shingles), one per cluster",
+  version: 3,
+  summary: "Remove near-duplicate pairs: prompt and both responses near (default), prompts only, or responses only",
   params: NearParams,
   inputs: inputs("none"),
   outputs,
@@ -165,7 +171,7 @@ export const nearDuplicates = defineNode({
 /** Decontamination only: drop pairs whose prompt equals or nearly matches an eval prompt. */
 export const decontaminate = defineNode({
   kind: "dedupe.decontaminate",
-  version: 2,
+  version: 3,
   summary: "Drop pairs whose prompt matches an eval prompt exactly or nearly",
   params: DecontaminateParams,
   inputs: inputs("required"),

@@ -8,12 +8,14 @@ import type { InputTable } from "../../workbench/core/node.js"
 import { Progress, Sql } from "../../workbench/core/services.js"
 import type { DedupeSource } from "./apply.js"
 import type { DedupeOptions, MinHashSettings } from "./params.js"
-import { crossMatches, DEFAULT_SET_CAP, lshShape, nearClusters, type SketchBatch, type SketchOptions } from "../lib/minhash.js"
+import { crossMatches, DEFAULT_SET_CAP, lshShape, type SketchBatch, type SketchOptions } from "../lib/minhash.js"
+import { sliceSketches } from "../lib/minhash-match.js"
 import { SketchPool, workersFor } from "../lib/minhash-pool.js"
+import { fieldsOf, nearMatcher, type NearTexts } from "./near-match.js"
 
 export interface NearResult {
-  /** Cluster id per row for the rows with active[i] = 1; -1 for none. Undefined: near-dup is off. */
-  readonly clusters?: ((active: Uint8Array) => Int32Array) | undefined
+  /** The near-duplicate finder the plan runs (near-match.ts). Undefined: near-dup is off. */
+  readonly near?: ((order: Int32Array) => Int32Array) | undefined
   /** 1 for rows whose prompt is near an eval prompt. Undefined: near decontamination is off. */
   readonly contaminatedNear?: Uint8Array | undefined
 }
@@ -63,21 +65,37 @@ export const sketchQuery = (query: string, n: number, options: SketchOptions, wh
 const sameSketch = (a: SketchOptions, b: SketchOptions) =>
   a.bands === b.bands && a.rows === b.rows && a.shingle === b.shingle && a.seed === b.seed
 
+const COLUMN = { prompt: "prompt", a: "response_a", b: "response_b" } as const
+
+/** maxPerPrompt means something in `prompt` mode only: elsewhere a value other than 1 is a mistake, said so. */
+const checkMaxPerPrompt = (node: string, near: NonNullable<DedupeOptions["near"]>) =>
+  near.on === "prompt" || near.maxPerPrompt === 1 ? Effect.void : Effect.fail(new DataError({
+    where: `node "${node}" param maxPerPrompt`,
+    found: `maxPerPrompt ${near.maxPerPrompt} with on: "${near.on}"`,
+    expected: `maxPerPrompt only with on: "prompt" (pairs kept per group of near-duplicate prompts)`,
+    fix: `set on: "prompt", or leave maxPerPrompt out`
+  }))
+
 /** Run MinHash where the options ask for it. */
 export const nearStage = (
   node: string, source: DedupeSource, n: number, against: InputTable | undefined, options: DedupeOptions
 ) => Effect.gen(function*() {
   const sql = yield* Sql
-  let clusters: NearResult["clusters"]
+  let near: NearResult["near"]
   let contaminatedNear: Uint8Array | undefined
   let promptSketches: { options: SketchOptions; sketches: SketchBatch } | undefined
   if (options.near !== undefined) {
-    const near = options.near
-    const opts = yield* sketchOptions(node, "near", near)
-    const text = near.on === "prompt" ? "prompt" : "concat_ws(chr(10), prompt, response_a, response_b)"
-    const sketches = yield* sketchQuery(`SELECT ${source.row}::INTEGER, ${text} FROM ${source.relation}`, n, opts, near.on === "prompt" ? "prompts" : "pairs")
-    if (near.on === "prompt") promptSketches = { options: opts, sketches }
-    clusters = (active) => nearClusters(sketches, { threshold: near.threshold, active })
+    const o = options.near
+    yield* checkMaxPerPrompt(node, o)
+    const opts = yield* sketchOptions(node, "near", o)
+    // every field on its own (text k of row r is document k * n + r), sketched in one pass of the pool
+    const fields = fieldsOf(o.on)
+    const query = fields.map((f, k) => `SELECT (${source.row} + ${k * n})::INTEGER, ${COLUMN[f]} FROM ${source.relation}`).join(" UNION ALL ")
+    const all = yield* sketchQuery(query, fields.length * n, opts, fields.length === 1 ? "prompts" : `texts (${fields.join(", ")})`)
+    const texts: Record<string, SketchBatch> = {}
+    fields.forEach((f, k) => { texts[f] = sliceSketches(all, k * n, (k + 1) * n) })
+    if (texts["prompt"] !== undefined) promptSketches = { options: opts, sketches: texts["prompt"] }
+    near = nearMatcher(n, texts as NearTexts, { on: o.on, threshold: o.threshold, maxPerPrompt: o.maxPerPrompt })
   }
   const deco = options.decontaminate?.near
   if (deco !== undefined && against !== undefined) {
@@ -91,5 +109,5 @@ export const nearStage = (
     )
     contaminatedNear = crossMatches(docs, evals, { threshold: deco.threshold })
   }
-  return { clusters, contaminatedNear } satisfies NearResult
+  return { near, contaminatedNear } satisfies NearResult
 })

@@ -3,56 +3,55 @@
  * every step (nested: `{ near: { enabled: true, threshold: 0.85 } }`); the presets take the flat
  * params of their one step. `resolve*` turn each into the one options shape the core runs on.
  */
-import { Effect, Schema } from "effect"
+import { Schema } from "effect"
+import { param } from "../../workbench/core/params.js"
+import type { NearOn } from "./near-match.js"
 import type { ConflictPolicy, KeepPolicy } from "./plan.js"
 
-const dflt = <S extends Schema.Constraint>(schema: S, value: S["Encoded"]) =>
-  Schema.withDecodingDefaultKey<S>(Effect.succeed(value))(schema)
+const Normalize = param(Schema.Literals(["none", "whitespace", "case", "nfc"]), "whitespace",
+  "how texts are compared: none (as stored), whitespace (whitespace runs collapsed, ends trimmed), " +
+    "case (whitespace + lower case), nfc (case + Unicode NFC)")
 
-const Normalize = dflt(Schema.Literals(["none", "whitespace", "case", "nfc"]).annotate({
-  description: "how texts are compared: none (as stored), whitespace (whitespace runs collapsed, ends trimmed), " +
-    "case (whitespace + lower case), nfc (case + Unicode NFC)"
-}), "whitespace")
-
-const Keep = dflt(Schema.Literals(["first", "longest", "most-votes"]).annotate({
-  description: "which row of a duplicate group stays: first (lowest source name, then source_row; not the order " +
-    "of the inputs), longest (most characters in both responses), most-votes (most votes on the row); ties go to the first"
-}), "first")
+const Keep = param(Schema.Literals(["first", "longest", "most-votes"]), "first",
+  "which row of a duplicate group stays: first (lowest source name, then source_row; not the order " +
+    "of the inputs), longest (most characters in both responses), most-votes (most votes on the row); ties go to the first")
 
 const conflictPolicy = (value: ConflictPolicy, what: string) =>
-  dflt(Schema.Literals(["merge", "drop-both", "keep-first", "keep-both"]).annotate({
-    description: `${what} whose labels disagree: merge (like any duplicate; votes pooled, label re-voted), ` +
+  param(Schema.Literals(["merge", "drop-both", "keep-first", "keep-both"]), value,
+    `${what} whose labels disagree: merge (like any duplicate; votes pooled, label re-voted), ` +
       "drop-both (remove every row of the group), keep-first (keep the picked row, drop the others and their votes), " +
-      "keep-both (remove nothing)"
-  }), value)
+      "keep-both (remove nothing)")
 
-const enabled = (value: boolean, what: string) => dflt(Schema.Boolean.annotate({ description: what }), value)
+const enabled = (value: boolean, what: string) => param(Schema.Boolean, value, what)
 
 const unit = (value: number, description: string) =>
-  dflt(Schema.Number.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(1)).annotate({ description }), value)
+  param(Schema.Number.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(1)), value, description)
 
 /** MinHash settings, shared by near-duplicates and near decontamination. */
 const minhashFields = {
-  numPerm: dflt(Schema.Int.check(Schema.isBetween({ minimum: 8, maximum: 1024 })).annotate({
-    description: "MinHash values per text (signature size; one-permutation hashing with densification)"
-  }), 128),
+  numPerm: param(Schema.Int.check(Schema.isBetween({ minimum: 8, maximum: 1024 })), 128,
+    "MinHash values per text (signature size; one-permutation hashing with densification)"),
   bands: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThan(0)).annotate({
     description: "LSH bands; default: derived from threshold so that a pair at the threshold is a candidate with p >= 0.99"
   })),
   rows: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThan(0)).annotate({
     description: "signature rows per LSH band (bands x rows <= numPerm); default: derived like bands"
   })),
-  shingle: dflt(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 16 })).annotate({
-    description: "words per shingle (words: lower-cased runs of letters and digits)"
-  }), 3),
-  seed: dflt(Schema.Int.annotate({ description: "seed of the MinHash permutations" }), 1)
+  shingle: param(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 16 })), 3,
+    "words per shingle (words: lower-cased runs of letters and digits)"),
+  seed: param(Schema.Int, 1, "seed of the MinHash permutations")
 }
 
 const nearFields = {
-  on: dflt(Schema.Literals(["prompt", "pair"]).annotate({
-    description: "compare prompts only, or the whole pair (prompt + both responses)"
-  }), "prompt"),
-  threshold: unit(0.8, "word-shingle Jaccard similarity at which two texts are near-duplicates"),
+  on: param(Schema.Literals(["pair", "prompt", "responses"]), "pair",
+    "what makes two pairs near-duplicates, each text compared with its own (never concatenated): " +
+      "pair (the prompts, and each response with its counterpart: a~a' and b~b', or mirrored a~b' and b~a'), " +
+      "prompt (the prompts only: keeps one pair per group of near-identical prompts, so it collapses datasets that " +
+      "pair one prompt with many response pairs; set maxPerPrompt to keep more), " +
+      "responses (both responses, either orientation, whatever the prompts)"),
+  threshold: unit(0.8, "word-shingle Jaccard similarity at which two texts are near-duplicates (each text of the mode)"),
+  maxPerPrompt: param(Schema.Int.check(Schema.isGreaterThan(0)), 1,
+    "on: prompt only: keep up to this many pairs per group of near-duplicate prompts (picked by the keep policy)"),
   ...minhashFields
 }
 
@@ -65,27 +64,27 @@ const decontaminateFields = {
 export const DedupeParams = Schema.Struct({
   normalize: Normalize,
   keep: Keep,
-  exact: dflt(Schema.Struct({
+  exact: param(Schema.Struct({
     enabled: enabled(true, "remove exact duplicates: same prompt, response_a and response_b after normalize"),
     onConflict: conflictPolicy("merge", "exact duplicate groups")
-  }), {}),
-  mirrored: dflt(Schema.Struct({
+  }), {}, "the exact-duplicate step"),
+  mirrored: param(Schema.Struct({
     enabled: enabled(true, "collapse mirrored pairs: (prompt, a, b) and (prompt, b, a); votes are flipped"),
     onConflict: conflictPolicy("drop-both", "mirrored groups")
-  }), {}),
-  degenerate: dflt(Schema.Struct({
+  }), {}, "the mirrored-pair step"),
+  degenerate: param(Schema.Struct({
     emptySide: enabled(true, "remove pairs with an empty (or whitespace-only) response"),
     identical: enabled(true, "remove pairs whose two responses are equal after normalize")
-  }), {}),
-  near: dflt(Schema.Struct({
+  }), {}, "the degenerate-pair step"),
+  near: param(Schema.Struct({
     enabled: enabled(false, "remove near-duplicates (MinHash + LSH, clusters by union-find); off by default: " +
       "many datasets share one prompt across legitimate pairs"),
     ...nearFields
-  }), {}),
-  decontaminate: dflt(Schema.Struct({
+  }), {}, "the near-duplicate step"),
+  decontaminate: param(Schema.Struct({
     enabled: enabled(true, "drop pairs whose prompt matches an eval prompt of the `against` input (when connected)"),
     ...decontaminateFields
-  }), {})
+  }), {}, "the decontamination step (runs when `against` is connected)")
 })
 export type DedupeParams = typeof DedupeParams.Type
 
@@ -120,7 +119,7 @@ export interface DedupeOptions {
   readonly mirrored?: { readonly onConflict: ConflictPolicy } | undefined
   readonly emptySide: boolean
   readonly identical: boolean
-  readonly near?: (MinHashSettings & { readonly on: "prompt" | "pair" }) | undefined
+  readonly near?: (MinHashSettings & { readonly on: NearOn; readonly maxPerPrompt: number }) | undefined
   /** Runs only when an `against` input is connected. */
   readonly decontaminate?: { readonly near?: MinHashSettings | undefined } | undefined
 }
@@ -138,7 +137,7 @@ export const resolvePairs = (p: DedupeParams): DedupeOptions => ({
   mirrored: p.mirrored.enabled ? { onConflict: p.mirrored.onConflict } : undefined,
   emptySide: p.degenerate.emptySide,
   identical: p.degenerate.identical,
-  near: p.near.enabled ? { ...minhashOf(p.near), on: p.near.on } : undefined,
+  near: p.near.enabled ? { ...minhashOf(p.near), on: p.near.on, maxPerPrompt: p.near.maxPerPrompt } : undefined,
   decontaminate: p.decontaminate.enabled
     ? { near: p.decontaminate.near ? minhashOf(p.decontaminate) : undefined }
     : undefined
@@ -151,7 +150,7 @@ export const resolveMirrored = (p: MirroredParams): DedupeOptions =>
   ({ ...none, normalize: p.normalize, keep: p.keep, mirrored: { onConflict: p.onConflict } })
 
 export const resolveNear = (p: NearParams): DedupeOptions =>
-  ({ ...none, normalize: "whitespace", keep: p.keep, near: { ...minhashOf(p), on: p.on } })
+  ({ ...none, normalize: "whitespace", keep: p.keep, near: { ...minhashOf(p), on: p.on, maxPerPrompt: p.maxPerPrompt } })
 
 export const resolveDecontaminate = (p: DecontaminateParams): DedupeOptions =>
   ({ ...none, normalize: p.normalize, keep: "first", decontaminate: { near: p.near ? minhashOf(p) : undefined } })

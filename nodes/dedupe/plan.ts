@@ -15,6 +15,9 @@
  *   row, the merged rows keep their reason but have no twin (-1), and their votes are dropped.
  * - Only exact and mirrored merges move votes (mirrored ones flipped); a near-duplicate's responses
  *   differ from its kept twin's, so its votes go with it.
+ * - Near-duplicates are not groups: rows are taken in the keep order and a row that matches an
+ *   already kept row is removed, naming it (near-match.ts). `groups` in the report counts the kept rows
+ *   that near-duplicates were removed for.
  * - `rows_found_in_input` in the report counts what a check finds in the whole input on its own (all
  *   members of a duplicate group, the first included); `rows_removed` what it removed in sequence.
  */
@@ -62,8 +65,11 @@ export interface PlanSteps {
   readonly mirrored?: { readonly onConflict: ConflictPolicy } | undefined
   readonly emptySide: boolean
   readonly identical: boolean
-  /** Near-duplicate clusters of the rows with active[i] = 1: cluster id per row, -1 for none. */
-  readonly near?: ((active: Uint8Array) => Int32Array) | undefined
+  /**
+   * Near-duplicates among the rows given, best first (the keep order): per row, the kept row it
+   * duplicates, -1 when kept or not given (see near-match.ts).
+   */
+  readonly near?: ((order: Int32Array) => Int32Array) | undefined
   readonly decontaminate: boolean
 }
 
@@ -149,6 +155,12 @@ export function pickKept(members: ReadonlyArray<number>, keys: DedupeKeys, polic
     if (s > 0 || (s === 0 && keys.order[i]! < keys.order[best]!)) best = i
   }
   return best
+}
+
+/** `rows` sorted best first for a keep policy: by policy score, then by source order (as pickKept). */
+export function byKeepOrder(rows: Int32Array, keys: DedupeKeys, policy: KeepPolicy): Int32Array {
+  const score = policy === "longest" ? keys.length : policy === "most-votes" ? keys.votes : undefined
+  return rows.slice().sort((i, j) => (score === undefined ? 0 : score[j]! - score[i]!) || keys.order[i]! - keys.order[j]!)
 }
 
 /** Build the plan. Pure: same keys and steps, same plan. */
@@ -237,20 +249,24 @@ export function planDedupe(keys: DedupeKeys, steps: PlanSteps): DedupePlan {
   if (steps.identical) dropRows("identical-sides", "identical", (i) => Boolean(keys.identical[i]))
 
   if (steps.near !== undefined) {
-    const mask = new Uint8Array(n)
     const living = alive()
-    for (const i of living) mask[i] = 1
-    const clusters = steps.near(mask)
-    const groups = duplicateGroups(n, rowsWhere(n, (i) => reason[i] === null && clusters[i]! >= 0), (i) => clusters[i]!)
-    const allClusters = living.length === n ? clusters : steps.near(new Uint8Array(n).fill(1))
-    const found = countFound(duplicateGroups(n, rowsWhere(n, (i) => allClusters[i]! >= 0), (i) => allClusters[i]!))
+    const twinOf = steps.near(byKeepOrder(living, keys, steps.keep))
+    const kept = new Set<number>()
     let removed = 0
-    for (const g of groups) {
-      const keep = pickKept(g, keys, steps.keep)
-      for (const i of g) if (i !== keep) { reason[i] = "near-duplicate"; link[i] = keep; removed++ }
+    for (const i of living) {
+      if (twinOf[i]! < 0) continue
+      reason[i] = "near-duplicate"
+      link[i] = twinOf[i]!
+      kept.add(twinOf[i]!)
+      removed++
     }
-    report.push({ check: "near-duplicate", groups: groups.length, rows_found_in_input: found, rows_removed: removed })
-    Object.assign(stats, { near_clusters: groups.length, near_removed: removed })
+    // found in the whole input: the rows a run over every row would remove, and their kept twins
+    const allTwins = living.length === n ? twinOf : steps.near(byKeepOrder(all, keys, steps.keep))
+    const twinsAll = new Set<number>()
+    let removable = 0
+    for (let i = 0; i < n; i++) if (allTwins[i]! >= 0) { removable++; twinsAll.add(allTwins[i]!) }
+    report.push({ check: "near-duplicate", groups: kept.size, rows_found_in_input: removable + twinsAll.size, rows_removed: removed })
+    Object.assign(stats, { near_clusters: kept.size, near_removed: removed })
   }
 
   const twin = new Int32Array(n).fill(-1), votesTo = new Int32Array(n), votesFlip = new Uint8Array(n), merged = new Uint8Array(n)

@@ -79,7 +79,7 @@ export const runDedupe = (node: string, tables: DedupeTables, options: DedupeOpt
       mirrored: options.mirrored,
       emptySide: options.emptySide,
       identical: options.identical,
-      near: near.clusters,
+      near: near.near,
       decontaminate: options.decontaminate !== undefined && against !== undefined
     })
     const out: NodeOutput = yield* applyPlan(sql, {

@@ -24,7 +24,6 @@
  */
 import { availableParallelism } from "node:os"
 import { Worker } from "node:worker_threads"
-import { packageFile } from "../../workbench/core/package-root.js"
 import { packedLength, packTexts } from "./minhash-kernel.js"
 import { assembleSketches, sketchTexts, type SketchBatch, type SketchOptions } from "./minhash.js"
 
@@ -119,7 +118,8 @@ function workerExecArgv(): Array<string> {
 
 /** A worker with this process's Node options minus loaders (V8 options, refused there, apply anyway). */
 function startWorker(): Worker {
-  const url = packageFile("nodes/lib/minhash-worker.js")
+  // beside this module in the sources and in dist/ alike (the build copies the plain-JS worker)
+  const url = new URL("./minhash-worker.js", import.meta.url)
   try {
     return new Worker(url, { execArgv: workerExecArgv() })
   } catch (e) {

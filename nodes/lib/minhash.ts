@@ -125,15 +125,15 @@ export function similar(x: SketchBatch, i: number, y: SketchBatch, j: number, th
 }
 
 /**
- * For each band, call `onBucket(members, from, to)` for every run of >= 2 documents with equal band
- * hashes. `docs` lists the documents taking part; `key(d, band)` reads a document's band hash.
+ * For each band, call `onBucket(members, from, to, band)` for every run of >= 2 documents with equal
+ * band hashes. `docs` lists the documents taking part; `key(d, band)` reads a document's band hash.
  * Buckets come from a stable LSD radix sort (two 16-bit passes), so members are in `docs` order.
  */
 export function forEachBucket(
   docs: Int32Array,
   bands: number,
   key: (doc: number, band: number) => number,
-  onBucket: (members: Int32Array, from: number, to: number) => void
+  onBucket: (members: Int32Array, from: number, to: number, band: number) => void
 ): void {
   const n = docs.length
   if (n < 2) return
@@ -163,14 +163,14 @@ export function forEachBucket(
     for (let from = 0; from < n;) {
       let to = from + 1
       while (to < n && keys[to] === keys[from]) to++
-      if (to - from > 1) onBucket(order, from, to)
+      if (to - from > 1) onBucket(order, from, to, band)
       from = to
     }
   }
 }
 
 /** Documents that take part: active (when a mask is given) and with at least one shingle. */
-function participants(sk: SketchBatch, active?: ArrayLike<number>): Int32Array {
+export function participants(sk: SketchBatch, active?: ArrayLike<number>): Int32Array {
   const out: Array<number> = []
   for (let d = 0; d < sk.n; d++) if (sk.sizes[d]! > 0 && (active === undefined || active[d])) out.push(d)
   return Int32Array.from(out)

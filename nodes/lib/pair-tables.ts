@@ -28,10 +28,15 @@ export const voteColumns = {
   meta: "json"
 } as const satisfies Record<string, ColumnType>
 
-/** Malformed source records, with where they were and why they were refused. */
+/**
+ * Malformed source records, with where they were and why they were refused. After `file` comes the
+ * record's number as users count it in that format, in a column named for it: `line` (1-based, JSON
+ * Lines), `index` (0-based element, JSON arrays), `row` (1-based data row, CSV and Parquet). Which one
+ * depends on the file read, so the contract lists only the columns every rejects table has (a closed
+ * contract still lets `wb validate` catch a rejects table wired where pairs are expected).
+ */
 export const rejectColumns = {
   file: "utf8",
-  record: "int64",
   reason: "utf8",
   raw: "utf8"
 } as const satisfies Record<string, ColumnType>
@@ -48,7 +53,8 @@ export const votesInput = (doc = "votes on the pairs (optional)") =>
 /** The pairs table a loader emits; `open` because generic loaders pass extra columns through. */
 export const pairsOutput = (open = true) => output("main", pairColumns, { open, doc: "one row per comparison" })
 export const votesOutput = () => output("aux", voteColumns, { doc: "one row per pair x rater" })
-export const rejectsOutput = () => output("rejects", rejectColumns, { doc: "records that could not be loaded, with the reason" })
+export const rejectsOutput = () =>
+  output("rejects", rejectColumns, { doc: "records that could not be loaded: file, line | index | row (by format), reason, raw" })
 
 /**
  * SQL for the stable pair id: 16 hex digits of md5 over prompt, a and b (unit separators between, so

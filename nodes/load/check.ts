@@ -1,15 +1,18 @@
 /**
  * Record validation and the rejects table. A loader lists the fields it needs with their JSON types;
  * every record that lacks one, or has the wrong type, gets a reason such as
- * "response1: expected string, got BOOLEAN". Reasons are written in SQL over all records at once.
+ * "response1: expected a string, got a boolean". Reasons are written in SQL over all records at once.
+ *
+ * The rejects table numbers records as users count them in that format: `line` (1-based) for JSON
+ * Lines, `index` (0-based element) for JSON arrays, `row` (1-based data row) for CSV and Parquet.
  */
 import { Effect } from "effect"
 import { DataError } from "../../workbench/core/errors.js"
 import { Sql } from "../../workbench/core/services.js"
-import type { LoadContext, SourceFile } from "./files.js"
+import type { FileFormat, LoadContext, SourceFile } from "./files.js"
 import { where } from "./files.js"
-import type { RecordsTable } from "./read-lines.js"
-import { keyPath, sqlText } from "./sql.js"
+import { jsonTypeWordSql, type RecordsTable } from "./read-lines.js"
+import { keyPath, sqlIdent, sqlText } from "./sql.js"
 
 export type JsonKind = "string" | "number" | "integer" | "bool" | "array" | "object"
 
@@ -30,6 +33,17 @@ const TYPES: Record<JsonKind, ReadonlyArray<string>> = {
   object: ["OBJECT"]
 }
 
+/** What a reason says was expected, in user words. */
+const WORDS: Record<JsonKind, string> = {
+  string: "a string",
+  number: "a number",
+  integer: "an integer",
+  bool: "a boolean",
+  array: "an array",
+  object: "an object"
+}
+const expectedOf = (f: FieldCheck) => f.kinds.map((k) => WORDS[k]).join(" or ")
+
 const list = (xs: ReadonlyArray<string>) => `[${xs.map(sqlText).join(", ")}]`
 
 /** SQL: the JSON types of `fields` in `raw` as a list, in order (one parse for all fields). */
@@ -49,17 +63,17 @@ export function fieldProblemSql(raw: string, fields: ReadonlyArray<FieldCheck>, 
     const each = fields.map((f, i) => {
       const t = `${types}[${i + 1}]`
       return `CASE WHEN ${t} IS NULL THEN ${f.optional ? "NULL" : sqlText(`${f.name}: missing`)}
-        WHEN ${t} NOT IN (${allowedOf(f).map(sqlText).join(", ")}) THEN ${sqlText(`${f.name}: expected ${f.kinds.join(" or ")}, got `)} || ${t} END`
+        WHEN ${t} NOT IN (${allowedOf(f).map(sqlText).join(", ")}) THEN ${sqlText(`${f.name}: expected ${expectedOf(f)}, got `)} || ${jsonTypeWordSql(t)} END`
     })
     return `CASE WHEN ${types} IS NOT NULL THEN coalesce(${each.join(", ")}) END`
   }
   const names = list(fields.map((f) => f.name))
   const allowed = `[${fields.map((f) => list(allowedOf(f))).join(", ")}]`
-  const expected = list(fields.map((f) => f.kinds.join(" or ")))
+  const expected = list(fields.map(expectedOf))
   const optional = `[${fields.map((f) => (f.optional ? "true" : "false")).join(", ")}]`
   return `list_filter(list_transform(${fieldTypesSql(raw, fields)}, lambda t, i: CASE
       WHEN t IS NULL THEN CASE WHEN NOT ${optional}[i] THEN ${names}[i] || ': missing' END
-      WHEN NOT list_contains(${allowed}[i], t) THEN ${names}[i] || ': expected ' || ${expected}[i] || ', got ' || t
+      WHEN NOT list_contains(${allowed}[i], t) THEN ${names}[i] || ': expected ' || ${expected}[i] || ', got ' || ${jsonTypeWordSql("t")}
     END), lambda x: x IS NOT NULL)[1]`
 }
 
@@ -91,32 +105,48 @@ export interface Rejects {
 
 const percent = (x: number) => (x === 0 ? "0" : x * 100 < 0.1 ? (x * 100).toPrecision(1) : (x * 100).toFixed(1))
 
+/** How users count a format's records, and the rejects column that holds the number. */
+export type Numbering = "line" | "index" | "row"
+export const numberingOf = (format: FileFormat): Numbering => (format === "jsonl" ? "line" : format === "json" ? "index" : "row")
+const NUMBERINGS: ReadonlyArray<Numbering> = ["line", "index", "row"]
+/** The user's number from the 0-based `record`: lines and rows count from 1, array elements from 0. */
+const userNumberSql = (n: Numbering) => (n === "index" ? "record" : "record + 1")
+
 /**
- * Collect the rejected records of all files into the rejects table `(file, record, reason, raw)`, and
- * fail with a DataError when the rejected fraction exceeds `maxRejectRate`.
+ * Collect the rejected records of all files into the rejects table `(file, line | index | row,
+ * reason, raw)`, and fail with a DataError when the rejected fraction exceeds `maxRejectRate`. The
+ * table has a number column for each numbering its files use (NULL in the others' rows).
  */
 export const collectRejects = (ctx: LoadContext, files: ReadonlyArray<CheckedFile>, maxRejectRate: number) =>
   Effect.gen(function*() {
     const sql = yield* Sql
     const table = sql.tempName("rejects")
-    yield* sql.run(`CREATE TABLE ${table} AS ${files.map((f, i) => `
-      SELECT ${sqlText(f.file.shown)} AS file, record::BIGINT AS record, reason, raw, ${i} AS file_no
+    const used = NUMBERINGS.filter((n) => files.some((f) => numberingOf(f.file.format) === n))
+    const numbering = used.length === 0 ? ["row" as const] : used
+    yield* sql.run(`CREATE TABLE ${table} AS ${files.length === 0
+      ? `SELECT NULL::VARCHAR AS file, ${numbering.map((n) => `NULL::BIGINT AS ${sqlIdent(n)}`).join(", ")}, NULL::VARCHAR AS reason,
+           NULL::VARCHAR AS raw, 0 AS file_no, 0 AS record WHERE false`
+      : files.map((f, i) => `
+      SELECT ${sqlText(f.file.shown)} AS file,
+        ${numbering.map((n) => `${n === numberingOf(f.file.format) ? `(${userNumberSql(n)})` : "NULL"}::BIGINT AS ${sqlIdent(n)}`).join(", ")},
+        reason, raw, ${i} AS file_no, record
       FROM ${f.records.table} WHERE reason IS NOT NULL`).join(" UNION ALL ")}
       ORDER BY file_no, record`)
-    yield* sql.run(`ALTER TABLE ${table} DROP COLUMN file_no`)
+    yield* sql.run(`ALTER TABLE ${table} DROP COLUMN file_no; ALTER TABLE ${table} DROP COLUMN record`)
     const rejected = yield* sql.count(table)
     const records = files.reduce((s, f) => s + f.records.records, 0)
     if (records > 0 && rejected / records > maxRejectRate) {
-      const examples = yield* sql.rows<{ file: string; record: number; reason: string }>(
-        `SELECT file, record, reason FROM ${table} LIMIT 3`
+      const examples = yield* sql.rows<{ file: string; place: string; reason: string }>(
+        `SELECT file, coalesce(${numbering.map((n) => `'${n} ' || ${sqlIdent(n)}`).join(", ")}) AS place, reason FROM ${table} LIMIT 3`
       )
-      const byFile = yield* sql.rows<{ file: string }>(`SELECT DISTINCT file FROM ${table}`)
+      // in file order (DISTINCT alone may return them in any order)
+      const byFile = yield* sql.rows<{ file: string }>(`SELECT file FROM ${table} GROUP BY file ORDER BY min(rowid)`)
       const manyFiles = byFile.length > 1
       const rate = rejected / records
       return yield* new DataError({
         where: where(ctx, `file ${byFile.map((f) => f.file).join(", ")}`),
         found: `${rejected} of ${records} records rejected (${percent(rate)}%): ` +
-          examples.map((e) => `${manyFiles ? `${e.file} ` : ""}record ${e.record}: ${e.reason}`).join("; ") +
+          examples.map((e) => `${manyFiles ? `${e.file} ` : ""}${e.place}: ${e.reason}`).join("; ") +
           (rejected > 3 ? `; … (${rejected - 3} more)` : ""),
         expected: `a reject rate of at most ${percent(maxRejectRate)}% (maxRejectRate: ${maxRejectRate})`,
         fix: `fix the file, or set maxRejectRate to ${Math.ceil(rate * 1000) / 1000} or more to load the other ` +

@@ -1,11 +1,22 @@
 /**
  * What loaders need from the file system, kept in one place: resolving a param path against the
- * workspace root, fingerprints for the cache key (path + size + mtime, so an edited file invalidates
- * cached outputs), directory listings for "what exists nearby" hints, and a peek at a file's first
- * bytes (gzip-aware) to tell a JSON array from JSON Lines.
+ * project root, fingerprints for the cache key, directory listings for "what exists nearby" hints,
+ * and a peek at a file's first bytes (gzip-aware) to tell a JSON array from JSON Lines.
+ *
+ * A fingerprint is each file's path relative to the project root, its size and a hash of its
+ * content, so the cache survives what does not change a file's bytes: cloning or copying the
+ * project to another path, `touch`, a checkout that rewrites mtimes. Hashing every input on every
+ * run would cost ~1 s per GB, so the hashes are remembered in the workspace
+ * (`<workspace>/file-hashes.json`, keyed by absolute path, size and mtime): an unchanged file is
+ * only stat'ed, and only a file whose size or mtime moved is read again.
+ *
+ * Gotchas
+ * - A hash is not remembered for a file modified in the last 2 seconds: a write landing in the same
+ *   mtime tick as the hashing would leave a stale entry that still matches (git's "racy clean" case).
  */
-import { closeSync, openSync, readdirSync, readSync, statSync } from "node:fs"
-import { basename, dirname, isAbsolute, relative, resolve, sep } from "node:path"
+import { createHash } from "node:crypto"
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, type Stats, writeFileSync } from "node:fs"
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path"
 import { constants, gunzipSync } from "node:zlib"
 
 /** A param path resolved against the workspace root. */
@@ -46,23 +57,87 @@ export function nearestExisting(abs: string): { readonly dir: string; readonly e
   return { dir, entries: listDirectory(dir) }
 }
 
+/** The remembered hashes: absolute path -> the size and mtime it had when hashed, and the hash. */
+type HashCache = Record<string, { readonly size: number; readonly mtimeMs: number; readonly hash: string }>
+
+const HASH_CACHE = "file-hashes.json"
+const RACY_MS = 2000
+
+function readHashCache(workspace: string | undefined): HashCache {
+  if (workspace === undefined) return {}
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(join(workspace, HASH_CACHE), "utf8"))
+    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? parsed as HashCache : {}
+  } catch {
+    return {} // no cache yet, or a damaged one: hash again
+  }
+}
+
+/** Write the cache (atomically: a concurrent reader sees the old or the new file), dropping files that are gone. */
+function writeHashCache(workspace: string, cache: HashCache): void {
+  if (!existsSync(workspace)) return // `wb ls` before any run: do not create the workspace for a cache
+  const kept = Object.fromEntries(Object.entries(cache).filter(([abs]) => existsSync(abs)))
+  const tmp = join(workspace, `${HASH_CACHE}.${process.pid}.tmp`)
+  try {
+    writeFileSync(tmp, JSON.stringify(kept))
+    renameSync(tmp, join(workspace, HASH_CACHE))
+  } catch {
+    // a read-only workspace: the next run hashes again, which is slower but still right
+  }
+}
+
+/** sha256 of a file's bytes, read in 1 MiB chunks (inputs may be GBs). */
+export function hashFile(abs: string): string {
+  const hash = createHash("sha256")
+  const buf = Buffer.alloc(1 << 20)
+  const fd = openSync(abs, "r")
+  try {
+    for (let n = readSync(fd, buf, 0, buf.length, null); n > 0; n = readSync(fd, buf, 0, buf.length, null)) {
+      hash.update(buf.subarray(0, n))
+    }
+  } finally {
+    closeSync(fd)
+  }
+  return hash.digest("hex").slice(0, 32)
+}
+
+/** How a fingerprint names a file: relative to the root when inside it, so a moved project keeps its keys. */
+const portablePath = (root: string, abs: string) => displayPath(root, abs)
+
 /**
- * Cache-key material for the files a loader reads: path, size and mtime of each, or "missing".
- * Paths are resolved against `root`; directories contribute every file directly inside them.
+ * Cache-key material for the files a loader reads: for each, its path relative to `root`, its size
+ * and its content hash, or "missing". Paths are resolved against `root`; a directory contributes
+ * every file directly inside it. `workspace`: where the hashes are remembered between runs (none:
+ * every file is hashed each time).
  */
-export function fileFingerprint(root: string, paths: ReadonlyArray<string>): string {
+export function fileFingerprint(root: string, paths: ReadonlyArray<string>, workspace?: string): string {
+  if (workspace === "") workspace = undefined
+  const cache = readHashCache(workspace)
+  let changed = false
+  const entry = (abs: string, st: Stats) => {
+    const known = cache[abs]
+    if (known !== undefined && known.size === st.size && known.mtimeMs === st.mtimeMs) return known.hash
+    const hash = hashFile(abs)
+    if (Date.now() - st.mtimeMs > RACY_MS) {
+      cache[abs] = { size: st.size, mtimeMs: st.mtimeMs, hash }
+      changed = true
+    }
+    return hash
+  }
   const parts: Array<string> = []
   for (const p of paths) {
     const abs = resolvePath(root, p)
     const st = statOf(abs)
-    if (st === undefined) parts.push(`${abs}:missing`)
+    if (st === undefined) parts.push(`${portablePath(root, abs)}:missing`)
     else if (st.isDirectory()) {
       for (const name of listDirectory(abs).filter((n) => !n.endsWith("/"))) {
-        const f = statOf(resolve(abs, name))
-        if (f !== undefined) parts.push(`${resolve(abs, name)}:${f.size}:${f.mtimeMs}`)
+        const f = resolve(abs, name)
+        const fst = statOf(f)
+        if (fst !== undefined) parts.push(`${portablePath(root, f)}:${fst.size}:${entry(f, fst)}`)
       }
-    } else parts.push(`${abs}:${st.size}:${st.mtimeMs}`)
+    } else parts.push(`${portablePath(root, abs)}:${st.size}:${entry(abs, st)}`)
   }
+  if (changed && workspace !== undefined) writeHashCache(workspace, cache)
   return parts.join("\n")
 }
 
@@ -86,4 +161,4 @@ export function peekText(abs: string, bytes = 4096): string {
 
 /** A file name without directory and without data/compression extensions ("a/b.jsonl.gz" -> "b"). */
 export const fileStem = (path: string): string =>
-  basename(path).replace(/\.(gz|gzip)$/i, "").replace(/\.(jsonl|ndjson|json|csv|tsv|parquet|pq)$/i, "")
+  basename(path).replace(/\.(gz|gzip|zst|zstd)$/i, "").replace(/\.(jsonl|ndjson|json|csv|tsv|parquet|pq)$/i, "")

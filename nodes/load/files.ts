@@ -5,6 +5,7 @@
 import { Effect, Schema } from "effect"
 import { didYouMean } from "../../workbench/core/did-you-mean.js"
 import { DataError } from "../../workbench/core/errors.js"
+import { param } from "../../workbench/core/params.js"
 import {
   displayPath,
   fileStem,
@@ -15,12 +16,15 @@ import {
   peekText,
   resolvePath
 } from "./file-fingerprint.js"
+import { sqlText } from "./sql.js"
 
 /** Who is loading: for error messages. */
 export interface LoadContext {
   readonly node: string
   readonly kind: string
   readonly root: string
+  /** A sample run (`wb run --sample N`): read only the first N records of each file (`readRecords` applies it). */
+  readonly sample?: number | undefined
 }
 
 export type FileFormat = "jsonl" | "json" | "csv" | "parquet"
@@ -32,35 +36,43 @@ export interface SourceFile {
   readonly format: FileFormat
 }
 
-/** A param with a default and a description (what `wb nodes` prints). */
-export const withDefault = <S extends Schema.Top & Schema.Constraint>(
-  schema: S,
-  value: S["Encoded"],
-  description: string
-) => schema.pipe(Schema.withDecodingDefaultKey(Effect.succeed(value))).annotate({ description })
-
 export const PathParam = (what: string) =>
   Schema.String.check(Schema.isMinLength(1)).annotate({
     description: `${what}; relative paths resolve against the project root`
   })
-export const FormatParam = withDefault(
+/**
+ * The `path` of loaders that read several files as one: a path, or a list of paths read in order
+ * (each file once); with `glob: true` each is a pattern (`glob.ts`), its matches read in name order.
+ */
+export const PathsParam = (what: string) =>
+  Schema.Union([Schema.String.check(Schema.isMinLength(1)), Schema.Array(Schema.String.check(Schema.isMinLength(1))).check(Schema.isMinLength(1))])
+    .annotate({
+      description: `${what}; or a list of files, read in order and loaded as one; relative paths resolve against the project root`
+    })
+export const GlobParam = param(
+  Schema.Boolean,
+  false,
+  "read path (each entry of a list) as a pattern: * ? [abc] {a,b} and ** (any folder depth); the matching files are read " +
+    "in name order; false: each path names one file, glob characters in its name included"
+)
+export const FormatParam = param(
   Schema.Literals(["auto", "jsonl", "json", "csv", "parquet"]),
   "auto",
-  "file format; auto: from the extension (.jsonl/.ndjson, .json: array or lines, .csv/.tsv, .parquet), any of them .gz"
+  "file format; auto: from the extension (.jsonl/.ndjson, .json: array or lines, .csv/.tsv, .parquet), any of them .gz or .zst"
 )
 export const SourceParam = (name: string) =>
-  withDefault(Schema.String, name, `dataset name written to the source column (default "${name}")`)
-export const SeedParam = withDefault(
+  param(Schema.String, name, `dataset name written to the source column (default "${name}")`)
+export const SeedParam = param(
   Schema.Int,
   0,
   "seed of the hash that puts chosen on side a or b (about half each); change it to re-draw sides"
 )
-export const MaxRejectRateParam = withDefault(
+export const MaxRejectRateParam = param(
   Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 1 })),
   0,
   "fail when more than this fraction of records is malformed (rejected); 0 fails on any reject"
 )
-export const LabelSourceParam = withDefault(
+export const LabelSourceParam = param(
   Schema.NullOr(Schema.Literals(["human", "ai", "mixed"])),
   null,
   "who produced the labels: human, ai or mixed (null when unknown)"
@@ -87,10 +99,17 @@ export function missingPathError(ctx: LoadContext, param: string, path: string, 
   })
 }
 
+/**
+ * `abs` as a SQL string that DuckDB reads as that one file. DuckDB globs every path it is given
+ * (`x[1].jsonl` matches `x1.jsonl`, `star*.jsonl` every star file), so each glob character
+ * (`[`, `*`, `?`, `{`) goes inside a one-character class, `[[]`, which matches only itself.
+ */
+export const literalPathSql = (abs: string): string => sqlText(abs.replace(/[[*?{]/g, "[$&]"))
+
 /** The format a file is in: the `format` param, else its extension (peeking into .json files). */
 export function detectFormat(abs: string, override: string): FileFormat | undefined {
   if (override !== "auto") return override as FileFormat
-  const name = abs.toLowerCase().replace(/\.(gz|gzip)$/, "")
+  const name = abs.toLowerCase().replace(/\.(gz|gzip|zst|zstd)$/, "")
   if (/\.(jsonl|ndjson)$/.test(name)) return "jsonl"
   if (/\.(csv|tsv)$/.test(name)) return "csv"
   if (/\.(parquet|pq)$/.test(name)) return "parquet"
@@ -120,7 +139,7 @@ export const sourceFile = (ctx: LoadContext, param: string, path: string, format
       return Effect.fail(new DataError({
         where: where(ctx, `param ${param}`),
         found: `cannot tell the format of ${path} from its extension`,
-        expected: ".jsonl, .ndjson, .json, .csv, .tsv or .parquet, optionally followed by .gz",
+        expected: ".jsonl, .ndjson, .json, .csv, .tsv or .parquet, optionally followed by .gz (or .zst)",
         fix: `set format to "jsonl", "json", "csv" or "parquet"`
       }))
     }

@@ -1,17 +1,14 @@
 import { Effect, Schema } from "effect"
-import { defineNode } from "../../workbench/core/node.js"
-import { Sql, Workspace } from "../../workbench/core/services.js"
-import { fileFingerprint } from "./file-fingerprint.js"
-import { checkRecords, collectRejects } from "./check.js"
-import { FormatParam, MaxRejectRateParam, PathParam, SeedParam, SourceParam, sourceFile } from "./files.js"
-import { finishLoad } from "./finish.js"
+import { Sql } from "../../workbench/core/services.js"
+import { checkRecords } from "./check.js"
+import { defineLoader } from "./define.js"
+import { FormatParam, GlobParam, MaxRejectRateParam, PathsParam, SeedParam, SourceParam } from "./files.js"
 import { chosenRejectedPairsSql } from "./pairs.js"
-import { readRecords } from "./read.js"
 import { chosenIsBSql, commonPrefixLengthSql } from "./sql.js"
-import { pairsOutput, rejectsOutput, votesOutput } from "../lib/pair-tables.js"
 
 export const HhRlhfParams = Schema.Struct({
-  path: PathParam("the HH-RLHF file: JSON Lines with chosen and rejected transcripts (e.g. test.jsonl.gz)"),
+  path: PathsParam("the HH-RLHF file: JSON Lines with chosen and rejected transcripts (e.g. test.jsonl.gz)"),
+  glob: GlobParam,
   format: FormatParam,
   source: SourceParam("hh-rlhf"),
   seed: SeedParam,
@@ -54,6 +51,20 @@ const promptSql = (p: string) =>
   `CASE WHEN ${singleTurnSql(p)} THEN ${dropOneSpace(`substr(${p}, 9)`)} ELSE ltrim(${p}, chr(10)) END`
 
 /**
+ * What the prompt and replies lost, so an export can give TRL the transcript form back exactly:
+ * 'hh-turn' (one Human turn: the source read "\n\nHuman: " + prompt + "\n\nAssistant:" + " " + reply),
+ * 'hh-dialogue' (several turns: "\n\n" + prompt + "\n\nAssistant:" + " " + reply), or NULL where that
+ * rebuild would not give both source transcripts back character for character (an odd spacing: the
+ * export then leaves such a prompt as it is rather than invent markers). `_p` is the derived prompt.
+ */
+const promptFormatSql = () => {
+  const format = `CASE WHEN ${singleTurnSql("prompt_raw")} THEN 'hh-turn' ELSE 'hh-dialogue' END`
+  const rebuilt = (reply: string) =>
+    `CASE WHEN ${singleTurnSql("prompt_raw")} THEN ${HUMAN} || ' ' ELSE chr(10) || chr(10) END || _p || ${ASSISTANT} || ' ' || ${reply}`
+  return `CASE WHEN c = ${rebuilt("chosen")} AND r = ${rebuilt("rejected")} THEN ${format} END`
+}
+
+/**
  * Load Anthropic HH-RLHF transcripts as pairs.
  *
  * Each record holds two whole dialogues, `chosen` and `rejected`, that differ only in the final
@@ -68,12 +79,14 @@ const promptSql = (p: string) =>
  * **Output columns**
  * - `pairs`: pair_id, prompt (one Human turn: its text; several: "Human: …\n\nAssistant: …"),
  *   response_a, response_b, label ('a' | 'b': the chosen side), label_source 'human', source,
- *   source_row (0-based line).
+ *   source_row (0-based line), prompt_format ('hh-turn' | 'hh-dialogue': the turn markers and reply
+ *   spaces the prompt and responses lost, which `export.trl` puts back; NULL where the transcripts
+ *   are spaced otherwise and cannot be rebuilt exactly).
  * - `votes`: empty (the source has no rater ids).
- * - `rejects`: file, record, reason, raw: malformed JSON, invalid UTF-8, missing or non-string
+ * - `rejects`: file, line (or index, row: by format), reason, raw: malformed JSON, invalid UTF-8, missing or non-string
  *   chosen/rejected, a dialogue without an Assistant turn, dialogues with no shared context.
  *
- * **Params**: path, format (auto), source ("hh-rlhf"), seed (0), maxRejectRate (0).
+ * **Params**: path (a file, a list, or patterns with glob), glob (false), format (auto), source ("hh-rlhf"), seed (0), maxRejectRate (0).
  *
  * **Stats**: records, pairs, rejected, label_a, label_b, empty_responses (pairs with an empty
  * reply), multi_turn (prompts with more than one Human turn), split_by_common_prefix (rows whose
@@ -84,28 +97,23 @@ const promptSql = (p: string) =>
  * const hh = p.node("hh", load.hhRlhf({ path: "data/hh-rlhf-harmless-base/test.jsonl.gz" }))
  * ```
  */
-export const hhRlhf = defineNode({
+export const hhRlhf = defineLoader({
   kind: "load.hh-rlhf",
-  version: 2,
+  version: 3,
   summary: "Anthropic HH-RLHF chosen/rejected transcripts -> pairs (prompt = dialogue before the final reply)",
   params: HhRlhfParams,
-  inputs: {},
-  outputs: { pairs: pairsOutput(false), votes: votesOutput(), rejects: rejectsOutput() },
-  fingerprint: (params, root) => fileFingerprint(root, [params.path]),
-  run: ({ node, params }) =>
+  passThrough: false,
+  pairColumns: { prompt_format: "utf8" },
+  load: ({ params, read, rejectsOf }) =>
     Effect.gen(function*() {
       const sql = yield* Sql
-      const ctx = { node, kind: "load.hh-rlhf", root: (yield* Workspace).root }
-      const file = yield* sourceFile(ctx, "path", params.path, params.format)
-      const records = yield* readRecords(ctx, file)
+      const { file, records } = yield* read()
       yield* checkRecords(records, [{ name: "chosen", kinds: ["string"] }, { name: "rejected", kinds: ["string"] }])
-      const split = sql.tempName("hh_split")
-      yield* sql.run(`CREATE TEMP TABLE ${split} AS ${splitSql(records.table)}`)
+      const split = yield* sql.create("hh_split", splitSql(records.table))
       yield* sql.run(`UPDATE ${records.table} SET reason = s.problem FROM ${split} s
         WHERE ${records.table}.record = s.record AND s.problem IS NOT NULL`)
-      const rejects = yield* collectRejects(ctx, [{ file, records }], params.maxRejectRate)
-      const pairs = sql.tempName("pairs")
-      yield* sql.run(`CREATE TABLE ${pairs} AS ${chosenRejectedPairsSql({
+      const rejects = yield* rejectsOf([{ file, records }])
+      const pairs = yield* sql.create("pairs", chosenRejectedPairsSql({
         from: split,
         where: "problem IS NULL",
         inOrder: true,
@@ -115,14 +123,15 @@ export const hhRlhf = defineNode({
         chosenIsB: chosenIsBSql(params.seed, "c", "r"),
         record: "record",
         source: params.source,
-        labelSource: "human"
-      })}`)
+        labelSource: "human",
+        extras: [[promptFormatSql(), "prompt_format"]]
+      }))
       const [extra] = yield* sql.rows<{ multi_turn: number; split_by_common_prefix: number }>(
         `SELECT count(*) FILTER (WHERE NOT ${singleTurnSql("prompt_raw")}) AS multi_turn,
                 count(*) FILTER (WHERE by_common_prefix) AS split_by_common_prefix
          FROM ${split} WHERE problem IS NULL`
       )
       yield* sql.run(`DROP TABLE ${split}`)
-      return yield* finishLoad({ ctx, pairs, rejects, files: [{ file, records }], stats: { ...extra! } })
+      return { pairs, rejects, files: [{ file, records }], stats: { ...extra! } }
     })
 })

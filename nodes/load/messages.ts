@@ -1,13 +1,13 @@
 /**
  * Checking conversational message lists: JSON arrays of `{role, content}` objects whose role and
  * content are strings. A list that passes renders to text without a NULL (`renderMessagesSql`).
- * Reasons name the message, 0-based as in the file: "chosen[1].content: expected string, got NUMBER".
+ * Reasons name the message, 0-based as in the file: "chosen[1].content: expected a string, got a number".
  */
+import { jsonTypeWordSql } from "./read-lines.js"
 import { keyPath, sqlText } from "./sql.js"
 
-/** A JSON type (`json_type`) as reasons name it: the three number types are NUMBER. */
-export const jsonKindSql = (type: string): string =>
-  `CASE WHEN ${type} IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN 'NUMBER' ELSE ${type} END`
+/** A JSON type (`json_type`) as reasons name it, in user words ("a number", "an object"). */
+export const jsonKindSql = jsonTypeWordSql
 
 /**
  * SQL: the first problem with the message list `list` (JSON text of an array), or NULL. `name`
@@ -21,9 +21,9 @@ export const messageListProblemSql = (list: string, name: string): string => {
       lambda t, i: CASE
         WHEN t[1] <> 'OBJECT' THEN ${at("")} || 'expected a {role, content} message, got ' || ${jsonKindSql("t[1]")}
         WHEN t[2] IS NULL THEN ${at(".role")} || 'missing'
-        WHEN t[2] <> 'VARCHAR' THEN ${at(".role")} || 'expected string, got ' || ${jsonKindSql("t[2]")}
+        WHEN t[2] <> 'VARCHAR' THEN ${at(".role")} || 'expected a string, got ' || ${jsonKindSql("t[2]")}
         WHEN t[3] IS NULL THEN ${at(".content")} || 'missing'
-        WHEN t[3] <> 'VARCHAR' THEN ${at(".content")} || 'expected string, got ' || ${jsonKindSql("t[3]")}
+        WHEN t[3] <> 'VARCHAR' THEN ${at(".content")} || 'expected a string, got ' || ${jsonKindSql("t[3]")}
       END), lambda x: x IS NOT NULL)[1]`
 }
 

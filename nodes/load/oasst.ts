@@ -1,19 +1,18 @@
 import { Effect, Schema } from "effect"
 import { DataError } from "../../workbench/core/errors.js"
-import { defineNode } from "../../workbench/core/node.js"
-import { Sql, Workspace } from "../../workbench/core/services.js"
-import { fileFingerprint } from "./file-fingerprint.js"
-import { checkRecords, collectRejects } from "./check.js"
+import { Sql } from "../../workbench/core/services.js"
+import { checkRecords } from "./check.js"
+import { defineLoader } from "./define.js"
 import { recordStructure } from "./extras.js"
-import { FormatParam, MaxRejectRateParam, PathParam, SeedParam, SourceParam, sourceFile, where } from "./files.js"
-import { finishLoad } from "./finish.js"
+import { FormatParam, GlobParam, MaxRejectRateParam, PathsParam, SeedParam, SourceParam, where } from "./files.js"
 import { chosenRejectedPairsSql } from "./pairs.js"
-import { readRecords } from "./read.js"
+import { jsonTypeWordSql } from "./read-lines.js"
+import { noPairSql } from "./removed.js"
 import { chosenIsBSql, renderMessagesSql } from "./sql.js"
-import { pairsOutput, rejectsOutput, votesOutput } from "../lib/pair-tables.js"
 
 export const OasstParams = Schema.Struct({
-  path: PathParam("Open Assistant messages: a tree export (one tree per line, e.g. en_100_tree.jsonl) or flat messages (oasst1 parquet)"),
+  path: PathsParam("Open Assistant messages: a tree export (one tree per line, e.g. en_100_tree.jsonl) or flat messages (oasst1 parquet)"),
+  glob: GlobParam,
   format: FormatParam,
   source: SourceParam("oasst"),
   seed: SeedParam,
@@ -27,10 +26,10 @@ const field = (node: string, name: string) => `json_extract_string(${node}, '$.$
 const messageColumns = (node: string) => `
   ${field(node, "message_id")} AS message_id, ${field(node, "role")} AS role, ${field(node, "text")} AS text,
   TRY_CAST(${field(node, "rank")} AS INTEGER) AS rank, coalesce(${field(node, "deleted")} = 'true', false) AS deleted,
-  CASE WHEN json_type(${node}, '$.message_id') IS DISTINCT FROM 'VARCHAR' THEN 'message_id: expected string, got ' || coalesce(json_type(${node}, '$.message_id'), 'nothing')
-       WHEN json_type(${node}, '$.text') IS DISTINCT FROM 'VARCHAR' THEN 'text: expected string, got ' || coalesce(json_type(${node}, '$.text'), 'nothing')
+  CASE WHEN json_type(${node}, '$.message_id') IS DISTINCT FROM 'VARCHAR' THEN 'message_id: expected a string, got ' || ${jsonTypeWordSql(`json_type(${node}, '$.message_id')`)}
+       WHEN json_type(${node}, '$.text') IS DISTINCT FROM 'VARCHAR' THEN 'text: expected a string, got ' || ${jsonTypeWordSql(`json_type(${node}, '$.text')`)}
        WHEN ${field(node, "role")} IS NULL OR ${field(node, "role")} NOT IN ('prompter', 'assistant') THEN 'role: expected "prompter" or "assistant", got ' || coalesce(json_extract(${node}, '$.role')::VARCHAR, 'nothing')
-       WHEN coalesce(json_type(${node}, '$.rank'), 'NULL') NOT IN ('NULL', 'UBIGINT', 'BIGINT') THEN 'rank: expected integer, got ' || json_type(${node}, '$.rank')
+       WHEN coalesce(json_type(${node}, '$.rank'), 'NULL') NOT IN ('NULL', 'UBIGINT', 'BIGINT') THEN 'rank: expected an integer, got ' || ${jsonTypeWordSql(`json_type(${node}, '$.rank')`)}
   END AS problem`
 
 /** Tree export: walk each tree's `replies` recursively into (tree, record, parent_id, message columns). */
@@ -83,36 +82,36 @@ const rankedPairsSql = (messages: string, paths: string) => `
  * - `pairs`: pair_id, prompt, response_a, response_b, label ('a' | 'b': the better-ranked side),
  *   label_source 'human', source, source_row (the tree's line; flat: the parent message's record),
  *   messages, rank_a, rank_b, message_id_a, message_id_b, rank_group.
- * - `votes`: empty (the merged ranking has no per-rater votes). `rejects`: file, record, reason, raw
+ * - `votes`: empty (the merged ranking has no per-rater votes). `rejects`: file, line (or index, row: by format), reason, raw
  *   (a tree with one malformed message is rejected whole).
+ * - `removed`: one row per tree that gives no pair (no two ranked sibling replies): reason 'no-pair',
+ *   prompt = the root message, source_row = its record, responses NULL.
  *
- * **Params**: path, format (auto), source ("oasst"), seed (0), maxRejectRate (0).
+ * **Params**: path (a file, a list, or patterns with glob), glob (false), format (auto), source ("oasst"), seed (0), maxRejectRate (0).
  *
  * **Stats**: records (trees, or messages in the flat export), messages, rank_groups, pairs,
- * rejected, label_a, label_b. rowsIn = records: pairs expand from records, so rowsIn is not pairs +
- * rejected; a record is either rejected or read (records = rejected + loaded trees).
+ * rejected, removed, label_a, label_b. Pairs expand from records, so rowsIn counts a tree once per
+ * pair it gives, or once when it is rejected (a message, in the flat export) or gives none (removed):
+ * rowsIn = pairs + rejected + removed, and every record is one of them.
  *
  * **Example**
  * ```ts
  * const oa = p.node("oa", load.oasst({ path: "data/oasst-en-100-trees/en_100_tree.jsonl" }))
  * ```
  */
-export const oasst = defineNode({
+export const oasst = defineLoader({
   kind: "load.oasst",
-  version: 2,
+  version: 3,
   summary: "Open Assistant message trees -> all pairs of ranked sibling replies (rank i < j), prompt = conversation path",
   params: OasstParams,
-  inputs: {},
-  outputs: { pairs: pairsOutput(false), votes: votesOutput(), rejects: rejectsOutput() },
-  fingerprint: (params, root) => fileFingerprint(root, [params.path]),
-  run: ({ node, params }) =>
+  passThrough: false,
+  load: ({ ctx, params, read, rejectsOf }) =>
     Effect.gen(function*() {
       const sql = yield* Sql
-      const ctx = { node, kind: "load.oasst", root: (yield* Workspace).root }
-      const file = yield* sourceFile(ctx, "path", params.path, params.format)
-      const records = yield* readRecords(ctx, file)
+      const { file, records } = yield* read()
       const keys = Object.keys(yield* recordStructure(records))
-      const layout = keys.includes("prompt") ? "tree" : keys.includes("message_id") ? "flat" : undefined
+      // no fields at all (an empty file, or every record unreadable): either layout gives no messages
+      const layout = keys.includes("prompt") || keys.length === 0 ? "tree" : keys.includes("message_id") ? "flat" : undefined
       if (layout === undefined) {
         return yield* new DataError({
           where: where(ctx, `file ${file.shown}`),
@@ -130,12 +129,11 @@ export const oasst = defineNode({
           FROM ${messages} WHERE problem IS NOT NULL GROUP BY record) b
         WHERE ${records.table}.record = b.record;
         DELETE FROM ${messages} WHERE record IN (SELECT record FROM ${records.table} WHERE reason IS NOT NULL)`)
-      const rejects = yield* collectRejects(ctx, [{ file, records }], params.maxRejectRate)
+      const rejects = yield* rejectsOf([{ file, records }])
       const paths = sql.tempName("oasst_paths"), ranked = sql.tempName("oasst_ranked")
       yield* sql.run(`CREATE TEMP TABLE ${paths} AS ${pathsSql(messages)}`)
       yield* sql.run(`CREATE TEMP TABLE ${ranked} AS ${rankedPairsSql(messages, paths)}`)
-      const pairs = sql.tempName("pairs")
-      yield* sql.run(`CREATE TABLE ${pairs} AS ${chosenRejectedPairsSql({
+      const pairs = yield* sql.create("pairs", chosenRejectedPairsSql({
         from: ranked,
         prompt: renderMessagesSql("conv"),
         messages: "conv",
@@ -148,11 +146,15 @@ export const oasst = defineNode({
         sides: [{ name: "rank", chosen: "better_rank", rejected: "worse_rank" }, { name: "message_id", chosen: "better_id", rejected: "worse_id" }],
         extras: [["rank_group", "rank_group"]],
         orderBy: ["rank_group", "better_rank", "worse_rank"]
-      })}`)
+      }))
+      // a tree with no two ranked sibling replies gives no pair: listed in removed, not dropped unseen
+      const removed = yield* sql.create("removed", noPairSql(
+        `(SELECT record, text FROM ${messages} WHERE parent_id IS NULL AND tree NOT IN (SELECT tree FROM ${ranked}))`, "text", params.source
+      ))
       const [s] = yield* sql.rows<{ messages: number; rank_groups: number }>(
         `SELECT (SELECT count(*) FROM ${messages}) AS messages, (SELECT count(DISTINCT rank_group) FROM ${ranked}) AS rank_groups`
       )
       yield* sql.run(`DROP TABLE ${messages}; DROP TABLE ${paths}; DROP TABLE ${ranked}`)
-      return yield* finishLoad({ ctx, pairs, rejects, files: [{ file, records }], stats: { layout, ...s! } })
+      return { pairs, rejects, removed, expands: true, files: [{ file, records }], stats: { layout, ...s! } }
     })
 })

@@ -1,23 +1,22 @@
 import { Effect, Schema } from "effect"
 import { basename, dirname, join } from "node:path"
-import { defineNode } from "../../workbench/core/node.js"
-import { Sql, Workspace } from "../../workbench/core/services.js"
-import { fileFingerprint, isDirectory, isFile, resolvePath } from "./file-fingerprint.js"
-import { checkRecords, collectRejects } from "./check.js"
+import { param } from "../../workbench/core/params.js"
+import { Sql } from "../../workbench/core/services.js"
+import { isDirectory, isFile, resolvePath } from "./file-fingerprint.js"
+import { checkRecords } from "./check.js"
+import { defineLoader } from "./define.js"
 import { extraColumnsOf, recordStructure } from "./extras.js"
-import { FormatParam, type LoadContext, MaxRejectRateParam, missingPathError, PathParam, SourceParam, sourceFile, withDefault } from "./files.js"
-import { finishLoad } from "./finish.js"
+import { FormatParam, MaxRejectRateParam, missingPathError, PathParam, SourceParam, sourceFile } from "./files.js"
 import { sidesPairsSql } from "./pairs.js"
 import { readRecords } from "./read.js"
 import type { RecordsTable } from "./read-lines.js"
 import { majorityLabelSql, sqlText } from "./sql.js"
-import { pairsOutput, rejectsOutput, votesOutput } from "../lib/pair-tables.js"
 
 export const PandaLmParams = Schema.Struct({
   path: PathParam("the PandaLM test set: its directory (holding testset-v1.json and the judge files) or testset-v1.json itself"),
-  gptFile: withDefault(Schema.NullOr(Schema.String), null,
+  gptFile: param(Schema.NullOr(Schema.String), null,
     "gpt-3.5-turbo judgments (idx, gpt_result); null: gpt-3.5-turbo-testset-v1.json beside the test set, if there"),
-  pandalmFile: withDefault(Schema.NullOr(Schema.String), null,
+  pandalmFile: param(Schema.NullOr(Schema.String), null,
     "PandaLM-7B judgments (idx, pandalm_result); null: pandalm-7b-testset-v1.json beside the test set, if there"),
   format: FormatParam,
   source: SourceParam("pandalm"),
@@ -98,18 +97,15 @@ const judgeVotesSql = (records: string, judge: RecordsTable, rater: string) => `
  * const panda = p.node("panda", load.pandalm({ path: "data/pandalm-testset", maxRejectRate: 0.01 }))
  * ```
  */
-export const pandalm = defineNode({
+export const pandalm = defineLoader({
   kind: "load.pandalm",
   version: 2,
   summary: "PandaLM test set: pairs with 3 human votes (label = majority) and gpt-3.5/PandaLM-7B judge votes",
   params: PandaLmParams,
-  inputs: {},
-  outputs: { pairs: pairsOutput(), votes: votesOutput(), rejects: rejectsOutput() },
-  fingerprint: (params, root) => fileFingerprint(root, pandalmFiles(params, root).map(([, p]) => p)),
-  run: ({ node, params }) =>
+  files: (params, root) => pandalmFiles(params, root).map(([, p]) => p),
+  load: ({ ctx, params, rejectsOf }) =>
     Effect.gen(function*() {
       const sql = yield* Sql
-      const ctx: LoadContext = { node, kind: "load.pandalm", root: (yield* Workspace).root }
       const [[, testsetPath], ...judgePaths] = pandalmFiles(params, ctx.root) as [readonly [string, string], ...Array<readonly [string, string]>]
       if (!isFile(resolvePath(ctx.root, testsetPath))) {
         return yield* missingPathError(ctx, "path", testsetPath, "the PandaLM directory, or testset-v1.json")
@@ -124,10 +120,10 @@ export const pandalm = defineNode({
         { name: "response2", kinds: ["string"] },
         ...["annotator1", "annotator2", "annotator3"].map((name) => ({ name, kinds: ["integer", "string"] as const, optional: true }))
       ])
-      const rejects = yield* collectRejects(ctx, [{ file, records }], params.maxRejectRate)
+      const rejects = yield* rejectsOf([{ file, records }])
       const judges: Array<{ rater: string; records: RecordsTable }> = []
-      for (const [param, path] of judgePaths) {
-        const judgeFile = yield* sourceFile(ctx, param, path, params.format)
+      for (const [judgeParam, path] of judgePaths) {
+        const judgeFile = yield* sourceFile(ctx, judgeParam, path, params.format)
         const judged = yield* readRecords(ctx, judgeFile)
         yield* checkRecords(judged, [{ name: "idx", kinds: ["integer"] }])
         judges.push({ rater: raterOf(path), records: judged })
@@ -140,8 +136,7 @@ export const pandalm = defineNode({
                count(*) FILTER (WHERE vote = 'tie') AS nt FROM ${raw} WHERE rater_kind = 'human' GROUP BY record)`)
       const structure = yield* recordStructure(records)
       const mapped = ["instruction", "input", "response1", "response2", "annotator1", "annotator2", "annotator3"]
-      const pairs = sql.tempName("pairs")
-      yield* sql.run(`CREATE TABLE ${pairs} AS ${sidesPairsSql({
+      const pairs = yield* sql.create("pairs", sidesPairsSql({
         from: `(SELECT r.*, l.label AS _human FROM ${records.table} r LEFT JOIN ${labels} l USING (record))`,
         where: "reason IS NULL",
         prompt: `json_extract_string(raw, '$.instruction') || CASE WHEN coalesce(json_extract_string(raw, '$.input'), '') <> ''
@@ -153,7 +148,7 @@ export const pandalm = defineNode({
         source: params.source,
         labelSource: "human",
         passThrough: extraColumnsOf(structure, mapped)
-      })}`)
+      }))
       const votes = sql.tempName("votes")
       yield* sql.run(`CREATE TABLE ${votes} AS SELECT p.pair_id, v.rater, v.rater_kind, v.vote, NULL::DOUBLE AS p_a, v.meta::JSON AS meta
         FROM ${raw} v JOIN ${pairs} p ON p.source_row = v.record ORDER BY p.source_row, v.rater_kind DESC, v.rater`)
@@ -164,9 +159,9 @@ export const pandalm = defineNode({
       for (const j of judges) unused += j.records.records - (yield* sql.count(`(SELECT * FROM ${raw} WHERE rater = ${sqlText(j.rater)})`))
       yield* sql.run(`DROP TABLE ${raw}; DROP TABLE ${labels}`)
       for (const j of judges) yield* sql.run(`DROP TABLE ${j.records.table}`)
-      return yield* finishLoad({
-        ctx, pairs, votes, rejects, files: [{ file, records }],
+      return {
+        pairs, votes, rejects, files: [{ file, records }],
         stats: { ...vs!, judge_files: judges.length, judge_records_unused: unused }
-      })
+      }
     })
 })

@@ -12,12 +12,17 @@
  * Gotchas
  * - The scanner numbers refused rows by row (a quoted multi-line field counts once) but skips blank
  *   lines without a trace: a blank line between data rows shifts the numbers of refused rows after it.
- * - An unterminated quote runs to the end of the file (RFC 4180): the rest of the file is one refused row.
+ * - An unterminated quote runs to the end of the file (RFC 4180): the scanner refuses the rest of
+ *   the file as one row. Each non-empty line it swallowed is counted as a rejected row of its own
+ *   (`unclosedQuoteRows`), so the reject rate is not understated, and the first names the line the
+ *   quote opens on.
  */
 import { Effect } from "effect"
 import { Sql } from "../../workbench/core/services.js"
+import { literalPathSql } from "./files.js"
 import { peekText } from "./file-fingerprint.js"
-import { plainSql, type RecordsTable, rowJsonSql, scanOptions, scanReason, shiftedSql } from "./read-lines.js"
+import { compressionOption, plainSql, type ReadSource, type RecordsTable, rowJsonSql, scanOptions, scanReason, shiftedSql } from "./read-lines.js"
+import { linesFrom } from "./read-stream.js"
 import { sqlText } from "./sql.js"
 
 /** How fields are delimited and quoted. `quote: ""` turns quoting off. */
@@ -84,33 +89,65 @@ export function columnNames(fields: ReadonlyArray<string>): Array<string> {
   })
 }
 
-/** The `read_csv` call for `abs`: explicit dialect and columns, nothing sniffed. */
-export function csvSource(abs: string, dialect: CsvDialect = {}): { readonly source: string; readonly columns: Array<string> } {
-  const head = peekText(abs, 1 << 20).replace(/^\uFEFF/, "")
-  const delimiter = dialect.delimiter ?? guessDelimiter(abs, head)
+/** The quote and escape of a dialect, as the reader uses them (RFC 4180 by default). */
+export const csvQuoting = (dialect: CsvDialect = {}) => {
   const quote = dialect.quote ?? '"'
-  const escape = dialect.escape ?? quote
+  return { quote, escape: dialect.escape ?? quote }
+}
+
+/** The `read_csv` call for `source`: explicit dialect and columns, nothing sniffed. */
+export function csvSource(source: ReadSource, dialect: CsvDialect = {}): { readonly source: string; readonly columns: Array<string> } {
+  const head = peekText(source.abs, 1 << 20).replace(/^\uFEFF/, "")
+  const delimiter = dialect.delimiter ?? guessDelimiter(source.abs, head)
+  const { quote, escape } = csvQuoting(dialect)
   const columns = columnNames(parseFirstRecord(head, delimiter, quote, escape))
   const types = columns.map((c) => `${sqlText(c)}: 'VARCHAR'`).join(", ")
   return {
     columns,
-    source: `read_csv(${sqlText(abs)}, auto_detect = false, header = true, delim = ${sqlText(delimiter)},
-      quote = ${sqlText(quote)}, escape = ${sqlText(escape)}, columns = {${types}}, nullstr = chr(0), max_line_size = 256000000`
+    source: `read_csv(${literalPathSql(source.abs)}, auto_detect = false, header = true, delim = ${sqlText(delimiter)},
+      quote = ${sqlText(quote)}, escape = ${sqlText(escape)}, columns = {${types}}, nullstr = chr(0), max_line_size = 256000000,
+      ${compressionOption(source)}`
   }
 }
 
-/** Read `abs` into a records table: each row as a JSON object of its fields. */
-export const readCsv = (abs: string, dialect: CsvDialect = {}) =>
+/**
+ * An unterminated quote swallowed the rest of the file into the refused row at data row `pos`:
+ * replace that one reject by one per non-empty line from the quote's line to the end (`at`: the
+ * scanner's byte position of the row, which falls inside its first line).
+ */
+const unclosedQuoteRows = (source: ReadSource, out: string, pos: number, at: number) =>
   Effect.gen(function*() {
     const sql = yield* Sql
-    const { source, columns } = csvSource(abs, dialect)
+    const rest = yield* Effect.promise(() => linesFrom(source.abs, source.compression, at))
+    if (rest.lines.length === 0) return
+    const first = rest.firstLine, n = rest.lines.length
+    const reasons = rest.lines.map((_, i) => i === 0
+      ? `unclosed quote: a quoted field opens on line ${first} and never closes, so the ${n} line(s) from there to the end of the file could not be read`
+      : `swallowed by the unclosed quote on line ${first}`)
+    const swallowed = sql.tempName("csv_swallowed")
+    yield* sql.load(swallowed, [{ name: "record", type: "int64" }, { name: "raw", type: "utf8" }, { name: "reason", type: "utf8" }], [
+      rest.lines.map((_, i) => pos - 1 + i),
+      rest.lines.map((l) => l.text),
+      reasons
+    ])
+    // the refused row is the last one (the quote reaches the end): appending keeps the table in row order
+    yield* sql.run(`DELETE FROM ${out} WHERE record = ${pos - 1}; INSERT INTO ${out} SELECT record, raw, reason FROM ${swallowed} ORDER BY record;
+      DROP TABLE ${swallowed}`)
+  })
+
+/** Read `source` into a records table: each row as a JSON object of its fields. */
+export const readCsv = (source: ReadSource, dialect: CsvDialect = {}) =>
+  Effect.gen(function*() {
+    const sql = yield* Sql
+    const { source: read, columns } = csvSource(source, dialect)
     const rows = sql.tempName("csv_rows"), bad = sql.tempName("csv_bad"), out = sql.tempName("records")
     const scan = scanOptions(sql)
     yield* sql.run(`CREATE TEMP TABLE ${rows} AS
-      SELECT ordinality AS k, ${rowJsonSql(columns)} AS line FROM ${source}, ${scan.options}) WITH ORDINALITY`)
+      SELECT ordinality AS k, ${rowJsonSql(columns)} AS line FROM ${read}, ${scan.options}) WITH ORDINALITY`)
     // the scanner's line numbers count rows from the header: data row = line - 1 (1-based)
     yield* sql.run(`CREATE TEMP TABLE ${bad} AS
-      SELECT line - 1 AS pos, any_value(error_type) AS err, any_value(error_message) AS detail, any_value(csv_line) AS text
+      SELECT line - 1 AS pos, any_value(error_type) AS err, any_value(error_message) AS detail, any_value(csv_line) AS text,
+             min(line_byte_position) AS row_byte
       FROM ${scan.errors} GROUP BY line`)
     const refused = yield* sql.count(bad)
     yield* sql.run(`CREATE TEMP TABLE ${out} AS
@@ -118,6 +155,10 @@ export const readCsv = (abs: string, dialect: CsvDialect = {}) =>
              CASE WHEN err IS NOT NULL THEN ${scanReason("err", "detail")} END AS reason
       FROM (${refused === 0 ? plainSql(rows, "line") : shiftedSql(rows, bad, ["line"])})
       ${refused === 0 ? "" : "ORDER BY pos"}`)
+    const [unclosed] = refused === 0 ? [] : yield* sql.rows<{ pos: number; row_byte: number }>(
+      `SELECT pos, row_byte FROM ${bad} WHERE err = 'UNQUOTED VALUE' AND detail ILIKE '%unterminated quote%' ORDER BY pos LIMIT 1`
+    )
+    if (unclosed !== undefined) yield* unclosedQuoteRows(source, out, unclosed.pos, unclosed.row_byte)
     const records = yield* sql.count(out)
     yield* sql.run(`DROP TABLE ${rows}; DROP TABLE ${bad}`)
     return { table: out, records, blankLines: 0 } satisfies RecordsTable

@@ -7,12 +7,27 @@
  * Gotchas
  * - The scanner numbers emitted rows only (`WITH ORDINALITY`), so refused lines leave gaps; the ASOF
  *   join shifts each row's number by the count of refused lines before it (duckdb-node-api guide §2).
- * - The scanner ends a line at CR as well as at LF: a file mixing CRLF and LF endings reads a CR
- *   before an LF as one more (blank) line, shifting the line numbers after it.
+ * - The scanner takes its line ending (LF, CRLF or CR) from the start of the file and fails outright
+ *   ("CSV Parser state machine reached an invalid state") on a file that mixes them; `strict_mode =
+ *   false` would read it but silently cuts a line at a stray delimiter byte. `readRecords` reads such
+ *   a file from a copy with CRLF rewritten to LF (`read-stream.ts`), which keeps every line number.
+ * - DuckDB globs every path it is given: readers name files through `literalPathSql`.
  */
 import { Effect } from "effect"
 import { Sql } from "../../workbench/core/services.js"
+import { literalPathSql } from "./files.js"
+import type { Compression } from "./read-stream.js"
 import { sqlIdent, sqlText } from "./sql.js"
+
+/** The file DuckDB reads (the source file, or a rewritten copy of it) and its compression. */
+export interface ReadSource {
+  readonly abs: string
+  readonly compression: Compression
+}
+
+/** The read_csv options naming the compression (from the file's bytes, not its name). */
+export const compressionOption = (source: ReadSource) =>
+  `compression = ${sqlText(source.compression === "none" ? "uncompressed" : source.compression)}`
 
 /** A table `(record BIGINT, raw VARCHAR, reason VARCHAR)`: raw is the record as JSON text when reason is null. */
 export interface RecordsTable {
@@ -57,13 +72,22 @@ const BLANK = "blank line"
 const JSON_SPACE = "' ' || chr(9) || chr(10) || chr(13)"
 
 /**
- * SQL: why text `raw` is not a JSON object ('malformed JSON', 'expected a JSON object, got ARRAY'),
+ * SQL: a JSON type as `json_type` names it, in the words a user knows: 'a string', 'a number',
+ * 'a boolean', 'an array', 'an object', 'null'; 'nothing' for a missing value (NULL).
+ */
+export const jsonTypeWordSql = (type: string): string =>
+  `CASE ${type} WHEN 'VARCHAR' THEN 'a string' WHEN 'BIGINT' THEN 'a number' WHEN 'UBIGINT' THEN 'a number'
+     WHEN 'DOUBLE' THEN 'a number' WHEN 'BOOLEAN' THEN 'a boolean' WHEN 'ARRAY' THEN 'an array'
+     WHEN 'OBJECT' THEN 'an object' WHEN 'NULL' THEN 'null' ELSE coalesce(lower(${type}), 'nothing') END`
+
+/**
+ * SQL: why text `raw` is not a JSON object ('malformed JSON', 'expected a JSON object, got an array'),
  * or NULL. `types`: a `try(json_type(raw, …))` the caller computes anyway, NULL exactly when `raw`
  * is not valid JSON; without it, `json_valid` parses every line once more.
  */
 export const jsonProblemSql = (raw: string, types?: string): string => {
   // CASE, not OR/AND: json_type must not see malformed text, and OR evaluates both sides on every row
-  const notObject = `CASE WHEN json_type(${raw}) <> 'OBJECT' THEN 'expected a JSON object, got ' || json_type(${raw}) END`
+  const notObject = `CASE WHEN json_type(${raw}) <> 'OBJECT' THEN 'expected a JSON object, got ' || ${jsonTypeWordSql(`json_type(${raw})`)} END`
   return types === undefined
     ? `CASE WHEN NOT json_valid(${raw}) THEN 'malformed JSON' WHEN starts_with(${raw}, '{') THEN NULL ELSE ${notObject} END`
     : `CASE WHEN ${types} IS NULL THEN coalesce(CASE WHEN json_valid(${raw}) THEN ${notObject} END, 'malformed JSON')
@@ -77,7 +101,7 @@ export const jsonProblemSql = (raw: string, types?: string): string => {
  * caller checks each record with `jsonProblemSql` as it parses it anyway). Only when the scanner
  * refused lines (invalid UTF-8) does another pass shift the numbers and add the refused lines.
  */
-export const readJsonLines = (abs: string, checkJson = true) =>
+export const readJsonLines = (source: ReadSource, checkJson = true) =>
   Effect.gen(function*() {
     const sql = yield* Sql
     const first = sql.tempName("jsonl_lines"), bad = sql.tempName("jsonl_bad")
@@ -88,8 +112,8 @@ export const readJsonLines = (abs: string, checkJson = true) =>
       SELECT ordinality - 1 AS record, line AS raw,
         CASE WHEN CASE WHEN line IS NULL THEN true WHEN strlen(line) > 256 THEN false ELSE trim(line, ${JSON_SPACE}) = '' END
           THEN ${sqlText(BLANK)} END AS reason
-      FROM read_csv(${sqlText(abs)}, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false, delim = chr(1),
-        quote = '', escape = '', max_line_size = 256000000, ${scan.options}) WITH ORDINALITY`)
+      FROM read_csv(${literalPathSql(source.abs)}, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false, delim = chr(1),
+        quote = '', escape = '', max_line_size = 256000000, ${compressionOption(source)}, ${scan.options}) WITH ORDINALITY`)
     const [blank] = yield* sql.rows<{ n: number }>(`SELECT count(*) AS n FROM ${first} WHERE reason = ${sqlText(BLANK)}`)
     const blankLines = blank!.n
     // a delete only marks rows: the table keeps its file order

@@ -1,29 +1,25 @@
 import { Effect, Schema } from "effect"
 import { didYouMean } from "../../workbench/core/did-you-mean.js"
 import { DataError } from "../../workbench/core/errors.js"
-import { defineNode } from "../../workbench/core/node.js"
-import { Sql, Workspace } from "../../workbench/core/services.js"
-import { fileFingerprint } from "./file-fingerprint.js"
-import { checkRecords, collectRejects, type FieldCheck } from "./check.js"
+import { param } from "../../workbench/core/params.js"
+import { Sql } from "../../workbench/core/services.js"
+import { checkRecords, type FieldCheck } from "./check.js"
+import { defineLoader } from "./define.js"
 import { extraColumnsOf, recordStructure } from "./extras.js"
 import {
   fileStem,
   FormatParam,
   LabelSourceParam,
+  GlobParam,
   type LoadContext,
   MaxRejectRateParam,
-  PathParam,
+  PathsParam,
   SeedParam,
-  sourceFile,
-  where,
-  withDefault
+  where
 } from "./files.js"
-import { finishLoad } from "./finish.js"
 import { chosenRejectedPairsSql, sidesPairsSql } from "./pairs.js"
-import { readRecords } from "./read.js"
 import { messagesFieldProblemSql } from "./messages.js"
 import { chosenIsBSql, keyPath, renderMessagesSql, sqlText } from "./sql.js"
-import { pairsOutput, rejectsOutput, votesOutput } from "../lib/pair-tables.js"
 
 const field = (what: string) => Schema.optionalKey(Schema.String).annotate({ description: what })
 
@@ -42,20 +38,21 @@ const DEFAULT_LABELS: Record<string, "a" | "b" | "tie"> = {
 }
 
 export const TableParams = Schema.Struct({
-  path: PathParam("the file to load (JSONL, JSON array, CSV or Parquet, optionally .gz)"),
+  path: PathsParam("the file to load (JSONL, JSON array, CSV or Parquet, optionally .gz)"),
+  glob: GlobParam,
   format: FormatParam,
-  columns: withDefault(
+  columns: param(
     Schema.NullOr(ColumnMap),
     null,
     "which fields hold prompt and responses: { prompt, chosen, rejected } or { prompt, response_a, response_b, label }; " +
       "null: use those names as they are in the file"
   ),
-  labels: withDefault(
+  labels: param(
     Schema.Record(Schema.String, Schema.Literals(["a", "b", "tie"])),
     DEFAULT_LABELS,
     "label values (compared case-insensitively, trimmed) -> 'a' | 'b' | 'tie'; an empty or null label means unlabelled"
   ),
-  csv: withDefault(
+  csv: param(
     Schema.NullOr(Schema.Struct({
       delimiter: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
       quote: Schema.optionalKey(Schema.String),
@@ -65,7 +62,7 @@ export const TableParams = Schema.Struct({
     "CSV dialect: { delimiter, quote, escape }; null (and any part left out): the delimiter guessed from the header " +
       "(, tab ; |; tab for .tsv), RFC 4180 quoting (quote '\"', escape '\"'); quote \"\" turns quoting off"
   ),
-  source: withDefault(Schema.NullOr(Schema.String), null, "dataset name for the source column; null: the file name without extensions"),
+  source: param(Schema.NullOr(Schema.String), null, "dataset name for the source column; null: the name of the file the record comes from, without extensions"),
   seed: SeedParam,
   labelSource: LabelSourceParam,
   maxRejectRate: MaxRejectRateParam
@@ -76,12 +73,15 @@ type Mapping =
   | { readonly mode: "chosen"; readonly prompt: string; readonly chosen: string; readonly rejected: string }
   | { readonly mode: "sides"; readonly prompt: string; readonly a: string; readonly b: string; readonly label?: string }
 
-/** Decide which fields are prompt and responses, and check that the file has them. */
+/**
+ * Decide which fields are prompt and responses, and check that the file has them. No fields at all
+ * (an empty file, or every record unreadable): nothing to check, the given or default mapping stands.
+ */
 export function resolveColumns(ctx: LoadContext, columns: ColumnMap | null, keys: ReadonlyArray<string>): Mapping | DataError {
   const has = (k: string) => keys.includes(k)
   let mapping: Mapping
   if (columns === null) {
-    if (has("chosen") && has("rejected")) mapping = { mode: "chosen", prompt: "prompt", chosen: "chosen", rejected: "rejected" }
+    if (keys.length === 0 || (has("chosen") && has("rejected"))) mapping = { mode: "chosen", prompt: "prompt", chosen: "chosen", rejected: "rejected" }
     else if (has("response_a") && has("response_b")) {
       mapping = { mode: "sides", prompt: "prompt", a: "response_a", b: "response_b", ...(has("label") ? { label: "label" } : {}) }
     } else {
@@ -112,7 +112,7 @@ export function resolveColumns(ctx: LoadContext, columns: ColumnMap | null, keys
   const roles: Array<[string, string]> = mapping.mode === "chosen"
     ? [["prompt", mapping.prompt], ["chosen", mapping.chosen], ["rejected", mapping.rejected]]
     : [["prompt", mapping.prompt], ["response_a", mapping.a], ["response_b", mapping.b], ...(mapping.label ? [["label", mapping.label] as [string, string]] : [])]
-  const missing = roles.find(([, name]) => !has(name))
+  const missing = keys.length === 0 ? undefined : roles.find(([, name]) => !has(name))
   if (missing !== undefined) {
     const hint = didYouMean(missing[1], keys)
     return new DataError({
@@ -146,10 +146,10 @@ const labelSql = (v: string, labels: Readonly<Record<string, string>>) =>
  *   label is), source, source_row, messages (JSON or NULL), then the unmapped fields, typed over all
  *   records (CSV fields are text; a name clashing with a pairs column gets a `src_` prefix, one
  *   differing from an earlier one only in case a `_1` suffix, the empty name is `unnamed`).
- * - `votes`: empty. `rejects`: file, record, reason, raw (missing or non-string fields, a prompt
+ * - `votes`: empty. `rejects`: file, line | index | row (by format), reason, raw (missing or non-string fields, a prompt
  *   message without string role and content, unknown labels).
  *
- * **Params**: path, format (auto), columns (null), labels, csv (null: RFC 4180 quoting, delimiter
+ * **Params**: path (a file, a list, or patterns with glob), glob (false), format (auto), columns (null), labels, csv (null: RFC 4180 quoting, delimiter
  * guessed from the header), source (file name), seed (0), labelSource (null), maxRejectRate (0).
  *
  * **Stats**: records, pairs, rejected, label_a, label_b, label_tie, label_none, empty_responses.
@@ -160,20 +160,15 @@ const labelSql = (v: string, labels: Readonly<Record<string, string>>) =>
  * const qa = p.node("qa", load.table({ path: "data/qa.csv", columns: { prompt: "question", chosen: "good", rejected: "bad" } }))
  * ```
  */
-export const table = defineNode({
+export const table = defineLoader({
   kind: "load.table",
   version: 2,
   summary: "Any JSONL/JSON/CSV/Parquet table of pairs, with a column mapping; extra columns pass through",
   params: TableParams,
-  inputs: {},
-  outputs: { pairs: pairsOutput(), votes: votesOutput(), rejects: rejectsOutput() },
-  fingerprint: (params, root) => fileFingerprint(root, [params.path]),
-  run: ({ node, params }) =>
+  load: ({ ctx, params, read, rejectsOf }) =>
     Effect.gen(function*() {
       const sql = yield* Sql
-      const ctx = { node, kind: "load.table", root: (yield* Workspace).root }
-      const file = yield* sourceFile(ctx, "path", params.path, params.format)
-      const records = yield* readRecords(ctx, file, { csv: params.csv })
+      const { file, records } = yield* read({ csv: params.csv })
       const structure = yield* recordStructure(records)
       const mapping = resolveColumns(ctx, params.columns, Object.keys(structure))
       if (mapping instanceof DataError) return yield* mapping
@@ -190,7 +185,7 @@ export const table = defineNode({
         ...(label === undefined ? [] : [`CASE WHEN trim(${str(label)}) <> '' AND ${labelSql(str(label), params.labels)} IS NULL
           THEN ${sqlText(`${label}: unknown value "`)} || ${str(label)} || ${sqlText(`" (known: ${known}; see the labels param)`)} END`])
       ])
-      const rejects = yield* collectRejects(ctx, [{ file, records }], params.maxRejectRate)
+      const rejects = yield* rejectsOf([{ file, records }])
       // one JSON parse for the mapped fields (_v[1..]); the prompt is parsed again only when it looks like a list
       const names = [mapping.prompt, ...responses, ...(label === undefined ? [] : [label])]
       const promptPath = sqlText(keyPath(mapping.prompt))
@@ -202,14 +197,13 @@ export const table = defineNode({
         prompt: `CASE WHEN ${isList} THEN ${renderMessagesSql(`json_extract(raw, ${promptPath})`)} ELSE _v[1] END`,
         messages: `CASE WHEN ${isList} THEN json_extract(raw, ${promptPath}) END`,
         record: "record",
-        source: params.source ?? fileStem(params.path),
+        source: params.source ?? fileStem(file.abs),
         labelSource: params.labelSource,
         passThrough: extraColumnsOf(structure, names)
       }
-      const pairs = sql.tempName("pairs")
-      yield* sql.run(`CREATE TABLE ${pairs} AS ${mapping.mode === "chosen"
+      const pairs = yield* sql.create("pairs", mapping.mode === "chosen"
         ? chosenRejectedPairsSql({ ...common, chosen: "_v[2]", rejected: "_v[3]", chosenIsB: chosenIsBSql(params.seed, "_v[1]", "_v[2]", "_v[3]") })
-        : sidesPairsSql({ ...common, a: "_v[2]", b: "_v[3]", label: label === undefined ? "NULL::VARCHAR" : labelSql("_v[4]", params.labels) })}`)
-      return yield* finishLoad({ ctx, pairs, rejects, files: [{ file, records }], stats: { mode: mapping.mode } })
+        : sidesPairsSql({ ...common, a: "_v[2]", b: "_v[3]", label: label === undefined ? "NULL::VARCHAR" : labelSql("_v[4]", params.labels) }))
+      return { pairs, rejects, files: [{ file, records }], stats: { mode: mapping.mode } }
     })
 })

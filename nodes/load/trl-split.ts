@@ -16,7 +16,7 @@
  */
 import { type FieldCheck, fieldProblemSql, fieldTypesSql } from "./check.js"
 import { messageListProblemSql } from "./messages.js"
-import { jsonProblemSql } from "./read-lines.js"
+import { jsonProblemSql, jsonTypeWordSql } from "./read-lines.js"
 import { commonListPrefixSql, commonPrefixLengthSql, renderMessagesSql, sqlText } from "./sql.js"
 
 /** The fields every TRL record is checked for. */
@@ -47,9 +47,9 @@ export const trlSplitSql = (records: string, known?: ReadonlyArray<string>): str
                      CASE WHEN fp IS NULL THEN json_extract_string(raw, ['$.prompt', '$.chosen', '$.rejected']) END AS s
               FROM f)),
   l AS (SELECT *, CASE WHEN fp IS NOT NULL THEN fp
-          WHEN ty[2] <> ty[3] THEN 'chosen and rejected: expected both strings or both message lists, got ' || ty[2] || ' and ' || ty[3]
-          WHEN conv AND ty[1] = 'VARCHAR' THEN 'prompt: expected a message list like chosen, got VARCHAR'
-          WHEN NOT conv AND ty[1] = 'ARRAY' THEN 'prompt: expected a string like chosen, got ARRAY'
+          WHEN ty[2] <> ty[3] THEN 'chosen and rejected: expected both strings or both message lists, got ' || ${jsonTypeWordSql("ty[2]")} || ' and ' || ${jsonTypeWordSql("ty[3]")}
+          WHEN conv AND ty[1] = 'VARCHAR' THEN 'prompt: expected a message list like chosen, got a string'
+          WHEN NOT conv AND ty[1] = 'ARRAY' THEN 'prompt: expected a string like chosen, got an array'
           WHEN conv THEN coalesce(CASE WHEN explicit THEN ${messageListProblemSql("s[1]", "prompt")} END,
             ${messageListProblemSql("s[2]", "chosen")}, ${messageListProblemSql("s[3]", "rejected")})
         END AS p FROM t),

@@ -1,29 +1,25 @@
 import { Effect, Schema } from "effect"
-import { defineNode } from "../../workbench/core/node.js"
-import { Progress, Sql, Workspace } from "../../workbench/core/services.js"
-import { fileFingerprint } from "./file-fingerprint.js"
-import { collectRejects } from "./check.js"
+import { Progress, Sql } from "../../workbench/core/services.js"
+import { defineLoader } from "./define.js"
 import { extraColumnsOf, sampleStructure, STRUCTURE_SAMPLE } from "./extras.js"
 import {
   FormatParam,
   LabelSourceParam,
+  GlobParam,
   MaxRejectRateParam,
-  PathParam,
+  PathsParam,
   SeedParam,
-  SourceParam,
-  sourceFile
+  SourceParam
 } from "./files.js"
-import { finishLoad } from "./finish.js"
 import { chosenRejectedPairsSql } from "./pairs.js"
-import { readRecords } from "./read.js"
 import type { RecordsTable } from "./read-lines.js"
 import { chosenIsBSql, renderMessagesSql } from "./sql.js"
 import { finishSurvey, fitChecks, type Structure, surveyNote } from "./survey.js"
 import { trlSplitSql } from "./trl-split.js"
-import { pairsOutput, rejectsOutput, votesOutput } from "../lib/pair-tables.js"
 
 export const TrlParams = Schema.Struct({
-  path: PathParam("a TRL preference dataset file: records with chosen, rejected and optionally prompt"),
+  path: PathsParam("a TRL preference dataset file: records with chosen, rejected and optionally prompt"),
+  glob: GlobParam,
   format: FormatParam,
   source: SourceParam("trl"),
   seed: SeedParam,
@@ -137,9 +133,9 @@ const buildTable = (all: string, records: RecordsTable, params: TrlParams) =>
  *   label_source (param), source, source_row, messages (JSON; NULL for string layouts), then every
  *   other source field, typed over all records (a name clashing with a pairs column gets a `src_`
  *   prefix, one differing from an earlier one only in case a `_1` suffix, the empty name is `unnamed`).
- * - `votes`: empty. `rejects`: file, record, reason, raw.
+ * - `votes`: empty. `rejects`: file, line (or index, row: by format), reason, raw.
  *
- * **Params**: path, format (auto), source ("trl"), seed (0), labelSource (null), maxRejectRate (0).
+ * **Params**: path (a file, a list, or patterns with glob), glob (false), format (auto), source ("trl"), seed (0), labelSource (null), maxRejectRate (0).
  *
  * **Stats**: records, pairs, rejected, label_a, label_b, empty_responses, explicit_prompt,
  * implicit_prompt, conversational. rowsIn = records = pairs + rejected.
@@ -149,25 +145,20 @@ const buildTable = (all: string, records: RecordsTable, params: TrlParams) =>
  * const uf = p.node("uf", load.trl({ path: "data/ultrafeedback_binarized.parquet", labelSource: "ai" }))
  * ```
  */
-export const trl = defineNode({
+export const trl = defineLoader({
   kind: "load.trl",
   version: 2,
   summary: "TRL preference datasets (explicit/implicit prompt, standard or conversational) -> pairs",
   params: TrlParams,
-  inputs: {},
-  outputs: { pairs: pairsOutput(), votes: votesOutput(), rejects: rejectsOutput() },
-  fingerprint: (params, root) => fileFingerprint(root, [params.path]),
-  run: ({ node, params }) =>
+  load: ({ params, read, rejectsOf }) =>
     Effect.gen(function*() {
       const sql = yield* Sql
-      const ctx = { node, kind: "load.trl", root: (yield* Workspace).root }
-      const file = yield* sourceFile(ctx, "path", params.path, params.format)
-      const records = yield* readRecords(ctx, file, { checkJson: false })
+      const { file, records } = yield* read({ checkJson: false })
       const all = sql.tempName("trl_pairs")
       const checks = yield* buildTable(all, records, params)
       yield* sql.run(`UPDATE ${records.table} SET reason = t.${PROBLEM} FROM ${all} t
         WHERE ${records.table}.record = t.source_row AND t.${PROBLEM} IS NOT NULL`)
-      const rejects = yield* collectRejects(ctx, [{ file, records }], params.maxRejectRate)
+      const rejects = yield* rejectsOf([{ file, records }])
       const pairs = sql.tempName("pairs")
       // a view: a filter keeps the order
       yield* sql.run(`CREATE VIEW ${pairs} AS SELECT * EXCLUDE (${[PROBLEM, EXPLICIT, CONV, ...checks].join(", ")})
@@ -175,6 +166,6 @@ export const trl = defineNode({
       const [layouts] = yield* sql.rows<Record<string, number>>(`SELECT count(*) FILTER (WHERE ${EXPLICIT}) AS explicit_prompt,
         count(*) FILTER (WHERE NOT ${EXPLICIT}) AS implicit_prompt, count(*) FILTER (WHERE ${CONV}) AS conversational
         FROM ${all} WHERE ${PROBLEM} IS NULL`)
-      return yield* finishLoad({ ctx, pairs, rejects, files: [{ file, records }], stats: { ...layouts! } })
+      return { pairs, rejects, files: [{ file, records }], stats: { ...layouts! } }
     })
 })

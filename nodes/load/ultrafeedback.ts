@@ -1,27 +1,27 @@
 import { Effect, Schema } from "effect"
-import { defineNode } from "../../workbench/core/node.js"
-import { Sql, Workspace } from "../../workbench/core/services.js"
-import { fileFingerprint } from "./file-fingerprint.js"
-import { checkRecords, collectRejects } from "./check.js"
+import { param } from "../../workbench/core/params.js"
+import { Sql } from "../../workbench/core/services.js"
+import { checkRecords } from "./check.js"
+import { defineLoader } from "./define.js"
 import { extraColumns } from "./extras.js"
-import { FormatParam, MaxRejectRateParam, PathParam, SeedParam, SourceParam, sourceFile, withDefault } from "./files.js"
-import { finishLoad } from "./finish.js"
+import { FormatParam, GlobParam, MaxRejectRateParam, PathsParam, SeedParam, SourceParam } from "./files.js"
 import { chosenRejectedPairsSql } from "./pairs.js"
-import { readRecords } from "./read.js"
+import { jsonTypeWordSql } from "./read-lines.js"
+import { noPairSql } from "./removed.js"
 import { chosenIsBSql, sqlText } from "./sql.js"
-import { pairsOutput, rejectsOutput, votesOutput } from "../lib/pair-tables.js"
 
 const ASPECTS = ["helpfulness", "honesty", "instruction_following", "truthfulness"]
 
 export const UltraFeedbackParams = Schema.Struct({
-  path: PathParam("UltraFeedback records: instruction + completions[] with annotations per aspect (e.g. openbmb/UltraFeedback JSONL)"),
+  path: PathsParam("UltraFeedback records: instruction + completions[] with annotations per aspect (e.g. openbmb/UltraFeedback JSONL)"),
+  glob: GlobParam,
   format: FormatParam,
   source: SourceParam("ultrafeedback"),
-  score: withDefault(Schema.Literals(["aspects", "overall", "fine-grained"]), "aspects",
+  score: param(Schema.Literals(["aspects", "overall", "fine-grained"]), "aspects",
     "which score ranks completions: aspects (mean of the aspect Ratings, N/A skipped), overall (overall_score), fine-grained (fine-grained_score)"),
-  aspects: withDefault(Schema.Array(Schema.String).check(Schema.isMinLength(1)), ASPECTS,
+  aspects: param(Schema.Array(Schema.String).check(Schema.isMinLength(1)), ASPECTS,
     "annotation aspects averaged when score is aspects"),
-  pairing: withDefault(Schema.Literals(["best-vs-random", "best-vs-each"]), "best-vs-random",
+  pairing: param(Schema.Literals(["best-vs-random", "best-vs-each"]), "best-vs-random",
     "best-vs-random: the best completion against one lower-scored one drawn by seed; best-vs-each: against every lower-scored one"),
   seed: SeedParam,
   maxRejectRate: MaxRejectRateParam
@@ -39,8 +39,8 @@ const scoreSql = (p: UltraFeedbackParams) =>
 /** The first completion whose response is not a string, as a reason. */
 const completionProblemSql = `list_transform(
     [list_position(list_transform(json_extract(raw, '$.completions[*]'), lambda c: json_type(c, '$.response') IS DISTINCT FROM 'VARCHAR'), true)],
-    lambda k: CASE WHEN k IS NOT NULL THEN 'completions[' || (k - 1) || '].response: expected string, got ' ||
-      coalesce(json_type(json_extract(raw, '$.completions[*]')[k], '$.response'), 'nothing') END)[1]`
+    lambda k: CASE WHEN k IS NOT NULL THEN 'completions[' || (k - 1) || '].response: expected a string, got ' ||
+      ${jsonTypeWordSql("json_type(json_extract(raw, '$.completions[*]')[k], '$.response')")} END)[1]`
 
 /** Scored completions, then best-vs-lower pairs: never equal scores, never identical texts. */
 const rankedSql = (records: string, p: UltraFeedbackParams) => `
@@ -71,42 +71,37 @@ const rankedSql = (records: string, p: UltraFeedbackParams) => `
  * **Output columns**
  * - `pairs`: pair_id, prompt (instruction), response_a, response_b, label ('a' | 'b': the best's
  *   side), label_source 'ai', source, source_row, model_a, model_b, score_a, score_b, extras.
- * - `votes`: empty. `rejects`: file, record, reason, raw (instruction not a string, completions not
+ * - `votes`: empty. `rejects`: file, line | index | row (by format), reason, raw (instruction not a string, completions not
  *   a list, a completion whose response is not a string).
+ * - `removed`: one row per record that gives no pair (every completion ties the best, has no score,
+ *   or repeats the best's text): reason 'no-pair', prompt = the instruction, responses NULL.
  *
- * **Params**: path, format (auto), source ("ultrafeedback"), score ("aspects"), aspects (the four
+ * **Params**: path (a file, a list, or patterns with glob), glob (false), format (auto), source ("ultrafeedback"), score ("aspects"), aspects (the four
  * UltraFeedback aspects), pairing ("best-vs-random"), seed (0), maxRejectRate (0).
  *
- * **Stats**: records, pairs, rejected, completions, records_without_pair (every completion tied or
- * unscored), label_a, label_b. rowsIn = records: one record gives 0..n-1 pairs, so rowsIn is not
- * pairs + rejected.
+ * **Stats**: records, pairs, rejected, removed, completions, records_without_pair (= removed),
+ * label_a, label_b. One record gives 0..n-1 pairs, so rowsIn counts a record once per pair it gives,
+ * or once when it is rejected or gives none (removed): rowsIn = pairs + rejected + removed.
  *
  * **Example**
  * ```ts
  * const uf = p.node("uf", load.ultrafeedback({ path: "data/ultrafeedback.jsonl", pairing: "best-vs-each" }))
  * ```
  */
-export const ultrafeedback = defineNode({
+export const ultrafeedback = defineLoader({
   kind: "load.ultrafeedback",
-  version: 2,
+  version: 3,
   summary: "UltraFeedback completions with ratings -> best-vs-lower pairs (score and pairing by param)",
   params: UltraFeedbackParams,
-  inputs: {},
-  outputs: { pairs: pairsOutput(), votes: votesOutput(), rejects: rejectsOutput() },
-  fingerprint: (params, root) => fileFingerprint(root, [params.path]),
-  run: ({ node, params }) =>
+  load: ({ params, read, rejectsOf }) =>
     Effect.gen(function*() {
       const sql = yield* Sql
-      const ctx = { node, kind: "load.ultrafeedback", root: (yield* Workspace).root }
-      const file = yield* sourceFile(ctx, "path", params.path, params.format)
-      const records = yield* readRecords(ctx, file)
+      const { file, records } = yield* read()
       yield* checkRecords(records, [{ name: "instruction", kinds: ["string"] }, { name: "completions", kinds: ["array"] }], [completionProblemSql])
-      const rejects = yield* collectRejects(ctx, [{ file, records }], params.maxRejectRate)
-      const ranked = sql.tempName("uf_ranked")
-      yield* sql.run(`CREATE TEMP TABLE ${ranked} AS ${rankedSql(records.table, params)}`)
+      const rejects = yield* rejectsOf([{ file, records }])
+      const ranked = yield* sql.create("uf_ranked", rankedSql(records.table, params))
       const extras = yield* extraColumns(records, ["instruction", "completions", "models"], ["model_a", "model_b", "score_a", "score_b"])
-      const pairs = sql.tempName("pairs")
-      yield* sql.run(`CREATE TABLE ${pairs} AS ${chosenRejectedPairsSql({
+      const pairs = yield* sql.create("pairs", chosenRejectedPairsSql({
         from: ranked,
         prompt: "prompt",
         chosen: "best",
@@ -118,11 +113,16 @@ export const ultrafeedback = defineNode({
         sides: [{ name: "model", chosen: "best_model", rejected: "lower_model" }, { name: "score", chosen: "best_score", rejected: "lower_score" }],
         passThrough: extras,
         orderBy: ["lower_i"]
-      })}`)
+      }))
+      // a record whose completions all tie the best or have no score gives no pair: listed in removed
+      const removed = yield* sql.create("removed", noPairSql(
+        `(SELECT record, raw FROM ${records.table} WHERE reason IS NULL AND record NOT IN (SELECT record FROM ${ranked}))`,
+        "json_extract_string(raw, '$.instruction')", params.source
+      ))
       const [s] = yield* sql.rows<{ completions: number; records_without_pair: number }>(`SELECT
         (SELECT coalesce(sum(json_array_length(raw, '$.completions')), 0) FROM ${records.table} WHERE reason IS NULL) AS completions,
-        (SELECT count(*) FROM ${records.table} WHERE reason IS NULL AND record NOT IN (SELECT record FROM ${ranked})) AS records_without_pair`)
+        (SELECT count(*) FROM ${removed}) AS records_without_pair`)
       yield* sql.run(`DROP TABLE ${ranked}`)
-      return yield* finishLoad({ ctx, pairs, rejects, files: [{ file, records }], stats: { ...s! } })
+      return { pairs, rejects, removed, expands: true, files: [{ file, records }], stats: { ...s! } }
     })
 })

@@ -78,20 +78,19 @@ export const summary = defineNode({
     Effect.gen(function*() {
       const sql = yield* Sql
       const withSource = (rel: string, has: boolean) => (has ? rel : `(SELECT *, NULL::VARCHAR AS source FROM ${rel})`)
-      const pairs = inputs["pairs"]!
+      const pairs = inputs.pairs
       const hasCol = (t: typeof pairs, c: string) => t.schema.columns.some((x) => x.name === c)
       const pairsRel = hasCol(pairs, "label")
         ? withSource(pairs.relation, hasCol(pairs, "source"))
         : `(SELECT *, NULL::VARCHAR AS label FROM ${withSource(pairs.relation, hasCol(pairs, "source"))})`
-      const removed = inputs["removed"]
-      const loaded = inputs["loaded"]
-      const table = sql.tempName("summary")
-      yield* sql.run(`CREATE TABLE ${table} AS ${summarySql(
+      const removed = inputs.removed
+      const loaded = inputs.loaded
+      const table = yield* sql.create("summary", summarySql(
         pairsRel,
         loaded === undefined ? undefined : withSource(loaded.relation, hasCol(loaded, "source")),
         removed === undefined ? undefined : withSource(removed.relation, hasCol(removed, "source")),
-        inputs["rejects"]?.relation
-      )}`)
+        inputs.rejects?.relation
+      ))
       const counts = yield* sql.rows<{ sources: number; metrics: number }>(
         `SELECT count(DISTINCT source)::INTEGER AS sources, count(*)::INTEGER AS metrics FROM ${table}`
       )

@@ -44,7 +44,7 @@ describe("wb validate / ls", { timeout: 90_000 }, () => {
     const res = await wb(["validate", "p.yaml"], { cwd: dir, env })
     expect(res.code).toBe(1)
     expect(res.stderr).toBe([
-      "pipeline file p.yaml: at nodes.a.params: found an unknown key",
+      "pipeline file p.yaml:3:30: at nodes.a.params: found an unknown key",
       "  expected: one of: use, in, with",
       '  fix: did you mean "with"? (rename the key)',
       ""
@@ -154,7 +154,7 @@ describe("wb nodes", { timeout: 90_000 }, () => {
     expect(one.stdout).toContain("outputs\n  numbers (main) · one row per number\n    columns: n (int64), label (utf8)")
     const typo = await wb(["nodes", "fixture.nums"], { cwd, env })
     expect(typo.code).toBe(1)
-    expect(typo.stderr).toMatch(/^wb nodes: no node kind "fixture.nums" in .*\n {2}expected: one of: fixture.fail, fixture.numbers, fixture.slow, fixture.split\n {2}fix: did you mean "fixture.numbers"/)
+    expect(typo.stderr).toMatch(/^wb nodes: no node kind "fixture.nums" in .*\n {2}expected: one of the fixture\.\* kinds: fixture.fail, fixture.numbers, fixture.slow, fixture.split \(`wb nodes` lists every kind\)\n {2}fix: did you mean "fixture.numbers"/)
   })
 })
 
@@ -181,7 +181,7 @@ describe("wb sql", { timeout: 90_000 }, () => {
     expect(two.code).toBe(1)
     expect(two.stderr).toBe([
       "wb sql refused the query: 2 statements",
-      "  expected: exactly one SELECT statement",
+      "  expected: exactly one SELECT (or PIVOT) statement",
       "  fix: run one SELECT at a time; the sandbox is read-only",
       ""
     ].join("\n"))

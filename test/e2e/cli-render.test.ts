@@ -7,9 +7,9 @@ import { describe, expect, it } from "vitest"
 import type { RunEvent } from "../../workbench/core/events.js"
 import { buildGraph } from "../../workbench/core/graph.js"
 import type { NodeReport } from "../../workbench/core/report.js"
-import { computeKeys } from "../../workbench/core/runner.js"
+import { computeRecipes } from "../../workbench/core/cache-key.js"
 import { describeKind } from "../../workbench/cli/nodes.js"
-import { describeParams } from "../../workbench/cli/params-doc.js"
+import { describeParams } from "../../workbench/core/params-doc.js"
 import { RunView } from "../../workbench/cli/render-run.js"
 import { definitionOrProblem, loadPipelineFile } from "../../workbench/io/pipeline-file.js"
 import { registry } from "../fixtures/nodes.js"
@@ -44,7 +44,7 @@ const report = (r: Partial<NodeReport> & Pick<NodeReport, "name" | "kind" | "sta
 
 describe("the live run view", () => {
   const start: RunEvent = {
-    _tag: "RunStarted", pipeline: "helpful-rm", runId: "r1",
+    _tag: "RunStarted", pipeline: "helpful-rm", runId: "r1", seq: 0, time: "2026-01-01T00:00:00.000Z",
     nodes: [
       { name: "hh", kind: "load.hh-rlhf", selected: true },
       { name: "clean", kind: "dedupe.pairs", selected: true },
@@ -93,9 +93,9 @@ describe("the live run view", () => {
     view.heartbeat()
     view.stop()
     const lines = out.split("\n")
-    expect(lines[1]).toBe("  ⠼ hh     load.hh-rlhf        running 0s")
-    expect(lines[2]).toBe("  ⠼ hh     load.hh-rlhf        running 0s")
-    expect(lines[3]).toBe("  ⠼ hh     load.hh-rlhf        ██████░░░░░░ 500,000/1,000,000 rows · 25,000/s · eta 20s")
+    expect(lines[1]).toBe("  ▸ hh     load.hh-rlhf        running 0s")
+    expect(lines[2]).toBe("  ▸ hh     load.hh-rlhf        running 0s")
+    expect(lines[3]).toBe("  ▸ hh     load.hh-rlhf        ██████░░░░░░ 500,000/1,000,000 rows · 25,000/s · eta 20s")
     expect(lines).toHaveLength(5)
   })
 
@@ -112,7 +112,7 @@ describe("the live run view", () => {
     view.onEvent({ _tag: "NodeFinished", report: report({ name: "clean", kind: "dedupe.pairs", status: "skipped", error: 'upstream "hh" failed' }) })
     expect(out).toBe([
       "helpful-rm · 4 nodes · workspace .wb/",
-      "  ⠼ hh     load.hh-rlhf        running 0s",
+      "  ▸ hh     load.hh-rlhf        running 0s",
       "  ✗ hh     load.hh-rlhf        failed after 1.3 s: file missing",
       '  – clean  dedupe.pairs        skipped: upstream "hh" failed',
       ""
@@ -121,14 +121,14 @@ describe("the live run view", () => {
 })
 
 describe("pipeline files", () => {
-  it("the YAML and TS twins build the same validated graph, with the same cache keys", async () => {
+  it("the YAML and TS twins build the same validated graph, with the same cache key recipes", async () => {
     const shape = (file: string) => Effect.runPromise(Effect.gen(function*() {
       const def = yield* loadPipelineFile(pipelineFile(file))
       const graph = yield* buildGraph(def, registry)
       return {
         name: graph.name,
         nodes: graph.nodes.map((n) => ({ name: n.name, kind: n.definition.kind, params: n.params, inputs: n.inputs })),
-        keys: [...computeKeys(graph, "/root").entries()]
+        recipes: [...computeRecipes(graph, "/root").entries()]
       }
     }))
     const ts = await shape("ok-numbers.ts")

@@ -25,7 +25,8 @@ export const tempDir = (prefix = "wb-cli-") => mkdtempSync(join(tmpdir(), prefix
 export function startWb(args: ReadonlyArray<string>, options: { cwd: string; env?: Record<string, string> }) {
   const child: ChildProcess = spawn(process.execPath, [BIN, ...args], {
     cwd: options.cwd,
-    env: { ...process.env, NO_COLOR: "1", ...options.env },
+    // the workspace in the test's own folder (by default it is the project root's, here the repo's)
+    env: { ...process.env, NO_COLOR: "1", WB_WORKSPACE: join(options.cwd, ".wb"), ...options.env },
     stdio: ["ignore", "pipe", "pipe"]
   })
   let stdout = ""

@@ -1,7 +1,7 @@
 // The quickstart on the shipped real data: known answers, a fully cached second run, and a param
-// change that re-runs only the changed node and its downstream.
-import { readFileSync, writeFileSync } from "node:fs"
-import { join } from "node:path"
+// change that re-runs only the changed node, and its downstream only where its output changed.
+import { readFileSync, symlinkSync, writeFileSync } from "node:fs"
+import { dirname, join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { REPO, tempDir, wb } from "./cli-spawn.js"
 
@@ -11,18 +11,23 @@ interface JsonReport {
 const statuses = (r: JsonReport) => Object.fromEntries(r.nodes.map((n) => [n.name, n.status]))
 const node = (r: JsonReport, name: string) => r.nodes.find((n) => n.name === name)!
 
-describe("quickstart", () => {
-  const workspace = join(tempDir("wb-quickstart-"), ".wb")
-  const sql = async (query: string) => {
-    const r = await wb(["sql", "pipelines/quickstart.ts", query, "--json", "--workspace", workspace], { cwd: REPO })
-    expect(r.stderr).toBe("")
-    return JSON.parse(r.stdout) as Array<Record<string, unknown>>
-  }
+// each test runs in a workspace of its own: none relies on what another cached, or on their order
+const freshWorkspace = () => join(tempDir("wb-quickstart-"), ".wb")
+const run = async (file: string, workspace: string) => {
+  const r = await wb(["run", file, "--json", "--workspace", workspace], { cwd: REPO })
+  expect(r.code, r.stderr).toBe(0)
+  return JSON.parse(r.stdout) as JsonReport
+}
 
+describe("quickstart", () => {
   it("loads, dedupes and summarises the real data with the known answers", async () => {
-    const r = await wb(["run", "pipelines/quickstart.ts", "--json", "--workspace", workspace], { cwd: REPO })
-    expect(r.code).toBe(0)
-    const report = JSON.parse(r.stdout) as JsonReport
+    const workspace = freshWorkspace()
+    const sql = async (query: string) => {
+      const r = await wb(["sql", "pipelines/quickstart.ts", query, "--json", "--workspace", workspace], { cwd: REPO })
+      expect(r.stderr).toBe("")
+      return JSON.parse(r.stdout) as Array<Record<string, unknown>>
+    }
+    const report = await run("pipelines/quickstart.ts", workspace)
     expect(statuses(report)).toEqual({ hh: "ran", panda: "ran", clean: "ran", summary: "ran" })
     expect(node(report, "hh")).toMatchObject({ rowsIn: 2312, rowsOut: 2312, rejected: 0 })
     expect(node(report, "panda")).toMatchObject({ rowsIn: 999, rowsOut: 993, rejected: 6 })
@@ -48,17 +53,26 @@ describe("quickstart", () => {
   })
 
   it("serves an unchanged second run entirely from cache", async () => {
-    const r = await wb(["run", "pipelines/quickstart.ts", "--json", "--workspace", workspace], { cwd: REPO })
-    expect(r.code).toBe(0)
-    expect(statuses(JSON.parse(r.stdout) as JsonReport)).toEqual({ hh: "cached", panda: "cached", clean: "cached", summary: "cached" })
+    const workspace = freshWorkspace()
+    expect(statuses(await run("pipelines/quickstart.ts", workspace))).toEqual({ hh: "ran", panda: "ran", clean: "ran", summary: "ran" })
+    const again = await run("pipelines/quickstart.ts", workspace)
+    expect(statuses(again)).toEqual({ hh: "cached", panda: "cached", clean: "cached", summary: "cached" })
   })
 
-  it("re-runs only dedupe and its downstream when a dedupe param changes (YAML twin, same cache)", async () => {
+  it("re-runs only dedupe when a dedupe param changes, and its downstream only if dedupe's output changed (YAML twin, same cache)", async () => {
     const yaml = readFileSync(join(REPO, "pipelines/quickstart.yaml"), "utf8").replace("normalize: none", "normalize: whitespace")
-    const file = join(tempDir("wb-quickstart-yaml-"), "quickstart-ws.yaml")
+    // the twin's data paths resolve against its project root: the folder holding the workspace (.wb/),
+    // where data/ is the checkout's data; keys hold paths relative to the root, so the loaders match
+    const workspace = freshWorkspace()
+    const file = join(dirname(workspace), "quickstart-ws.yaml")
     writeFileSync(file, yaml)
-    const r = await wb(["run", file, "--json", "--workspace", workspace], { cwd: REPO })
-    expect(r.code).toBe(0)
-    expect(statuses(JSON.parse(r.stdout) as JsonReport)).toEqual({ hh: "cached", panda: "cached", clean: "ran", summary: "ran" })
+    symlinkSync(join(REPO, "data"), join(dirname(workspace), "data"))
+    await run("pipelines/quickstart.ts", workspace)
+    // no text here differs only in whitespace: clean re-runs and writes the same rows, so summary stays
+    // cached (early cutoff: its key hashes the content of clean's tables, not clean's key)
+    expect(statuses(await run(file, workspace))).toEqual({ hh: "cached", panda: "cached", clean: "ran", summary: "cached" })
+    // mirrored pairs kept: clean's output changes, and summary re-runs
+    writeFileSync(file, yaml.replace("normalize: whitespace", "normalize: whitespace, mirrored: { enabled: false }"))
+    expect(statuses(await run(file, workspace))).toEqual({ hh: "cached", panda: "cached", clean: "ran", summary: "ran" })
   })
 })

@@ -29,7 +29,7 @@ const inputTables = (sql: SqlShape, inputs: Readonly<Record<string, string>>) =>
 const runOnce = <S extends ParamsSchema>(sql: SqlShape, kind: NodeKind<S, string>, params: S["Encoded"], tables: Record<string, InputTable>) =>
   Effect.gen(function*() {
     const decoded = Schema.decodeUnknownSync(kind.definition.params as never)(params) as S["Type"]
-    const out = yield* kind.definition.run({ node: "dd", params: decoded, inputs: tables })
+    const out = yield* kind.definition.run({ node: "dd", kind: kind.definition.kind, params: decoded, inputs: tables })
     const read = (t: string) => sql.rows<Row>(`SELECT * FROM ${out.tables[t]}`)
     return {
       out,
@@ -82,7 +82,7 @@ export function runDedupeError<S extends ParamsSchema>(
     yield* sql.run(setup)
     const tables = yield* inputTables(sql, inputs)
     const decoded = Schema.decodeUnknownSync(kind.definition.params as never)(params) as S["Type"]
-    return yield* kind.definition.run({ node: "dd", params: decoded, inputs: tables }).pipe(
+    return yield* kind.definition.run({ node: "dd", kind: kind.definition.kind, params: decoded, inputs: tables }).pipe(
       Effect.flip,
       Effect.map((e) => ({ tag: e._tag, message: e.message }))
     )

@@ -49,7 +49,7 @@ describe("PandaLM test set (993 pairs after the loader drops the 6 boolean rows)
   })
 
   it("near-duplicates on the prompt collapse the pairs that share one of the 170 prompts", async () => {
-    const r = await runDedupe(dedupe.nearDuplicates, {}, PANDALM_SQL, { pairs: "p" })
+    const r = await runDedupe(dedupe.nearDuplicates, { on: "prompt" }, PANDALM_SQL, { pairs: "p" })
     const prompts = new Set(r.pairs.map((x) => x["prompt"]))
     expect(prompts.size).toBe(r.pairs.length) // one row per cluster
     expect(r.pairs.length).toBeLessThanOrEqual(170)
@@ -87,12 +87,14 @@ describe("HH-RLHF harmless-base test (2,312 pairs)", () => {
         UNION ALL SELECT * REPLACE (regexp_replace(prompt, '[A-Za-z]+', 'Zebra') AS prompt, response_a || ' Indeed!' AS response_a,
           'zz-copy' AS source) FROM p WHERE source_row < 300;`
     const r = await runDedupe(dedupe.nearDuplicates, { on: "pair" }, setup, { pairs: "q" })
-    // the truth: copies whose exact shingle Jaccard with their original is >= 0.8 (short pairs fall below)
+    // the truth: copies whose prompt and each response have exact shingle Jaccard >= 0.8 with the
+    // original's (short texts fall below: one edited word is a large share of their shingles)
     const all = [...r.pairs, ...r.removed]
-    const text = (x: Record<string, unknown>) => `${x["prompt"]}\n${x["response_a"]}\n${x["response_b"]}`
-    const original = new Map(all.filter((x) => x["source"] === "hh-rlhf").map((x) => [x["source_row"], text(x)]))
-    const truth = all.filter((x) => x["source"] === "zz-copy" && exactJaccard(text(x), original.get(x["source_row"])!) >= 0.8)
-    expect(truth.length).toBeGreaterThan(250)
+    const original = new Map(all.filter((x) => x["source"] === "hh-rlhf").map((x) => [x["source_row"], x]))
+    const near = (x: Record<string, unknown>, o: Record<string, unknown>) =>
+      ["prompt", "response_a", "response_b"].every((c) => exactJaccard(String(x[c]), String(o[c])) >= 0.8)
+    const truth = all.filter((x) => x["source"] === "zz-copy" && near(x, original.get(x["source_row"])!))
+    expect(truth.length).toBeGreaterThan(100)
     expect(r.removed.map((x) => x["source_row"]).sort()).toEqual(truth.map((x) => x["source_row"]).sort())
     expect(r.removed.every((x) => x["source"] === "zz-copy" && x["kept_source_row"] === x["source_row"])).toBe(true)
     expect(r.report).toEqual([{ check: "near-duplicate", groups: truth.length, rows_found_in_input: 2 * truth.length, rows_removed: truth.length }])

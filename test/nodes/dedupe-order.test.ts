@@ -17,7 +17,7 @@ const evalTable = (prompts: ReadonlyArray<string | null>) =>
 describe("decontamination runs before the merges", () => {
   it("a clean pair near a contaminated one stays (B near A, A near an eval prompt, B not)", async () => {
     const setup = pairsTable("p", [[A, "a1", "b1", null, null, "s", 0], [B, "a2", "b2", null, null, "s", 1]]) + evalTable([EVAL])
-    const r = await runDedupe(dedupe.pairs, { near: { enabled: true } }, setup, { pairs: "p", against: "e" })
+    const r = await runDedupe(dedupe.pairs, { near: { enabled: true, on: "prompt" } }, setup, { pairs: "p", against: "e" })
     expect(r.pairs.map((x) => x["source_row"])).toEqual([1])
     expect(r.removed.map((x) => [x["source_row"], x["reason"], x["kept_pair_id"]])).toEqual([[0, "contaminated-near", null]])
     expect(r.report).toEqual([
@@ -35,7 +35,7 @@ describe("decontamination runs before the merges", () => {
 
   it("a near-duplicate of an eval prompt is contaminated, not a near-duplicate of a removed row", async () => {
     const setup = pairsTable("p", [["Hi", "a", "b", null, null, "s", 0], ["hi!", "c", "d", null, null, "s", 1]]) + evalTable(["Hi"])
-    const r = await runDedupe(dedupe.pairs, { near: { enabled: true } }, setup, { pairs: "p", against: "e" })
+    const r = await runDedupe(dedupe.pairs, { near: { enabled: true, on: "prompt" } }, setup, { pairs: "p", against: "e" })
     expect(r.removed.map((x) => [x["source_row"], x["reason"], x["kept_pair_id"]])).toEqual([
       [0, "contaminated", null], [1, "contaminated-near", null]
     ])
@@ -102,7 +102,8 @@ const combos = Array.from({ length: 1 << CHECKS.length }, (_, m) => {
       exact: { enabled: on("exact"), onConflict: POLICIES[m % 4]! },
       mirrored: { enabled: on("mirrored"), onConflict: POLICIES[(m + 1) % 4]! },
       degenerate: { emptySide: on("emptySide"), identical: on("identical") },
-      near: { enabled: on("near") },
+      // every mode comes up; the last combination (every check on) compares prompts, as the rows were written for
+      near: { enabled: on("near"), on: (["prompt", "pair", "responses"] as const)[m % 3]! },
       decontaminate: { enabled: on("decontaminate") }
     }
   }

@@ -128,12 +128,16 @@ describe("planDedupe", () => {
     expect(planDedupe(keys, steps()).reason).toEqual(["exact-duplicate", null])
   })
 
-  it("near-duplicate clusters keep one row each and drop the others' votes", () => {
+  it("near-duplicates: the first row of the keep order stays, the others name it and drop their votes", () => {
     const keys = keysOf([["p1", "a", "b", "a", 3], ["p1'", "c", "d", "b", 1], ["p2", "e", "f", "a"], ["p1''", "g", "h", "a"], ["p1", "", "x", "a"]])
     const calls: Array<Array<number>> = []
-    const near = (active: Uint8Array) => {
-      calls.push(Array.from(active))
-      return Int32Array.from([0, 0, 2, 0, 0]).map((c, i) => (active[i] ? c : -1))
+    // a stand-in finder: rows 0, 1, 3, 4 are near each other; the first given of them stays
+    const near = (order: Int32Array) => {
+      calls.push(Array.from(order))
+      const twin = new Int32Array(5).fill(-1)
+      const first = Array.from(order).find((i) => i !== 2)
+      for (const i of order) if (i !== 2 && i !== first) twin[i] = first!
+      return twin
     }
     const plan = planDedupe(keys, steps({ near }))
     expect(rowsOf(plan)).toEqual([
@@ -143,8 +147,12 @@ describe("planDedupe", () => {
       ["near-duplicate", 0, -1, 0],
       ["empty-side", -1, -1, 0]
     ])
-    // once on the rows still kept, once on all rows for rows_found_in_input
-    expect(calls).toEqual([[1, 1, 1, 1, 0], [1, 1, 1, 1, 1]])
+    // once on the rows still kept, once on all rows for rows_found_in_input; best first by the keep order
+    expect(calls).toEqual([[0, 1, 2, 3], [0, 1, 2, 3, 4]])
+    // most votes first (row 3 has 5), ties in source order
+    const voted = planDedupe({ ...keys, votes: [3, 1, 0, 5, 0] }, steps({ near, keep: "most-votes" }))
+    expect(calls.at(-2)).toEqual([3, 0, 1, 2])
+    expect(Array.from(voted.twin)).toEqual([3, 3, -1, -1, -1])
     expect(plan.stats).toMatchObject({ near_clusters: 1, near_removed: 2 })
     expect(plan.report.at(-1)).toEqual({ check: "near-duplicate", groups: 1, rows_found_in_input: 4, rows_removed: 2 })
   })

@@ -150,7 +150,7 @@ describe("dedupe.pairs in a pipeline", () => {
     const def = pipeline("dd", (p) => {
       const a = p.node("a", inlinePairs({ rows: [[p1, "x", "y", "a", H, "a", 0], [p2, "m", "n", "a", H, "a", 1]] }))
       const b = p.node("b", inlinePairs({ rows: [[p1, "y", "x", "b", H, "b", 0], [p2, "m", "n", "a", H, "b", 1]] }))
-      p.node("clean", dedupe.pairs({ near: { enabled: true } }), { pairs: [a, b], votes: [a.votes, b.votes] })
+      p.node("clean", dedupe.pairs({ near: { enabled: true, on: "prompt" } }), { pairs: [a, b], votes: [a.votes, b.votes] })
     })
     const res = await runPipeline(def, { root, workspace: join(root, ".wb"), threads: 2 })
     const clean = res.nodes["clean"]!.report

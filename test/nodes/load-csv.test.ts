@@ -16,7 +16,7 @@ const file = (name: string, text: string | Buffer) => {
   writeFileSync(path, text)
   return path
 }
-const rejectsOf = (r: LoadResult) => r.rejects.map((x) => [x["record"], x["reason"], x["raw"]])
+const rejectsOf = (r: LoadResult) => r.rejects.map((x) => [x["row"], x["reason"], x["raw"]])
 const promptsOf = (r: LoadResult) => r.pairs.map((p) => [p["source_row"], p["prompt"]])
 
 describe("load.table: CSV quoting", () => {
@@ -32,10 +32,14 @@ describe("load.table: CSV quoting", () => {
 
   it("keeps a multi-line record whole next to an unterminated quote", async () => {
     const path = file("unterminated.csv", 'prompt,chosen,rejected\n"a\nb\nc",c0,r0\np1,"unterminated\np2,c2,r2\n')
-    const r = await runLoad(load.table, { path, maxRejectRate: 0.5 })
+    const r = await runLoad(load.table, { path, maxRejectRate: 0.7 })
     expect(promptsOf(r)).toEqual([[0, "a\nb\nc"]])
-    // RFC 4180: the open quote runs to the end of the file, so p2 is inside that record
-    expect(rejectsOf(r)).toEqual([[1, "unreadable row: unquoted value (Value with unterminated quote found.)", 'p1,"unterminated\np2,c2,r2\n']])
+    // RFC 4180: the open quote runs to the end of the file; each line it swallowed counts as a rejected row
+    expect(rejectsOf(r)).toEqual([
+      [2, "unclosed quote: a quoted field opens on line 5 and never closes, so the 2 line(s) from there to the end of the file could not be read", 'p1,"unterminated'],
+      [3, "swallowed by the unclosed quote on line 5", "p2,c2,r2"]
+    ])
+    expect(r.out.rowsIn).toBe(3)
     expect(r.out.rowsIn).toBe(r.pairs.length + r.rejects.length)
   })
 
@@ -44,8 +48,8 @@ describe("load.table: CSV quoting", () => {
     const r = await runLoad(load.table, { path, maxRejectRate: 0.5 })
     expect(promptsOf(r)).toEqual([[0, "a\nb"], [2, "p\n2"], [4, "p4"]])
     expect(rejectsOf(r).map((x) => x.slice(0, 2))).toEqual([
-      [1, "unreadable row: too many columns (Expected Number of Columns: 3 Found: 4)"],
-      [3, "unreadable row: missing columns (Expected Number of Columns: 3 Found: 2)"]
+      [2, "unreadable row: too many columns (Expected Number of Columns: 3 Found: 4)"],
+      [4, "unreadable row: missing columns (Expected Number of Columns: 3 Found: 2)"]
     ])
     expect(r.out.rowsIn).toBe(5)
   })

@@ -14,6 +14,8 @@ export interface LoadResult {
   readonly pairs: ReadonlyArray<Row>
   readonly votes: ReadonlyArray<Row>
   readonly rejects: ReadonlyArray<Row>
+  /** Records neither a pair nor a reject, with the reason (merged-into, no-pair). */
+  readonly removed: ReadonlyArray<Row>
   /** DuckDB column types of the pairs table, by name. */
   readonly pairTypes: Readonly<Record<string, string>>
 }
@@ -26,7 +28,7 @@ export function runLoad<S extends ParamsSchema>(
 ): Promise<LoadResult> {
   return runWithSql(Effect.gen(function*() {
     const decoded = Schema.decodeUnknownSync(kind.definition.params as never)(params) as S["Type"]
-    const out = yield* kind.definition.run({ node: "n", params: decoded, inputs: {} })
+    const out = yield* kind.definition.run({ node: "n", kind: kind.definition.kind, params: decoded, inputs: {} })
     const sql = yield* Sql
     const read = (t: string | undefined) => sql.rows<Row>(`SELECT * FROM ${t}`)
     const types = yield* sql.rows<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${out.tables["pairs"]}`)
@@ -35,6 +37,7 @@ export function runLoad<S extends ParamsSchema>(
       pairs: yield* read(out.tables["pairs"]),
       votes: yield* read(out.tables["votes"]),
       rejects: yield* read(out.tables["rejects"]),
+      removed: yield* read(out.tables["removed"]),
       pairTypes: Object.fromEntries(types.map((t) => [t.column_name, t.column_type]))
     }
   }), root)
@@ -48,7 +51,7 @@ export function runLoadError<S extends ParamsSchema>(
 ): Promise<{ readonly tag: string; readonly message: string }> {
   return runWithSql(Effect.gen(function*() {
     const decoded = Schema.decodeUnknownSync(kind.definition.params as never)(params) as S["Type"]
-    return yield* kind.definition.run({ node: "n", params: decoded, inputs: {} }).pipe(
+    return yield* kind.definition.run({ node: "n", kind: kind.definition.kind, params: decoded, inputs: {} }).pipe(
       Effect.flip,
       Effect.map((e) => ({ tag: e._tag, message: e.message }))
     )

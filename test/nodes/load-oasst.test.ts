@@ -35,7 +35,8 @@ describe("load.oasst", () => {
     r = await runLoad(load.oasst, { path: PATH })
     expect(r.pairs.length).toBe(754)
     expect(r.rejects.length).toBe(0)
-    expect(r.out.rowsIn).toBe(100)
+    // every tree gives pairs: rows in = 754 pairs (a tree counts once per pair), none removed
+    expect([r.out.rowsIn, r.removed.length]).toEqual([754, 0])
     expect(r.out.stats).toMatchObject({ records: 100, messages: 1167, rank_groups: 212, pairs: 754, layout: "tree" })
     const ref = expectedPairs(lines)
     expect(new Set(r.pairs.map(key))).toEqual(new Set(ref.map((x) => `${x.group}|${x.better}|${x.worse}`)))
@@ -60,9 +61,9 @@ describe("load.oasst", () => {
 
   it("rejects a tree with a malformed message, naming the message", async () => {
     const t = await runLoad(load.oasst, { path: "test/fixtures/data/oasst-trees.jsonl", seed: 3, maxRejectRate: 1 })
-    expect(t.rejects.map((x) => [x["record"], x["reason"]])).toEqual([
-      [1, "message b1: text: expected string, got NULL"],
-      [2, "prompt: missing"]
+    expect(t.rejects.map((x) => [x["line"], x["reason"]])).toEqual([
+      [2, "message b1: text: expected a string, got null"],
+      [3, "prompt: missing"]
     ])
     expect(t.pairs.map((p) => [key(p), p["prompt"]])).toEqual([
       ["p1|a2|a1", "What is a good name for a cat?"],

@@ -12,13 +12,14 @@ describe("load.pandalm on the shipped test set", () => {
     expect(r.pairs.length).toBe(993)
     expect(r.out.rowsIn).toBe(999)
     const f = `${DIR}/testset-v1.json`
-    expect(r.rejects.map((x) => [x["file"], x["record"], x["reason"]])).toEqual([
-      [f, 157, "response1: expected string, got BOOLEAN"],
-      [f, 158, "response1: expected string, got BOOLEAN"],
-      [f, 159, "response1: expected string, got BOOLEAN"],
-      [f, 161, "response2: expected string, got BOOLEAN"],
-      [f, 162, "response2: expected string, got BOOLEAN"],
-      [f, 164, "response1: expected string, got BOOLEAN"]
+    // a JSON array: rejects name the element index
+    expect(r.rejects.map((x) => [x["file"], x["index"], x["reason"]])).toEqual([
+      [f, 157, "response1: expected a string, got a boolean"],
+      [f, 158, "response1: expected a string, got a boolean"],
+      [f, 159, "response1: expected a string, got a boolean"],
+      [f, 161, "response2: expected a string, got a boolean"],
+      [f, 162, "response2: expected a string, got a boolean"],
+      [f, 164, "response1: expected a string, got a boolean"]
     ])
     expect(JSON.parse(String(r.rejects[0]!["raw"]))).toMatchObject({ idx: 157, response1: true })
     expect(r.pairs.some((p) => [157, 158, 159, 161, 162, 164].includes(Number(p["idx"])))).toBe(false)
@@ -77,8 +78,8 @@ describe("load.pandalm on the shipped test set", () => {
     const e = await runLoadError(load.pandalm, { path: DIR })
     expect(e.message).toBe(
       `node "n" (load.pandalm) file ${DIR}/testset-v1.json: 6 of 999 records rejected (0.6%): ` +
-        `record 157: response1: expected string, got BOOLEAN; record 158: response1: expected string, got BOOLEAN; ` +
-        `record 159: response1: expected string, got BOOLEAN; … (3 more)\n` +
+        `index 157: response1: expected a string, got a boolean; index 158: response1: expected a string, got a boolean; ` +
+        `index 159: response1: expected a string, got a boolean; … (3 more)\n` +
         `  expected: a reject rate of at most 0% (maxRejectRate: 0)\n` +
         `  fix: fix the file, or set maxRejectRate to 0.007 or more to load the other records; ` +
         `the rejects table then lists every rejected record with its reason`

@@ -23,12 +23,12 @@ describe("load.table: prompt messages", () => {
       { prompt: [{ role: "user", content: "fine" }], chosen: "c", rejected: "r" }
     ])
     const r = await runLoad(load.table, { path, maxRejectRate: 1 })
-    expect(r.rejects.map((x) => [x["record"], x["reason"]])).toEqual([
-      [0, "prompt[0].content: missing"],
-      [1, "prompt[0].content: expected string, got NUMBER"],
-      [2, "prompt[1].content: expected string, got ARRAY"],
-      [3, "prompt[0].role: missing"],
-      [4, "prompt[0]: expected a {role, content} message, got VARCHAR"]
+    expect(r.rejects.map((x) => [x["line"], x["reason"]])).toEqual([
+      [1, "prompt[0].content: missing"],
+      [2, "prompt[0].content: expected a string, got a number"],
+      [3, "prompt[1].content: expected a string, got an array"],
+      [4, "prompt[0].role: missing"],
+      [5, "prompt[0]: expected a {role, content} message, got a string"]
     ])
     expect(r.pairs.map((p) => [p["source_row"], p["prompt"]])).toEqual([[5, "fine"]])
     expectComplete(r, 6)

@@ -53,8 +53,8 @@ describe("load.table", () => {
     const r = await runLoad(load.table, { path: `${F}table-sides.jsonl`, maxRejectRate: 0.2, labelSource: "human" })
     expect(r.pairs.map((p) => [p["label"], p["label_source"]])).toEqual([["a", "human"], ["b", "human"], ["tie", "human"], [null, null], ["a", "human"]])
     expect(r.pairs.map((p) => p["judge_score"])).toEqual([0.9, 0.1, 0.5, null, 0.8])
-    expect(r.rejects.map((x) => [x["record"], x["reason"]])).toEqual([
-      [4, 'label: unknown value "both" (known: a, b, tie, model_a, model_b, tie (bothbad); see the labels param)']
+    expect(r.rejects.map((x) => [x["line"], x["reason"]])).toEqual([
+      [5, 'label: unknown value "both" (known: a, b, tie, model_a, model_b, tie (bothbad); see the labels param)']
     ])
     const chat = r.pairs[4]!
     expect(chat["prompt"]).toBe("Human: Hi\n\nAssistant: Hello!\n\nHuman: Bye")
@@ -77,10 +77,11 @@ describe("load.table", () => {
 
   it("rejects CSV rows the scanner refuses, keeping the data-row numbers", async () => {
     const r = await runLoad(load.table, { path: `${F}table-bad.csv`, maxRejectRate: 0.5 })
-    expect(r.rejects.map((x) => [x["record"], x["reason"], x["raw"]])).toEqual([
-      [1, "unreadable row: missing columns (Expected Number of Columns: 3 Found: 2)", "Q1,only two fields"],
-      [3, "invalid UTF-8", "Q3,caf??E"],
-      [4, "unreadable row: too many columns (Expected Number of Columns: 3 Found: 4)", "Q4,F,G,extra"]
+    // rejects count data rows from 1 (source_row stays the 0-based record)
+    expect(r.rejects.map((x) => [x["row"], x["reason"], x["raw"]])).toEqual([
+      [2, "unreadable row: missing columns (Expected Number of Columns: 3 Found: 2)", "Q1,only two fields"],
+      [4, "invalid UTF-8", "Q3,caf??E"],
+      [5, "unreadable row: too many columns (Expected Number of Columns: 3 Found: 4)", "Q4,F,G,extra"]
     ])
     expect(r.pairs.map((p) => [p["source_row"], p["prompt"]])).toEqual([[0, "Q0"], [2, "Q2"], [5, "Q5"]])
     expect(r.out.rowsIn).toBe(6)

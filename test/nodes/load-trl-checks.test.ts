@@ -28,13 +28,13 @@ describe("load.trl: layouts that do not fit together", () => {
       GOOD
     ])
     const r = await runLoad(load.trl, { path, maxRejectRate: 1 })
-    expect(r.rejects.map((x) => [x["record"], x["reason"]])).toEqual([
-      [0, "prompt: expected a message list like chosen, got VARCHAR"],
-      [1, "chosen and rejected: expected both strings or both message lists, got ARRAY and VARCHAR"],
-      [2, "chosen and rejected: expected both strings or both message lists, got ARRAY and VARCHAR"],
-      [3, "prompt: expected a string like chosen, got ARRAY"],
-      [4, "chosen[0]: expected a {role, content} message, got VARCHAR"],
-      [5, "prompt: expected a message list like chosen, got VARCHAR"]
+    expect(r.rejects.map((x) => [x["line"], x["reason"]])).toEqual([
+      [1, "prompt: expected a message list like chosen, got a string"],
+      [2, "chosen and rejected: expected both strings or both message lists, got an array and a string"],
+      [3, "chosen and rejected: expected both strings or both message lists, got an array and a string"],
+      [4, "prompt: expected a string like chosen, got an array"],
+      [5, "chosen[0]: expected a {role, content} message, got a string"],
+      [6, "prompt: expected a message list like chosen, got a string"]
     ])
     expect(r.pairs.map((p) => [p["source_row"], p["prompt"]])).toEqual([[6, "Q?"]])
     expectComplete(r, 7)
@@ -53,15 +53,15 @@ describe("load.trl: layouts that do not fit together", () => {
       GOOD
     ])
     const r = await runLoad(load.trl, { path, maxRejectRate: 1 })
-    expect(r.rejects.map((x) => [x["record"], x["reason"]])).toEqual([
-      [0, "chosen[0].content: missing"],
-      [1, "rejected[0].content: expected string, got NUMBER"],
-      [2, "prompt[0].content: expected string, got NULL"],
-      [3, "chosen[1].role: missing"],
-      [4, "chosen[0].content: expected string, got ARRAY"],
-      [5, "prompt[1]: expected a {role, content} message, got NUMBER"],
-      [6, "prompt[0].role: expected string, got NUMBER"],
-      [7, "rejected[1].content: expected string, got OBJECT"]
+    expect(r.rejects.map((x) => [x["line"], x["reason"]])).toEqual([
+      [1, "chosen[0].content: missing"],
+      [2, "rejected[0].content: expected a string, got a number"],
+      [3, "prompt[0].content: expected a string, got null"],
+      [4, "chosen[1].role: missing"],
+      [5, "chosen[0].content: expected a string, got an array"],
+      [6, "prompt[1]: expected a {role, content} message, got a number"],
+      [7, "prompt[0].role: expected a string, got a number"],
+      [8, "rejected[1].content: expected a string, got an object"]
     ])
     expect(r.pairs.map((p) => p["source_row"])).toEqual([8])
     expectComplete(r, 9)
@@ -78,10 +78,10 @@ describe("load.trl: layouts that do not fit together", () => {
     const r = await runLoad(load.trl, { path, maxRejectRate: 1 })
     const identical = "chosen and rejected are identical: no implicit prompt can be split off (without a prompt field, " +
       "the prompt is their common beginning)"
-    expect(r.rejects.map((x) => [x["record"], x["reason"]])).toEqual([
-      [0, identical],
+    expect(r.rejects.map((x) => [x["line"], x["reason"]])).toEqual([
       [1, identical],
-      [2, "chosen and rejected share no prompt (without a prompt field, the prompt is their common beginning)"]
+      [2, identical],
+      [3, "chosen and rejected share no prompt (without a prompt field, the prompt is their common beginning)"]
     ])
     // one response a prefix of the other: the prompt is all of the shorter one; identical explicit responses are data
     const cr = r.pairs.map((p) => [p["prompt"], p["label"] === "a" ? p["response_a"] : p["response_b"], p["label"] === "a" ? p["response_b"] : p["response_a"]])

@@ -59,14 +59,15 @@ describe("load.trl", () => {
 
   it("rejects malformed records with their line numbers and reasons", async () => {
     const r = await runLoad(load.trl, { path: `${F}trl-malformed.jsonl`, maxRejectRate: 1 })
-    expect(r.rejects.map((x) => [x["file"], x["record"], x["reason"]])).toEqual([
-      [`${F}trl-malformed.jsonl`, 1, "malformed JSON"],
-      [`${F}trl-malformed.jsonl`, 2, "invalid UTF-8"],
-      [`${F}trl-malformed.jsonl`, 3, "rejected: missing"],
-      [`${F}trl-malformed.jsonl`, 4, "chosen: expected string or array, got BOOLEAN"],
-      [`${F}trl-malformed.jsonl`, 6, "expected a JSON object, got ARRAY"],
-      [`${F}trl-malformed.jsonl`, 8, "chosen and rejected: expected both strings or both message lists, got VARCHAR and ARRAY"],
-      [`${F}trl-malformed.jsonl`, 9, "chosen and rejected share no prompt (without a prompt field, the prompt is their common beginning)"]
+    // rejects count lines from 1, as editors do (source_row stays the 0-based record)
+    expect(r.rejects.map((x) => [x["file"], x["line"], x["reason"]])).toEqual([
+      [`${F}trl-malformed.jsonl`, 2, "malformed JSON"],
+      [`${F}trl-malformed.jsonl`, 3, "invalid UTF-8"],
+      [`${F}trl-malformed.jsonl`, 4, "rejected: missing"],
+      [`${F}trl-malformed.jsonl`, 5, "chosen: expected a string or an array, got a boolean"],
+      [`${F}trl-malformed.jsonl`, 7, "expected a JSON object, got an array"],
+      [`${F}trl-malformed.jsonl`, 9, "chosen and rejected: expected both strings or both message lists, got a string and an array"],
+      [`${F}trl-malformed.jsonl`, 10, "chosen and rejected share no prompt (without a prompt field, the prompt is their common beginning)"]
     ])
     expect(r.rejects[0]!["raw"]).toBe('{"prompt": "broken", "chosen": "a", "rejected": ')
     expect(String(r.rejects[1]!["raw"])).toContain('"prompt": "caf?')
@@ -83,7 +84,7 @@ describe("load.trl", () => {
     writeFileSync(path, Buffer.concat(lines.flatMap((l) => [l, Buffer.from("\n")])))
     const r = await runLoad(load.trl, { path, maxRejectRate: 0.5 })
     expect(r.pairs.map((p) => [p["source_row"], p["prompt"]])).toEqual([[0, "q0"], [3, "q3"], [6, "q6"], [8, "q8"]])
-    expect(r.rejects.map((x) => [x["record"], x["reason"]])).toEqual([[1, "invalid UTF-8"], [2, "invalid UTF-8"], [5, "invalid UTF-8"]])
+    expect(r.rejects.map((x) => [x["line"], x["reason"]])).toEqual([[2, "invalid UTF-8"], [3, "invalid UTF-8"], [6, "invalid UTF-8"]])
     expect(r.out.stats).toMatchObject({ records: 7, blank_lines: 2 })
   })
 
@@ -91,8 +92,8 @@ describe("load.trl", () => {
     const e = await runLoadError(load.trl, { path: `${F}trl-malformed.jsonl` })
     expect(e.tag).toBe("DataError")
     expect(e.message).toBe(
-      `node "n" (load.trl) file ${F}trl-malformed.jsonl: 7 of 9 records rejected (77.8%): record 1: malformed JSON; ` +
-        `record 2: invalid UTF-8; record 3: rejected: missing; … (4 more)\n` +
+      `node "n" (load.trl) file ${F}trl-malformed.jsonl: 7 of 9 records rejected (77.8%): line 2: malformed JSON; ` +
+        `line 3: invalid UTF-8; line 4: rejected: missing; … (4 more)\n` +
         `  expected: a reject rate of at most 0% (maxRejectRate: 0)\n` +
         `  fix: fix the file, or set maxRejectRate to 0.778 or more to load the other records; ` +
         `the rejects table then lists every rejected record with its reason`

@@ -27,12 +27,14 @@ describe("load.ultrafeedback", () => {
       expect(p["score_a"]).not.toBe(p["score_b"])
     }
     expect(r.pairs[0]).toMatchObject({ prompt: "Explain photosynthesis in one sentence.", label_source: "ai", source: "ultrafeedback", src_source: "evol_instruct" })
-    expect(r.rejects.map((x) => [x["record"], x["reason"]])).toEqual([
-      [4, "completions[1].response: expected string, got NULL"],
-      [5, "instruction: missing"]
+    expect(r.rejects.map((x) => [x["line"], x["reason"]])).toEqual([
+      [5, "completions[1].response: expected a string, got null"],
+      [6, "instruction: missing"]
     ])
-    expect(r.out.rowsIn).toBe(6)
-    expect(r.out.stats).toMatchObject({ records: 6, pairs: 6, rejected: 2, completions: 13, records_without_pair: 1 })
+    // rows in count a record once per pair it gives (6 pairs), or once when rejected (2) or pairless (1)
+    expect(r.out.rowsIn).toBe(9)
+    expect(r.out.stats).toMatchObject({ records: 6, pairs: 6, rejected: 2, removed: 1, completions: 13, records_without_pair: 1 })
+    expect(r.removed.map((x) => [x["source_row"], x["reason"], x["response_a"], x["kept_pair_id"]])).toEqual([[2, "no-pair", null, null]])
   })
 
   it("best-vs-random draws one lower completion per record, by seed", async () => {
@@ -60,7 +62,7 @@ describe("load.ultrafeedback", () => {
     const e = await runLoadError(load.ultrafeedback, { path: PATH })
     expect(e.message.split("\n")[0]).toBe(
       `node "n" (load.ultrafeedback) file ${PATH}: 2 of 6 records rejected (33.3%): ` +
-        `record 4: completions[1].response: expected string, got NULL; record 5: instruction: missing`
+        `line 5: completions[1].response: expected a string, got null; line 6: instruction: missing`
     )
   })
 })

@@ -54,13 +54,6 @@ export function table(columns: ReadonlyArray<Column>, rows: ReadonlyArray<Readon
   return [line(columns.map((c) => c.header)), ...rows.map(line)]
 }
 
-/** How a cell value reads in a table: one line, at most `w` columns. */
-export function cell(v: unknown, w = 40): string {
-  if (v === null || v === undefined) return "null"
-  const text = typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v) : String(v)
-  return truncate(text.replace(/\r?\n/g, "⏎").replace(/\t/g, " "), w)
-}
-
 /** Indent every line of `text`. */
 export const indent = (text: string, prefix: string): string =>
   text.split("\n").map((l) => prefix + l).join("\n")

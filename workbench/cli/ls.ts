@@ -2,10 +2,12 @@
 import { Console, Effect } from "effect"
 import { Argument, Command } from "effect/cli"
 import type { GraphNode, PipelineGraph } from "../core/graph.js"
-import { cacheStates, type CacheState, mainTable } from "./artifacts.js"
+import type { Manifest } from "../core/report.js"
+import { cacheStates, type CacheState, mainTable } from "../io/catalog/artifacts.js"
+import { openPipeline } from "../io/catalog/pipeline-context.js"
+import { workspaceFlag } from "./args.js"
 import { reportErrors } from "./exit.js"
 import { count, table } from "./format.js"
-import { openPipeline, workspaceFlag } from "./pipeline-context.js"
 
 function inputsText(node: GraphNode, graph: PipelineGraph): string {
   const byName = new Map(graph.nodes.map((n) => [n.name, n]))
@@ -16,6 +18,8 @@ function inputsText(node: GraphNode, graph: PipelineGraph): string {
   })
   return refs.length === 0 ? "" : `← ${[...new Set(refs)].join(", ")}`
 }
+
+const when = (m: Manifest) => `${m.createdAt.replace("T", " ").slice(0, 16)} UTC`
 
 function stateText(state: CacheState): string {
   switch (state._tag) {
@@ -28,9 +32,17 @@ function stateText(state: CacheState): string {
       return `cached · ${count(rows)} rows${others.length > 0 ? ` (${others.join(", ")})` : ""}`
     }
     case "Stale":
-      return `stale · params or inputs changed since its last run (${state.previous.createdAt.replace("T", " ").slice(0, 16)} UTC)`
+      return `stale · params or inputs changed since its last run (${when(state.previous)})`
+    case "Upstream": {
+      // its key hashes what the upstream writes, so whether it re-runs is known only once that has run
+      const names = state.upstream.map((u) => `"${u}"`).join(", ")
+      const one = state.upstream.length === 1
+      return `stale (upstream) · ${names} ${one ? "runs" : "run"} first; this re-runs only if ${one ? "its" : "their"} output changes (last run ${when(state.previous)})`
+    }
     case "NotRun":
       return "not run"
+    case "Damaged":
+      return `damaged · ${state.problem}; the next wb run recomputes it`
   }
 }
 

@@ -1,4 +1,8 @@
-/** `wb nodes [KIND]`: the node kinds of the node library; with KIND, its inputs, outputs and params. */
+/**
+ * `wb nodes [KIND]`: the node kinds a pipeline of this project can name (built-in, WB_NODE_LIBRARY's,
+ * wb.config.ts's), with the TypeScript name where it is not the kind id; with KIND (an id or a
+ * TypeScript name), its inputs, outputs and params.
+ */
 import { Console, Effect, Option } from "effect"
 import { Argument, Command } from "effect/cli"
 import type { TableSchema } from "../core/contract.js"
@@ -7,11 +11,9 @@ import { DataError } from "../core/errors.js"
 import type { NodeDefinition } from "../core/node.js"
 import { reportErrors } from "./exit.js"
 import { table, truncate } from "./format.js"
-import { loadNodeLibrary, nodeLibraryLocation } from "./node-library.js"
-import { describeParams } from "./params-doc.js"
-
-const libraryName = () =>
-  nodeLibraryLocation().custom ? `${process.env["WB_NODE_LIBRARY"]} (WB_NODE_LIBRARY)` : "nodes/index.ts"
+import { describeParams } from "../core/params-doc.js"
+import { loadNodeLibrary } from "../io/catalog/node-library.js"
+import { currentProjectRoot, loadProjectConfig } from "../io/catalog/project-config.js"
 
 const columnsText = (cols: Readonly<Record<string, string>>) =>
   Object.entries(cols).map(([name, type]) => `${name} (${type})`).join(", ")
@@ -19,9 +21,12 @@ const columnsText = (cols: Readonly<Record<string, string>>) =>
 const schemaText = (s: TableSchema) =>
   `${s.columns.map((c) => `${c.name} (${c.type})`).join(", ") || "(no fixed columns)"}${s.open ? ", …" : ""}`
 
-export function describeKind(d: NodeDefinition): Array<string> {
-  const out = [`${d.kind} · version ${d.version}`, `  ${d.summary}`, "", "inputs"]
-  const inputs = Object.entries(d.inputs)
+/** A kind's page; `tsName`: what TypeScript calls it, when not its id. */
+export function describeKind(d: NodeDefinition, tsName?: string): Array<string> {
+  const named = tsName === undefined ? "" : ` · in TypeScript: ${tsName}(...)`
+  const out = [`${d.kind} · version ${d.version}${named}`, `  ${d.summary}`, "", "inputs"]
+  // a kind that reads inputs by the names the pipeline gives them (transform.sql) shows them as <any name>
+  const inputs = [...Object.entries(d.inputs), ...(d.otherInputs === undefined ? [] : [["<any name>", d.otherInputs] as const])]
   if (inputs.length === 0) out.push("  (none: a source node)")
   for (const [name, c] of inputs) {
     const flags = [c.optionalInput ? "optional" : "", c.many ? "accepts several tables" : ""].filter((x) => x !== "")
@@ -59,27 +64,42 @@ export const nodesCommand = Command.make("nodes", {
   kind: Argument.String("kind").pipe(Argument.withDescription("A node kind to describe"), Argument.optional)
 }, ({ kind }) =>
   Effect.gen(function*() {
-    const registry = yield* loadNodeLibrary
+    const library = yield* loadNodeLibrary(yield* loadProjectConfig(currentProjectRoot()))
+    const { registry } = library
     const kinds = [...registry.keys()].sort()
+    const from = library.sources.join(" + ")
+    const tsName = (k: string) => registry.names?.get(k)
     if (Option.isNone(kind)) {
       if (kinds.length === 0) {
-        const present = nodeLibraryLocation().present
-        return yield* Console.log(present
-          ? `no node kinds: ${libraryName()} exports an empty registry`
-          : `no node kinds yet: the node library ${libraryName()} does not exist (set WB_NODE_LIBRARY=<module> to use another)`)
+        return yield* Console.log(`no node kinds: ${from === "" ? "the node library nodes/index.ts does not exist yet" : `${from} register none`}; ` +
+          "add your own with `nodes` in wb.config.ts (docs/custom-nodes.md)")
       }
-      const lines = table([{ header: "kind" }, { header: "summary" }], kinds.map((k) => [k, registry.get(k)!.summary]))
-      return yield* Console.log([`${kinds.length} node kinds · ${libraryName()}`, ...lines, "", "details: wb nodes <kind>"].join("\n"))
+      // the TypeScript column only when some kind is called otherwise in TypeScript (load.hh-rlhf: load.hhRlhf)
+      const named = kinds.some((k) => tsName(k) !== undefined)
+      const lines = named
+        ? table([{ header: "kind" }, { header: "in TypeScript" }, { header: "summary" }],
+          kinds.map((k) => [k, tsName(k) ?? "", registry.get(k)!.summary]))
+        : table([{ header: "kind" }, { header: "summary" }], kinds.map((k) => [k, registry.get(k)!.summary]))
+      return yield* Console.log([
+        `${kinds.length} node kinds · ${from}`, ...lines, "",
+        `details: wb nodes <kind>${named ? " · in TypeScript a kind is its family and name: load.hhRlhf(...); blank: the kind id" : ""}`
+      ].join("\n"))
     }
-    const definition = registry.get(kind.value)
-    if (definition === undefined) {
+    // a TypeScript name finds its kind too (`wb nodes load.hhRlhf`)
+    const id = registry.has(kind.value) ? kind.value : [...(registry.names ?? [])].find(([, n]) => n === kind.value)?.[0]
+    const definition = id === undefined ? undefined : registry.get(id)
+    if (id === undefined || definition === undefined) {
+      const family = kind.value.split(".")[0]
+      const same = kinds.filter((k) => k.split(".")[0] === family)
       return yield* new DataError({
         where: "wb nodes",
-        found: `no node kind "${kind.value}" in ${libraryName()}`,
-        expected: `one of: ${kinds.join(", ") || "(none)"}`,
-        fix: didYouMean(kind.value, kinds) || "run `wb nodes` to list the kinds"
+        found: `no node kind "${kind.value}" in ${from || "the node library"}`,
+        expected: same.length > 0 && same.length < kinds.length
+          ? `one of the ${family}.* kinds: ${same.join(", ")} (\`wb nodes\` lists every kind)`
+          : `one of: ${kinds.join(", ") || "(none)"}`,
+        fix: didYouMean(kind.value, [...kinds, ...(registry.names?.values() ?? [])]) || "run `wb nodes` to list the kinds"
       })
     }
-    yield* Console.log(describeKind(definition).join("\n"))
+    yield* Console.log(describeKind(definition, tsName(id)).join("\n"))
   }).pipe(reportErrors)
 ).pipe(Command.withDescription("List node kinds, or describe one: inputs, outputs and params"))

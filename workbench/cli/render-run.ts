@@ -1,10 +1,11 @@
 /**
  * The live view of `wb run`: a header, then one line per node. On a TTY the block is redrawn in place
  * about ten times a second; otherwise one plain line is written per state change (started, done,
- * failed, skipped), plus, every `HEARTBEAT_MS`, a line per running node with its progress, so a CI
- * log shows a long node moving.
+ * failed, skipped) and per note once it is superseded, plus, every `HEARTBEAT_MS`, a line per running
+ * node with its progress, so a CI log shows a long node moving. Without a terminal nothing is redrawn:
+ * no ANSI codes, no carriage returns, no spinner frames.
  */
-import type { RunEvent } from "../core/events.js"
+import type { RunEventBody } from "../core/events.js"
 import type { NodeReport } from "../core/report.js"
 import { bar, count, duration, padEnd, rate, seconds, truncate } from "./format.js"
 
@@ -25,6 +26,11 @@ interface NodeRow {
   startedAt?: number
   progress?: { done: number; total?: number; unit: string }
   note?: string
+  /**
+   * Whether the note still says what the node is doing: a progress report after it (rows read since
+   * "reading x.jsonl") makes it stale, and a finished node's line shows only a note that is not.
+   */
+  noteFresh?: boolean
   report?: NodeReport
 }
 
@@ -32,7 +38,8 @@ interface NodeRow {
 export const HEARTBEAT_MS = 10_000
 
 const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"]
-const SYMBOL: Record<NodeState, string> = { waiting: "·", running: "⠼", done: "✓", failed: "✗", skipped: "–" }
+// a running node's symbol without a terminal: a fixed mark, never a spinner frame (a log is not animated)
+const SYMBOL: Record<NodeState, string> = { waiting: "·", running: "▸", done: "✓", failed: "✗", skipped: "–" }
 
 export class RunView {
   private readonly rows: Array<NodeRow> = []
@@ -47,8 +54,8 @@ export class RunView {
     private readonly now: () => number = () => performance.now()
   ) {}
 
-  /** Feed one run event (the runner's `onEvent`). */
-  readonly onEvent = (event: RunEvent): void => {
+  /** Feed one run event (the runner's `onEvent`); the view needs no stamps (run id, seq, time). */
+  readonly onEvent = (event: RunEventBody): void => {
     switch (event._tag) {
       case "RunStarted": {
         const n = event.nodes.length
@@ -72,13 +79,16 @@ export class RunView {
         const row = this.row(event.node)
         if (row === undefined) return
         row.progress = { done: event.done, unit: event.unit, ...(event.total === undefined ? {} : { total: event.total }) }
+        this.supersede(row)
         this.dirty = true
         return
       }
       case "NodeNote": {
         const row = this.row(event.node)
         if (row === undefined) return
+        this.supersede(row)
         row.note = event.text
+        row.noteFresh = true
         this.dirty = true
         return
       }
@@ -117,6 +127,20 @@ export class RunView {
     const nameWidth = Math.max(...this.rows.map((r) => r.name.length), 0)
     const kindWidth = Math.max(...this.rows.map((r) => r.kind.length), 0)
     return this.rows.map((row) => this.line(row, nameWidth, kindWidth))
+  }
+
+  /**
+   * The node's note is no longer current. Without a terminal it goes into the log as a line of its own
+   * (true when it was said, so nothing is lost or shown stale); a terminal showed it while it was current.
+   */
+  private supersede(row: NodeRow) {
+    if (row.note === undefined || row.noteFresh !== true) return
+    row.noteFresh = false
+    if (!this.out.isTTY && row.state === "running") {
+      const nameWidth = Math.max(...this.rows.map((r) => r.name.length), 0)
+      const kindWidth = Math.max(...this.rows.map((r) => r.kind.length), 0)
+      this.out.write(`  ${SYMBOL.running} ${padEnd(row.name, nameWidth)}  ${padEnd(row.kind, kindWidth)}  ${row.note}\n`)
+    }
   }
 
   private row(name: string) {
@@ -167,10 +191,11 @@ export class RunView {
         return `failed after ${seconds(r?.seconds ?? 0)}: ${firstLine(r?.error ?? "unknown error")}`
       case "done": {
         if (r === undefined) return "done"
-        const note = row.note === undefined ? "" : `   (${row.note})`
+        const note = row.note === undefined || row.noteFresh !== true ? "" : `   (${row.note})`
         const extra = [r.rejected > 0 ? `${count(r.rejected)} rejected` : "", r.removed > 0 ? `${count(r.removed)} removed` : ""]
           .filter((s) => s !== "").join(", ")
-        if (r.status === "cached") return `${padEnd(`${count(r.rowsOut)} rows`, 18)}  cached`
+        // a cached node's note says what it restored outside the workspace (an export's deleted file)
+        if (r.status === "cached") return `${padEnd(`${count(r.rowsOut)} rows`, 18)}  cached${note}`
         const rows = r.rowsIn > 0 ? `${count(r.rowsIn)} → ${count(r.rowsOut)}` : `${count(r.rowsOut)} rows`
         return `${padEnd(rows, 18)}  ${seconds(r.seconds)}${extra ? `   ${extra}` : ""}${note}`
       }
@@ -182,7 +207,7 @@ export class RunView {
   private running(row: NodeRow): string {
     const elapsed = (this.now() - (row.startedAt ?? this.now())) / 1000
     const p = row.progress
-    const note = row.note === undefined ? "" : ` · ${row.note}`
+    const note = row.note === undefined || row.noteFresh !== true ? "" : ` · ${row.note}`
     if (p === undefined) return `running ${duration(elapsed)}${note}`
     const perSecond = elapsed > 0 ? p.done / elapsed : 0
     const speed = perSecond > 0 ? ` · ${rate(perSecond)}` : ""

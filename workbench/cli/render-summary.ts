@@ -2,7 +2,8 @@
 import type { PipelineGraph } from "../core/graph.js"
 import type { NodeReport, RunReport } from "../core/report.js"
 import { count, indent, seconds, table } from "./format.js"
-import { shellArg } from "./pipeline-context.js"
+import { shellArg } from "./args.js"
+import { describeProjectRoot, type ProjectRoot } from "../io/project-root.js"
 
 /** `--json`: the report as a stable, documented shape. */
 export function runJson(report: RunReport) {
@@ -18,14 +19,16 @@ export function runJson(report: RunReport) {
       rejected: n.rejected,
       removed: n.removed,
       seconds: Math.round(n.seconds * 1000) / 1000,
-      ...(n.error === undefined ? {} : { error: n.error })
+      ...(n.error === undefined ? {} : { error: n.error }),
+      // why it failed, as data: the error's tag and fields, or an internal error's id and log file
+      ...(n.failure === undefined ? {} : { failure: n.failure })
     }))
   }
 }
 
 const ok = (n: NodeReport) => n.status === "ran" || n.status === "cached"
 
-export function summaryLines(report: RunReport, graph: PipelineGraph, file: string): Array<string> {
+export function summaryLines(report: RunReport, graph: PipelineGraph, file: string, root?: ProjectRoot): Array<string> {
   const out: Array<string> = []
   const statusWord = report.status === "ok" ? "ok" : report.status
   out.push("", `summary · ${report.pipeline} · ${statusWord} · ${seconds(report.seconds)}`)
@@ -49,6 +52,9 @@ export function summaryLines(report: RunReport, graph: PipelineGraph, file: stri
       n.status === "ran" || n.status === "failed" ? n.seconds.toFixed(1) : "–"
     ])
   ))
+
+  // which folder the pipeline's data paths were read from: it is not always the current directory
+  if (root !== undefined) out.push("", describeProjectRoot(root))
 
   const failed = report.nodes.filter((n) => n.status === "failed")
   if (failed.length > 0) {

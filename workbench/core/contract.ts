@@ -15,16 +15,26 @@ export interface TableSchema {
   readonly open: boolean
 }
 
-/** What a node needs from one named input. */
-export interface InputContract {
+/**
+ * What a node needs from one named input. `Optional` is `optionalInput` as a type: a node sees
+ * `ctx.inputs.<name>` as `InputTable | undefined` only when it may be left unconnected.
+ */
+export interface InputContract<Optional extends boolean = boolean> {
   readonly required: Readonly<Record<string, ColumnType>>
   readonly optional?: Readonly<Record<string, ColumnType>>
   /** The input accepts several upstream tables, unioned by column name. */
   readonly many?: boolean
   /** The input may be left unconnected. */
-  readonly optionalInput?: boolean
+  readonly optionalInput?: Optional
   readonly doc?: string
 }
+
+type InputOptions = Omit<InputContract, "required">
+
+/** `optionalInput` of an options literal: false when absent, its literal type when given. */
+type OptionalOf<O> = "optionalInput" extends keyof O
+  ? O extends { readonly optionalInput: true } ? true : O extends { readonly optionalInput?: false } ? false : boolean
+  : false
 
 /** How the engine counts an output table in run summaries. */
 export type OutputRole = "main" | "rejects" | "removed" | "aux"
@@ -39,11 +49,11 @@ export interface OutputContract {
 const columnsOf = (cols: Readonly<Record<string, ColumnType>>): Array<ColumnSpec> =>
   Object.entries(cols).map(([name, type]) => ({ name, type }))
 
-/** An input contract. */
-export const input = (
+/** An input contract; `{ optionalInput: true }` makes the node see it as possibly undefined. */
+export const input = <const O extends InputOptions = {}>(
   required: Readonly<Record<string, ColumnType>>,
-  options: Omit<InputContract, "required"> = {}
-): InputContract => ({ required, ...options })
+  options?: O
+): InputContract<OptionalOf<O>> => ({ required, ...options }) as InputContract<OptionalOf<O>>
 
 /** An output whose columns are listed; `open` when pass-through extras may follow. */
 export const output = (

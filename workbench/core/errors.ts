@@ -16,8 +16,14 @@ export class UnknownNodeKindError extends Data.TaggedError("UnknownNodeKindError
 }> {
   override get message() {
     const hint = didYouMean(this.kind, this.known)
+    // the kinds of the same family when there are some: the whole list is long once libraries add theirs
+    const family = this.kind.split(".")[0]
+    const same = this.known.filter((k) => k.split(".")[0] === family)
+    const known = same.length > 0 && same.length < this.known.length
+      ? `known ${family}.* kinds: ${same.join(", ")} (\`wb nodes\` lists every kind)`
+      : `known kinds: ${this.known.join(", ") || "(none)"}`
     return `node "${this.node}" uses unknown node kind "${this.kind}"${hint ? `; ${hint}` : ""}\n` +
-      `  known kinds: ${this.known.join(", ")}\n` +
+      `  ${known}\n` +
       `  fix: correct the kind, or run \`wb nodes\` to list every kind with its params`
   }
 }
@@ -148,7 +154,43 @@ export class ColumnTypeError extends Data.TaggedError("ColumnTypeError")<{
   }
 }
 
+/** A node needs a service (beyond Sql, Progress and Workspace) that no layer of this run provides. */
+export class ServiceMissingError extends Data.TaggedError("ServiceMissingError")<{
+  readonly node: string
+  readonly kind: string
+  /** The service's name (its class name) and its key. */
+  readonly service: string
+  readonly key: string
+}> {
+  override get message() {
+    const named = this.service === this.key ? `"${this.key}"` : `${this.service} ("${this.key}")`
+    return `node "${this.node}" (${this.kind}) needs the service ${named}, which no layer of this run provides\n` +
+      `  fix: provide it with a layer: \`runPipeline(p, { layer })\` from TypeScript, or for \`wb\`, ` +
+      `\`export default defineConfig({ layer })\` in wb.config.ts beside package.json`
+  }
+}
+
+/**
+ * A node's own check, after the graph is built, of its params against what is known of its inputs
+ * (a SQL transform's query over the upstream columns): see `inferOutputs` in node.ts.
+ */
+export class NodeCheckError extends Data.TaggedError("NodeCheckError")<{
+  readonly node: string
+  readonly kind: string
+  /** Within the node, e.g. "param sql". */
+  readonly where: string
+  readonly found: string
+  readonly expected: string
+  readonly fix: string
+}> {
+  override get message() {
+    return `node "${this.node}" (${this.kind}) ${this.where}: ${this.found}\n  expected: ${this.expected}\n  fix: ${this.fix}`
+  }
+}
+
 export type DefinitionError =
+  | NodeCheckError
+  | ServiceMissingError
   | UnknownNodeKindError
   | UnknownInputError
   | InputNameError
@@ -217,5 +259,26 @@ export class ArtifactError extends Data.TaggedError("ArtifactError")<{
   }
 }
 
-/** Errors a node's run may fail with. */
-export type NodeError = DataError | SqlError | ArtifactError | ColumnMissingError | ColumnTypeError
+/**
+ * What a node's run may fail with: any tagged error with a message. The engine's own are above
+ * (DataError, SqlError, …); a node family declares its own, best as `Schema.TaggedError` classes so
+ * they serialize (to the run log, to a browser). The runner reports `message` and keeps `_tag`.
+ */
+export interface NodeError {
+  readonly _tag: string
+  readonly message: string
+}
+
+/** Two node kinds registered under one id (e.g. a wb.config.ts kind and a built-in one). */
+export class NodeKindClashError extends Data.TaggedError("NodeKindClashError")<{
+  readonly kind: string
+  /** Where the kind being added comes from, and where the one already registered came from. */
+  readonly added: string
+  readonly existing: string
+}> {
+  override get message() {
+    return `node kind "${this.kind}" from ${this.added} clashes with the kind "${this.kind}" of ${this.existing}\n` +
+      `  expected: each kind id registered once (YAML pipelines name kinds by id)\n` +
+      `  fix: give the kind in ${this.added} another id, e.g. "my.${this.kind.split(".").pop()}"`
+  }
+}

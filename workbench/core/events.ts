@@ -1,21 +1,12 @@
-import type { NodeReport, RunReport } from "./report.js"
+/**
+ * Progress of a run, as a stream of events: the CLI renders them, the server forwards them. The types
+ * are the protocol's (workbench/protocol/events.ts), so what the runner emits is what crosses the wire.
+ */
+import type { RunEvent } from "../protocol/events.js"
 
-/** Progress of a run, as a stream of events: the CLI renders them, the server forwards them. */
-export type RunEvent =
-  | {
-    readonly _tag: "RunStarted"
-    readonly pipeline: string
-    readonly runId: string
-    readonly nodes: ReadonlyArray<{ readonly name: string; readonly kind: string; readonly selected: boolean }>
-  }
-  | { readonly _tag: "NodeStarted"; readonly node: string; readonly kind: string }
-  | {
-    readonly _tag: "NodeProgress"
-    readonly node: string
-    readonly done: number
-    readonly total?: number
-    readonly unit: string
-  }
-  | { readonly _tag: "NodeNote"; readonly node: string; readonly text: string }
-  | { readonly _tag: "NodeFinished"; readonly report: NodeReport }
-  | { readonly _tag: "RunFinished"; readonly report: RunReport }
+export type { RunEvent }
+
+type Unstamped<E> = E extends unknown ? Omit<E, "runId" | "seq" | "time"> : never
+
+/** An event before the runner stamps it with the run id, its sequence number and the time. */
+export type RunEventBody = Unstamped<RunEvent>

@@ -18,12 +18,14 @@ import {
   NodeNameError,
   ParamDecodeError,
   PipelineInvalidError,
+  ServiceMissingError,
   UnknownInputError,
   UnknownNodeKindError
 } from "./errors.js"
-import type { NodeDefinition, NodeRegistry } from "./node.js"
+import { inputContract, type NodeDefinition, type NodeRegistry } from "./node.js"
 import { decodeParams } from "./params.js"
 import { formatRef, parseRef, type PipelineDefinition, type TableRef } from "./pipeline.js"
+import { Progress, Sql, Workspace } from "./services.js"
 
 export interface ResolvedRef {
   readonly node: string
@@ -54,8 +56,48 @@ export function defaultTable(definition: NodeDefinition, inputName: string): str
   return names.find((n) => definition.outputs[n]!.role === "main") ?? names[0] ?? inputName
 }
 
-export const buildGraph = (def: PipelineDefinition, registry: NodeRegistry = new Map()) =>
-  Effect.suspend(() => {
+export interface BuildOptions {
+  /**
+   * Keys of the services the run will provide beyond the core ones. Default: those of the context
+   * `buildGraph` runs in (so under `Effect.provide(layer)`, the layer's). "any": do not check (for
+   * commands that inspect a pipeline without running it).
+   */
+  readonly services?: ReadonlySet<string> | "any"
+}
+
+/** The services every run provides: a node never has to be given these. */
+export const coreServiceKeys: ReadonlySet<string> = new Set([Sql.key, Progress.key, Workspace.key])
+
+/** The keys of the services in the context this runs in. */
+export const providedServiceKeys: Effect.Effect<ReadonlySet<string>> = Effect.map(
+  Effect.context<never>(),
+  (context) => new Set(context.mapUnsafe.keys())
+)
+
+/** A node's `requires` that neither the core nor `provided` covers, as definition problems. */
+export function missingServices(node: string, definition: NodeDefinition, provided: ReadonlySet<string>): Array<ServiceMissingError> {
+  return (definition.requires ?? [])
+    .filter((s) => !coreServiceKeys.has(s.key) && !provided.has(s.key))
+    .map((s) => {
+      // a Context.Service class is a function named after the class; a function-style key has no name
+      const named: unknown = s
+      const name = typeof named === "function" && named.name !== "" ? named.name : s.key
+      return new ServiceMissingError({ node, kind: definition.kind, service: name, key: s.key })
+    })
+}
+
+/**
+ * Refuse a built graph whose nodes need services that the context this runs in does not provide: the
+ * runner's own check, before anything starts (the graph may have been built without the run's layer).
+ */
+export const checkServices = (graph: PipelineGraph) =>
+  Effect.flatMap(providedServiceKeys, (provided) => {
+    const problems = graph.nodes.flatMap((n) => missingServices(n.name, n.definition, provided))
+    return problems.length === 0 ? Effect.void : Effect.fail(new PipelineInvalidError({ pipeline: graph.name, problems }))
+  })
+
+export const buildGraph = (def: PipelineDefinition, registry: NodeRegistry = new Map(), options: BuildOptions = {}) =>
+  Effect.flatMap(options.services === undefined ? providedServiceKeys : Effect.succeed(options.services), (services) => {
     const problems: Array<DefinitionError> = []
     const defs = new Map<string, { definition: NodeDefinition; params: unknown }>()
     const seen = new Set<string>()
@@ -72,6 +114,7 @@ export const buildGraph = (def: PipelineDefinition, registry: NodeRegistry = new
       if (Result.isFailure(decoded)) {
         problems.push(new ParamDecodeError({ node: n.name, kind: definition.kind, issues: decoded.failure }))
       }
+      if (services !== "any") problems.push(...missingServices(n.name, definition, services))
       if (!defs.has(n.name)) defs.set(n.name, { definition, params: Result.isSuccess(decoded) ? decoded.success : undefined })
     }
 
@@ -86,7 +129,7 @@ export const buildGraph = (def: PipelineDefinition, registry: NodeRegistry = new
       if (d === undefined) continue
       const resolved: Record<string, Array<ResolvedRef>> = {}
       for (const [inputName, binding] of Object.entries(n.inputs)) {
-        if (!(inputName in d.definition.inputs)) {
+        if (inputContract(d.definition, inputName) === undefined) {
           problems.push(new InputNameError({
             node: n.name, kind: d.definition.kind, input: inputName, accepted: Object.keys(d.definition.inputs)
           }))
@@ -106,7 +149,9 @@ export const buildGraph = (def: PipelineDefinition, registry: NodeRegistry = new
           resolved[inputName].push({ node: ref.node, table: ref.table ?? defaultTable(producer, inputName) })
         }
       }
-      for (const [inputName, contract] of Object.entries(d.definition.inputs)) {
+      // declared inputs, then those a kind with `otherInputs` takes under names the pipeline chose
+      const others = d.definition.otherInputs === undefined ? [] : Object.keys(resolved).filter((k) => !Object.hasOwn(d.definition.inputs, k))
+      for (const [inputName, contract] of [...Object.entries(d.definition.inputs), ...others.map((k) => [k, d.definition.otherInputs!] as const)]) {
         const count = n.inputs[inputName] === undefined ? 0 : (resolved[inputName]?.length ?? 1)
         if (n.inputs[inputName] === undefined && contract.optionalInput !== true) {
           problems.push(new InputMissingError({ node: n.name, kind: d.definition.kind, input: inputName }))
@@ -146,7 +191,8 @@ export const buildGraph = (def: PipelineDefinition, registry: NodeRegistry = new
       : Effect.succeed<PipelineGraph>({ name: def.name, nodes })
   })
 
-function checkContract(
+/** Check one upstream table feeding `inputName` against the input's contract; problems are appended. */
+export function checkContract(
   problems: Array<DefinitionError>,
   node: string,
   definition: NodeDefinition,
@@ -155,7 +201,7 @@ function checkContract(
   producer: NodeDefinition,
   schema: TableSchema
 ) {
-  const contract = definition.inputs[inputName]!
+  const contract = inputContract(definition, inputName)!
   const from = `"${ref.node}" (${producer.kind}), whose ${ref.table} table`
   const missing: Array<ColumnSpec> = []
   for (const [column, expected] of Object.entries({ ...contract.required, ...contract.optional })) {

@@ -1,5 +1,8 @@
-/** Decode node params once, turning Schema issues into (path, value found, expected) triples. */
-import { Result, Schema } from "effect"
+/**
+ * Node params: `param()` declares one with its default and its doc; `decodeParams` decodes them once,
+ * turning Schema issues into (path, value found, expected) triples.
+ */
+import { Effect, Result, Schema } from "effect"
 import type { ParamIssue } from "./errors.js"
 import type { ParamsSchema } from "./node.js"
 
@@ -11,6 +14,21 @@ const show = (value: unknown): string => {
 
 const at = (root: unknown, path: ReadonlyArray<PropertyKey>): unknown =>
   path.reduce<unknown>((v, k) => (typeof v === "object" && v !== null ? (v as Record<PropertyKey, unknown>)[k] : undefined), root)
+
+/**
+ * A param with a default and a description (what `wb nodes` prints). The default lives in the schema:
+ * a missing key decodes to `value` (Effect's `Schema.withDecodingDefaultKey`), so `run` always sees
+ * one, and the cache key is the same whether a pipeline spells the default out or leaves it out.
+ *
+ * @example
+ * const Params = Schema.Struct({
+ *   threshold: param(Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 1 })), 0.8, "similarity at which two texts match"),
+ *   model: Schema.String.annotate({ description: "required: no default" })
+ * })
+ * // Schema.decodeUnknownSync(Params)({ model: "m" }) -> { threshold: 0.8, model: "m" }
+ */
+export const param = <S extends Schema.Top & Schema.Constraint>(schema: S, value: S["Encoded"], doc: string) =>
+  schema.pipe(Schema.withDecodingDefaultKey(Effect.succeed(value))).annotate({ description: doc })
 
 export function decodeParams(
   schema: ParamsSchema,

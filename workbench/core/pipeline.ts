@@ -2,6 +2,7 @@
  * The pipeline builder: `pipeline(name, (p) => { ... })` records nodes and the tables they read.
  * YAML pipelines produce the same `PipelineDefinition`; both are validated by `buildGraph`.
  */
+import type { ServicesLayer } from "./config.js"
 import type { NodeSpec } from "./node.js"
 
 /** A reference to a node's output table: "node" (its table of the same name, or its main one) or "node.table". */
@@ -25,6 +26,8 @@ export interface PipelineDefinition {
   readonly nodes: ReadonlyArray<PipelineNodeDefinition>
   /** The module that built it: tells which copy of the workbench a pipeline file imported. */
   readonly builtBy?: string
+  /** Services its nodes need beyond the core ones, provided with the run's own (`pipeline(name, build, { layer })`). */
+  readonly layer?: ServicesLayer
 }
 
 /** A mark only this copy of the workbench sets: a pipeline built by another copy (another install) lacks it. */
@@ -43,8 +46,15 @@ export interface PipelineBuilder {
 
 const RESERVED = new Set(["table", "then", "toJSON", "constructor", "valueOf", "toString"])
 
-/** Define a pipeline. Default-export it from a pipeline file and run it with `wb run`. */
-export function pipeline(name: string, build: (p: PipelineBuilder) => void): PipelineDefinition {
+/**
+ * Define a pipeline. Default-export it from a pipeline file and run it with `wb run`. `options.layer`
+ * provides services its nodes need (`runPipeline` and wb.config.ts layers are added to it).
+ */
+export function pipeline(
+  name: string,
+  build: (p: PipelineBuilder) => void,
+  options: { readonly layer?: ServicesLayer } = {}
+): PipelineDefinition {
   const nodes: Array<PipelineNodeDefinition> = []
   build({
     node(nodeName, spec, inputs = {}) {
@@ -62,7 +72,8 @@ export function pipeline(name: string, build: (p: PipelineBuilder) => void): Pip
       }) as NodeHandle<typeof spec extends NodeSpec<infer O> ? O : never>
     }
   })
-  return Object.assign({ _tag: "PipelineDefinition" as const, name, nodes, builtBy: import.meta.url }, { [THIS_COPY]: true })
+  const layer = options.layer === undefined ? {} : { layer: options.layer }
+  return Object.assign({ _tag: "PipelineDefinition" as const, name, nodes, builtBy: import.meta.url, ...layer }, { [THIS_COPY]: true })
 }
 
 /**

@@ -1,37 +1,18 @@
 import type { ColumnSpec } from "./contract.js"
 
-export type NodeStatus = "ran" | "cached" | "failed" | "skipped" | "interrupted"
-
-/** What happened to one node in one run. */
-export interface NodeReport {
-  readonly name: string
-  readonly kind: string
-  readonly status: NodeStatus
-  readonly rowsIn: number
-  readonly rowsOut: number
-  readonly rejected: number
-  readonly removed: number
-  readonly seconds: number
-  readonly key?: string
-  readonly stats?: Readonly<Record<string, number | string>>
-  /** Failure text (failed) or why it did not run (skipped). */
-  readonly error?: string
-  readonly errorTag?: string
-}
-
-export interface RunReport {
-  readonly pipeline: string
-  readonly runId: string
-  readonly status: "ok" | "failed" | "interrupted"
-  readonly seconds: number
-  readonly nodes: ReadonlyArray<NodeReport>
-}
+// Node and run reports are protocol data (workbench/protocol/report.ts): the CLI, `--events`, the
+// server and the browser all read the same shapes.
+export type { NodeReport, NodeStatus, RunReport } from "../protocol/report.js"
 
 export interface ManifestTable {
   readonly file: string
   readonly rows: number
   readonly role: "main" | "rejects" | "removed" | "aux"
   readonly columns: ReadonlyArray<ColumnSpec>
+  /** The file's size in bytes, content hash (`sha256:<hex>`) and mtime when written or last verified; absent in manifests of older versions. */
+  readonly size?: number
+  readonly hash?: string
+  readonly mtimeMs?: number
 }
 
 /** The record written beside an artifact's files; its presence marks the artifact complete. */
@@ -41,8 +22,11 @@ export interface Manifest {
   readonly kind: string
   readonly version: number
   readonly params: unknown
-  /** input name -> the keys and tables it was read from */
-  readonly inputs: Readonly<Record<string, ReadonlyArray<{ readonly key: string; readonly table: string }>>>
+  /**
+   * input name -> the artifacts (key) and tables it was read from, with each file's content hash (absent
+   * in manifests of older versions): the key of this artifact was computed from the hashes (early cutoff)
+   */
+  readonly inputs: Readonly<Record<string, ReadonlyArray<{ readonly key: string; readonly table: string; readonly hash?: string }>>>
   readonly tables: Readonly<Record<string, ManifestTable>>
   readonly stats: Readonly<Record<string, number | string>>
   readonly rowsIn: number

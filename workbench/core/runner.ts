@@ -1,29 +1,47 @@
 /**
- * Runs a validated graph: computes every node's cache key from its kind, version, params, inputs and
- * fingerprint; serves unchanged nodes from the artifact store; runs the rest with bounded
- * concurrency, each as soon as its inputs are ready; stops only the downstream of a failed node.
+ * Runs a validated graph: computes each node's cache key, once its inputs are resolved, from its kind,
+ * version, params, fingerprint and the content hashes of the tables it reads (early cutoff: an upstream
+ * that re-runs and writes the same bytes leaves its downstream cached); serves unchanged nodes from the
+ * artifact store; runs the rest with bounded concurrency, each as soon as its inputs are ready; stops
+ * only the downstream of a failed node.
  */
 import { Cause, Deferred, Effect, Exit, Option, Semaphore } from "effect"
 import { isAssignable } from "./column-type.js"
-import { cacheKey } from "./cache-key.js"
+import { computeRecipes, inputRecord, nodeKey, recordedParams, sampled } from "./cache-key.js"
+import { recordDefect, internalErrorText } from "./defects.js"
 import { DataError, type NodeError } from "./errors.js"
-import { downstreamOf, type GraphNode, type PipelineGraph, upstreamOf } from "./graph.js"
-import type { InputTable } from "./node.js"
+import type { RunEvent, RunEventBody } from "./events.js"
+import { checkServices, type GraphNode, type PipelineGraph, upstreamOf } from "./graph.js"
+import { InputAssembly } from "./input-assembly.js"
+import { inferSchemas } from "./infer.js"
+import { inputContract, type InputTable } from "./node.js"
 import type { Manifest, NodeReport, RunReport } from "./report.js"
 import { ArtifactStore, Database, Progress, RunEvents, RunLog, Sql, type SqlShape, Workspace } from "./services.js"
 import { didYouMean } from "./did-you-mean.js"
+import { errorData, type FailureData } from "../protocol/errors.js"
 
 export interface RunOptions {
   /** Run only this node and what it needs. */
   readonly only?: string | undefined
-  /** Re-run this node and everything downstream of it, even if cached. */
+  /**
+   * Re-run this node even if cached. Below it, a node re-runs when what it reads changed: one whose
+   * inputs came out byte-identical stays cached (early cutoff; `force` recomputes everything).
+   */
   readonly from?: string | undefined
   /** Ignore the cache for every node. */
   readonly force?: boolean | undefined
+  /** Check the content hash of every cached artifact's files, not only their sizes. */
+  readonly verify?: boolean | undefined
   /** How many nodes may run at once. */
   readonly concurrency?: number | undefined
   /** The pipeline file, for the run log. */
   readonly file?: string | undefined
+  /**
+   * Run on the first N records of each source (`wb run --sample N`): nodes without inputs get `sample`
+   * in their run context and their cache key, so sampled artifacts never pass for full ones (the CLI
+   * also keeps them in a workspace of their own).
+   */
+  readonly sample?: number | undefined
 }
 
 interface Outcome {
@@ -52,46 +70,32 @@ export const checkSelection = (graph: PipelineGraph, options: RunOptions) =>
     }))
   })))
 
-/** Compute every node's cache key (fingerprints read the files loaders will read). */
-export function computeKeys(graph: PipelineGraph, root: string): Map<string, string> {
-  const keys = new Map<string, string>()
-  for (const node of graph.nodes) {
-    let fingerprint = ""
-    try {
-      fingerprint = node.definition.fingerprint?.(node.params, root) ?? ""
-    } catch (e) {
-      fingerprint = `unreadable: ${String(e)}` // the node's own run reports the problem properly
-    }
-    keys.set(node.name, cacheKey({
-      kind: node.definition.kind,
-      version: node.definition.version,
-      params: node.params,
-      inputs: inputKeys(node, keys),
-      fingerprint
-    }))
-  }
-  return keys
-}
-
-const inputKeys = (node: GraphNode, keys: ReadonlyMap<string, string>) =>
-  Object.fromEntries(Object.entries(node.inputs).map(([name, refs]) =>
-    [name, refs.map((r) => ({ key: keys.get(r.node) ?? "?", table: r.table }))] as const))
-
-export const runGraph = Effect.fn("runGraph")(function*(graph: PipelineGraph, options: RunOptions = {}) {
+export const runGraph = Effect.fn("runGraph")(function*(built: PipelineGraph, options: RunOptions = {}) {
+  // output schemas only the table engine can tell (SQL transforms), before anything starts or is logged
+  const { graph } = yield* inferSchemas(built)
   yield* checkSelection(graph, options)
+  // every node's `requires` must be in this run's context (its layers), or nothing starts
+  yield* checkServices(graph)
   const store = yield* ArtifactStore
   const log = yield* RunLog
   const events = yield* RunEvents
+  const assembly = yield* InputAssembly
   const workspace = yield* Workspace
   const started = performance.now()
   const all = new Set(graph.nodes.map((n) => n.name))
   const selected = options.only === undefined ? all : upstreamOf(graph, options.only)
-  const forced = options.force === true ? all : options.from === undefined ? new Set<string>() : downstreamOf(graph, options.from)
-  const keys = computeKeys(graph, workspace.root)
+  // --from forces its node only: below it, early cutoff decides (a node whose inputs changed re-runs)
+  const forced = options.force === true ? all : new Set(options.from === undefined ? [] : [options.from])
+  const recipes = computeRecipes(graph, workspace.root, workspace.dir, options.sample)
 
   const runId = yield* log.start(graph.name, options.file ?? "", graph.nodes.map((n) => n.name))
-  yield* events.emit({
-    _tag: "RunStarted", pipeline: graph.name, runId,
+  // every event carries the run id, its place in the run's stream and the time: stamped here, at the
+  // one place events leave the runner, so the order of `seq` is the order of delivery
+  let seq = 0
+  const emit: Emit = (event) =>
+    Effect.suspend(() => events.emit({ ...event, runId, seq: seq++, time: new Date().toISOString() } as RunEvent))
+  yield* emit({
+    _tag: "RunStarted", pipeline: graph.name,
     nodes: graph.nodes.map((n) => ({ name: n.name, kind: n.definition.kind, selected: selected.has(n.name) }))
   })
   // a node holds a permit only while it executes: waiting for its inputs takes none, so independent
@@ -101,17 +105,41 @@ export const runGraph = Effect.fn("runGraph")(function*(graph: PipelineGraph, op
   const done = new Map<string, Deferred.Deferred<Outcome>>()
   for (const n of graph.nodes) done.set(n.name, yield* Deferred.make<Outcome>())
   const reports = new Map<string, NodeReport>()
+  const keyHolders = new Map<string, { readonly lock: Semaphore.Semaphore; readonly node: string }>()
+  /** Keys whose artifact a node of this run wrote. */
+  const published = new Set<string>()
 
-  const finish = (node: GraphNode, report: NodeReport, outcome: Outcome) =>
+  const finish = (node: GraphNode, report: NodeReport, outcome: Outcome, trace?: string) =>
     Effect.gen(function*() {
       reports.set(node.name, report)
-      yield* log.node(runId, report, outcome.manifest)
-      yield* events.emit({ _tag: "NodeFinished", report })
+      yield* log.node(runId, report, outcome.manifest, trace)
+      yield* emit({ _tag: "NodeFinished", report })
       yield* Deferred.succeed(done.get(node.name)!, outcome)
     })
 
   const skip = (node: GraphNode, why: string) =>
     finish(node, { ...emptyReport(node), status: "skipped", error: why }, { ok: false })
+
+  /**
+   * A failure for the report. A tagged error is the user's to act on: its message and its data. Anything
+   * else is a bug: its trace goes to the defect log (and the run log), the user gets an id and a path.
+   */
+  const describeCause = (node: GraphNode, cause: Cause.Cause<NodeError>) =>
+    Effect.gen(function*() {
+      const failure = Cause.findErrorOption(cause)
+      if (Option.isSome(failure)) {
+        return { text: failure.value.message, failure: errorData(failure.value) as FailureData, trace: undefined }
+      }
+      const defect = yield* recordDefect(
+        cause,
+        `run ${runId} of pipeline "${graph.name}"${options.file ? ` (${options.file})` : ""}: node "${node.name}" (${node.definition.kind})`
+      )
+      return {
+        text: internalErrorText(defect.error, `node kind ${node.definition.kind} (or in wb itself)`, `the run log (node_runs, run ${runId})`),
+        failure: defect.error as FailureData,
+        trace: defect.trace
+      }
+    })
 
   const visit = (node: GraphNode) => Effect.gen(function*() {
     const parents = [...new Set(Object.values(node.inputs).flat().map((r) => r.node))]
@@ -122,27 +150,72 @@ export const runGraph = Effect.fn("runGraph")(function*(graph: PipelineGraph, op
     if (broken.length > 0) {
       return yield* skip(node, `upstream ${broken.map((b) => `"${b}"`).join(", ")} ${reports.get(broken[0]!)?.status === "skipped" ? "did not run" : "failed"}`)
     }
-    const key = keys.get(node.name)!
-    if (!forced.has(node.name)) {
-      const hit = yield* store.lookup(key)
-      if (hit !== undefined) {
-        return yield* finish(node, reportFrom(node, hit, "cached", 0), { ok: true, manifest: hit })
+    // known only now: it hashes what the upstream nodes just wrote (or had cached)
+    const key = nodeKey(node, recipes.get(node.name)!, (p) => upstream.get(p)?.manifest)
+    // two nodes can share a key (one kind and params over byte-identical tables): the later one waits
+    // for the first and is served its artifact, so they never publish the same artifact at once
+    let holder = keyHolders.get(key)
+    const twin = holder?.node
+    if (holder === undefined) keyHolders.set(key, holder = { lock: Semaphore.makeUnsafe(1), node: node.name })
+    return yield* Semaphore.withPermit(holder.lock)(serve(node, key, upstream, twin))
+  })
+
+  /** Serve a node whose key is known: from its artifact when cached (and not forced), else by running it. */
+  const serve = (node: GraphNode, key: string, upstream: ReadonlyMap<string, Outcome>, twin: string | undefined) => Effect.gen(function*() {
+    // a damaged artifact (a file whose size or content hash differs from its record) is never read:
+    // the run says so, and recomputes it like a missing one
+    let damaged: string | undefined
+    // forced, but its twin just published this key in this run: that artifact is fresh
+    if (!forced.has(node.name) || published.has(key)) {
+      const hit = yield* store.lookup(key, { verify: options.verify === true })
+      if (hit._tag === "Found") {
+        if (twin !== undefined && published.has(key)) {
+          yield* emit({ _tag: "NodeNote", node: node.name, text: `same kind, params and input content as "${twin}": served from its artifact` })
+        }
+        if (node.definition.onCacheHit !== undefined) {
+          const checked = yield* Semaphore.withPermit(permits)(Effect.exit(onCacheHit(node, hit.manifest)))
+          if (Exit.isFailure(checked)) {
+            if (Cause.hasInterruptsOnly(checked.cause)) return yield* Effect.interrupt
+            const { text, failure, trace } = yield* describeCause(node, checked.cause)
+            return yield* finish(node, { ...emptyReport(node), status: "failed", key, error: text, failure }, { ok: false }, trace)
+          }
+        }
+        return yield* finish(node, reportFrom(node, hit.manifest, "cached", 0), { ok: true, manifest: hit.manifest })
+      }
+      if (hit._tag === "Damaged") {
+        damaged = `its cached artifact ${key} is damaged (${hit.problem})`
+        yield* emit({ _tag: "NodeNote", node: node.name, text: `${damaged}; not read, recomputing` })
       }
     }
     const exit = yield* Semaphore.withPermit(permits)(Effect.gen(function*() {
-      yield* events.emit({ _tag: "NodeStarted", node: node.name, kind: node.definition.kind })
+      yield* emit({ _tag: "NodeStarted", node: node.name, kind: node.definition.kind })
       running.set(node.name, { started: performance.now(), key })
       return yield* Effect.exit(execute(node, key, upstream))
     }))
     const seconds = (performance.now() - running.get(node.name)!.started) / 1000
     running.delete(node.name)
     if (Exit.isSuccess(exit)) {
+      published.add(key)
+      // again at the end, so the node's last line says why it ran
+      if (damaged !== undefined) yield* emit({ _tag: "NodeNote", node: node.name, text: `recomputed: ${damaged}` })
       return yield* finish(node, reportFrom(node, exit.value, "ran", seconds), { ok: true, manifest: exit.value })
     }
     if (Cause.hasInterruptsOnly(exit.cause)) return yield* Effect.interrupt
-    const { text, tag } = describeCause(exit.cause)
-    return yield* finish(node, { ...emptyReport(node), status: "failed", seconds, key, error: text, errorTag: tag }, { ok: false })
+    const { text, failure, trace } = yield* describeCause(node, exit.cause)
+    return yield* finish(node, { ...emptyReport(node), status: "failed", seconds, key, error: text, failure }, { ok: false }, trace)
   })
+
+  /** A cached node's check of what it keeps outside the workspace (an export's file), on its own connection. */
+  const onCacheHit = (node: GraphNode, manifest: Manifest) =>
+    Effect.scoped(Effect.gen(function*() {
+      const sql = yield* (yield* Database).connect
+      const tables = Object.fromEntries(Object.keys(manifest.tables).map((t) => [t, store.relation(manifest, t)] as const))
+      yield* node.definition.onCacheHit!({ node: node.name, kind: node.definition.kind, params: node.params, key: manifest.key, tables }).pipe(
+        Effect.provideService(Sql, sql),
+        Effect.provideService(Progress, makeProgress(node.name, emit)),
+        Effect.provideService(Workspace, workspace)
+      )
+    }))
 
   const execute = (node: GraphNode, key: string, upstream: ReadonlyMap<string, Outcome>) =>
     Effect.scoped(Effect.gen(function*() {
@@ -151,29 +224,27 @@ export const runGraph = Effect.fn("runGraph")(function*(graph: PipelineGraph, op
       const inputs: Record<string, InputTable> = {}
       for (const [name, refs] of Object.entries(node.inputs)) {
         const parts = refs.map((r) => ({ manifest: upstream.get(r.node)!.manifest!, table: r.table }))
-        const clashes = typeClashes(parts.map((p) => p.manifest.tables[p.table]?.columns ?? []))
-        if (clashes.length > 0) {
-          yield* events.emit({
+        const assembled = yield* assembly.assemble(sql, parts)
+        if (assembled.readAsText.length > 0) {
+          yield* emit({
             _tag: "NodeNote", node: node.name,
-            text: `input ${name}: ${clashes.map((c) => `${c.name} (${c.types.join(" / ")})`).join(", ")} read as text: the unioned tables disagree on the type`
+            text: `input ${name}: ${assembled.readAsText.map((c) => `${c.name} (${c.types.join(" / ")})`).join(", ")} read as text: the unioned tables disagree on the type`
           })
         }
-        const union = (relationOf: (p: (typeof parts)[number], i: number) => string) =>
-          parts.length === 1
-            ? relationOf(parts[0]!, 0)
-            : `(${parts.map((p, i) => selectAsText(relationOf(p, i), clashes, p.manifest.tables[p.table]?.columns ?? [])).join(" UNION ALL BY NAME ")})`
-        const relation = union((p) => store.relation(p.manifest, p.table))
-        const numbered = union((p, i) => store.numberedRelation(p.manifest, p.table, i))
-        const schema = yield* sql.describe(relation)
-        yield* checkRealColumns(node, name, schema.columns)
-        inputs[name] = { relation, numbered, schema, rows: parts.reduce((s, p) => s + (p.manifest.tables[p.table]?.rows ?? 0), 0) }
+        yield* checkRealColumns(node, name, assembled.table.schema.columns)
+        inputs[name] = {
+          ...assembled.table,
+          from: refs.map((r) => ({ node: r.node, table: r.table, key: upstream.get(r.node)!.manifest!.key }))
+        }
       }
-      const progress = makeProgress(node.name, events)
-      const out = yield* node.definition.run({ node: node.name, params: node.params, inputs }).pipe(
+      const progress = makeProgress(node.name, emit)
+      const sample = sampled(node, options.sample)
+      const ctx = { node: node.name, kind: node.definition.kind, params: node.params, inputs, ...(sample === undefined ? {} : { sample }) }
+      const out = yield* node.definition.run(ctx).pipe(
         Effect.provideService(Sql, sql),
         Effect.provideService(Progress, progress),
         Effect.provideService(Workspace, workspace),
-        Effect.raceFirst(reportEngineProgress(node.name, sql, progress, events))
+        Effect.raceFirst(reportEngineProgress(node.name, sql, progress, emit))
       )
       const tables: Record<string, { relation: string; role: "main" | "rejects" | "removed" | "aux" }> = {}
       for (const [name, contract] of Object.entries(node.definition.outputs)) {
@@ -188,8 +259,8 @@ export const runGraph = Effect.fn("runGraph")(function*(graph: PipelineGraph, op
       const primary = Object.keys(node.definition.inputs)[0]
       const rowsIn = out.rowsIn ?? (primary === undefined ? 0 : inputs[primary]?.rows ?? 0)
       return yield* store.publish(sql, {
-        key, node: node.name, kind: node.definition.kind, version: node.definition.version, params: node.params,
-        inputs: inputKeys(node, keys), stats: out.stats ?? {}, rowsIn, seconds: 0, createdAt: new Date().toISOString()
+        key, node: node.name, kind: node.definition.kind, version: node.definition.version, params: recordedParams(node),
+        inputs: inputRecord(node, (p) => upstream.get(p)?.manifest), stats: out.stats ?? {}, rowsIn, seconds: 0, createdAt: new Date().toISOString()
       }, tables)
     }))
 
@@ -208,7 +279,7 @@ export const runGraph = Effect.fn("runGraph")(function*(graph: PipelineGraph, op
     }
     yield* log.finish(runId, "interrupted")
     const nodes = graph.nodes.map((n) => reports.get(n.name)!)
-    yield* events.emit({
+    yield* emit({
       _tag: "RunFinished",
       report: { pipeline: graph.name, runId, status: "interrupted", seconds: (now - started) / 1000, nodes }
     })
@@ -220,11 +291,14 @@ export const runGraph = Effect.fn("runGraph")(function*(graph: PipelineGraph, op
   const status = nodes.some((n) => n.status === "failed") ? "failed" as const : "ok" as const
   yield* log.finish(runId, status)
   const report: RunReport = { pipeline: graph.name, runId, status, seconds: (performance.now() - started) / 1000, nodes }
-  yield* events.emit({ _tag: "RunFinished", report })
+  yield* emit({ _tag: "RunFinished", report })
   return report
 })
 
-function makeProgress(node: string, events: RunEvents["Service"]) {
+/** Emits an event, stamped with the run id, sequence number and time. */
+type Emit = (event: RunEventBody) => Effect.Effect<void>
+
+function makeProgress(node: string, emit: Emit) {
   let last = 0
   return {
     /** When the node itself last reported rows (ms), so engine estimates do not overwrite them. */
@@ -234,9 +308,9 @@ function makeProgress(node: string, events: RunEvents["Service"]) {
         const now = performance.now()
         if (now - last < 100 && (total === undefined || done < total)) return Effect.void
         last = now
-        return events.emit({ _tag: "NodeProgress", node, done, unit, ...(total === undefined ? {} : { total }) })
+        return emit({ _tag: "NodeProgress", node, done, unit, ...(total === undefined ? {} : { total }) })
       }),
-      note: (text) => events.emit({ _tag: "NodeNote", node, text })
+      note: (text) => emit({ _tag: "NodeNote", node, text })
     })
   }
 }
@@ -249,7 +323,7 @@ const reportEngineProgress = (
   node: string,
   sql: SqlShape,
   progress: ReturnType<typeof makeProgress>,
-  events: RunEvents["Service"]
+  emit: Emit
 ) =>
   Effect.gen(function*() {
     let shown = -1
@@ -258,34 +332,12 @@ const reportEngineProgress = (
       const pct = sql.progress()
       if (pct < 0 || pct === shown || performance.now() - progress.lastReport() < 1000) continue
       shown = pct
-      yield* events.emit({ _tag: "NodeProgress", node, done: Math.round(pct), total: 100, unit: "%" })
+      yield* emit({ _tag: "NodeProgress", node, done: Math.round(pct), total: 100, unit: "%" })
     }
   }).pipe(Effect.andThen(Effect.never))
 
-const NUMERIC = new Set(["int32", "int64", "float64"])
-
-/**
- * Columns that several tables of one input share under one name but not one type. Numbers widen by
- * themselves in a union; any other disagreement (JSON here, text there) would fail it at run time.
- */
-function typeClashes(tables: ReadonlyArray<ReadonlyArray<{ readonly name: string; readonly type: string }>>) {
-  const types = new Map<string, Set<string>>()
-  for (const columns of tables) for (const c of columns) types.set(c.name, (types.get(c.name) ?? new Set()).add(c.type))
-  return [...types].filter(([, t]) => t.size > 1 && ![...t].every((x) => NUMERIC.has(x)))
-    .map(([name, t]) => ({ name, types: [...t].sort() }))
-}
-
-/** One table of a union, with the clashing columns it has cast to text. */
-function selectAsText(relation: string, clashes: ReadonlyArray<{ readonly name: string }>, columns: ReadonlyArray<{ readonly name: string }>) {
-  const own = clashes.filter((c) => columns.some((x) => x.name === c.name))
-  const quoted = (n: string) => `"${n.replaceAll('"', '""')}"`
-  return own.length === 0
-    ? `SELECT * FROM ${relation}`
-    : `SELECT * REPLACE (${own.map((c) => `${quoted(c.name)}::VARCHAR AS ${quoted(c.name)}`).join(", ")}) FROM ${relation}`
-}
-
 const checkRealColumns = (node: GraphNode, input: string, columns: ReadonlyArray<{ name: string; type: string }>) => {
-  const contract = node.definition.inputs[input]!
+  const contract = inputContract(node.definition, input)!
   for (const [column, expected] of Object.entries(contract.required)) {
     const found = columns.find((c) => c.name === column)
     if (found === undefined || !isAssignable(found.type, expected)) {
@@ -326,14 +378,4 @@ function reportFrom(node: GraphNode, m: Manifest, status: "ran" | "cached", seco
     name: node.name, kind: node.definition.kind, status, key: m.key, seconds, stats: m.stats,
     rowsIn: m.rowsIn, rowsOut: byRole("main"), rejected: byRole("rejects"), removed: byRole("removed")
   }
-}
-
-/** A failure as text for the report: the tagged error's message, or an id'd internal error with its stack. */
-function describeCause(cause: Cause.Cause<NodeError>): { text: string; tag: string } {
-  const failure = Cause.findErrorOption(cause)
-  if (Option.isSome(failure)) return { text: failure.value.message, tag: failure.value._tag }
-  const defect = Cause.squash(cause)
-  const id = Math.random().toString(36).slice(2, 8)
-  const stack = defect instanceof Error ? defect.stack ?? defect.message : String(defect)
-  return { text: `internal error ${id}: ${defect instanceof Error ? defect.message : String(defect)}\n${stack}`, tag: "InternalError" }
 }

@@ -7,7 +7,7 @@ import type { ColumnSpec, TableSchema } from "./contract.js"
 import type { SqlError } from "./errors.js"
 import type { RunEvent } from "./events.js"
 import type { Manifest, NodeReport } from "./report.js"
-import type { ArtifactError } from "./errors.js"
+import type { ArtifactError, DataError } from "./errors.js"
 
 export type SqlValue = string | number | boolean | null
 
@@ -34,6 +34,11 @@ export interface SqlShape {
   ) => Effect.Effect<void, SqlError>
   /** A table name no one else uses in this process. */
   readonly tempName: (hint: string) => string
+  /**
+   * `CREATE TABLE <new name> AS <select>`, returning the new table's name (from `tempName(hint)`):
+   * the way a node makes its output tables and scratch tables. Dropped when the node's connection closes.
+   */
+  readonly create: (hint: string, select: string) => Effect.Effect<string, SqlError>
   /** Completion of the statement running now, 0-100, or -1 when the engine has no estimate. */
   readonly progress: () => number
 }
@@ -65,14 +70,29 @@ export interface PublishTable {
   readonly role: "main" | "rejects" | "removed" | "aux"
 }
 
+/**
+ * What the store holds under a key. `Damaged`: a manifest exists but a file does not match its recorded
+ * size or content hash (or it has no such record); `problem` says which file, what was found and what
+ * was recorded. A damaged artifact is never read: the caller treats it as missing and recomputes it.
+ */
+export type ArtifactLookup =
+  | { readonly _tag: "Found"; readonly manifest: Manifest }
+  | { readonly _tag: "Missing" }
+  | { readonly _tag: "Damaged"; readonly problem: string }
+
 /** Immutable, content-addressed node outputs. */
 export class ArtifactStore extends Context.Service<ArtifactStore, {
-  readonly lookup: (key: string) => Effect.Effect<Manifest | undefined>
+  /** Sizes are checked on every lookup; content hashes when a file changed, or on every file with `verify`. */
+  readonly lookup: (key: string, options?: { readonly verify?: boolean }) => Effect.Effect<ArtifactLookup>
+  /**
+   * Writes the new files beside any previous artifact of the same key and swaps the manifest
+   * atomically: on failure (a full disk: DataError) the previous artifact is left as it was.
+   */
   readonly publish: (
     sql: SqlShape,
     manifest: Omit<Manifest, "tables">,
     tables: Readonly<Record<string, PublishTable>>
-  ) => Effect.Effect<Manifest, ArtifactError | SqlError>
+  ) => Effect.Effect<Manifest, ArtifactError | DataError | SqlError>
   /** A SQL relation reading one table of a published artifact. */
   readonly relation: (manifest: Manifest, table: string) => string
   /** The same relation plus `_wb_row` = (part << 40) + the row's position in the file. */
@@ -83,7 +103,8 @@ export class ArtifactStore extends Context.Service<ArtifactStore, {
 /** Durable record of runs, node executions, artifacts and lineage. */
 export class RunLog extends Context.Service<RunLog, {
   readonly start: (pipeline: string, file: string, nodes: ReadonlyArray<string>) => Effect.Effect<string>
-  readonly node: (runId: string, report: NodeReport, manifest: Manifest | undefined) => Effect.Effect<void>
+  /** `trace`: a failed node's full trace when the failure was a bug (internal error), for the log only. */
+  readonly node: (runId: string, report: NodeReport, manifest: Manifest | undefined, trace?: string) => Effect.Effect<void>
   readonly finish: (runId: string, status: "ok" | "failed" | "interrupted") => Effect.Effect<void>
 }>()("wb/RunLog") {}
 
@@ -91,3 +112,15 @@ export class RunLog extends Context.Service<RunLog, {
 export class RunEvents extends Context.Service<RunEvents, {
   readonly emit: (event: RunEvent) => Effect.Effect<void>
 }>()("wb/RunEvents") {}
+
+/**
+ * A scratch table engine for the infer phase (see infer.ts): it runs `use` on a connection of its own
+ * where each of `tables` is an empty table under its own name, typed from its schema, so a node can
+ * DESCRIBE a query over its inputs before any data exists. The tables are gone when `use` ends.
+ */
+export class SchemaProbe extends Context.Service<SchemaProbe, {
+  readonly withTables: <A, E>(
+    tables: Readonly<Record<string, TableSchema>>,
+    use: (sql: SqlShape) => Effect.Effect<A, E>
+  ) => Effect.Effect<A, E | SqlError>
+}>()("wb/SchemaProbe") {}

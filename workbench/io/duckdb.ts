@@ -2,7 +2,7 @@
  * The table engine: one in-process DuckDB (in memory, spilling to `.wb/tmp`) shared by all nodes of
  * a run, each node on its own connection. Raw DuckDB calls live here and nowhere else.
  */
-import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from "@duckdb/node-api"
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from "./duckdb-api.js"
 import { Effect, Layer } from "effect"
 import { mkdirSync } from "node:fs"
 import { totalmem, availableParallelism } from "node:os"
@@ -135,6 +135,10 @@ export function sqlOn(con: DuckDBConnection, created: Set<string> = new Set()): 
       const name = `wb_${hint.replace(/[^A-Za-z0-9_]/g, "_")}_${process.pid}_${++nameCounter}`
       created.add(name)
       return name
+    },
+    create: (hint, select) => {
+      const name = self.tempName(hint)
+      return Effect.as(self.run(`CREATE TABLE ${name} AS ${select}`), name)
     }
   }
   return self

@@ -3,9 +3,12 @@ import { Effect, Layer } from "effect"
 import { join } from "node:path"
 import type { RunEvent } from "../core/events.js"
 import { RunEvents, Workspace } from "../core/services.js"
+import { DefectLogLive } from "./defect-log.js"
 import { DuckDbLive } from "./duckdb.js"
+import { InputAssemblyLive } from "./input-assembly.js"
 import { MetaDbLive } from "./meta-db.js"
 import { ParquetStoreLive } from "./parquet-store.js"
+import { SchemaProbeLive } from "./schema-probe.js"
 
 export interface WorkbenchOptions {
   /** Project root: relative input paths resolve here. */
@@ -24,8 +27,11 @@ export const workbenchLayer = (options: WorkbenchOptions) =>
       ...(options.threads === undefined ? {} : { threads: options.threads }),
       ...(options.memoryLimit === undefined ? {} : { memoryLimit: options.memoryLimit })
     }),
-    ParquetStoreLive(options.dir),
+    InputAssemblyLive.pipe(Layer.provideMerge(ParquetStoreLive(options.dir))),
+    DefectLogLive(options.dir),
     MetaDbLive(options.dir),
+    // for the infer phase runGraph starts with (SQL transforms): its own small DuckDB, opened only if asked
+    SchemaProbeLive,
     Layer.succeed(RunEvents, RunEvents.of({ emit: (e) => Effect.sync(() => options.onEvent?.(e)) })),
     Layer.succeed(Workspace, Workspace.of({ root: options.root, dir: options.dir }))
   )

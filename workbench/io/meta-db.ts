@@ -3,7 +3,7 @@
  * cache hit), artifacts and lineage. One writer per file: only the process running the pipeline
  * opens it, for the length of the run.
  */
-import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api"
+import { DuckDBInstance, type DuckDBConnection } from "./duckdb-api.js"
 import { Effect, Layer } from "effect"
 import { existsSync, mkdirSync } from "node:fs"
 import { join } from "node:path"
@@ -16,7 +16,8 @@ CREATE TABLE IF NOT EXISTS runs (run_id VARCHAR PRIMARY KEY, pipeline VARCHAR, f
   started TIMESTAMP, finished TIMESTAMP, status VARCHAR);
 CREATE TABLE IF NOT EXISTS node_runs (run_id VARCHAR, node VARCHAR, kind VARCHAR, artifact_key VARCHAR, status VARCHAR,
   cache_hit BOOLEAN, rows_in BIGINT, rows_out BIGINT, rejected BIGINT, removed BIGINT, seconds DOUBLE, error VARCHAR,
-  stats JSON, finished TIMESTAMP);
+  stats JSON, finished TIMESTAMP, trace VARCHAR);
+ALTER TABLE node_runs ADD COLUMN IF NOT EXISTS trace VARCHAR;
 CREATE TABLE IF NOT EXISTS artifacts (artifact_key VARCHAR, table_name VARCHAR, node VARCHAR, kind VARCHAR,
   file VARCHAR, rows BIGINT, created TIMESTAMP, PRIMARY KEY (artifact_key, table_name));
 CREATE TABLE IF NOT EXISTS lineage (artifact_key VARCHAR, input VARCHAR, input_key VARCHAR, input_table VARCHAR,
@@ -75,14 +76,17 @@ export const MetaDbLive = (dir: string) =>
           { id: runId, pipeline, file, nodes: JSON.stringify(nodes) }
         ).pipe(Effect.as(runId))
       },
-      node: (runId, r, manifest) =>
+      // trace: the full trace of an internal error (users see its id; .wb/logs/<id>.log has it too)
+      node: (runId, r, manifest, trace) =>
         Effect.gen(function*() {
           yield* write(
-            `INSERT INTO node_runs VALUES ($run, $node, $kind, $key, $status, $hit, $in, $out, $rej, $rem, $sec, $err, $stats, now())`,
+            `INSERT INTO node_runs (run_id, node, kind, artifact_key, status, cache_hit, rows_in, rows_out, rejected, removed,
+               seconds, error, stats, finished, trace)
+             VALUES ($run, $node, $kind, $key, $status, $hit, $in, $out, $rej, $rem, $sec, $err, $stats, now(), $trace)`,
             {
               run: runId, node: r.name, kind: r.kind, key: r.key ?? null, status: r.status, hit: r.status === "cached",
               in: r.rowsIn, out: r.rowsOut, rej: r.rejected, rem: r.removed, sec: r.seconds, err: r.error ?? null,
-              stats: JSON.stringify(r.stats ?? {})
+              stats: JSON.stringify(r.stats ?? {}), trace: trace ?? null
             }
           )
           if (manifest === undefined || r.status !== "ran") return

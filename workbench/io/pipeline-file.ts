@@ -9,13 +9,13 @@
  *     <node>: { use: <kind>, in?: { <input>: "node" | "node.table" | [..] }, with?: { <params> } }
  */
 import { Effect } from "effect"
-import { Yaml } from "effect/encoding"
+import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from "yaml"
 import { existsSync, readFileSync, statSync } from "node:fs"
 import { extname, resolve } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { didYouMean } from "../core/did-you-mean.js"
 import { PipelineFileError } from "../core/errors.js"
-import { packageRoot } from "../core/package-root.js"
+import { packageRoot } from "./package-root.js"
 import {
   builtByThisCopy,
   type InputBinding,
@@ -102,21 +102,66 @@ export class YamlShapeError {
   constructor(readonly at: string, readonly found: string, readonly expected: string, readonly fix: string) {}
 }
 
+/**
+ * Parse a YAML pipeline (the `yaml` package: its errors carry line and column, which messages give
+ * as `file:line:column`, with the lines around the spot), then check its shape, again naming the
+ * line and column of the key or value at fault.
+ */
 const readYamlPipeline = (file: string, path: string) =>
-  Effect.try({
-    try: () => Yaml.parse(readFileSync(path, "utf8")),
-    catch: (e) => new PipelineFileError({
-      file,
-      found: `it is not valid YAML: ${e instanceof Error ? e.message : String(e)}`,
-      expected: "a YAML document with `pipeline:` and `nodes:`",
-      fix: "fix the YAML syntax at the position above"
-    })
-  }).pipe(Effect.flatMap((doc) => {
-    const def = definitionOrProblem(doc)
-    return def instanceof YamlShapeError
-      ? Effect.fail(new PipelineFileError({ file, found: `at ${def.at}: found ${def.found}`, expected: def.expected, fix: def.fix }))
-      : Effect.succeed(def)
-  }))
+  Effect.suspend(() => {
+    const lines = new LineCounter()
+    const doc = parseDocument(readFileSync(path, "utf8"), { lineCounter: lines, prettyErrors: true, merge: true, uniqueKeys: true })
+    const error = doc.errors[0]
+    if (error !== undefined) {
+      const [head = "", ...rest] = error.message.split("\n")
+      const pos = error.linePos?.[0]
+      const what = head.replace(/ at line \d+, column \d+:?$/, "")
+      // the lines around the spot, as the parser quotes them (already indented by 2), without blank edges
+      const frame = rest.join("\n").replace(/^\s*\n|\s+$/g, "")
+      return Effect.fail(new PipelineFileError({
+        file: pos === undefined ? file : `${file}:${pos.line}:${pos.col}`,
+        found: `it is not valid YAML: ${what}${frame === "" ? "" : `\n${frame.split("\n").map((l) => `  ${l}`.trimEnd()).join("\n")}`}`,
+        expected: "a YAML document with `pipeline:` and `nodes:`",
+        fix: `fix the YAML at line ${pos?.line ?? "?"}, column ${pos?.col ?? "?"} (the ^ marks the spot)`
+      }))
+    }
+    const def = definitionOrProblem(doc.toJS({ maxAliasCount: 1000 }))
+    if (!(def instanceof YamlShapeError)) return Effect.succeed(def)
+    const pos = positionOf(doc, lines, def)
+    return Effect.fail(new PipelineFileError({
+      file: pos === undefined ? file : `${file}:${pos.line}:${pos.col}`,
+      found: `at ${def.at}: found ${def.found}`,
+      expected: def.expected,
+      fix: def.fix
+    }))
+  })
+
+/**
+ * Line and column of the YAML node a shape problem names (`nodes.a.with`, `nodes.a.in.pairs[0]`): the
+ * key for an unknown key, else the value; the nearest existing parent where the path runs out.
+ */
+function positionOf(doc: Document, lines: LineCounter, problem: YamlShapeError): { line: number; col: number } | undefined {
+  const path = problem.at === "(document)" ? [] : problem.at.split(/\.|(?=\[)/).map((p) => /^\[(\d+)\]$/.exec(p)?.[1] ?? p)
+  let node: unknown = doc.contents
+  let offset = (doc.contents as { range?: [number] } | null)?.range?.[0]
+  for (const [i, segment] of path.entries()) {
+    const last = i === path.length - 1
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === segment)
+      if (pair === undefined) break
+      const key = pair.key as { range?: [number] } | null
+      const value = pair.value as { range?: [number] } | null
+      offset = (last && problem.found === "an unknown key" ? key?.range?.[0] : value?.range?.[0] ?? key?.range?.[0]) ?? offset
+      node = pair.value
+    } else if (isSeq(node)) {
+      const item = node.items[Number(segment)] as { range?: [number] } | undefined
+      if (item === undefined) break
+      offset = item.range?.[0] ?? offset
+      node = item
+    } else break
+  }
+  return offset === undefined ? undefined : lines.linePos(offset)
+}
 
 /** The definition a parsed YAML document describes, or its first shape problem. */
 export function definitionOrProblem(doc: unknown): PipelineDefinition | YamlShapeError {

@@ -1,0 +1,93 @@
+/**
+ * What "near-duplicate pair" means, per mode, over per-field sketches (pure: no I/O). Every field is
+ * sketched and bucketed on its own, never concatenated: a long text that many pairs share (one
+ * baseline answer under 49 models' answers) would otherwise dominate the similarity of the whole.
+ *
+ * - `prompt`: the prompts are near-duplicates (Jaccard >= threshold); `maxPerPrompt` rows stay per
+ *   group. Prompts without a word never match.
+ * - `pair`: the prompts are, and each response is near its counterpart, in either orientation:
+ *   (a ~ a' and b ~ b') or (a ~ b' and b ~ a'). Two texts without a word (empty) count as alike here.
+ * - `responses`: both responses are, in either orientation, whatever the prompts.
+ *
+ * Candidates come from the LSH buckets of one field (the cheapest of those every match must share,
+ * see minhash-match.ts) and are verified with exact shingle Jaccard on every field the mode names.
+ */
+import { similar, type SketchBatch } from "../lib/minhash.js"
+import { bucketIndex, greedyMatch, type MatchView } from "../lib/minhash-match.js"
+
+export type NearOn = "prompt" | "pair" | "responses"
+
+/** Sketches of the fields a mode compares, one text per row each (row i is text i). */
+export interface NearTexts {
+  readonly prompt?: SketchBatch | undefined
+  readonly a?: SketchBatch | undefined
+  readonly b?: SketchBatch | undefined
+}
+
+export interface NearRule {
+  readonly on: NearOn
+  readonly threshold: number
+  /** `prompt` mode: rows kept per group of near-duplicate prompts. 1 in the other modes. */
+  readonly maxPerPrompt: number
+}
+
+/** Kept rows a bucket lists at most (see `cap` in minhash-match.ts). */
+const BUCKET_CAP = 64
+
+/** The fields a mode sketches. */
+export const fieldsOf = (on: NearOn): ReadonlyArray<"prompt" | "a" | "b"> =>
+  on === "prompt" ? ["prompt"] : on === "pair" ? ["prompt", "a", "b"] : ["a", "b"]
+
+/**
+ * Text i of x is near text j of y, for a field compared with its counterpart: two texts without a word
+ * (empty, or punctuation only) are alike, as their shingles are (both none); one without a word is
+ * never near one with words.
+ */
+const alike = (x: SketchBatch, i: number, y: SketchBatch, j: number, t: number) =>
+  x.sizes[i] === 0 && y.sizes[j] === 0 ? true : similar(x, i, y, j, t)
+
+/** Whether row i's responses are near row j's, in either orientation. */
+const responsesMatch = (A: SketchBatch, B: SketchBatch, t: number) => (i: number, j: number) =>
+  (alike(A, i, A, j, t) && alike(B, i, B, j, t)) || (alike(A, i, B, j, t) && alike(B, i, A, j, t))
+
+/**
+ * A near-duplicate finder for `n` rows: given the rows taking part, best first (the keep order), the
+ * kept row each removed row duplicates (-1: kept or not taking part). The bucket indexes are built
+ * once, on the first call, and serve every later one.
+ */
+export function nearMatcher(n: number, texts: NearTexts, rule: NearRule): (order: Int32Array) => Int32Array {
+  const t = rule.threshold
+  let setup:
+    | { views: Array<MatchView>; probes: Array<readonly [number, number]>; match: (i: number, j: number) => boolean }
+    | undefined
+  const build = () => {
+    const { prompt: P, a: A, b: B } = texts
+    const views: Array<MatchView> = [],
+      probes: Array<readonly [number, number]> = []
+    if (rule.on !== "responses") {
+      probes.push([views.length, 0])
+      views.push({ index: bucketIndex([P!]), offsets: [0] })
+    }
+    if (rule.on !== "prompt") {
+      // a's and b's in one space (documents 0..n-1 and n..2n-1), so a mirrored match shares a bucket too
+      probes.push([views.length, 0], [views.length, n])
+      views.push({ index: bucketIndex([A!, B!]), offsets: [0, n] })
+    }
+    // prompt mode: prompts without a word never match (a dataset without prompts is not one group)
+    const match =
+      rule.on === "prompt"
+        ? (i: number, j: number) => similar(P!, i, P!, j, t)
+        : rule.on === "responses"
+          ? responsesMatch(A!, B!, t)
+          : (
+              (r) => (i: number, j: number) =>
+                alike(P!, i, P!, j, t) && r(i, j)
+            )(responsesMatch(A!, B!, t))
+    return { views, probes, match }
+  }
+  return (order) => {
+    setup ??= build()
+    const k = rule.on === "prompt" ? rule.maxPerPrompt : 1
+    return greedyMatch({ rows: n, order, ...setup, k, cap: Math.max(BUCKET_CAP, 4 * k) }).twin
+  }
+}
