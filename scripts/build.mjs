@@ -12,16 +12,7 @@
 // type errors, from the same sources by the same compiler is kept (`npm pack` runs both `prepare` and
 // `prepack`); `--force` compiles anyway.
 import { spawnSync } from "node:child_process"
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readlinkSync,
-  renameSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync
-} from "node:fs"
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname, join, relative } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -37,32 +28,6 @@ const tscPackage = require.resolve("typescript/package.json")
 const { bin, version } = require(tscPackage)
 const tsc = join(dirname(tscPackage), typeof bin === "string" ? bin : bin.tsc)
 const compiler = `typescript ${version}`
-
-// `npx wb` in a checkout: npm runs node_modules/.bin/wb directly when it exists. Without it, npm links
-// the checkout itself into its npx cache and, whenever the checkout's folder changed since (a build, a
-// new .wb/), re-reads the checkout's whole dependency tree before every call: ~0.3 s of each `npx wb`.
-// npm links the bins of dependencies, not the project's own, so the build does (dependents get theirs
-// from npm).
-const linkOwnBin = () => {
-  const binDir = join(root, "node_modules", ".bin")
-  if (!existsSync(binDir)) return
-  const link = join(binDir, "wb")
-  const target = "../../bin/wb.js"
-  try {
-    if (readlinkSync(link) === target) return
-    rmSync(link, { force: true })
-  } catch {
-    // no link yet
-  }
-  try {
-    symlinkSync(target, link)
-  } catch (e) {
-    console.warn(
-      `build: could not link node_modules/.bin/wb (${e.code ?? e.message}); \`npx wb\` still works, ~0.3 s slower`
-    )
-  }
-}
-linkOwnBin()
 
 const previous = buildRecord(root)
 if (

@@ -17,8 +17,15 @@ export type { PipelineGraph } from "./core/graph.js"
 export { runPipeline, runPipelineEffect } from "./run-pipeline.js"
 export type { NodeResult, PipelineResult, RunPipelineOptions } from "./run-pipeline.js"
 export type { ResultTable } from "./io/arrow-result.js"
-export type { RunEvent } from "./core/events.js"
-export type { Manifest, NodeReport, RunReport } from "./core/report.js"
+export type { Manifest } from "./core/report.js"
+// the protocol: run events, reports and errors as Schemas (values and types), for programs that read
+// `wb run --events` (decodeRunEventLine) or forward a run's events
+export {
+  decodeRunEventLine, encodeRunEventLine, ErrorData, errorData, FailureData, InternalErrorData, NodeFinished, NodeNote,
+  NodeProgress, NodeReport, NodeStarted, NodeStatus, RunEvent, RunEventJson, RunFinished, RunReport, RunStarted, RunStatus
+} from "./protocol/index.js"
 export { DataError, NodeKindClashError, PipelineInvalidError, ServiceMissingError } from "./core/errors.js"
 export type { NodeError } from "./core/errors.js"
 export { Progress, SchemaProbe, Sql, Workspace } from "./core/services.js"
+export { ExportFiles } from "./core/export-files.js"
+export type { ExportCaller, ExportFilesShape, ExportTarget, ExportWritten } from "./core/export-files.js"

@@ -36,7 +36,7 @@ export interface RunPipelineOptions<E = never> extends Omit<RunOptions, "file"> 
   readonly threads?: number
   readonly memoryLimit?: string
   /**
-   * Services the nodes need beyond Sql, Progress and Workspace (an LLM client, a trainer), added to
+   * Services the nodes need beyond the core ones (Sql, Progress, Workspace, ExportFiles) (an LLM client, a trainer), added to
    * the pipeline's own layer. A node whose `requires` no layer provides stops the run before any node runs.
    */
   readonly layer?: Layer.Layer<never, E, never>

@@ -68,8 +68,9 @@
  * response pairs (PandaLM: 170 prompts over 999 pairs; AlpacaEval: 49 models per instruction against
  * one shared baseline answer; OASST: every two ranked replies of a prompt): `on: "prompt"` collapses
  * them to one row per prompt (or `maxPerPrompt`), which is what it is for; `pair` keeps them apart,
- * as their responses differ. Near-dup twins do not share votes (their responses differ). Texts with
- * no word (empty, punctuation only) never match. Several tables on one input are unioned by
+ * as their responses differ. Near-dup twins do not share votes (their responses differ). A text with
+ * no word (empty, punctuation only, ASCII art) has no shingles: it never matches in `prompt` mode, and
+ * in `pair` and `responses` it matches only the same text (leading and trailing whitespace aside). Several tables on one input are unioned by
  * column name; an extra column they share with types that do not convert (JSON in one, text in
  * another) fails the node with a DataError naming the column.
  */
@@ -119,7 +120,8 @@ const outputs = {
 /**
  * The one wrapper every preset shares: resolve params to options, run the core. (Version 2: decontamination
  * first, kept twins always kept, votes follow their source row, empty eval prompts ignored. Version 3:
- * near-duplicates per field, modes pair / prompt / responses, default pair, maxPerPrompt.)
+ * near-duplicates per field, modes pair / prompt / responses, default pair, maxPerPrompt. Version 4, the
+ * presets that find near-duplicates: two texts without a word are alike only when they are the same text.)
  */
 const runWith = <P>(resolve: (p: P) => DedupeOptions) => (ctx: NodeRunContext<P, ReturnType<typeof inputs>>) =>
   runDedupe(ctx.node, { pairs: ctx.inputs.pairs, votes: ctx.inputs.votes, against: ctx.inputs.against }, resolve(ctx.params)).pipe(Effect.withSpan("dedupe", { attributes: { node: ctx.node } }))
@@ -127,7 +129,7 @@ const runWith = <P>(resolve: (p: P) => DedupeOptions) => (ctx: NodeRunContext<P,
 /** Every step, each switchable: decontaminate -> exact -> mirrored -> degenerate -> near (off). */
 export const pairs = defineNode({
   kind: "dedupe.pairs",
-  version: 3,
+  version: 4,
   summary: "Remove exact, mirrored, degenerate, near-duplicate and eval-contaminated pairs",
   params: DedupeParams,
   inputs: inputs("optional"),
@@ -160,7 +162,7 @@ export const mirrored = defineNode({
 /** Near-duplicates only (MinHash + LSH per field): the whole pair (default), the prompt, or the responses. */
 export const nearDuplicates = defineNode({
   kind: "dedupe.near",
-  version: 3,
+  version: 4,
   summary: "Remove near-duplicate pairs: prompt and both responses near (default), prompts only, or responses only",
   params: NearParams,
   inputs: inputs("none"),

@@ -6,7 +6,8 @@
  * - `prompt`: the prompts are near-duplicates (Jaccard >= threshold); `maxPerPrompt` rows stay per
  *   group. Prompts without a word never match.
  * - `pair`: the prompts are, and each response is near its counterpart, in either orientation:
- *   (a ~ a' and b ~ b') or (a ~ b' and b ~ a'). Two texts without a word (empty) count as alike here.
+ *   (a ~ a' and b ~ b') or (a ~ b' and b ~ a'). Two texts without a word (empty, punctuation, ASCII
+ *   art) are alike here only when they are the same text (leading and trailing whitespace aside).
  * - `responses`: both responses are, in either orientation, whatever the prompts.
  *
  * Candidates come from the LSH buckets of one field (the cheapest of those every match must share,
@@ -22,6 +23,17 @@ export interface NearTexts {
   readonly prompt?: SketchBatch | undefined
   readonly a?: SketchBatch | undefined
   readonly b?: SketchBatch | undefined
+  /**
+   * Per field, row i: for a text without a word, an id > 0 that the same text (leading and trailing
+   * whitespace aside) has in every field; 0 for the others. Absent: texts without a word never match.
+   */
+  readonly wordless?: { readonly [F in "prompt" | "a" | "b"]?: Int32Array | undefined } | undefined
+}
+
+/** One field's sketches with its wordless-text ids (see NearTexts). */
+interface Field {
+  readonly sk: SketchBatch
+  readonly ids: Int32Array | undefined
 }
 
 export interface NearRule {
@@ -39,15 +51,19 @@ export const fieldsOf = (on: NearOn): ReadonlyArray<"prompt" | "a" | "b"> =>
   on === "prompt" ? ["prompt"] : on === "pair" ? ["prompt", "a", "b"] : ["a", "b"]
 
 /**
- * Text i of x is near text j of y, for a field compared with its counterpart: two texts without a word
- * (empty, or punctuation only) are alike, as their shingles are (both none); one without a word is
- * never near one with words.
+ * Text i of x is near text j of y, for a field compared with its counterpart. Two texts without a word
+ * have no shingles to compare (both sets empty), and that says nothing about them: an ASCII-art house
+ * and an ASCII-art cat are not near-duplicates. So they are alike only when they are the same text
+ * (equal ids); one without a word is never near one with words.
  */
-const alike = (x: SketchBatch, i: number, y: SketchBatch, j: number, t: number) =>
-  x.sizes[i] === 0 && y.sizes[j] === 0 ? true : similar(x, i, y, j, t)
+const alike = (x: Field, i: number, y: Field, j: number, t: number) => {
+  if (x.sk.sizes[i] !== 0 || y.sk.sizes[j] !== 0) return similar(x.sk, i, y.sk, j, t)
+  const id = x.ids?.[i] ?? 0
+  return id > 0 && id === (y.ids?.[j] ?? 0)
+}
 
 /** Whether row i's responses are near row j's, in either orientation. */
-const responsesMatch = (A: SketchBatch, B: SketchBatch, t: number) => (i: number, j: number) =>
+const responsesMatch = (A: Field, B: Field, t: number) => (i: number, j: number) =>
   (alike(A, i, A, j, t) && alike(B, i, B, j, t)) || (alike(A, i, B, j, t) && alike(B, i, A, j, t))
 
 /**
@@ -62,6 +78,8 @@ export function nearMatcher(n: number, texts: NearTexts, rule: NearRule): (order
     | undefined
   const build = () => {
     const { prompt: P, a: A, b: B } = texts
+    const field = (sk: SketchBatch | undefined, k: "prompt" | "a" | "b"): Field => ({ sk: sk!, ids: texts.wordless?.[k] })
+    const [FP, FA, FB] = [field(P, "prompt"), field(A, "a"), field(B, "b")]
     const views: Array<MatchView> = [],
       probes: Array<readonly [number, number]> = []
     if (rule.on !== "responses") {
@@ -78,11 +96,11 @@ export function nearMatcher(n: number, texts: NearTexts, rule: NearRule): (order
       rule.on === "prompt"
         ? (i: number, j: number) => similar(P!, i, P!, j, t)
         : rule.on === "responses"
-          ? responsesMatch(A!, B!, t)
+          ? responsesMatch(FA, FB, t)
           : (
               (r) => (i: number, j: number) =>
-                alike(P!, i, P!, j, t) && r(i, j)
-            )(responsesMatch(A!, B!, t))
+                alike(FP, i, FP, j, t) && r(i, j)
+            )(responsesMatch(FA, FB, t))
     return { views, probes, match }
   }
   return (order) => {

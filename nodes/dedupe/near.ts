@@ -67,6 +67,37 @@ const sameSketch = (a: SketchOptions, b: SketchOptions) =>
 
 const COLUMN = { prompt: "prompt", a: "response_a", b: "response_b" } as const
 
+/**
+ * A text the MinHash kernel finds no word in (minhash-kernel.js isWordChar, by code point): nothing but
+ * ASCII other than letters and digits, and the few spaces and punctuation marks it splits words on. If
+ * the two ever disagree, a text the kernel calls wordless gets no id here and matches nothing: fewer
+ * removals, never a wrong one.
+ */
+const WORDLESS = String.raw`[\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f\x{85}\x{a0}\x{2000}-\x{206f}\x{3000}-\x{3003}\x{feff}]*`
+
+/**
+ * Ids for the texts without a word, document k * n + row for field k (0 for texts with words): equal
+ * for the same text, leading and trailing whitespace aside, in any field (a mirrored match compares a
+ * with b'). Shingles cannot tell two such texts apart, so near-match.ts compares these instead.
+ */
+const wordlessIds = (source: DedupeSource, fields: ReadonlyArray<"prompt" | "a" | "b">, n: number) =>
+  Effect.gen(function*() {
+    const sql = yield* Sql
+    const ids = new Int32Array(fields.length * n)
+    const texts = fields.map((f, k) =>
+      `SELECT (${source.row} + ${k * n})::INTEGER AS doc, coalesce(${COLUMN[f]}, '') AS t FROM ${source.relation}`
+    ).join(" UNION ALL ")
+    yield* sql.scan(
+      `SELECT doc, dense_rank() OVER (ORDER BY regexp_replace(t, '^\\s+|\\s+$', '', 'g'))::INTEGER
+       FROM (${texts}) WHERE regexp_full_match(t, '${WORDLESS}')`,
+      (columns, count) => {
+        const [doc, id] = columns as ReadonlyArray<ArrayLike<number>>
+        for (let i = 0; i < count; i++) ids[doc![i]!] = id![i]!
+      }
+    )
+    return Object.fromEntries(fields.map((f, k) => [f, ids.subarray(k * n, (k + 1) * n)])) as NearTexts["wordless"]
+  })
+
 /** maxPerPrompt means something in `prompt` mode only: elsewhere a value other than 1 is a mistake, said so. */
 const checkMaxPerPrompt = (node: string, near: NonNullable<DedupeOptions["near"]>) =>
   near.on === "prompt" || near.maxPerPrompt === 1 ? Effect.void : Effect.fail(new DataError({
@@ -95,7 +126,9 @@ export const nearStage = (
     const texts: Record<string, SketchBatch> = {}
     fields.forEach((f, k) => { texts[f] = sliceSketches(all, k * n, (k + 1) * n) })
     if (texts["prompt"] !== undefined) promptSketches = { options: opts, sketches: texts["prompt"] }
-    near = nearMatcher(n, texts as NearTexts, { on: o.on, threshold: o.threshold, maxPerPrompt: o.maxPerPrompt })
+    // prompt mode never matches a text without a word; the other modes compare such texts by their ids
+    const wordless = o.on === "prompt" ? undefined : yield* wordlessIds(source, fields, n)
+    near = nearMatcher(n, { ...texts, wordless } as NearTexts, { on: o.on, threshold: o.threshold, maxPerPrompt: o.maxPerPrompt })
   }
   const deco = options.decontaminate?.near
   if (deco !== undefined && against !== undefined) {

@@ -3,10 +3,11 @@
  * The steps every export shares are here: the `rows`, `removed` and `card` outputs, the file written
  * atomically to the `to` path, the data card beside it, the note naming the path, and, on a cache hit,
  * the check that the file and its card section are still what the artifact recorded (restored from
- * the artifact when they were deleted or changed).
+ * the artifact when they were deleted or changed). The files themselves are core's `ExportFiles` service
+ * (the guards on `to`, the atomic write, the record, the card merge), which `wb export` shares.
  */
 import { Effect, type Schema } from "effect"
-import { type CardCount, renderCardSection } from "../../workbench/core/data-card.js"
+import { type CardCount, cardCountsSql, renderCardSection } from "../../workbench/core/data-card.js"
 import {
   input as inputContract,
   type InputContract,
@@ -15,18 +16,9 @@ import {
   type TableSchema
 } from "../../workbench/core/contract.js"
 import { DataError, type SqlError } from "../../workbench/core/errors.js"
+import { type ExportCaller, ExportFiles, type ExportTarget } from "../../workbench/core/export-files.js"
 import { type CoreServices, defineNode, type InputTable } from "../../workbench/core/node.js"
 import { Progress, Sql, Workspace } from "../../workbench/core/services.js"
-import {
-  cardHolds,
-  checkCardFree,
-  fileState,
-  rememberWrite,
-  type Target,
-  targetOf,
-  writeCard,
-  writeData
-} from "./files.js"
 import { type FileFormat, formatOf, type FormatName } from "./format.js"
 import { sqlText } from "./pairs.js"
 
@@ -56,7 +48,7 @@ export interface ExportStep<P> {
   readonly kind: string
   readonly params: P
   readonly input: InputTable
-  readonly target: Target
+  readonly target: ExportTarget
   readonly format: FileFormat
 }
 
@@ -77,7 +69,13 @@ export interface ExportDeclaration<S extends Schema.Top & { readonly Type: Expor
 
 const cardColumns = { file: "utf8", section: "utf8", sha256: "utf8", bytes: "int64" } as const
 
-const where = (node: string, kind: string) => `node "${node}" (${kind}) param to`
+/** The node as the writer of its file, for the messages of ExportFiles. */
+const callerOf = (node: string, kind: string): ExportCaller => ({
+  where: `node "${node}" (${kind}) param to`,
+  option: "`to`",
+  example: (path) => `"${path}"`,
+  again: "run again"
+})
 
 /** The file format the params ask for; `at` prefixes the error's where (the node, at run time). */
 const formatFor = (at: string, params: ExportParams) =>
@@ -99,9 +97,7 @@ const formatFor = (at: string, params: ExportParams) =>
 const countsOf = (relation: string, columns: ReadonlySet<string>, column: string) =>
   Effect.gen(function* () {
     if (!columns.has(column)) return undefined
-    return yield* (yield* Sql).rows<CardCount>(
-      `SELECT "${column}"::VARCHAR AS value, count(*)::BIGINT AS rows FROM ${relation} GROUP BY 1 ORDER BY 2 DESC, 1`
-    )
+    return yield* (yield* Sql).rows<CardCount>(cardCountsSql(relation, column))
   })
 
 /** Declare an export node (see the module doc). */
@@ -136,23 +132,19 @@ export const defineExport = <
     run: ({ node, kind, params, inputs }) =>
       Effect.gen(function* () {
         const sql = yield* Sql
-        const ws = yield* Workspace
+        const files = yield* ExportFiles
+        const caller = callerOf(node, kind)
         const input = inputs[decl.input.name]!
-        const target = targetOf(ws.root, params.to)
+        const target = files.target(yield* Workspace, params.to)
         const format = yield* formatFor(`node "${node}" (${kind}) `, params)
-        yield* checkCardFree(where(node, kind), target)
+        yield* files.checkCardFree(caller, target)
+        yield* files.checkTargetFree(caller, target)
         const built = yield* decl.build({ node, kind, params, input, target, format })
         const removed =
           built.removed ??
           (yield* sql.create("removed", `SELECT *, NULL::VARCHAR AS reason FROM ${input.relation} WHERE false`))
-        const { bytes, sha256 } = yield* writeData(
-          sql,
-          where(node, kind),
-          `SELECT * FROM ${built.rows}`,
-          target,
-          format
-        )
-        const rows = yield* sql.count(built.rows)
+        const select = `SELECT * FROM ${built.rows}`
+        const { rows, bytes, sha256 } = yield* files.writeData({ sql, caller, select, target, format })
         const keptColumns = new Set((yield* sql.describe(built.kept)).columns.map((c) => c.name))
         const labelSources = yield* countsOf(built.kept, keptColumns, "label_source")
         const sources = yield* countsOf(built.kept, keptColumns, "source")
@@ -165,24 +157,22 @@ export const defineExport = <
           columns: (yield* sql.describe(built.rows)).columns,
           writer: `node \`${node}\` (${kind})`,
           rowsIn: input.rows,
-          removed: yield* sql.rows<CardCount>(
-            `SELECT reason AS value, count(*)::BIGINT AS rows FROM ${removed} GROUP BY 1 ORDER BY 2 DESC, 1`
-          ),
+          removed: yield* sql.rows<CardCount>(cardCountsSql(removed, "reason")),
           ...(labelSources === undefined ? {} : { labelSources }),
           ...(sources === undefined ? {} : { sources }),
           from: input.from ?? [],
           notes: [...(built.notes ?? []), `params: \`${JSON.stringify(params)}\``],
           ...(built.usage === undefined ? {} : { usage: built.usage })
         })
-        yield* writeCard(where(node, kind), target, section)
-        yield* rememberWrite(ws.dir, target, sha256)
+        yield* files.writeCard(caller, target, section)
         const card = yield* sql.create(
           "card",
           `SELECT ${sqlText(target.path.split(/[\\/]/).pop()!)} AS file, ${sqlText(section)} AS section,
           ${sqlText(sha256)} AS sha256, ${bytes}::BIGINT AS bytes`
         )
         yield* (yield* Progress).note(
-          `wrote ${rows.toLocaleString("en-US")} rows to ${target.shown} (data card: README.md beside it)`
+          `wrote ${rows.toLocaleString("en-US")} rows to ${target.shown} (data card: README.md beside it` +
+            `${target.instead === undefined ? "" : `; a sample run: ${target.instead} is left as it was`})`
         )
         return {
           tables: { rows: built.rows, removed, card },
@@ -192,25 +182,27 @@ export const defineExport = <
     onCacheHit: ({ node, kind, params, tables }) =>
       Effect.gen(function* () {
         const sql = yield* Sql
-        const ws = yield* Workspace
+        const files = yield* ExportFiles
+        const caller = callerOf(node, kind)
         const progress = yield* Progress
-        const target = targetOf(ws.root, params.to)
+        const target = files.target(yield* Workspace, params.to)
         const [card] = yield* sql.rows<{ section: string; sha256: string }>(
           `SELECT section, sha256 FROM ${tables["card"]}`
         )
         if (card === undefined) return
-        yield* checkCardFree(where(node, kind), target)
-        const state = yield* fileState(ws.dir, target, card.sha256)
+        yield* files.checkCardFree(caller, target)
+        const state = yield* files.fileState(target, card.sha256)
         if (state !== "same") {
+          yield* files.checkTargetFree(caller, target)
           const format = yield* formatFor(`node "${node}" (${kind}) `, params)
-          const { sha256 } = yield* writeData(sql, where(node, kind), `SELECT * FROM ${tables["rows"]}`, target, format)
-          yield* rememberWrite(ws.dir, target, sha256)
+          const select = `SELECT * FROM ${tables["rows"]}`
+          yield* files.writeData({ sql, caller, select, target, format, expected: card.sha256 })
           yield* progress.note(
             `rewrote ${target.shown} from the cached artifact: the file was ${state === "missing" ? "missing" : "changed since wb wrote it"}`
           )
         }
-        if (!(yield* cardHolds(target, card.section))) {
-          yield* writeCard(where(node, kind), target, card.section)
+        if (!(yield* files.cardHolds(target, card.section))) {
+          yield* files.writeCard(caller, target, card.section)
           yield* progress.note(`restored the section of ${target.shown} in the README.md beside it`)
         }
       })

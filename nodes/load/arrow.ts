@@ -53,9 +53,36 @@ const digestOf = (params: ArrowParams) => {
   return digest
 }
 
-/** The table's columns; a column of a type the engine cannot hold fails the node, naming it. */
+/**
+ * The table's columns; a column of a type the engine cannot hold fails the node, naming it. So does a
+ * table without columns, and a name used by two columns (Arrow allows it): columns are found by name,
+ * so one of the two would be loaded in the other's place without a word.
+ */
 const loadableColumns = (ctx: LoadContext, table: Table) => {
   const columns = arrowColumns(table)
+  if (columns.length === 0) {
+    return Effect.fail(
+      new DataError({
+        where: where(ctx, "param table"),
+        found: "the table has no columns",
+        expected: "columns prompt, chosen, rejected, or prompt, response_a, response_b (and optionally label)",
+        fix: "pass the table that holds the pairs (tableFromArrays({ prompt, chosen, rejected }) builds one)"
+      })
+    )
+  }
+  const names = columns.map((c) => c.name)
+  const repeated = names.find((n, i) => names.indexOf(n) !== i)
+  if (repeated !== undefined) {
+    const at = names.flatMap((n, i) => (n === repeated ? [i] : []))
+    return Effect.fail(
+      new DataError({
+        where: where(ctx, "param table"),
+        found: `column "${repeated}" appears ${at.length} times (columns ${at.join(", ")}); its columns: ${names.join(", ")}`,
+        expected: "each column name once",
+        fix: `rename or drop the repeated "${repeated}" columns before loading (e.g. with table.selectAt([...]))`
+      })
+    )
+  }
   const bad = columns.find((c) => c.type === undefined)
   if (bad === undefined) return Effect.succeed(columns)
   return Effect.fail(

@@ -143,13 +143,15 @@ export const collectRejects = (ctx: LoadContext, files: ReadonlyArray<CheckedFil
       const byFile = yield* sql.rows<{ file: string }>(`SELECT file FROM ${table} GROUP BY file ORDER BY min(rowid)`)
       const manyFiles = byFile.length > 1
       const rate = rejected / records
+      // load.arrow's rows come from an in-memory table (no path), not a file
+      const inMemory = files.every((f) => f.file.abs === "")
       return yield* new DataError({
-        where: where(ctx, `file ${byFile.map((f) => f.file).join(", ")}`),
+        where: where(ctx, inMemory ? "param table" : `file ${byFile.map((f) => f.file).join(", ")}`),
         found: `${rejected} of ${records} records rejected (${percent(rate)}%): ` +
           examples.map((e) => `${manyFiles ? `${e.file} ` : ""}${e.place}: ${e.reason}`).join("; ") +
           (rejected > 3 ? `; … (${rejected - 3} more)` : ""),
         expected: `a reject rate of at most ${percent(maxRejectRate)}% (maxRejectRate: ${maxRejectRate})`,
-        fix: `fix the file, or set maxRejectRate to ${Math.ceil(rate * 1000) / 1000} or more to load the other ` +
+        fix: `${inMemory ? "fix those rows of the table" : "fix the file"}, or set maxRejectRate to ${Math.ceil(rate * 1000) / 1000} or more to load the other ` +
           `records; the rejects table then lists every rejected record with its reason`
       })
     }

@@ -24,7 +24,7 @@
 import { Effect } from "effect"
 import type { DataError, SqlError } from "../../workbench/core/errors.js"
 import { type CoreServices, defineNode, type ParamsSchema } from "../../workbench/core/node.js"
-import { Workspace } from "../../workbench/core/services.js"
+import { Progress, Workspace } from "../../workbench/core/services.js"
 import type { ColumnType } from "../../workbench/core/column-type.js"
 import { output } from "../../workbench/core/contract.js"
 import { pairColumns, pairsOutput, rejectsOutput, votesOutput } from "../lib/pair-tables.js"
@@ -32,7 +32,7 @@ import { type CheckedFile, collectRejects } from "./check.js"
 import { fileFingerprint } from "./file-fingerprint.js"
 import { type LoadContext, type SourceFile, sourceFile } from "./files.js"
 import { finishLoad, type Loaded } from "./finish.js"
-import { fingerprintPaths, inputFiles, type PathValue } from "./inputs.js"
+import { fingerprintPaths, inputFiles, inputPaths, type PathValue } from "./inputs.js"
 import { loadEach } from "./many-files.js"
 import { readRecords } from "./read.js"
 import { removedOutput } from "./removed.js"
@@ -108,6 +108,9 @@ export const defineLoader = <S extends ParamsSchema & { readonly Type: LoaderPar
           return yield* finishLoad({ ctx, ...loaded })
         }
         const files = yield* inputFiles(ctx, pathOf(params), params.glob === true, format)
+        for (const r of inputPaths(ctx.root, pathOf(params), params.glob === true).repeated) {
+          yield* (yield* Progress).note(`${r.param} (${r.path}) names the file ${r.first} names: each file is read once`)
+        }
         if (files.length === 1) {
           const loaded = yield* loader.load(step(ctx, Effect.succeed(files[0]!), params.maxRejectRate))
           return yield* finishLoad({ ctx, ...loaded })

@@ -7,8 +7,8 @@
  * content, so the cache survives what does not change a file's bytes: cloning or copying the
  * project to another path, `touch`, a checkout that rewrites mtimes. Hashing every input on every
  * run would cost ~1 s per GB, so the hashes are remembered in the workspace
- * (`<workspace>/file-hashes.json`, keyed by absolute path, size and mtime): an unchanged file is
- * only stat'ed, and only a file whose size or mtime moved is read again.
+ * (`<workspace>/file-hashes.json`, keyed by absolute path, size, mtime and ctime): an unchanged file
+ * is only stat'ed, and only a file whose size, mtime or ctime moved is read again.
  *
  * Gotchas
  * - A hash is not remembered for a file modified in the last 2 seconds: a write landing in the same
@@ -58,7 +58,7 @@ export function nearestExisting(abs: string): { readonly dir: string; readonly e
 }
 
 /** The remembered hashes: absolute path -> the size and mtime it had when hashed, and the hash. */
-type HashCache = Record<string, { readonly size: number; readonly mtimeMs: number; readonly hash: string }>
+type HashCache = Record<string, { readonly size: number; readonly mtimeMs: number; readonly ctimeMs?: number; readonly hash: string }>
 
 const HASH_CACHE = "file-hashes.json"
 const RACY_MS = 2000
@@ -86,10 +86,14 @@ function writeHashCache(workspace: string, cache: HashCache): void {
   }
 }
 
-/** sha256 of a file's bytes, read in 1 MiB chunks (inputs may be GBs). */
+/**
+ * sha1 of a file's bytes, read in 4 MiB chunks (inputs may be GBs). sha1, not sha256: this names
+ * content for the cache (no adversary), and it is the fastest hash Node has built in — 0.95 s against
+ * 1.8 s for sha256 on the 855 MB JSONL of `npm run bench:dedupe`, time every first run pays.
+ */
 export function hashFile(abs: string): string {
-  const hash = createHash("sha256")
-  const buf = Buffer.alloc(1 << 20)
+  const hash = createHash("sha1")
+  const buf = Buffer.alloc(1 << 22)
   const fd = openSync(abs, "r")
   try {
     for (let n = readSync(fd, buf, 0, buf.length, null); n > 0; n = readSync(fd, buf, 0, buf.length, null)) {
@@ -98,7 +102,7 @@ export function hashFile(abs: string): string {
   } finally {
     closeSync(fd)
   }
-  return hash.digest("hex").slice(0, 32)
+  return `sha1:${hash.digest("hex")}`
 }
 
 /** How a fingerprint names a file: relative to the root when inside it, so a moved project keeps its keys. */
@@ -116,10 +120,14 @@ export function fileFingerprint(root: string, paths: ReadonlyArray<string>, work
   let changed = false
   const entry = (abs: string, st: Stats) => {
     const known = cache[abs]
-    if (known !== undefined && known.size === st.size && known.mtimeMs === st.mtimeMs) return known.hash
+    // ctime too: an edit that keeps the size, with its mtime put back (touch -r, cp -p, rsync -t), moves
+    // only the ctime, which no tool can set back (a chmod or a copy moves it as well: one hash more)
+    if (known !== undefined && known.size === st.size && known.mtimeMs === st.mtimeMs && known.ctimeMs === st.ctimeMs) {
+      return known.hash
+    }
     const hash = hashFile(abs)
-    if (Date.now() - st.mtimeMs > RACY_MS) {
-      cache[abs] = { size: st.size, mtimeMs: st.mtimeMs, hash }
+    if (Date.now() - Math.max(st.mtimeMs, st.ctimeMs) > RACY_MS) {
+      cache[abs] = { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, hash }
       changed = true
     }
     return hash

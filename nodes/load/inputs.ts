@@ -26,28 +26,33 @@ export interface InputPaths {
   readonly files: ReadonlyArray<InputPath>
   /** Patterns that matched no file. */
   readonly unmatched: ReadonlyArray<InputPath>
+  /** Literal list entries naming a file an earlier entry names (read once), with that entry's param. */
+  readonly repeated: ReadonlyArray<InputPath & { readonly first: string }>
 }
 
 /** Expand a `path` param: literal paths as given (existing or not), patterns into their matches. */
 export function inputPaths(root: string, path: PathValue, glob: boolean): InputPaths {
   const entries = typeof path === "string" ? [{ param: "path", path }] : path.map((p, i) => ({ param: `path[${i}]`, path: p }))
-  const seen = new Set<string>()
+  const seen = new Map<string, string>()
   const files: Array<InputPath> = [], unmatched: Array<InputPath> = []
-  const add = (param: string, p: string) => {
+  const repeated: Array<InputPath & { readonly first: string }> = []
+  const add = (param: string, p: string, literal = false) => {
     const abs = resolvePath(root, p)
-    if (seen.has(abs)) return
-    seen.add(abs)
+    const first = seen.get(abs)
+    // a pattern overlapping another entry is expected; a file listed twice by name is said (define.ts)
+    if (first !== undefined) return literal ? void repeated.push({ param, path: p, first }) : undefined
+    seen.set(abs, param)
     files.push({ param, path: p })
   }
   for (const e of entries) {
-    if (!glob) add(e.param, e.path)
+    if (!glob) add(e.param, e.path, true)
     else {
       const matches = expandGlob(root, e.path)
       if (matches.length === 0) unmatched.push(e)
       for (const m of matches) add(e.param, m)
     }
   }
-  return { files, unmatched }
+  return { files, unmatched, repeated }
 }
 
 /** What the cache key covers: every file read, and each pattern that matched nothing (as missing). */

@@ -73,9 +73,9 @@ function countLf(chunk: Buffer): number {
   return n
 }
 
-/** What was wrong with a compressed stream: cut short, or damaged inside. */
+/** What was wrong with a compressed stream: cut short, damaged inside, or followed by other bytes. */
 export interface StreamDamage {
-  readonly problem: "truncated" | "corrupt"
+  readonly problem: "truncated" | "corrupt" | "trailing"
   /** Decompressed bytes read before the problem showed. */
   readonly after: number
   /** Complete lines (LF) among them. */
@@ -102,6 +102,11 @@ export async function verifyCompressed(abs: string, compression: Compression): P
   } catch (e) {
     const err = e as { code?: string; message?: string }
     const detail = err.message ?? String(e)
+    // bytes after the last member: zlib either stops at a byte that starts no member (the pipeline then
+    // reports the unread rest of the file as an abort; zero padding does this) or reads them as a member
+    // whose header is wrong (the first header was checked by compressionOf)
+    if (err.code === "ABORT_ERR") return { problem: "trailing", after, lines, detail: "the stream ended before the file did" }
+    if (/incorrect header check/i.test(detail)) return { problem: "trailing", after, lines, detail }
     // zlib: a missing end is Z_BUF_ERROR "unexpected end of file"; bad data or a CRC mismatch is Z_DATA_ERROR
     if (err.code === "Z_BUF_ERROR" || /unexpected end/i.test(detail)) return { problem: "truncated", after, lines, detail }
     if (err.code === "Z_DATA_ERROR" || /ZSTD|zstd/.test(err.code ?? "")) return { problem: "corrupt", after, lines, detail }

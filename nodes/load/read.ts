@@ -83,6 +83,17 @@ const verifyStream = (ctx: LoadContext, file: SourceFile, compression: Compressi
       })
     })
     if (damage === undefined) return
+    if (damage.problem === "trailing") {
+      const [unzip, zip] = compression === "gzip" ? ["zcat", "gzip"] : ["zstd -dc", "zstd"]
+      const fixed = file.shown.replace(/((?:\.[^./\\]+)?)\.(gz|gzip|zst|zstd)$/i, ".fixed$1.$2")
+      return yield* new DataError({
+        where: node,
+        found: `${file.shown}: ${name} stream is followed by data that is not ${name}: bytes after the end of the compressed stream (zlib: ${damage.detail})`,
+        expected: `a file that is one ${name} stream (or several joined), and nothing else: what the extra bytes are is not known, so nothing is loaded`,
+        fix: `the file has bytes after its ${name} stream (padding, or a file joined to it?): check what it should hold; ` +
+          `\`${unzip} ${file.shown} | ${zip} > ${fixed}\` keeps the ${name} part`
+      })
+    }
     const why = damage.problem === "truncated"
       ? `the file ends before its stream does (${damage.lines} complete line(s) decompressed; zlib: ${damage.detail})`
       : `its data does not decompress to what its checksum says (zlib: ${damage.detail})`

@@ -68,12 +68,20 @@ export const summary = defineNode({
   summary: "Per-source counts: pairs loaded and kept, labels, empty responses, removed by reason, rejected",
   params: SummaryParams,
   inputs: {
-    pairs: input({ response_a: "utf8", response_b: "utf8" }, { optional: { source: "utf8", label: "utf8" }, many: true }),
-    loaded: input({ response_a: "utf8", response_b: "utf8" }, { optional: { source: "utf8" }, many: true, optionalInput: true }),
-    removed: input({ reason: "utf8" }, { optional: { source: "utf8" }, many: true, optionalInput: true }),
-    rejects: input({ file: "utf8", reason: "utf8" }, { many: true, optionalInput: true })
+    pairs: input({ response_a: "utf8", response_b: "utf8" }, {
+      optional: { source: "utf8", label: "utf8" }, many: true, doc: "the pairs that survived (kept, labels, empty responses)"
+    }),
+    loaded: input({ response_a: "utf8", response_b: "utf8" }, {
+      optional: { source: "utf8" }, many: true, optionalInput: true, doc: "the pairs as loaded, before cleaning"
+    }),
+    removed: input({ reason: "utf8" }, {
+      optional: { source: "utf8" }, many: true, optionalInput: true, doc: "what dedupe or filter nodes removed, counted by reason"
+    }),
+    rejects: input({ file: "utf8", reason: "utf8" }, { many: true, optionalInput: true, doc: "records loaders refused" })
   },
-  outputs: { summary: output("main", { source: "utf8", metric: "utf8", value: "int64" }) },
+  outputs: {
+    summary: output("main", { source: "utf8", metric: "utf8", value: "int64" }, { doc: "one row per source and metric" })
+  },
   run: ({ inputs }) =>
     Effect.gen(function*() {
       const sql = yield* Sql

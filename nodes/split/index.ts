@@ -44,7 +44,7 @@ import { didYouMean } from "../../workbench/core/did-you-mean.js"
 import { DataError } from "../../workbench/core/errors.js"
 import { defineNode } from "../../workbench/core/node.js"
 import { param } from "../../workbench/core/params.js"
-import { Sql } from "../../workbench/core/services.js"
+import { Progress, Sql } from "../../workbench/core/services.js"
 import { countsSql, groupsSql, keyedSql, SPLITS, type SplitPlan, splitRowsSql } from "./plan.js"
 
 const Fraction = Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 1 }))
@@ -134,6 +134,9 @@ export const hash = defineNode({
       if (counts["train_rows"]! + counts["validation_rows"]! + counts["test_rows"]! !== pairs.rows) {
         return yield* Effect.die(new Error(`split.hash lost rows: ${pairs.rows} in, ${JSON.stringify(counts)}`))
       }
+      // the run's summary shows the main table (train) as rows out: the note says where the others went
+      const n = (x: number) => x.toLocaleString("en-US")
+      yield* (yield* Progress).note(`${n(pairs.rows)} rows split: ` + SPLITS.map((s) => `${s} ${n(counts[`${s}_rows`]!)}`).join(", "))
       const { strata, mixed_groups, ...rest } = counts
       const stats = plan.stratify === undefined ? rest : { ...rest, strata: strata!, mixed_groups: mixed_groups! }
       return { tables, stats }

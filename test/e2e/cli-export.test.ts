@@ -1,6 +1,15 @@
 // pipelines/export-trl.ts (quickstart data -> dedupe -> split -> export.trl) and `wb export`, run as a user runs them (real processes, a project of its own):
 // the TRL file loads back with load.trl as the cleaned pairs, and `wb export` writes every row with a card.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs"
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync
+} from "node:fs"
 import { join } from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
 import { load } from "../../nodes/load/index.js"
@@ -65,6 +74,39 @@ describe("pipelines/export-trl.ts and wb export", () => {
     expect(card).toMatch(/- node `clean`, table `removed`, artifact `[0-9a-f]+`/)
   })
 
+  // wb export writes through the export nodes' ExportFiles: their guards, their messages, with --to for `to`
+  it("wb export refuses a --to inside the workspace, and writes nothing there", async () => {
+    const r = await wbHere(["export", PIPELINE, "clean", "--to", ".wb/clean.jsonl"])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toBe(
+      `wb export --to .wb/clean.jsonl: .wb/clean.jsonl is inside the workspace ${inProject(".wb")}, which holds wb's run log and artifacts\n` +
+        "  expected: a path outside the workspace\n" +
+        "  fix: write the export elsewhere, e.g. --to exports/clean.jsonl\n"
+    )
+    expect(existsSync(inProject(".wb", "clean.jsonl"))).toBe(false)
+    expect(existsSync(inProject(".wb", "README.md"))).toBe(false)
+  })
+
+  it("wb export refuses to replace a file no wb export wrote, and leaves it as it was; its own files it replaces", async () => {
+    mkdirSync(inProject("mine"))
+    writeFileSync(inProject("mine", "notes.jsonl"), '{"mine": true}\n')
+    const r = await wbHere(["export", PIPELINE, "clean", "--to", "mine/notes.jsonl"])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toBe(
+      "wb export --to mine/notes.jsonl: mine/notes.jsonl exists and was not written by a wb export (no record of it in the workspace, " +
+        "and no data card beside it names it)\n" +
+        "  expected: a path that is free, or a file a wb export wrote\n" +
+        "  fix: pick another --to path (e.g. --to exports/notes.jsonl), or move the file away if it should be replaced\n"
+    )
+    expect(readFileSync(inProject("mine", "notes.jsonl"), "utf8")).toBe('{"mine": true}\n')
+    expect(readdirSync(inProject("mine"))).toEqual(["notes.jsonl"])
+    // out/clean.jsonl was written by wb export (the test above): exporting over it again is allowed
+    writeFileSync(inProject("out", "clean.jsonl"), "edited\n")
+    const again = await wbHere(["export", PIPELINE, "clean", "--to", "out/clean.jsonl"])
+    expect(again.code, again.stderr).toBe(0)
+    expect(readJsonl(inProject("out", "clean.jsonl")).length).toBe(3145)
+  })
+
   it("the exported TRL files load with load.trl as the cleaned pairs (ties left out, HH markers restored)", async () => {
     const clean = readJsonl(inProject("out", "clean.jsonl"))
     const side = (p: Row, s: "chosen" | "rejected") =>
@@ -95,5 +137,39 @@ describe("pipelines/export-trl.ts and wb export", () => {
     // split by prompt: no prompt in both files
     const trainPrompts = new Set(loaded[0]!.pairs.map((p) => p["prompt"]))
     expect(loaded[1]!.pairs.filter((p) => trainPrompts.has(p["prompt"]))).toEqual([])
+  })
+  it("wb export hashes the table it writes out: bit rot that keeps size and mtime is refused, not exported", async () => {
+    const artifacts = inProject(".wb", "artifacts")
+    const key = readdirSync(artifacts).find(
+      (k) =>
+        (JSON.parse(readFileSync(join(artifacts, k, "manifest.json"), "utf8")) as { node: string }).node === "clean"
+    )!
+    const manifest = JSON.parse(readFileSync(join(artifacts, key, "manifest.json"), "utf8")) as {
+      tables: Record<string, { file: string }>
+    }
+    const file = join(artifacts, key, manifest.tables["pairs"]!.file)
+    // a whole-second mtime, recorded by a run (which hashes the file once); then a bit flips and the mtime stays
+    const when = new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000)
+    utimesSync(file, when, when)
+    expect((await wbHere(["run", PIPELINE])).code).toBe(0)
+    const bytes = readFileSync(file)
+    bytes[Math.floor(bytes.length / 2)]! ^= 0x10
+    writeFileSync(file, bytes)
+    utimesSync(file, when, when)
+    const r = await wbHere(["export", PIPELINE, "clean", "--to", "rot/clean.jsonl"])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain(`node "clean" (dedupe.pairs): artifact ${key} in `)
+    expect(r.stderr).toMatch(
+      /the artifact is damaged, so it is not read: pairs\.[0-9a-f.]*parquet: found content hash sha256:[0-9a-f]{16}…/
+    )
+    expect(r.stderr).toContain(`fix: recompute it: wb run ${PIPELINE} --only clean --verify, then export again`)
+    expect(existsSync(inProject("rot"))).toBe(false)
+    // the fix it gives works: the artifact is recomputed, and the export writes every row
+    expect((await wbHere(["run", PIPELINE, "--only", "clean", "--verify"])).code).toBe(0)
+    const again = await wbHere(["export", PIPELINE, "clean", "--to", "rot/clean.jsonl"])
+    expect(again.code, again.stderr).toBe(0)
+    expect(readFileSync(inProject("rot", "clean.jsonl"), "utf8")).toBe(
+      readFileSync(inProject("out", "clean.jsonl"), "utf8")
+    )
   })
 })

@@ -168,7 +168,8 @@ describe("wb run", { timeout: 90_000 }, () => {
     // a second run in the same workspace is told, not crashed
     const busy = await wb(["run", file, "--json"], { cwd })
     expect(busy.code).toBe(1)
-    expect(busy.stdout).toBe("")
+    // --json's stdout is for scripts: the refusal as data (status "error"), the message on stderr
+    expect(JSON.parse(busy.stdout)).toMatchObject({ status: "error", nodes: [], failure: { _tag: "DataError" } })
     expect(busy.stderr).toMatch(/^workspace \S+: another process \(PID \d+\) holds its run log .*meta\.duckdb, most likely another `wb run`\n/)
     run.child.kill("SIGINT")
     const res = await run.done

@@ -3,10 +3,10 @@
 // keeps preference-workbench installable: plain Node imports it, tsc type-checks a user's node
 // against its .d.ts, `npx wb` runs a YAML pipeline with that node, and effect is one package.
 import { spawnSync } from "node:child_process"
-import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { transformSync } from "esbuild"
-import { beforeAll, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { REPO, tempDir } from "./cli-spawn.js"
 
 // installing from the registry (its cache first) takes 10-60 s
@@ -87,11 +87,12 @@ const TSCONFIG = {
 describe("the package, installed from its tarball into a fresh project", () => {
   let project = ""
   let packed: ReadonlyArray<string> = []
+  let into = ""
 
   beforeAll(() => {
     // --ignore-scripts: the test setup compiled dist/ (prepack would compile it again, under the
     // feet of the other tests' running wb); CI's `npm ci` compiled it as `prepare`
-    const into = tempDir("wb-pack-")
+    into = tempDir("wb-pack-")
     const pack = ok(sh("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", into], REPO), "npm pack")
     const [info] = JSON.parse(pack.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>
     packed = info!.files.map((f) => f.path)
@@ -108,6 +109,11 @@ describe("the package, installed from its tarball into a fresh project", () => {
     writeFileSync(join(project, "wb.config.ts"), WB_CONFIG)
     writeFileSync(join(project, "tsconfig.json"), JSON.stringify(TSCONFIG, null, 2))
   }, INSTALL_MS)
+
+  // the project holds a full install (~150 MB): not left behind in the temp folder
+  afterAll(() => {
+    for (const dir of [project, into]) if (dir !== "") rmSync(dir, { recursive: true, force: true })
+  })
 
   it("ships the compiled package, its command and docs, and no sources or build scripts", () => {
     expect(packed).toContain("bin/wb.js")

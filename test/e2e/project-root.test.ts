@@ -49,8 +49,18 @@ describe("project root", { timeout: 90_000 }, () => {
     expect(r.code, r.stderr).toBe(0)
     expect(r.stdout).toContain(`\nproject root ${dir} (nearest package.json above the pipeline; relative paths resolve here)\n`)
     expect(r.stdout).toMatch(/^ {2}pairs +load\.trl +4 → 4 /m)
-    // the workspace is a path the user gives: relative to where wb was started
+    // the workspace startWb names in WB_WORKSPACE (an absolute path: the test's own folder)
     expect(existsSync(join(elsewhere, ".wb", "meta.duckdb"))).toBe(true)
+  })
+
+  it("cd pipelines && wb run x: the default workspace is the project root's .wb/, not one beside the pipeline", async () => {
+    const { dir } = project("package.json")
+    // WB_WORKSPACE empty counts as unset (as in `WB_WORKSPACE= wb run …`): the default .wb applies
+    const r = await wb(["run", "rooted.yaml"], { cwd: join(dir, "pipelines"), env: { WB_WORKSPACE: "" } })
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout.split("\n")[0]).toBe(`rooted · 2 nodes · workspace ${join(dir, ".wb")}/`)
+    expect(existsSync(join(dir, ".wb", "meta.duckdb"))).toBe(true)
+    expect(existsSync(join(dir, "pipelines", ".wb"))).toBe(false)
   })
 
   it("gives the same cache keys from any current directory (a .wb/ folder marks the root too)", async () => {

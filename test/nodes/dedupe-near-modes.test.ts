@@ -179,6 +179,29 @@ describe("dedupe.near on texts without a word", () => {
     expect(pair!.removed.map((x) => [x["source_row"], x["kept_source_row"]])).toEqual([[1, 0]])
     expect(prompt!.removed).toEqual([])
   })
+
+  // AlpacaEval's ASCII-art instructions: one prompt, the shared baseline as response a, and each model's
+  // drawing as response b; no drawing has a word, so shingles (none) cannot tell two apart. Rows 1-3 were
+  // removed as near-duplicates of row 0 although they draw something else.
+  it("pair, responses: a response without a word matches only the same text (whitespace around it aside), not any other", async () => {
+    const [prompt, baseline] = [siblings(12), siblings(60)]
+    const house = "   /\\\n  /  \\\n /____\\\n |    |"
+    const rows = [
+      [prompt, baseline, house, null, null, "m0", 0],
+      [prompt, baseline, " /\\_/\\\n( =.= )\n > ^ <", null, null, "m1", 1], // a cat: another drawing
+      [prompt, baseline, ",\\", null, null, "m2", 2],
+      [prompt, `${baseline} ok`, "", null, null, "m3", 3], // empty
+      [prompt, `${baseline} ok`, `${house}\n\n`, null, null, "m4", 4], // the same house: removed, twin 0
+      [prompt, house, `${baseline} ok`, null, null, "m5", 5] // the same house, sides swapped: removed, twin 0
+    ]
+    const [pair, responses] = await runDedupeEach(dedupe.nearDuplicates, [{}, { on: "responses" }], pairsTable("p", rows), {
+      pairs: "p"
+    })
+    for (const r of [pair!, responses!]) {
+      expect(r.removed.map((x) => [x["source"], x["kept_source_row"]])).toEqual([["m4", 0], ["m5", 0]])
+      expect(r.pairs.map((x) => x["source"])).toEqual(["m0", "m1", "m2", "m3"])
+    }
+  })
 })
 
 describe("dedupe.near on the shipped OASST trees (754 ranked sibling pairs)", () => {

@@ -9,9 +9,11 @@ import { load } from "../../nodes/load/index.js"
 import { pipeline } from "../../workbench/core/pipeline.js"
 import type { RunEvent } from "../../workbench/core/events.js"
 import { runPipeline } from "../../workbench/run-pipeline.js"
-import { readParquet } from "../support/sql.js"
+import { Effect } from "effect"
+import { Sql } from "../../workbench/core/services.js"
+import { readParquet, runWithSql } from "../support/sql.js"
 import { runLoad } from "./load-helpers.js"
-import { type Row, tempRoot } from "./export-helpers.js"
+import { pairsSetup, type Row, runExport, tempRoot } from "./export-helpers.js"
 
 const FILES = ["pairs.jsonl", "pairs.json.gz", "pairs.csv", "pairs.parquet"]
 const sha = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex")
@@ -89,6 +91,37 @@ describe("export.table", () => {
     expect(sha(join(dir, "pairs.jsonl"))).toBe(before.jsonl)
     expect(sha(join(dir, "pairs.csv"))).toBe(before.csv)
     expect(readFileSync(join(dir, "README.md"), "utf8")).toBe(before.card)
+  })
+})
+
+describe("a cached export rewritten from its artifact", () => {
+  it("must come out as the file the card records: rows that differ (a damaged artifact) fail the node and write nothing", async () => {
+    const root = tempRoot()
+    const setup = pairsSetup([["q1", "x", "y", "a"], ["q2", "u", "v", "b"]])
+    const params = { to: "exports/t/pairs.jsonl" }
+    const first = await runExport(exportTo.table, params, setup, root)
+    const file = join(root, "exports", "t", "pairs.jsonl")
+    const written = readFileSync(file, "utf8")
+    rmSync(file)
+    // the cache hit as the runner makes it, but the artifact's rows are no longer those written (bit rot
+    // the size and mtime check let through): one response differs
+    const error = await runWithSql(Effect.gen(function*() {
+      const sql = yield* Sql
+      yield* sql.run(setup.replace("'v'", "'w'"))
+      yield* sql.run(`CREATE TABLE card AS SELECT * FROM (VALUES ${first.card.map((c) =>
+        `('${c["file"]}', '${String(c["section"]).replaceAll("'", "''")}', '${c["sha256"]}', ${c["bytes"]})`).join(", ")}) AS v(file, section, sha256, bytes)`)
+      return yield* exportTo.table.definition.onCacheHit!({
+        node: "x", kind: "export.table", params: { ...params, format: "auto" }, key: "k", tables: { rows: "t", card: "card" }
+      }).pipe(Effect.flip)
+    }), root)
+    expect(error._tag).toBe("DataError")
+    expect(error.message).toMatch(new RegExp(
+      `^node "x" \\(export\\.table\\) param to: rewriting exports/t/pairs\\.jsonl from the cached artifact gave other ` +
+        `content \\(sha256 [0-9a-f]{16}…\\) than the export recorded \\(sha256 ${String(first.card[0]!["sha256"]).slice(0, 16)}…\\)`
+    ))
+    expect(error.message).toContain("--verify")
+    expect(existsSync(file)).toBe(false) // nothing written from the wrong rows
+    expect(written.split("\n").filter((l) => l !== "")).toHaveLength(2)
   })
 })
 

@@ -13,6 +13,7 @@ import {
   Int64,
   Int8,
   List,
+  makeData,
   Null,
   RecordBatch,
   Schema as ArrowSchema,
@@ -180,6 +181,16 @@ describe("load.arrow", () => {
     expect(JSON.parse(r.rejects[1]!["raw"] as string)).toEqual({ q: "c?", x: "3", y: "three", winner: "maybe", n: 3 })
   })
 
+  it("over maxRejectRate: the message speaks of the table's rows, not of a file", async () => {
+    const e = await runLoadError(load.arrow, { table: new Table({ prompt: text(["a", null]), chosen: text(["x", "y"]), rejected: text(["z", "w"]) }) })
+    expect(e.message).toBe(
+      'node "n" (load.arrow) param table: 1 of 2 records rejected (50.0%): index 1: prompt: expected a string, got null\n' +
+        "  expected: a reject rate of at most 0% (maxRejectRate: 0)\n" +
+        "  fix: fix those rows of the table, or set maxRejectRate to 0.5 or more to load the other records; " +
+        "the rejects table then lists every rejected record with its reason"
+    )
+  })
+
   it("renders a prompt column of {role, content} message lists and keeps the list in messages", async () => {
     const msg = new Struct([new Field("role", new Utf8(), true), new Field("content", new Utf8(), true)])
     const table = new Table({
@@ -256,6 +267,28 @@ describe("load.arrow", () => {
     expect(missing.message).toMatch(
       /^node "n" \(load\.arrow\) param columns\.prompt: the table has no field "question"; its fields: prompt, chosen, rejected\n/
     )
+  })
+
+  it("refuses a table without columns, and one with two columns of one name (which would load one of them unseen)", async () => {
+    const empty = await runLoadError(load.arrow, { table: new Table() })
+    expect(empty).toEqual({
+      tag: "DataError",
+      message:
+        'node "n" (load.arrow) param table: the table has no columns\n' +
+        "  expected: columns prompt, chosen, rejected, or prompt, response_a, response_b (and optionally label)\n" +
+        "  fix: pass the table that holds the pairs (tableFromArrays({ prompt, chosen, rejected }) builds one)"
+    })
+    const fields = ["prompt", "chosen", "rejected", "prompt"].map((n) => new Field(n, new Utf8(), true))
+    const children = [["p"], ["c"], ["r"], ["another prompt"]].map((xs) => text(xs).data[0]!)
+    const data = makeData({ type: new Struct(fields), length: 1, nullCount: 0, children })
+    const twice = await runLoadError(load.arrow, { table: new Table([new RecordBatch(new ArrowSchema(fields), data)]) })
+    expect(twice).toEqual({
+      tag: "DataError",
+      message:
+        'node "n" (load.arrow) param table: column "prompt" appears 2 times (columns 0, 3); its columns: prompt, chosen, rejected, prompt\n' +
+        "  expected: each column name once\n" +
+        '  fix: rename or drop the repeated "prompt" columns before loading (e.g. with table.selectAt([...]))'
+    })
   })
 
   it("refuses a value that is not an Arrow table when the params are decoded", () => {

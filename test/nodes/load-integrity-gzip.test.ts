@@ -93,6 +93,20 @@ describe("gzip inputs are verified before they are read", () => {
       .toMatch(/^node "n" \(load\.table\): cut\.csv\.gz: gzip stream is truncated/)
   })
 
+  it("fails on bytes after the end of the stream (zero padding, garbage), saying so, not blaming permissions or the checksum", async () => {
+    const whole = gzipSync(TEXT)
+    // `gzip -t` says "decompression OK, trailing zero bytes ignored" (exit 2); DuckDB refuses both files
+    for (const [name, tail] of [["zeros.jsonl.gz", Buffer.alloc(10)], ["garbage.jsonl.gz", Buffer.from("garbage!")]] as const) {
+      const e = await runLoadError(load.trl, { path: write(name, Buffer.concat([whole, tail])), maxRejectRate: 1 }, root)
+      expect(e.tag).toBe("DataError")
+      expect(e.message.split("\n")[0]).toMatch(new RegExp(
+        `^node "n" \\(load\\.trl\\): ${name.replace(".", "\\.")}: gzip stream is followed by data that is not gzip: ` +
+          `bytes after the end of the compressed stream \\(zlib: [^)]+\\)$`
+      ))
+      expect(e.message).toContain(`fix: the file has bytes after its gzip stream (padding, or a file joined to it?): check what it should hold; \`zcat ${name} | gzip > ${name.replace(".jsonl.gz", ".fixed.jsonl.gz")}\` keeps the gzip part`)
+    }
+  })
+
   it("verifies zstd where this Node can decode it, and refuses it unread where it cannot", async () => {
     const name = "z.jsonl.zst"
     await runWithSql(Effect.gen(function*() {

@@ -44,7 +44,7 @@ describe("load nodes in a pipeline", () => {
     const file = join(root, "in", "pairs.jsonl")
     copyFileSync(`${F}trl-explicit.jsonl`, file)
     const before = fileFingerprint(root, ["in/pairs.jsonl"])
-    expect(before).toMatch(/^in\/pairs\.jsonl:\d+:[0-9a-f]{32}$/)
+    expect(before).toMatch(/^in\/pairs\.jsonl:\d+:sha1:[0-9a-f]{40}$/)
     expect(fileFingerprint(root, ["in/missing.jsonl"])).toBe("in/missing.jsonl:missing")
     expect(fileFingerprint(root, ["in"]).split("\n")).toEqual([before])
     // a new mtime alone changes nothing

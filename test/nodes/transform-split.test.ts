@@ -33,7 +33,13 @@ const quickstartSplits = pipeline("split", (p) => {
   for (const [name, params] of Object.entries(splits)) p.node(name, split.hash(params), { pairs: clean })
 })
 
-const run = () => runPipeline(quickstartSplits, { workspace: join(mkdtempSync(join(tmpdir(), "wb-split-")), ".wb"), threads: 2 })
+const notes: Array<string> = []
+const run = () => runPipeline(quickstartSplits, {
+  workspace: join(mkdtempSync(join(tmpdir(), "wb-split-")), ".wb"), threads: 2,
+  onEvent: (e) => {
+    if (e._tag === "NodeNote") notes.push(`${e.node}: ${e.text}`)
+  }
+})
 
 const partsOf = async (result: PipelineResult, node: string): Promise<Parts> => {
   const t = result.nodes[node]!.tables
@@ -68,6 +74,15 @@ describe("split.hash on the quickstart data", () => {
       }
       expect(Object.keys(p.train[0]!)).toEqual(Object.keys(clean[0]!))
     }
+  })
+
+  it("says every split's rows: the summary's rows out count train, the main table, only", () => {
+    const seed0 = first.report.nodes.find((n) => n.name === "seed0")!
+    expect(seed0.rowsOut).toBe(parts.seed0.train.length)
+    const [train, validation, test] = [parts.seed0.train.length, parts.seed0.validation.length, parts.seed0.test.length]
+    const n = (x: number) => x.toLocaleString("en-US")
+    expect(notes).toContain(`seed0: 3,145 rows split: train ${n(train)}, validation ${n(validation)}, test ${n(test)}`)
+    expect(notes).toContain(`twoWay: 3,145 rows split: train ${n(parts.twoWay.train.length)}, validation 0, test ${n(parts.twoWay.test.length)}`)
   })
 
   it("never puts one prompt (or, grouped by pair_id, one pair_id) in two splits", () => {

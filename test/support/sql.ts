@@ -3,15 +3,17 @@ import { Effect, Layer } from "effect"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { ExportFiles } from "../../workbench/core/export-files.js"
 import type { InputTable } from "../../workbench/core/node.js"
 import { Database, Progress, Sql, type SqlShape, Workspace } from "../../workbench/core/services.js"
 import { DuckDbLive } from "../../workbench/io/duckdb.js"
+import { exportFiles } from "../../workbench/io/export-files.js"
 
 const quietProgress = Progress.of({ rows: () => Effect.void, note: () => Effect.void })
 
-/** Provide Sql (a fresh in-memory DuckDB), a silent Progress, and a Workspace rooted at `root`. */
+/** Provide the core services: Sql (a fresh in-memory DuckDB), a silent Progress, a Workspace rooted at `root`, the real ExportFiles. */
 export function runWithSql<A, E>(
-  effect: Effect.Effect<A, E, Sql | Progress | Workspace>,
+  effect: Effect.Effect<A, E, Sql | Progress | Workspace | ExportFiles>,
   root: string = process.cwd()
 ): Promise<A> {
   const dir = mkdtempSync(join(tmpdir(), "wb-test-"))
@@ -21,7 +23,8 @@ export function runWithSql<A, E>(
     return yield* effect.pipe(
       Effect.provideService(Sql, sql),
       Effect.provideService(Progress, quietProgress),
-      Effect.provideService(Workspace, { root, dir })
+      Effect.provideService(Workspace, { root, dir }),
+      Effect.provideService(ExportFiles, exportFiles)
     )
   }))
   return Effect.runPromise(program.pipe(Effect.provide(DuckDbLive({ tempDirectory: join(dir, "tmp"), threads: 2 }))))

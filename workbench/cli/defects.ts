@@ -16,7 +16,7 @@ const CULPRIT = "wb or in a node kind it loaded"
 
 /** The workspace the command line names (`--workspace DIR` / `--workspace=DIR`), else $WB_WORKSPACE or `.wb` in the pipeline's project root. */
 export function workspaceFromArgs(args: ReadonlyArray<string>, cwd: string = process.cwd()): string {
-  let workspace = process.env["WB_WORKSPACE"] ?? ".wb"
+  let workspace = process.env["WB_WORKSPACE"] || ".wb"
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!
     if (a === "--workspace" && args[i + 1] !== undefined) workspace = args[i + 1]!
@@ -58,6 +58,15 @@ export function installProcessDefectHandlers(args: ReadonlyArray<string>): void 
     const trace = e instanceof Error ? (e.stack ?? String(e)) : String(e)
     process.stderr.write(`wb: ${reportDefect(args, trace, e)}\n`)
     process.exit(1)
+  }
+  // `wb … | head`: the reader closed the pipe, so the next write fails with EPIPE. Not a bug: stop
+  // quietly as Unix tools do, with the status a shell shows for a process SIGPIPE killed (128 + 13).
+  // Artifacts are published atomically, so a run cut short here is resumed like a killed one.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EPIPE") process.exit(141)
+      handle(e)
+    })
   }
   process.on("uncaughtException", handle)
   process.on("unhandledRejection", handle)

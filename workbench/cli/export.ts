@@ -1,33 +1,26 @@
 /**
  * `wb export <file> <node[.table]> --to PATH [--format F]`: write one table of a node's cached artifact
  * to a file (JSON Lines, JSON, CSV, Parquet), every row, with a data card section in the README.md
- * beside it. Read-only over the workspace: it never runs a node, and refuses one that has not run.
+ * beside it. It never runs a node (it refuses one that has not run) and changes no artifact. The file is
+ * written as the export nodes write theirs (ExportFiles): atomically, recorded in the workspace, and
+ * never inside the workspace, over a file no wb export wrote, or over a README.md that is not a data card.
  */
 import { Console, Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { createHash, randomBytes } from "node:crypto"
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync
-} from "node:fs"
-import { basename, dirname, join, resolve } from "node:path"
-import { type CardCount, isDataCard, mergeCard, renderCardSection } from "../core/data-card.js"
+import { basename, dirname, join } from "node:path"
+import { type CardCount, cardCountsSql, renderCardSection } from "../core/data-card.js"
 import { didYouMean } from "../core/did-you-mean.js"
 import { DataError } from "../core/errors.js"
+import type { ExportCaller, ExportTarget } from "../core/export-files.js"
 import { FORMATS, type FileFormat, formatOf, KNOWN_ENDINGS } from "../core/export-format.js"
 import type { Manifest } from "../core/report.js"
-import { cacheStates, mainTable, tableFile } from "../io/catalog/artifacts.js"
+import { Database } from "../core/services.js"
+import { checkArtifactSync } from "../io/artifact-integrity.js"
+import { cacheStates, mainTable, tableFile, waitingFor } from "../io/catalog/artifacts.js"
+import { artifactDir } from "../io/parquet-store.js"
 import { openPipeline } from "../io/catalog/pipeline-context.js"
-import { openDuckDb } from "../io/duckdb.js"
+import { DuckDbLive } from "../io/duckdb.js"
+import { exportFiles } from "../io/export-files.js"
 import { lastNodeRun } from "../io/meta-db.js"
 import { sqlString } from "../io/sql-text.js"
 import { shellArg, workspaceFlag } from "./args.js"
@@ -39,7 +32,8 @@ const cachedArtifact = (file: string, workspace: string, node: string) =>
   Effect.gen(function* () {
     const ctx = yield* openPipeline(file, workspace)
     const names = ctx.graph.nodes.map((n) => n.name)
-    const state = cacheStates(ctx.graph, ctx.root, ctx.dir).find((s) => s.node.name === node)
+    const states = cacheStates(ctx.graph, ctx.root, ctx.dir)
+    const state = states.find((s) => s.node.name === node)
     if (state === undefined) {
       return yield* new DataError({
         where: `wb export ${node}`,
@@ -49,14 +43,21 @@ const cachedArtifact = (file: string, workspace: string, node: string) =>
       })
     }
     const kind = state.node.definition.kind
-    if (state.state._tag === "Cached") return { ctx, kind, manifest: state.state.manifest }
     const run = `wb run ${shellArg(file)} --only ${node}`
-    if (state.state._tag === "Damaged") {
+    // the cache state checks sizes (and hashes files whose mtime moved); an export is data leaving wb,
+    // so bit rot that keeps size and mtime must not leave with it: every file is hashed here
+    const checked = state.state._tag === "Cached"
+      ? checkArtifactSync(artifactDir(ctx.dir, state.state.manifest.key), state.state.manifest, true)
+      : undefined
+    if (checked?._tag === "Intact") return { ctx, kind, manifest: checked.manifest }
+    const problem = checked?._tag === "Damaged" ? checked.problem : state.state._tag === "Damaged" ? state.state.problem : undefined
+    if (problem !== undefined) {
       return yield* new DataError({
         where: `node "${node}" (${kind}): artifact ${state.key} in ${ctx.dir}`,
-        found: `the artifact is damaged, so it is not read: ${state.state.problem}`,
+        found: `the artifact is damaged, so it is not read: ${problem}`,
         expected: "every file of the artifact with the size and content hash its manifest recorded",
-        fix: `recompute it: ${run}, then export again`
+        // a plain run finds what the cache state found; what only hashing finds needs --verify
+        fix: `recompute it: ${run}${checked?._tag === "Damaged" ? " --verify" : ""}, then export again`
       })
     }
     const last = state.key === undefined ? undefined : yield* lastNodeRun(ctx.dir, state.key)
@@ -68,7 +69,7 @@ const cachedArtifact = (file: string, workspace: string, node: string) =>
         : state.state._tag === "NotRun"
           ? "it has not run yet, so there is nothing to export (wb export only reads artifacts; it runs nothing)"
           : state.state._tag === "Upstream"
-          ? `upstream ${state.state.upstream.map((u) => `"${u}"`).join(", ")} must run first (its params or inputs changed), so there is nothing to export yet`
+          ? `upstream ${waitingFor(states, state.state.upstream)} must run first, so there is nothing to export yet`
           : "its last artifact is stale: its params or inputs changed since it ran",
       expected: "an artifact for the node's current params and inputs",
       fix: failed
@@ -77,106 +78,37 @@ const cachedArtifact = (file: string, workspace: string, node: string) =>
     })
   })
 
-const sha256File = (path: string) => {
-  const hash = createHash("sha256")
-  const buffer = Buffer.alloc(1 << 20)
-  const fd = openSync(path, "r")
-  try {
-    for (let n = readSync(fd, buffer); n > 0; n = readSync(fd, buffer)) hash.update(buffer.subarray(0, n))
-  } finally {
-    closeSync(fd)
-  }
-  return hash.digest("hex")
-}
-
-const fsync = (path: string) => {
-  const fd = openSync(path, "r")
-  try {
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-  }
-}
-
-const writeFailed = (to: string, e: unknown) =>
-  new DataError({
-    where: `wb export --to ${to}`,
-    found: `could not write it: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`,
-    expected: "a path in a folder this user may write to, on a disk with room for the file",
-    fix: "pick another --to path, or free space / fix the folder's permissions (a previous file there is unchanged)"
-  })
-
 /**
- * COPY the artifact table to `target` through a temp file renamed into place; with the facts the card
- * needs. The rows written are counted by the engine and must equal the manifest's: nothing is cut.
+ * COPY the artifact table to the target through ExportFiles (the guards and the atomic write of the
+ * export nodes), and gather the facts the card needs on the same connection.
  */
 const writeTable = (
   dir: string,
   parquet: string,
-  target: string,
-  to: string,
+  target: ExportTarget,
+  caller: ExportCaller,
   format: FileFormat,
   removedFile: string | undefined
 ) =>
-  Effect.tryPromise({
-    try: async () => {
-      const db = await openDuckDb({ tempDirectory: join(dir, "tmp"), threads: 2 })
-      const con = await db.connect()
-      const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`)
-      try {
-        mkdirSync(dirname(target), { recursive: true })
-        const source = `read_parquet(${sqlString(parquet)})`
-        const copied = await con.runAndReadAll(`COPY (SELECT * FROM ${source}) TO ${sqlString(tmp)} (${format.copy})`)
-        const written = Number(copied.getRows()[0]?.[0] ?? -1)
-        fsync(tmp)
-        renameSync(tmp, target)
-        fsync(dirname(target))
-        const counts = async (column: string, from: string) => {
-          const cols = (await con.runAndReadAll(`DESCRIBE SELECT * FROM ${from}`))
-            .getRowObjectsJS()
-            .map((r) => String(r["column_name"]))
-          if (!cols.includes(column)) return undefined
-          const r = await con.runAndReadAll(
-            `SELECT "${column}"::VARCHAR AS value, count(*)::BIGINT AS rows FROM ${from} GROUP BY 1 ORDER BY 2 DESC, 1`
-          )
-          return r
-            .getRowObjectsJS()
-            .map(
-              (x): CardCount => ({ value: x["value"] === null ? null : String(x["value"]), rows: Number(x["rows"]) })
-            )
-        }
-        const removedSource = removedFile === undefined ? undefined : `read_parquet(${sqlString(removedFile)})`
-        return {
-          written,
-          labelSources: await counts("label_source", source),
-          sources: await counts("source", source),
-          upstreamRemoved: removedSource === undefined ? undefined : await counts("reason", removedSource)
-        }
-      } finally {
-        rmSync(tmp, { force: true })
-        con.closeSync()
-        db.closeSync()
+  Effect.scoped(
+    Effect.gen(function* () {
+      const sql = yield* (yield* Database).connect
+      const source = `read_parquet(${sqlString(parquet)})`
+      const written = yield* exportFiles.writeData({ sql, caller, select: `SELECT * FROM ${source}`, target, format })
+      const counts = (column: string, from: string) =>
+        Effect.gen(function* () {
+          if (!(yield* sql.describe(from)).columns.some((c) => c.name === column)) return undefined
+          return yield* sql.rows<CardCount>(cardCountsSql(from, column))
+        })
+      const removedSource = removedFile === undefined ? undefined : `read_parquet(${sqlString(removedFile)})`
+      return {
+        written,
+        labelSources: yield* counts("label_source", source),
+        sources: yield* counts("source", source),
+        upstreamRemoved: removedSource === undefined ? undefined : yield* counts("reason", removedSource)
       }
-    },
-    catch: (e) => writeFailed(to, e)
-  })
-
-const writeCardBeside = (target: string, to: string, section: string) =>
-  Effect.try({
-    try: () => {
-      const card = join(dirname(target), "README.md")
-      const text = mergeCard(
-        existsSync(card) ? readFileSync(card, "utf8") : undefined,
-        basename(target),
-        section,
-        (f) => existsSync(join(dirname(target), f))
-      )
-      writeFileSync(`${card}.${process.pid}.tmp`, text)
-      renameSync(`${card}.${process.pid}.tmp`, card)
-      return card
-    },
-    catch: (e) => writeFailed(to, e)
-  })
+    })
+  ).pipe(Effect.provide(DuckDbLive({ tempDirectory: join(dir, "tmp"), threads: 2 })))
 
 /** The artifact's table `removed`-role table, if it has one: what the node itself left out. */
 const removedTableOf = (m: Manifest) => Object.keys(m.tables).find((t) => m.tables[t]!.role === "removed")
@@ -189,7 +121,10 @@ export const exportCommand = Command.make(
       Argument.withDescription("Node (its main table) or node.table, e.g. clean or clean.removed")
     ),
     to: Flag.String("to").pipe(
-      Flag.withDescription("File to write (relative to the current directory); its folder is created")
+      Flag.withDescription(
+        "File to write (relative to the current directory); its folder is created. Refused inside the workspace, " +
+          "or where a file exists that no wb export wrote"
+      )
     ),
     format: Flag.Literals("format", ["auto", ...FORMATS]).pipe(
       Flag.withDescription(`jsonl, json, csv or parquet (default: from the --to name: ${KNOWN_ENDINGS})`),
@@ -222,41 +157,41 @@ export const exportCommand = Command.make(
           fix: "name the file e.g. out.jsonl, or pass --format jsonl"
         })
       }
-      const target = resolve(args.to)
-      const card = join(dirname(target), "README.md")
-      if (existsSync(card) && !isDataCard(readFileSync(card, "utf8"))) {
-        return yield* new DataError({
-          where: `wb export --to ${args.to}`,
-          found: `${join(dirname(args.to), "README.md")} exists and is not a wb data card; the export's card would replace it`,
-          expected: "a folder whose README.md, if any, is a data card wb wrote",
-          fix: `write the export into a folder of its own, e.g. --to exports/${basename(target)}`
-        })
+      // --to is relative to the current directory; the guards are the export nodes' (ExportFiles)
+      const target = exportFiles.target({ root: process.cwd(), dir: ctx.dir }, args.to)
+      const caller: ExportCaller = {
+        where: `wb export --to ${args.to}`,
+        option: "--to",
+        example: (path) => `--to ${path}`,
+        again: "export again"
       }
+      yield* exportFiles.checkCardFree(caller, target)
+      yield* exportFiles.checkTargetFree(caller, target)
       const removedTable = tableName === removedTableOf(manifest) ? undefined : removedTableOf(manifest)
       const facts = yield* writeTable(
         ctx.dir,
         tableFile(ctx.dir, manifest, tableName),
         target,
-        args.to,
+        caller,
         format,
         removedTable === undefined ? undefined : tableFile(ctx.dir, manifest, removedTable)
       )
       const rows = manifest.tables[tableName]!.rows
-      if (facts.written !== rows) {
+      if (facts.written.rows !== rows) {
         return yield* new DataError({
           where: `wb export ${args.ref} --to ${args.to}`,
-          found: `${facts.written} rows written, but the artifact's manifest records ${rows}`,
+          found: `${facts.written.rows} rows written, but the artifact's manifest records ${rows}`,
           expected: "every row of the table in the file",
           fix: `recompute the artifact (wb run ${shellArg(args.file)} --only ${node} --force) and export again`
         })
       }
       const upstream = facts.upstreamRemoved ?? []
       const section = renderCardSection({
-        file: basename(target),
+        file: basename(target.path),
         format: format.label,
         rows,
-        bytes: statSync(target).size,
-        sha256: sha256File(target),
+        bytes: facts.written.bytes,
+        sha256: facts.written.sha256,
         columns: manifest.tables[tableName]!.columns,
         writer: `\`wb export\` from pipeline \`${ctx.graph.name}\``,
         rowsIn: rows,
@@ -274,7 +209,7 @@ export const exportCommand = Command.make(
               ])
         ]
       })
-      yield* writeCardBeside(target, args.to, section)
+      yield* exportFiles.writeCard(caller, target, section)
       yield* Console.log(
         `wrote ${count(rows)} rows of ${node}.${tableName} to ${args.to} (${format.label}); data card: ${join(dirname(args.to), "README.md")}`
       )

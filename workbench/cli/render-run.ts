@@ -186,6 +186,8 @@ export class RunView {
       case "waiting":
         return "waiting"
       case "skipped":
+        // a node Ctrl-C cut short is not one that never started
+        if (r?.status === "interrupted") return `interrupted after ${seconds(r.seconds)}`
         return `skipped${r?.error ? `: ${r.error}` : ""}`
       case "failed":
         return `failed after ${seconds(r?.seconds ?? 0)}: ${firstLine(r?.error ?? "unknown error")}`

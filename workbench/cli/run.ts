@@ -6,6 +6,7 @@ import { DataError } from "../core/errors.js"
 import type { RunEvent } from "../core/events.js"
 import type { RunReport } from "../core/report.js"
 import { workbenchLayer } from "../io/live.js"
+import { errorData } from "../protocol/errors.js"
 import { encodeRunEventLine } from "../protocol/events.js"
 import { CliExit, reportErrors } from "./exit.js"
 import { openPipeline } from "../io/catalog/pipeline-context.js"
@@ -102,5 +103,12 @@ export const runCommand = Command.make("run", {
     )
     print(report)
     if (report.status !== "ok") return yield* new CliExit({ code: 1 })
-  }).pipe(reportErrors)
+  }).pipe(
+    // scripts read --json's stdout: a run refused before it starts (or stopped by an error no node reports) is a report too, status "error"
+    Effect.tapError((e) =>
+      args.json && !args.events && !(e instanceof CliExit)
+        ? Effect.sync(() => process.stdout.write(`${JSON.stringify({ file: args.file, status: "error", nodes: [], failure: errorData(e) })}\n`))
+        : Effect.void),
+    reportErrors
+  )
 ).pipe(Command.withDescription("Run a pipeline: only what changed, with live progress and a summary"))

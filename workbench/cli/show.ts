@@ -9,7 +9,7 @@ import { DataError, type SqlError } from "../core/errors.js"
 import { lastNodeRun } from "../io/meta-db.js"
 import { openSandbox } from "../io/sandbox-sql.js"
 import { sqlIdentifier } from "../io/sql-text.js"
-import { cacheStates, mainTable, tableFile } from "../io/catalog/artifacts.js"
+import { cacheStates, mainTable, tableFile, waitingFor } from "../io/catalog/artifacts.js"
 import { openPipeline } from "../io/catalog/pipeline-context.js"
 import { setFlag, shellArg, workspaceFlag } from "./args.js"
 import { checkSample, sampleFlag, sampleWorkspace } from "./sample.js"
@@ -44,7 +44,8 @@ export const showCommand = Command.make("show", {
     const sample = yield* checkSample(args.sample, "wb show")
     const ctx = yield* openPipeline(args.file, sampleWorkspace(args.workspace, sample), { set: args.set })
     const names = ctx.graph.nodes.map((n) => n.name)
-    const state = cacheStates(ctx.graph, ctx.root, ctx.dir, sample).find((s) => s.node.name === args.node)
+    const states = cacheStates(ctx.graph, ctx.root, ctx.dir, sample)
+    const state = states.find((s) => s.node.name === args.node)
     if (state === undefined) {
       return yield* new DataError({
         where: `wb show ${args.node}`,
@@ -72,7 +73,7 @@ export const showCommand = Command.make("show", {
           : state.state._tag === "NotRun"
           ? "it has not run yet, so there is no table to show"
           : state.state._tag === "Upstream"
-          ? `upstream ${state.state.upstream.map((u) => `"${u}"`).join(", ")} must run first (its params or inputs changed), so there is no table to show yet`
+          ? `upstream ${waitingFor(states, state.state.upstream)} must run first, so there is no table to show yet`
           : "its last artifact is stale: its params or inputs changed since it ran",
         expected: "an artifact for the node's current params and inputs",
         fix: failed

@@ -24,7 +24,7 @@ export type NodeKinds = ReadonlyArray<AnyKind> | Readonly<Record<string, Readonl
 
 export interface WbConfig {
   readonly _tag: "WbConfig"
-  /** Services for node runs beyond Sql, Progress and Workspace. */
+  /** Services for node runs beyond the core ones (Sql, Progress, Workspace, ExportFiles). */
   readonly layer?: ServicesLayer
   /** Node kinds added to the built-in ones (a clash of ids is an error). */
   readonly nodes?: NodeKinds
@@ -61,8 +61,15 @@ export function extendRegistry(
   return Result.succeed(Object.assign(merged, { names }))
 }
 
-/** The registry of a config's `nodes`. */
-export const configRegistry = (config: WbConfig): NodeRegistry => registryOf(config.nodes ?? [])
+/** The registry of a config's `nodes` (`shown`: how messages name the config); two kinds under one id fail. */
+export const configRegistry = (config: WbConfig, shown = "wb.config.ts"): Result.Result<NodeRegistry, NodeKindClashError> => {
+  try {
+    return Result.succeed(registryOf(config.nodes ?? [], shown))
+  } catch (e) {
+    if (e instanceof NodeKindClashError) return Result.fail(e)
+    throw e
+  }
+}
 
 /**
  * A services layer whose failure to build is a DataError saying whose layer it was, so the CLI can

@@ -39,10 +39,16 @@ type OptionalOf<O> = "optionalInput" extends keyof O
 /** How the engine counts an output table in run summaries. */
 export type OutputRole = "main" | "rejects" | "removed" | "aux"
 
-/** What a node promises about one named output, computed from what is known about its inputs. */
-export interface OutputContract {
+/**
+ * What a node promises about one named output, computed from what is known about its inputs. `From`
+ * is the input an `outputLike` output copies (none for others): `defineNode` only accepts one of the
+ * kind's inputs there.
+ */
+export interface OutputContract<From extends string = never> {
   readonly role: OutputRole
   readonly doc?: string
+  /** The input whose columns it copies (outputLike): checked against the kind's inputs. */
+  readonly like?: From
   readonly schema: (inputs: Readonly<Record<string, TableSchema | undefined>>) => TableSchema
 }
 
@@ -66,12 +72,13 @@ export const output = (
 }
 
 /** An output with the columns of input `from`, plus `add`, minus `drop`. */
-export const outputLike = (
+export const outputLike = <const From extends string>(
   role: OutputRole,
-  from: string,
+  from: From,
   change: { readonly add?: Readonly<Record<string, ColumnType>>; readonly drop?: ReadonlyArray<string>; readonly doc?: string } = {}
-): OutputContract => ({
+): OutputContract<From> => ({
   role,
+  like: from,
   ...(change.doc === undefined ? {} : { doc: change.doc }),
   schema: (inputs) => {
     const base = inputs[from] ?? { columns: [], open: true }

@@ -38,6 +38,10 @@ export interface CardFacts {
   readonly usage?: string
 }
 
+/** The query of a card's count table: the rows of `relation` by `column`'s value, most frequent first. */
+export const cardCountsSql = (relation: string, column: string): string =>
+  `SELECT "${column}"::VARCHAR AS value, count(*)::BIGINT AS rows FROM ${relation} GROUP BY 1 ORDER BY 2 DESC, 1`
+
 const n = (x: number) => x.toLocaleString("en-US")
 const shown = (v: string | null) => (v === null ? "(none)" : `\`${v}\``)
 const countTable = (title: string, rows: ReadonlyArray<CardCount>) =>

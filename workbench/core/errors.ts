@@ -22,9 +22,15 @@ export class UnknownNodeKindError extends Data.TaggedError("UnknownNodeKindError
     const known = same.length > 0 && same.length < this.known.length
       ? `known ${family}.* kinds: ${same.join(", ")} (\`wb nodes\` lists every kind)`
       : `known kinds: ${this.known.join(", ") || "(none)"}`
+    // a family wb does not know, and nothing close: most likely the project's own kind, not registered
+    const tsName = (this.kind.split(".").slice(1).join(".") || this.kind).replace(/[-_.]+(\w)/g, (_, c: string) => c.toUpperCase())
+    const fix = same.length === 0 && !hint
+      ? "correct the kind; for a kind of your own, register it in wb.config.ts at the project root " +
+        `(export default defineConfig({ nodes: { ${family}: { ${tsName} } } }), see docs/custom-nodes.md); \`wb nodes\` lists every kind`
+      : "correct the kind, or run `wb nodes` to list every kind with its params"
     return `node "${this.node}" uses unknown node kind "${this.kind}"${hint ? `; ${hint}` : ""}\n` +
       `  ${known}\n` +
-      `  fix: correct the kind, or run \`wb nodes\` to list every kind with its params`
+      `  fix: ${fix}`
   }
 }
 
@@ -154,7 +160,7 @@ export class ColumnTypeError extends Data.TaggedError("ColumnTypeError")<{
   }
 }
 
-/** A node needs a service (beyond Sql, Progress and Workspace) that no layer of this run provides. */
+/** A node needs a service (beyond the core ones (Sql, Progress, Workspace, ExportFiles)) that no layer of this run provides. */
 export class ServiceMissingError extends Data.TaggedError("ServiceMissingError")<{
   readonly node: string
   readonly kind: string
@@ -279,6 +285,11 @@ export class NodeKindClashError extends Data.TaggedError("NodeKindClashError")<{
   override get message() {
     return `node kind "${this.kind}" from ${this.added} clashes with the kind "${this.kind}" of ${this.existing}\n` +
       `  expected: each kind id registered once (YAML pipelines name kinds by id)\n` +
-      `  fix: give the kind in ${this.added} another id, e.g. "my.${this.kind.split(".").pop()}"`
+      `  fix: give the kind in ${this.added} another id${this.example === this.kind ? "" : `, e.g. "${this.example}"`}`
+  }
+
+  /** A free-looking id to suggest: the kind's own name in the `my` family. */
+  private get example() {
+    return `my.${this.kind.split(".").pop()}`
   }
 }

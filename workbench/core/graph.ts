@@ -15,6 +15,7 @@ import {
   InputArityError,
   InputMissingError,
   InputNameError,
+  NodeCheckError,
   NodeNameError,
   ParamDecodeError,
   PipelineInvalidError,
@@ -22,9 +23,11 @@ import {
   UnknownInputError,
   UnknownNodeKindError
 } from "./errors.js"
+import { didYouMean } from "./did-you-mean.js"
 import { inputContract, type NodeDefinition, type NodeRegistry } from "./node.js"
 import { decodeParams } from "./params.js"
 import { formatRef, parseRef, type PipelineDefinition, type TableRef } from "./pipeline.js"
+import { ExportFiles } from "./export-files.js"
 import { Progress, Sql, Workspace } from "./services.js"
 
 export interface ResolvedRef {
@@ -66,7 +69,7 @@ export interface BuildOptions {
 }
 
 /** The services every run provides: a node never has to be given these. */
-export const coreServiceKeys: ReadonlySet<string> = new Set([Sql.key, Progress.key, Workspace.key])
+export const coreServiceKeys: ReadonlySet<string> = new Set([Sql.key, Progress.key, Workspace.key, ExportFiles.key])
 
 /** The keys of the services in the context this runs in. */
 export const providedServiceKeys: Effect.Effect<ReadonlySet<string>> = Effect.map(
@@ -96,6 +99,26 @@ export const checkServices = (graph: PipelineGraph) =>
     return problems.length === 0 ? Effect.void : Effect.fail(new PipelineInvalidError({ pipeline: graph.name, problems }))
   })
 
+/**
+ * Outputs declared `outputLike(…, input)` for an input the kind does not declare: a typo there would
+ * give the output no known columns and leave everything downstream unchecked. (TypeScript refuses it
+ * already; this catches kinds written in plain JavaScript.) A kind with `otherInputs` takes any name.
+ */
+function outputLikeProblems(node: string, definition: NodeDefinition): Array<DefinitionError> {
+  if (definition.otherInputs !== undefined) return []
+  const inputs = Object.keys(definition.inputs)
+  return Object.entries(definition.outputs).flatMap(([table, c]) => {
+    if (c.like === undefined || Object.hasOwn(definition.inputs, c.like)) return []
+    const hint = didYouMean(c.like, inputs)
+    return [new NodeCheckError({
+      node, kind: definition.kind, where: `output "${table}"`,
+      found: `declared outputLike(…, "${c.like}"), but the kind has no input "${c.like}"`,
+      expected: inputs.length === 0 ? "no outputLike: the kind has no inputs (use output(role, columns))" : `an input of the kind: ${inputs.join(", ")}`,
+      fix: `correct the input name in outputLike in the definition of ${definition.kind}${hint === "" ? "" : `: ${hint}`}`
+    })]
+  })
+}
+
 export const buildGraph = (def: PipelineDefinition, registry: NodeRegistry = new Map(), options: BuildOptions = {}) =>
   Effect.flatMap(options.services === undefined ? providedServiceKeys : Effect.succeed(options.services), (services) => {
     const problems: Array<DefinitionError> = []
@@ -115,6 +138,7 @@ export const buildGraph = (def: PipelineDefinition, registry: NodeRegistry = new
         problems.push(new ParamDecodeError({ node: n.name, kind: definition.kind, issues: decoded.failure }))
       }
       if (services !== "any") problems.push(...missingServices(n.name, definition, services))
+      problems.push(...outputLikeProblems(n.name, definition))
       if (!defs.has(n.name)) defs.set(n.name, { definition, params: Result.isSuccess(decoded) ? decoded.success : undefined })
     }
 

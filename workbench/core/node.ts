@@ -5,7 +5,7 @@
  *
  * Everything a node declares is also a type: `ctx.inputs.pairs` is an `InputTable` (possibly
  * `undefined` only for an `optionalInput`), `run` must return one table per declared output, and
- * `run` may use only the core services (Sql, Progress, Workspace) and the ones listed in `requires`.
+ * `run` may use only the core services (Sql, Progress, Workspace, ExportFiles) and the ones listed in `requires`.
  * The runtime list is what lets the engine refuse, before anything runs, a node whose service no
  * layer provides.
  *
@@ -24,7 +24,8 @@
  */
 import type { Context, Effect, Schema } from "effect"
 import type { InputContract, OutputContract, TableSchema } from "./contract.js"
-import type { DataError, NodeError, SqlError } from "./errors.js"
+import { type DataError, type NodeError, NodeKindClashError, type SqlError } from "./errors.js"
+import type { ExportFiles } from "./export-files.js"
 import type { Progress, SchemaProbe, Sql, Workspace } from "./services.js"
 
 /** An input as a node sees it at run time: a SQL relation over the upstream artifact(s). */
@@ -106,8 +107,11 @@ export interface NodeOutput<O extends string = string> {
   readonly rowsIn?: number
 }
 
-/** Services every node may use without declaring them: the engine always provides these. */
-export type CoreServices = Sql | Progress | Workspace
+/**
+ * Services every node may use without declaring them: the engine always provides these (ExportFiles:
+ * writing a file outside the workspace, as the export family does).
+ */
+export type CoreServices = Sql | Progress | Workspace | ExportFiles
 
 /** A service a node may list in `requires`: a `Context.Service` class (or any Context key). */
 export type ServiceKey = Context.Key<any, any>
@@ -138,8 +142,8 @@ export interface NodeDefinition<
   readonly summary: string
   readonly params: S
   readonly inputs: I
-  readonly outputs: Readonly<Record<O, OutputContract>>
-  /** Services `run` needs beyond Sql, Progress and Workspace: checked when the graph is built. */
+  readonly outputs: Readonly<Record<O, OutputContract<string>>>
+  /** Services `run` needs beyond the core ones (Sql, Progress, Workspace, ExportFiles): checked when the graph is built. */
   readonly requires?: ReadonlyArray<ServiceKey>
   /**
    * Inputs under names the pipeline chooses, beyond those in `inputs`, each with this contract: for a
@@ -179,21 +183,25 @@ export interface NodeDeclaration<
   I extends Inputs,
   Req extends ReadonlyArray<ServiceKey>,
   E extends NodeError,
-  T extends NodeOutput<O> = NodeOutput<O>
+  T extends NodeOutput<O> = NodeOutput<O>,
+  L extends string = string,
+  R = CoreServices | ServicesOf<Req>
 > {
   readonly kind: string
   readonly version: number
   readonly summary: string
   readonly params: S
   readonly inputs: I
-  readonly outputs: Readonly<Record<O, OutputContract>>
+  /** `L`: the inputs outputLike outputs copy (checked against `inputs` by defineNode). */
+  readonly outputs: Readonly<Record<O, OutputContract<L>>>
   readonly requires?: Req
   readonly otherInputs?: InputContract
   readonly inferOutputs?: (ctx: InferContext<S["Type"]>) => Effect.Effect<Inferred<NoInfer<O>>, DataError | SqlError, SchemaProbe>
   readonly fingerprint?: (params: S["Type"], root: string, workspace: string) => string
   readonly keyParams?: (params: S["Type"]) => unknown
   readonly onCacheHit?: (ctx: CacheHitContext<S["Type"]>) => Effect.Effect<void, E, CoreServices | ServicesOf<Req>>
-  readonly run: (ctx: NodeRunContext<S["Type"], I>) => Effect.Effect<T, E, CoreServices | ServicesOf<Req>>
+  /** `R`: the services run uses; defineNode checks them against the core ones and `requires`. */
+  readonly run: (ctx: NodeRunContext<S["Type"], I>) => Effect.Effect<T, E, R>
 }
 
 /** Names among `T`'s tables that are not declared outputs. */
@@ -207,6 +215,26 @@ type OnlyDeclaredOutputs<T extends NodeOutput, O extends string> = [T] extends [
   : string extends keyof T["tables"] ? unknown
   : [Undeclared<T, O>] extends [never] ? unknown
   : { readonly run: `run returns tables that are not declared outputs: ${Undeclared<T, O>}` }
+
+/**
+ * A compile error on `outputs` when an `outputLike` output copies an input the kind does not declare:
+ * a typo there would leave the output's columns unknown, and every node below it unchecked.
+ */
+type OnlyDeclaredLikes<L extends string, I extends Inputs> = [Exclude<L, keyof I>] extends [never] ? unknown
+  : { readonly outputs: `outputLike copies an input the kind does not declare: ${Exclude<L, keyof I>}` }
+
+/** A service's key for messages ("my/RewardModel"): class-style services carry it in their type. */
+type ServiceName<S> = S extends { readonly key: infer K extends string } ? K : "(a service without a string key)"
+
+/**
+ * A compile error on `run` when it uses a service that is neither a core one nor listed in `requires`:
+ * the engine checks `requires` against the run's layers before anything runs, so the list must not
+ * fall behind the code. (Without this check tsc still refuses such a run, but explains it through the
+ * shape of an unrelated core service.)
+ */
+type OnlyListedServices<R, Allowed> = 0 extends 1 & R ? unknown
+  : [Exclude<R, Allowed>] extends [never] ? unknown
+  : { readonly run: `run uses services that requires does not list: ${ServiceName<Exclude<R, Allowed>>} (add them to requires)` }
 
 /** The contract of a node's input `name`: a declared input, else `otherInputs` (undefined: not an input of the kind). */
 export const inputContract = (definition: NodeDefinition, name: string): InputContract | undefined =>
@@ -242,9 +270,16 @@ export function defineNode<
   const Req extends ReadonlyArray<ServiceKey> = readonly [],
   E extends NodeError = never,
   // the output names come from `outputs` alone (NoInfer); `run` must return a table for each, and no other
-  T extends NodeOutput<NoInfer<O>> = NodeOutput<NoInfer<O>>
+  T extends NodeOutput<NoInfer<O>> = NodeOutput<NoInfer<O>>,
+  // the inputs that outputLike outputs copy: each must be declared in `inputs`
+  const L extends string = never,
+  // the services run uses: each a core one or listed in `requires`
+  R = never
 >(
-  declaration: NodeDeclaration<S, O, I, Req, E, T> & OnlyDeclaredOutputs<T, NoInfer<O>>
+  declaration: NodeDeclaration<S, O, I, Req, E, T, L, R>
+    & OnlyDeclaredOutputs<T, NoInfer<O>>
+    & OnlyDeclaredLikes<L, I>
+    & OnlyListedServices<R, CoreServices | ServicesOf<NoInfer<Req>>>
 ): NodeKind<S, O, I, ServicesOf<Req>, E> {
   const definition = declaration as NodeDefinition<S, O, I, ServicesOf<Req>, E>
   const make = (params?: S["Encoded"]): NodeSpec<O> => ({
@@ -270,19 +305,30 @@ type AnyKind = { readonly definition: NodeDefinition<any, any, any, any, any> }
  * (`registryOf({ load, dedupe })`), which `wb nodes` then shows beside each kind id.
  */
 export function registryOf(
-  kinds: ReadonlyArray<AnyKind> | Readonly<Record<string, Readonly<Record<string, AnyKind>>>>
+  kinds: ReadonlyArray<AnyKind> | Readonly<Record<string, Readonly<Record<string, AnyKind>>>>,
+  /** How errors name where the kinds come from ("wb.config.ts"). */
+  source = "registryOf(...)"
 ): NodeRegistry {
-  const entries: Array<readonly [string, NodeDefinition]> = []
+  const registry = new Map<string, NodeDefinition>()
   const names = new Map<string, string>()
+  // where each id was registered from, for a clash: a later kind with the same id must not replace it unseen
+  const seenAs = new Map<string, string>()
+  const add = (k: AnyKind, as: string, tsName?: string) => {
+    const { kind } = k.definition
+    const existing = registry.get(kind)
+    if (existing !== undefined && existing !== k.definition) {
+      throw new NodeKindClashError({ kind, added: `${source} as ${as}`, existing: `${source} as ${seenAs.get(kind)}` })
+    }
+    registry.set(kind, k.definition as NodeDefinition)
+    seenAs.set(kind, as)
+    if (tsName !== undefined && tsName !== kind) names.set(kind, tsName)
+  }
   if (Array.isArray(kinds)) {
-    for (const k of kinds as ReadonlyArray<AnyKind>) entries.push([k.definition.kind, k.definition as NodeDefinition])
+    for (const [i, k] of (kinds as ReadonlyArray<AnyKind>).entries()) add(k, `[${i}] (${k.definition.kind})`)
   } else {
     for (const [family, members] of Object.entries(kinds as Readonly<Record<string, Readonly<Record<string, AnyKind>>>>)) {
-      for (const [name, k] of Object.entries(members)) {
-        entries.push([k.definition.kind, k.definition as NodeDefinition])
-        if (`${family}.${name}` !== k.definition.kind) names.set(k.definition.kind, `${family}.${name}`)
-      }
+      for (const [name, k] of Object.entries(members)) add(k, `${family}.${name}`, `${family}.${name}`)
     }
   }
-  return Object.assign(new Map(entries), { names })
+  return Object.assign(registry, { names })
 }

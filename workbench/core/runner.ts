@@ -14,11 +14,13 @@ import type { RunEvent, RunEventBody } from "./events.js"
 import { checkServices, type GraphNode, type PipelineGraph, upstreamOf } from "./graph.js"
 import { InputAssembly } from "./input-assembly.js"
 import { inferSchemas } from "./infer.js"
+import { makeReadCheck } from "./read-check.js"
 import { inputContract, type InputTable } from "./node.js"
 import type { Manifest, NodeReport, RunReport } from "./report.js"
+import { ExportFiles } from "./export-files.js"
 import { ArtifactStore, Database, Progress, RunEvents, RunLog, Sql, type SqlShape, Workspace } from "./services.js"
 import { didYouMean } from "./did-you-mean.js"
-import { errorData, type FailureData } from "../protocol/errors.js"
+import { errorData, errorMessage, type FailureData } from "../protocol/errors.js"
 
 export interface RunOptions {
   /** Run only this node and what it needs. */
@@ -80,7 +82,9 @@ export const runGraph = Effect.fn("runGraph")(function*(built: PipelineGraph, op
   const log = yield* RunLog
   const events = yield* RunEvents
   const assembly = yield* InputAssembly
-  const workspace = yield* Workspace
+  // nodes learn of a sample run from their Workspace (an export then writes inside it, see services.ts)
+  const workspace = options.sample === undefined ? yield* Workspace : { ...(yield* Workspace), sample: options.sample }
+  const exportFiles = yield* ExportFiles
   const started = performance.now()
   const all = new Set(graph.nodes.map((n) => n.name))
   const selected = options.only === undefined ? all : upstreamOf(graph, options.only)
@@ -108,6 +112,8 @@ export const runGraph = Effect.fn("runGraph")(function*(built: PipelineGraph, op
   const keyHolders = new Map<string, { readonly lock: Semaphore.Semaphore; readonly node: string }>()
   /** Keys whose artifact a node of this run wrote. */
   const published = new Set<string>()
+  // a cached upstream artifact is hashed before a running node reads it (read-check.ts)
+  const checkBeforeRead = makeReadCheck(store, published, options)
 
   const finish = (node: GraphNode, report: NodeReport, outcome: Outcome, trace?: string) =>
     Effect.gen(function*() {
@@ -128,7 +134,7 @@ export const runGraph = Effect.fn("runGraph")(function*(built: PipelineGraph, op
     Effect.gen(function*() {
       const failure = Cause.findErrorOption(cause)
       if (Option.isSome(failure)) {
-        return { text: failure.value.message, failure: errorData(failure.value) as FailureData, trace: undefined }
+        return { text: errorMessage(failure.value), failure: errorData(failure.value) as FailureData, trace: undefined }
       }
       const defect = yield* recordDefect(
         cause,
@@ -213,7 +219,8 @@ export const runGraph = Effect.fn("runGraph")(function*(built: PipelineGraph, op
       yield* node.definition.onCacheHit!({ node: node.name, kind: node.definition.kind, params: node.params, key: manifest.key, tables }).pipe(
         Effect.provideService(Sql, sql),
         Effect.provideService(Progress, makeProgress(node.name, emit)),
-        Effect.provideService(Workspace, workspace)
+        Effect.provideService(Workspace, workspace),
+        Effect.provideService(ExportFiles, exportFiles)
       )
     }))
 
@@ -223,6 +230,7 @@ export const runGraph = Effect.fn("runGraph")(function*(built: PipelineGraph, op
       const sql = yield* db.connect
       const inputs: Record<string, InputTable> = {}
       for (const [name, refs] of Object.entries(node.inputs)) {
+        for (const r of refs) yield* checkBeforeRead(node, name, r.node, upstream.get(r.node)!.manifest!)
         const parts = refs.map((r) => ({ manifest: upstream.get(r.node)!.manifest!, table: r.table }))
         const assembled = yield* assembly.assemble(sql, parts)
         if (assembled.readAsText.length > 0) {
@@ -244,6 +252,7 @@ export const runGraph = Effect.fn("runGraph")(function*(built: PipelineGraph, op
         Effect.provideService(Sql, sql),
         Effect.provideService(Progress, progress),
         Effect.provideService(Workspace, workspace),
+        Effect.provideService(ExportFiles, exportFiles),
         Effect.raceFirst(reportEngineProgress(node.name, sql, progress, emit))
       )
       const tables: Record<string, { relation: string; role: "main" | "rejects" | "removed" | "aux" }> = {}
@@ -276,6 +285,9 @@ export const runGraph = Effect.fn("runGraph")(function*(built: PipelineGraph, op
         : { ...emptyReport(node), status: "interrupted", seconds: (now - run.started) / 1000, key: run.key, error: "interrupted while running" }
       reports.set(node.name, report)
       if (run !== undefined) yield* log.node(runId, report, undefined)
+      // as in a failed run: every node the stream started ends with a NodeFinished, so a consumer
+      // tracking nodes by events never keeps one "running"
+      yield* emit({ _tag: "NodeFinished", report })
     }
     yield* log.finish(runId, "interrupted")
     const nodes = graph.nodes.map((n) => reports.get(n.name)!)

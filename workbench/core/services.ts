@@ -63,6 +63,11 @@ export class Workspace extends Context.Service<Workspace, {
   readonly root: string
   /** The `.wb` directory holding artifacts, the run log and scratch space. */
   readonly dir: string
+  /**
+   * Set in a sample run (`wb run --sample N`), whose `dir` is a workspace of its own: a node that writes
+   * files outside the workspace (an export) writes them inside `dir` instead, never over a full run's.
+   */
+  readonly sample?: number | undefined
 }>()("wb/Workspace") {}
 
 export interface PublishTable {

@@ -5,6 +5,7 @@ import type { RunEvent } from "../core/events.js"
 import { RunEvents, Workspace } from "../core/services.js"
 import { DefectLogLive } from "./defect-log.js"
 import { DuckDbLive } from "./duckdb.js"
+import { ExportFilesLive } from "./export-files.js"
 import { InputAssemblyLive } from "./input-assembly.js"
 import { MetaDbLive } from "./meta-db.js"
 import { ParquetStoreLive } from "./parquet-store.js"
@@ -32,6 +33,7 @@ export const workbenchLayer = (options: WorkbenchOptions) =>
     MetaDbLive(options.dir),
     // for the infer phase runGraph starts with (SQL transforms): its own small DuckDB, opened only if asked
     SchemaProbeLive,
+    ExportFilesLive,
     Layer.succeed(RunEvents, RunEvents.of({ emit: (e) => Effect.sync(() => options.onEvent?.(e)) })),
     Layer.succeed(Workspace, Workspace.of({ root: options.root, dir: options.dir }))
   )

@@ -15,6 +15,7 @@ import { extname, resolve } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { didYouMean } from "../core/did-you-mean.js"
 import { PipelineFileError } from "../core/errors.js"
+import { importFailureText } from "./import-failure.js"
 import { packageRoot } from "./package-root.js"
 import {
   builtByThisCopy,
@@ -60,7 +61,7 @@ const importPipeline = (file: string, path: string) =>
       const message = e instanceof Error ? e.message : String(e)
       return new PipelineFileError({
         file,
-        found: `importing it failed: ${message}`,
+        found: `importing it failed: ${importFailureText(e)}`,
         expected: "a module that loads without errors and default-exports pipeline(...)",
         fix: (e as { code?: unknown }).code === SOURCE_IMPORT
           ? 'import the workbench as "preference-workbench" and its nodes as "preference-workbench/nodes" (the public API), ' +

@@ -38,10 +38,30 @@ export type FailureData = typeof FailureData.Type
 export const isInternalError = (f: FailureData): f is InternalErrorData =>
   f._tag === "InternalError" && "id" in f && "log" in f
 
+/** Fields of an error that are its data, not its machinery. */
+const NOT_DATA = new Set(["_tag", "message", "name", "stack", "cause"])
+
+/**
+ * An error's message; for one without (a `Schema.TaggedError` whose author did not override
+ * `message`), its tag and fields, and a note saying so, so that a failure never reads as a blank.
+ */
+export function errorMessage(e: { readonly _tag: string; readonly message: string }): string {
+  if (typeof e.message === "string" && e.message.trim() !== "") return e.message
+  const data = Object.fromEntries(Object.entries(e).filter(([k]) => !NOT_DATA.has(k)))
+  let fields: string
+  try {
+    fields = JSON.stringify(data, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))
+  } catch {
+    fields = "{…}"
+  }
+  return `${e._tag} ${fields} (this error has no message: give ${e._tag} a \`message\` that says where, ` +
+    "what was found, what was expected and what to do)"
+}
+
 /** The data of any error-like value: its tag, message and house fields when present. */
 export function errorData(e: { readonly _tag: string; readonly message: string }): ErrorData {
   const fields = e as unknown as Record<string, unknown>
   const text = (key: "where" | "found" | "expected" | "fix") =>
     typeof fields[key] === "string" ? { [key]: fields[key] as string } : {}
-  return { _tag: e._tag, message: e.message, ...text("where"), ...text("found"), ...text("expected"), ...text("fix") }
+  return { _tag: e._tag, message: errorMessage(e), ...text("where"), ...text("found"), ...text("expected"), ...text("fix") }
 }

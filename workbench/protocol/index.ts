@@ -2,7 +2,7 @@
  * The protocol: message schemas shared by the CLI (`wb run --events`), the server and the browser.
  * Imports only `effect`'s Schema, so any side can decode what another sent.
  */
-export { ErrorData, errorData, FailureData, InternalErrorData, isInternalError } from "./errors.js"
+export { ErrorData, errorData, errorMessage, FailureData, InternalErrorData, isInternalError } from "./errors.js"
 export {
   decodeRunEventLine,
   encodeRunEventLine,

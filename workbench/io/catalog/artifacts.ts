@@ -68,6 +68,20 @@ export function cacheStates(graph: PipelineGraph, root: string, dir: string, sam
   })
 }
 
+/**
+ * Why a node waits on `upstream` (its Upstream state), each by its own state, for messages:
+ * `"clean" (its artifact is damaged)`. Not "its params changed" for every case: a damaged or removed
+ * artifact changes nothing the node reads, and a run may well leave it cached.
+ */
+export function waitingFor(states: ReadonlyArray<NodeArtifacts>, upstream: ReadonlyArray<string>): string {
+  const why = (state: CacheState | undefined) =>
+    state?._tag === "Damaged" ? "its artifact is damaged"
+      : state?._tag === "Stale" ? "its params or inputs changed since it ran"
+      : state?._tag === "Upstream" ? "it waits on its own upstream"
+      : "it has no artifact: it has not run, or its artifact was removed"
+  return upstream.map((u) => `"${u}" (${why(states.find((s) => s.node.name === u)?.state)})`).join(", ")
+}
+
 /** The state of a node whose key is known. */
 function stateOf(dir: string, key: string, previousOf: () => Manifest | undefined): CacheState {
   const current = readManifestFile(dir, key)

@@ -13,6 +13,7 @@ import { DataError, type NodeKindClashError } from "../../core/errors.js"
 import type { NodeRegistry } from "../../core/node.js"
 import { packageFile } from "../package-root.js"
 import type { ProjectConfig } from "./project-config.js"
+import { importFailureText } from "../import-failure.js"
 
 const isRegistry = (u: unknown): u is NodeRegistry =>
   u instanceof Map && [...u.values()].every((d) => typeof d === "object" && d !== null && typeof d.kind === "string")
@@ -46,7 +47,7 @@ const importRegistry = (url: string, label: string, fix: string) =>
     try: () => import(url) as Promise<Record<string, unknown>>,
     catch: (e) => new DataError({
       where: label,
-      found: `importing it failed: ${e instanceof Error ? e.message : String(e)}`,
+      found: `importing it failed: ${importFailureText(e)}`,
       expected: "a module that loads without errors",
       fix
     })
@@ -108,4 +109,7 @@ export const loadNodeLibrary = (project?: ProjectConfig): Effect.Effect<NodeLibr
   Effect.flatMap(builtInAndEnv, (library) =>
     project?.config.nodes === undefined
       ? Effect.succeed(library)
-      : extend(library, configRegistry(project.config), project.shown ?? "wb.config.ts"))
+      : Result.match(configRegistry(project.config, project.shown ?? "wb.config.ts"), {
+        onFailure: (e) => Effect.fail(e),
+        onSuccess: (added) => extend(library, added, project.shown ?? "wb.config.ts")
+      }))

@@ -10,6 +10,7 @@ import { pathToFileURL } from "node:url"
 import { isWbConfig, type WbConfig } from "../../core/config.js"
 import { DataError } from "../../core/errors.js"
 import { findProjectRoot } from "../project-root.js"
+import { importFailureText } from "../import-failure.js"
 
 export const CONFIG_FILES = ["wb.config.ts", "wb.config.mts", "wb.config.js", "wb.config.mjs"] as const
 
@@ -46,7 +47,7 @@ export const loadProjectConfig = (rootDir: string): Effect.Effect<ProjectConfig,
       try: () => import(pathToFileURL(file).href) as Promise<Record<string, unknown>>,
       catch: (e) => new DataError({
         where: shown,
-        found: `importing it failed: ${e instanceof Error ? e.message : String(e)}`,
+        found: `importing it failed: ${importFailureText(e)}`,
         expected,
         fix: "fix the error above; `npx tsc -p .` type-checks the config"
       })
