@@ -13,7 +13,9 @@ const file = process.argv[2]!
 const out = mkdtempSync(join(tmpdir(), "wb-bench-sql-"))
 const t0 = performance.now()
 const db = await DuckDBInstance.create(":memory:", {
-  threads: "2", memory_limit: process.env["WB_MEMORY_LIMIT"] ?? "8GB", temp_directory: join(out, "tmp")
+  threads: "2",
+  memory_limit: process.env["WB_MEMORY_LIMIT"] ?? "8GB",
+  temp_directory: join(out, "tmp")
 })
 const con = await db.connect()
 const q = (s: string) => `'${s.replaceAll("'", "''")}'`
@@ -38,7 +40,8 @@ await con.run(`CREATE TEMP TABLE pairs AS SELECT line_no, v[1] AS prompt,
     CASE WHEN hash(v[1], v[2], v[3]) % 2 = 0 THEN v[3] ELSE v[2] END AS response_b,
     CASE WHEN hash(v[1], v[2], v[3]) % 2 = 0 THEN 'a' ELSE 'b' END AS label
   FROM (SELECT line_no, json_extract_string(raw, ${paths}) AS v FROM checked WHERE reason IS NULL)`)
-const copy = async (query: string, dest: string) => { // §3: temp name, then rename
+const copy = async (query: string, dest: string) => {
+  // §3: temp name, then rename
   const tmp = `${dest}.tmp`
   await con.run(`COPY (${query}) TO ${q(tmp)} (FORMAT parquet, COMPRESSION zstd)`)
   renameSync(tmp, dest)
@@ -50,19 +53,34 @@ const loadSeconds = (performance.now() - t0) / 1000
 const IN = `read_parquet(${q(join(out, "pairs.parquet"))})`
 await con.run(`CREATE TEMP TABLE k AS SELECT line_no AS rn, hash(prompt, response_a, response_b) AS h FROM ${IN}`)
 await con.run(`CREATE TEMP TABLE firsts AS SELECT h, min(rn) AS kept_rn FROM k GROUP BY h`)
-await con.run(`CREATE TEMP TABLE removed AS SELECT k.rn, f.kept_rn FROM k JOIN firsts f USING (h) WHERE k.rn <> f.kept_rn`)
+await con.run(
+  `CREATE TEMP TABLE removed AS SELECT k.rn, f.kept_rn FROM k JOIN firsts f USING (h) WHERE k.rn <> f.kept_rn`
+)
 // a 64-bit key could collide: prove every removed row equals its kept twin
 const collisions = await con.runAndReadAll(`WITH s AS (SELECT line_no AS rn, prompt, response_a, response_b FROM ${IN}
     WHERE line_no IN (SELECT rn FROM removed UNION SELECT kept_rn FROM removed))
   SELECT count(*)::INTEGER AS n FROM removed r JOIN s x ON x.rn = r.rn JOIN s y ON y.rn = r.kept_rn
   WHERE NOT (x.prompt = y.prompt AND x.response_a = y.response_a AND x.response_b = y.response_b)`)
 if (collisions.getRowObjectsJS()[0]!["n"] !== 0) throw new Error("hash collision")
-await copy(`SELECT p.*, r.kept_rn FROM ${IN} p JOIN removed r ON p.line_no = r.rn ORDER BY p.line_no`, join(out, "removed.parquet"))
-await copy(`SELECT * FROM ${IN} WHERE line_no NOT IN (SELECT rn FROM removed) ORDER BY line_no`, join(out, "deduped.parquet"))
+await copy(
+  `SELECT p.*, r.kept_rn FROM ${IN} p JOIN removed r ON p.line_no = r.rn ORDER BY p.line_no`,
+  join(out, "removed.parquet")
+)
+await copy(
+  `SELECT * FROM ${IN} WHERE line_no NOT IN (SELECT rn FROM removed) ORDER BY line_no`,
+  join(out, "deduped.parquet")
+)
 const counts = await con.runAndReadAll(`SELECT (SELECT count(*) FROM pairs)::INTEGER AS pairs,
   (SELECT count(*) FROM removed)::INTEGER AS removed, (SELECT count(*) FROM rejects)::INTEGER AS rejects`)
 const seconds = (performance.now() - t0) / 1000
 con.closeSync()
 db.closeSync()
-console.log(JSON.stringify({ seconds, loadSeconds, ...counts.getRowObjectsJS()[0], peakRssMiB: process.resourceUsage().maxRSS / 1024 }))
+console.log(
+  JSON.stringify({
+    seconds,
+    loadSeconds,
+    ...counts.getRowObjectsJS()[0],
+    peakRssMiB: process.resourceUsage().maxRSS / 1024
+  })
+)
 rmSync(out, { recursive: true, force: true })

@@ -18,15 +18,17 @@ const t0 = performance.now()
 const result = await runPipeline(def, { workspace, threads: 2, memoryLimit: process.env["WB_MEMORY_LIMIT"] ?? "8GB" })
 const seconds = (performance.now() - t0) / 1000
 const byName = Object.fromEntries(result.report.nodes.map((n) => [n.name, n]))
-console.log(JSON.stringify({
-  seconds,
-  status: result.report.status,
-  nodeSeconds: { load: byName["load"]?.seconds, exact: byName["exact"]?.seconds },
-  rowsIn: byName["load"]?.rowsIn,
-  pairs: byName["load"]?.rowsOut,
-  kept: byName["exact"]?.rowsOut,
-  removed: byName["exact"]?.removed,
-  error: result.report.nodes.find((n) => n.error !== undefined && n.status === "failed")?.error,
-  peakRssMiB: process.resourceUsage().maxRSS / 1024
-}))
+console.log(
+  JSON.stringify({
+    seconds,
+    status: result.report.status,
+    nodeSeconds: { load: byName["load"]?.seconds, exact: byName["exact"]?.seconds },
+    rowsIn: byName["load"]?.rowsIn,
+    pairs: byName["load"]?.rowsOut,
+    kept: byName["exact"]?.rowsOut,
+    removed: byName["exact"]?.removed,
+    error: result.report.nodes.find((n) => n.error !== undefined && n.status === "failed")?.error,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024
+  })
+)
 rmSync(workspace, { recursive: true, force: true })

@@ -23,14 +23,24 @@ export function realPairs(root = "."): Array<RealPair> {
     const r = JSON.parse(line) as { chosen: string; rejected: string }
     const cut = r.chosen.lastIndexOf("\n\nAssistant:")
     const prompt = r.chosen.slice(0, cut)
-    out.push({ prompt, chosen: r.chosen.slice(cut + 12).trim(), rejected: r.rejected.slice(r.rejected.lastIndexOf("\n\nAssistant:") + 12).trim() })
+    out.push({
+      prompt,
+      chosen: r.chosen.slice(cut + 12).trim(),
+      rejected: r.rejected.slice(r.rejected.lastIndexOf("\n\nAssistant:") + 12).trim()
+    })
   }
-  const panda = JSON.parse(readFileSync(`${root}/data/pandalm-testset/testset-v1.json`, "utf8")) as Array<Record<string, unknown>>
+  const panda = JSON.parse(readFileSync(`${root}/data/pandalm-testset/testset-v1.json`, "utf8")) as Array<
+    Record<string, unknown>
+  >
   for (const r of panda) {
     if (typeof r["response1"] !== "string" || typeof r["response2"] !== "string") continue
     const prompt = `${r["instruction"]}${r["input"] ? `\n\n${r["input"]}` : ""}`
     const firstWins = r["annotator1"] !== 2
-    out.push({ prompt, chosen: firstWins ? r["response1"] : r["response2"], rejected: firstWins ? r["response2"] : r["response1"] })
+    out.push({
+      prompt,
+      chosen: firstWins ? r["response1"] : r["response2"],
+      rejected: firstWins ? r["response2"] : r["response1"]
+    })
   }
   return out
 }
@@ -71,7 +81,10 @@ export interface GenerateOptions {
 }
 
 /** Write `rows` pairs to `path` (JSONL), unless a file made with the same options is already there. */
-export async function generatePairs(path: string, options: GenerateOptions): Promise<{ path: string; planted: { exact: number; mirrored: number } }> {
+export async function generatePairs(
+  path: string,
+  options: GenerateOptions
+): Promise<{ path: string; planted: { exact: number; mirrored: number } }> {
   const { rows, seed = 42, exactRate = 0.05, mirrorRate = 0.025 } = options
   const meta = `${path}.meta.json`
   const tag = JSON.stringify({ rows, seed, exactRate, mirrorRate, v: 1 })
@@ -82,7 +95,8 @@ export async function generatePairs(path: string, options: GenerateOptions): Pro
   const base = realPairs()
   const random = rng(seed)
   const kept: Array<RealPair> = []
-  let exact = 0, mirrored = 0
+  let exact = 0,
+    mirrored = 0
   const tmp = `${path}.tmp`
   const out = createWriteStream(tmp)
   let buffer = ""
@@ -109,7 +123,10 @@ export async function generatePairs(path: string, options: GenerateOptions): Pro
     }
   }
   out.write(buffer)
-  await new Promise<void>((resolve, reject) => { out.once("error", reject); out.end(() => resolve()) })
+  await new Promise<void>((resolve, reject) => {
+    out.once("error", reject)
+    out.end(() => resolve())
+  })
   renameSync(tmp, path)
   const planted = { exact, mirrored }
   writeFileSync(meta, JSON.stringify({ tag, planted }))

@@ -22,7 +22,13 @@ import { availableParallelism } from "node:os"
 import { gunzipSync } from "node:zlib"
 import { shingleSet } from "../nodes/lib/minhash-kernel.js"
 import {
-  DEFAULT_SET_CAP, lshShape, nearClusters, nearPairs, sketchTexts, type SketchBatch, type SketchOptions
+  DEFAULT_SET_CAP,
+  lshShape,
+  nearClusters,
+  nearPairs,
+  sketchTexts,
+  type SketchBatch,
+  type SketchOptions
 } from "../nodes/lib/minhash.js"
 import { SketchPool } from "../nodes/lib/minhash-pool.js"
 
@@ -80,10 +86,13 @@ export function realTexts(root = "."): Array<string> {
     const r = JSON.parse(line) as { chosen: string; rejected: string }
     out.push(r.chosen, r.rejected)
   }
-  const panda = JSON.parse(readFileSync(`${root}/data/pandalm-testset/testset-v1.json`, "utf8")) as Array<Record<string, unknown>>
+  const panda = JSON.parse(readFileSync(`${root}/data/pandalm-testset/testset-v1.json`, "utf8")) as Array<
+    Record<string, unknown>
+  >
   for (const r of panda) {
     out.push(`${String(r["instruction"])}${r["input"] ? `\n\n${String(r["input"])}` : ""}`)
-    for (const k of ["response1", "response2"]) if (typeof r[k] === "string" && (r[k] as string).trim() !== "") out.push(r[k] as string)
+    for (const k of ["response1", "response2"])
+      if (typeof r[k] === "string" && (r[k] as string).trim() !== "") out.push(r[k] as string)
   }
   return out
 }
@@ -95,7 +104,9 @@ function perturb(text: string, random: () => number, donor: () => string): strin
   for (let e = 0; e < edits && words.length > 2; e++) {
     const at = Math.floor(random() * words.length)
     const kind = random()
-    const other = donor().split(/\s+/).filter((w) => w !== "")
+    const other = donor()
+      .split(/\s+/)
+      .filter((w) => w !== "")
     const word = other[Math.floor(random() * other.length)] ?? "x"
     if (kind < 0.3) words[at] = word
     else if (kind < 0.5) words.splice(at, 1)
@@ -120,18 +131,31 @@ export function bruteForcePairs(texts: ReadonlyArray<string>, shingle: number, t
   const bySize = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => sets[a]!.length - sets[b]!.length)
   const out = new Set<number>()
   for (let x = 0; x < n; x++) {
-    const i = bySize[x]!, A = sets[i]!
+    const i = bySize[x]!,
+      A = sets[i]!
     if (A.length === 0) continue
     for (let y = x + 1; y < n; y++) {
-      const j = bySize[y]!, B = sets[j]!
+      const j = bySize[y]!,
+        B = sets[j]!
       if (A.length < t * B.length) break // sizes only grow from here: J <= |A| / |B| < t
       // J >= t  <=>  shared >= t / (1 + t) * (|A| + |B|); stop once too many elements of A are unmatched
       const need = Math.ceil((t / (1 + t)) * (A.length + B.length) - 1e-9)
       const maxMiss = A.length - need
-      let p = 0, q = 0, shared = 0, miss = 0
+      let p = 0,
+        q = 0,
+        shared = 0,
+        miss = 0
       while (p < A.length && q < B.length && miss <= maxMiss) {
-        const u = A[p]!, v = B[q]!
-        if (u === v) { shared++; p++; q++ } else if (u < v) { miss++; p++ } else q++
+        const u = A[p]!,
+          v = B[q]!
+        if (u === v) {
+          shared++
+          p++
+          q++
+        } else if (u < v) {
+          miss++
+          p++
+        } else q++
       }
       if (shared >= need) out.add(Math.min(i, j) * n + Math.max(i, j))
     }
@@ -139,7 +163,13 @@ export function bruteForcePairs(texts: ReadonlyArray<string>, shingle: number, t
   return out
 }
 
-const sketchOptions = (threshold: number, numPerm: number, shingle: number, seed: number, method: "oph" | "classic" = "oph"): SketchOptions => {
+const sketchOptions = (
+  threshold: number,
+  numPerm: number,
+  shingle: number,
+  seed: number,
+  method: "oph" | "classic" = "oph"
+): SketchOptions => {
   const { bands, rows } = lshShape(threshold, numPerm)
   return { bands, rows, shingle, seed, setCap: DEFAULT_SET_CAP, method }
 }
@@ -174,11 +204,19 @@ function machineCpuSeconds(): number | undefined {
 
 /** Run `f`; its wall seconds, the cores this process kept busy, and those other processes did (Linux). */
 async function timed(f: () => unknown) {
-  const m0 = machineCpuSeconds(), cpu0 = process.cpuUsage(), t0 = performance.now()
+  const m0 = machineCpuSeconds(),
+    cpu0 = process.cpuUsage(),
+    t0 = performance.now()
   await f()
-  const wall = (performance.now() - t0) / 1000, cpu = process.cpuUsage(cpu0), m1 = machineCpuSeconds()
+  const wall = (performance.now() - t0) / 1000,
+    cpu = process.cpuUsage(cpu0),
+    m1 = machineCpuSeconds()
   const own = (cpu.user + cpu.system) / 1e6
-  return { wall, cores: own / wall, others: m0 === undefined || m1 === undefined ? undefined : Math.max(0, m1 - m0 - own) / wall }
+  return {
+    wall,
+    cores: own / wall,
+    others: m0 === undefined || m1 === undefined ? undefined : Math.max(0, m1 - m0 - own) / wall
+  }
 }
 
 /** The fastest of `repeats` runs of `f` (timed). */
@@ -205,61 +243,103 @@ async function throughput(texts: ReadonlyArray<string>, options: SketchOptions, 
   const t2 = performance.now()
   nearClusters(sk!, { threshold: 0.8 })
   return {
-    one: texts.length / oneRun.wall, many: texts.length / poolRun.wall, coresBusy: poolRun.cores,
-    others: Math.max(oneRun.others ?? 0, poolRun.others ?? 0), clusterSeconds: (performance.now() - t2) / 1000
+    one: texts.length / oneRun.wall,
+    many: texts.length / poolRun.wall,
+    coresBusy: poolRun.cores,
+    others: Math.max(oneRun.others ?? 0, poolRun.others ?? 0),
+    clusterSeconds: (performance.now() - t2) / 1000
   }
 }
 
 /** A warning when other processes took more than a tenth of a core meanwhile: the figures are then low. */
-const disturbed = (others: number) => (others > 0.1 ? ` [other processes busy ${others.toFixed(1)} cores meanwhile: rerun]` : "")
+const disturbed = (others: number) =>
+  others > 0.1 ? ` [other processes busy ${others.toFixed(1)} cores meanwhile: rerun]` : ""
 
 const rate = (x: number) => `${Math.round(x).toLocaleString("en-US")} docs/s`
 
 export async function minhashQuality(options: MinhashQualityOptions = {}): Promise<MinhashQualityResult> {
-  const { n = 20_000, threshold = 0.8, numPerm = 128, shingle = 3, seed = 7, throughputDocs = 200_000, root = "." } = options
-  const workers = options.workers ?? 2, repeats = options.repeats ?? 2
+  const {
+    n = 20_000,
+    threshold = 0.8,
+    numPerm = 128,
+    shingle = 3,
+    seed = 7,
+    throughputDocs = 200_000,
+    root = "."
+  } = options
+  const workers = options.workers ?? 2,
+    repeats = options.repeats ?? 2
   const log = options.log ?? ((line: string) => console.log(line))
   const pool = realTexts(root)
   const texts = sample(pool, n, seed)
   const opts = sketchOptions(threshold, numPerm, shingle, 1)
-  log(`minhash-quality: ${n} texts resampled from ${pool.length} real ones; threshold ${threshold}, ${numPerm} MinHash values ` +
-    `-> ${opts.bands} bands x ${opts.rows} rows, ${shingle}-word shingles`)
+  log(
+    `minhash-quality: ${n} texts resampled from ${pool.length} real ones; threshold ${threshold}, ${numPerm} MinHash values ` +
+      `-> ${opts.bands} bands x ${opts.rows} rows, ${shingle}-word shingles`
+  )
 
   let t = performance.now()
   const truth = bruteForcePairs(texts, shingle, threshold)
-  log(`  brute force: ${truth.size} pairs with Jaccard >= ${threshold} (${((performance.now() - t) / 1000).toFixed(1)} s)`)
+  log(
+    `  brute force: ${truth.size} pairs with Jaccard >= ${threshold} (${((performance.now() - t) / 1000).toFixed(1)} s)`
+  )
   t = performance.now()
   const { found, recall, precision, clusterRecall } = score(texts, truth, opts, threshold)
   log(`  LSH: ${found} verified pairs (${((performance.now() - t) / 1000).toFixed(2)} s incl. sketching)`)
-  log(`  recall ${recall.toFixed(4)}  precision ${precision.toFixed(4)}  same-cluster recall ${clusterRecall.toFixed(4)}`)
+  log(
+    `  recall ${recall.toFixed(4)}  precision ${precision.toFixed(4)}  same-cluster recall ${clusterRecall.toFixed(4)}`
+  )
   const classic = sketchOptions(threshold, numPerm, shingle, 1, "classic")
   if (options.compareClassic === true) {
     const c = score(texts, truth, classic, threshold)
-    log(`  classic ${numPerm}-permutation MinHash, same LSH: recall ${c.recall.toFixed(4)}  precision ${c.precision.toFixed(4)}`)
+    log(
+      `  classic ${numPerm}-permutation MinHash, same LSH: recall ${c.recall.toFixed(4)}  precision ${c.precision.toFixed(4)}`
+    )
   }
 
   const big = sample(pool, throughputDocs, seed + 1)
   const short = big.map((x) => x.slice(0, 200))
   const mean = (xs: ReadonlyArray<string>) => xs.reduce((s, x) => s + x.length, 0) / xs.length
-  const meanChars = mean(big), meanCharsShort = mean(short)
-  log(`  sketching throughput, ${numPerm} permutations (${opts.bands} x ${opts.rows} one-permutation bins), ` +
-    `${throughputDocs.toLocaleString("en-US")} texts, ${availableParallelism()} cores; pool = ${workers} worker threads incl. start-up; ` +
-    `best of ${repeats} runs:`)
+  const meanChars = mean(big),
+    meanCharsShort = mean(short)
+  log(
+    `  sketching throughput, ${numPerm} permutations (${opts.bands} x ${opts.rows} one-permutation bins), ` +
+      `${throughputDocs.toLocaleString("en-US")} texts, ${availableParallelism()} cores; pool = ${workers} worker threads incl. start-up; ` +
+      `best of ${repeats} runs:`
+  )
   const speed = await throughput(big, opts, workers, repeats)
-  log(`    real mix (mean ${meanChars.toFixed(0)} chars):             one thread ${rate(speed.one)} · pool ${rate(speed.many)} ` +
-    `(${speed.coresBusy.toFixed(1)} cores busy); clustering ${speed.clusterSeconds.toFixed(2)} s${disturbed(speed.others)}`)
+  log(
+    `    real mix (mean ${meanChars.toFixed(0)} chars):             one thread ${rate(speed.one)} · pool ${rate(speed.many)} ` +
+      `(${speed.coresBusy.toFixed(1)} cores busy); clustering ${speed.clusterSeconds.toFixed(2)} s${disturbed(speed.others)}`
+  )
   const speedShort = await throughput(short, opts, workers, repeats)
-  log(`    prompt length (cut to 200, mean ${meanCharsShort.toFixed(0)} chars): one thread ${rate(speedShort.one)} · pool ${rate(speedShort.many)} ` +
-    `(${speedShort.coresBusy.toFixed(1)} cores busy)${disturbed(speedShort.others)}`)
+  log(
+    `    prompt length (cut to 200, mean ${meanCharsShort.toFixed(0)} chars): one thread ${rate(speedShort.one)} · pool ${rate(speedShort.many)} ` +
+      `(${speedShort.coresBusy.toFixed(1)} cores busy)${disturbed(speedShort.others)}`
+  )
   if (options.compareClassic === true) {
-    const c = await throughput(big, classic, workers, 1), cs = await throughput(short, classic, workers, 1)
-    log(`    classic ${numPerm}-permutation MinHash: real mix one thread ${rate(c.one)} · pool ${rate(c.many)}; ` +
-      `prompt length one thread ${rate(cs.one)} · pool ${rate(cs.many)}${disturbed(Math.max(c.others, cs.others))}`)
+    const c = await throughput(big, classic, workers, 1),
+      cs = await throughput(short, classic, workers, 1)
+    log(
+      `    classic ${numPerm}-permutation MinHash: real mix one thread ${rate(c.one)} · pool ${rate(c.many)}; ` +
+        `prompt length one thread ${rate(cs.one)} · pool ${rate(cs.many)}${disturbed(Math.max(c.others, cs.others))}`
+    )
   }
   return {
-    n, bands: opts.bands, rows: opts.rows, truePairs: truth.size, foundPairs: found, recall, precision, clusterRecall,
-    docsPerSecondOneThread: speed.one, docsPerSecondWorkers: speed.many, meanChars,
-    docsPerSecondOneThreadShort: speedShort.one, docsPerSecondWorkersShort: speedShort.many, meanCharsShort
+    n,
+    bands: opts.bands,
+    rows: opts.rows,
+    truePairs: truth.size,
+    foundPairs: found,
+    recall,
+    precision,
+    clusterRecall,
+    docsPerSecondOneThread: speed.one,
+    docsPerSecondWorkers: speed.many,
+    meanChars,
+    docsPerSecondOneThreadShort: speedShort.one,
+    docsPerSecondWorkersShort: speedShort.many,
+    meanCharsShort
   }
 }
 

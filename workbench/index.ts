@@ -3,8 +3,19 @@ export { pipeline } from "./core/pipeline.js"
 export type { InputBinding, NodeHandle, PipelineBuilder, PipelineDefinition, TableRef } from "./core/pipeline.js"
 export { defineNode, registryOf } from "./core/node.js"
 export type {
-  CoreServices, InferContext, Inferred, InputTable, InputTables, NodeDefinition, NodeKind, NodeOutput, NodeRegistry, NodeRunContext, NodeSpec,
-  ParamsSchema, ServiceKey
+  CoreServices,
+  InferContext,
+  Inferred,
+  InputTable,
+  InputTables,
+  NodeDefinition,
+  NodeKind,
+  NodeOutput,
+  NodeRegistry,
+  NodeRunContext,
+  NodeSpec,
+  ParamsSchema,
+  ServiceKey
 } from "./core/node.js"
 export { param } from "./core/params.js"
 export { defineConfig } from "./core/config.js"
@@ -21,8 +32,24 @@ export type { Manifest } from "./core/report.js"
 // the protocol: run events, reports and errors as Schemas (values and types), for programs that read
 // `wb run --events` (decodeRunEventLine) or forward a run's events
 export {
-  decodeRunEventLine, encodeRunEventLine, ErrorData, errorData, FailureData, InternalErrorData, NodeFinished, NodeNote,
-  NodeProgress, NodeReport, NodeStarted, NodeStatus, RunEvent, RunEventJson, RunFinished, RunReport, RunStarted, RunStatus
+  decodeRunEventLine,
+  encodeRunEventLine,
+  ErrorData,
+  errorData,
+  FailureData,
+  InternalErrorData,
+  NodeFinished,
+  NodeNote,
+  NodeProgress,
+  NodeReport,
+  NodeStarted,
+  NodeStatus,
+  RunEvent,
+  RunEventJson,
+  RunFinished,
+  RunReport,
+  RunStarted,
+  RunStatus
 } from "./protocol/index.js"
 export { DataError, NodeKindClashError, PipelineInvalidError, ServiceMissingError } from "./core/errors.js"
 export type { NodeError } from "./core/errors.js"

@@ -60,10 +60,13 @@ export interface PipelineResult {
 }
 
 /** The Effect form: fails with PipelineInvalidError before anything runs, or returns the run's report. */
-export const runPipelineEffect = <E = never>(def: PipelineDefinition, options: RunPipelineOptions<E> & { readonly file?: string } = {}) => {
+export const runPipelineEffect = <E = never>(
+  def: PipelineDefinition,
+  options: RunPipelineOptions<E> & { readonly file?: string } = {}
+) => {
   const root = resolve(options.root ?? process.cwd())
   const dir = resolve(root, options.workspace ?? ".wb")
-  return Effect.gen(function*() {
+  return Effect.gen(function* () {
     // under the run's layers: the graph is checked against the services they actually provide
     const graph = yield* buildGraph(def, options.registry)
     const report = yield* runGraph(graph, options)
@@ -72,29 +75,56 @@ export const runPipelineEffect = <E = never>(def: PipelineDefinition, options: R
     for (const r of report.nodes) {
       const manifest = r.key === undefined ? undefined : readManifest(dir, r.key)
       if (manifest !== undefined && (r.status === "ran" || r.status === "cached")) {
-        artifacts.set(r.name, Object.fromEntries(Object.entries(manifest.tables).map(([t, m]) =>
-          [t, { file: join(artifactDir(dir, r.key!), m.file), rows: m.rows, role: m.role }])))
+        artifacts.set(
+          r.name,
+          Object.fromEntries(
+            Object.entries(manifest.tables).map(([t, m]) => [
+              t,
+              { file: join(artifactDir(dir, r.key!), m.file), rows: m.rows, role: m.role }
+            ])
+          )
+        )
       }
       nodes[r.name] = {
         report: r,
-        tables: manifest === undefined
-          ? {}
-          : Object.fromEntries(Object.entries(manifest.tables).map(([t, m]) => [t, join(artifactDir(dir, r.key!), m.file)]))
+        tables:
+          manifest === undefined
+            ? {}
+            : Object.fromEntries(
+                Object.entries(manifest.tables).map(([t, m]) => [t, join(artifactDir(dir, r.key!), m.file)])
+              )
       }
     }
-    const table = (ref: string) => resultTable({ pipeline: report.pipeline, reports: report.nodes, tables: artifacts }, ref)
+    const table = (ref: string) =>
+      resultTable({ pipeline: report.pipeline, reports: report.nodes, tables: artifacts }, ref)
     return { report, nodes, table } satisfies PipelineResult
-  }).pipe(Effect.provide(mergeLayers<E | DataError>([
-    def.layer === undefined ? undefined : labelLayer(def.layer, `the layer of pipeline "${def.name}"`),
-    options.layer
-  ])), Effect.provide(Layer.unwrap(liveModule.pipe(Effect.map(({ workbenchLayer }) => workbenchLayer({
-    root, dir,
-    ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
-    ...(options.threads === undefined ? {} : { threads: options.threads }),
-    ...(options.memoryLimit === undefined ? {} : { memoryLimit: options.memoryLimit })
-  }))))))
+  }).pipe(
+    Effect.provide(
+      mergeLayers<E | DataError>([
+        def.layer === undefined ? undefined : labelLayer(def.layer, `the layer of pipeline "${def.name}"`),
+        options.layer
+      ])
+    ),
+    Effect.provide(
+      Layer.unwrap(
+        liveModule.pipe(
+          Effect.map(({ workbenchLayer }) =>
+            workbenchLayer({
+              root,
+              dir,
+              ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
+              ...(options.threads === undefined ? {} : { threads: options.threads }),
+              ...(options.memoryLimit === undefined ? {} : { memoryLimit: options.memoryLimit })
+            })
+          )
+        )
+      )
+    )
+  )
 }
 
 /** Run a pipeline; rejects with the tagged error (e.g. PipelineInvalidError) if it cannot start. */
-export const runPipeline = <E = never>(def: PipelineDefinition, options: RunPipelineOptions<E> = {}): Promise<PipelineResult> =>
-  Effect.runPromise(runPipelineEffect(def, options))
+export const runPipeline = <E = never>(
+  def: PipelineDefinition,
+  options: RunPipelineOptions<E> = {}
+): Promise<PipelineResult> => Effect.runPromise(runPipelineEffect(def, options))

@@ -78,8 +78,17 @@ import { Effect } from "effect"
 import { input, outputLike, output, type OutputContract } from "../../workbench/core/contract.js"
 import { defineNode, type NodeRunContext } from "../../workbench/core/node.js"
 import {
-  DecontaminateParams, DedupeParams, ExactParams, MirroredParams, NearParams,
-  resolveDecontaminate, resolveExact, resolveMirrored, resolveNear, resolvePairs, type DedupeOptions
+  DecontaminateParams,
+  DedupeParams,
+  ExactParams,
+  MirroredParams,
+  NearParams,
+  resolveDecontaminate,
+  resolveExact,
+  resolveMirrored,
+  resolveNear,
+  resolvePairs,
+  type DedupeOptions
 } from "./params.js"
 import { runDedupe } from "./run.js"
 import { pairsInput, voteColumns, votesInput } from "../lib/pair-tables.js"
@@ -87,7 +96,10 @@ import { pairsInput, voteColumns, votesInput } from "../lib/pair-tables.js"
 export { DecontaminateParams, DedupeParams, ExactParams, MirroredParams, NearParams }
 
 const againstInput = (optionalInput: boolean) =>
-  input({ prompt: "utf8" }, { optionalInput, many: true, doc: "eval prompts to decontaminate against (a `prompt` column)" })
+  input(
+    { prompt: "utf8" },
+    { optionalInput, many: true, doc: "eval prompts to decontaminate against (a `prompt` column)" }
+  )
 
 const inputs = (against: "optional" | "required" | "none") => ({
   pairs: { ...pairsInput("the pairs to dedupe (several tables are unioned by column name)"), many: true },
@@ -98,7 +110,8 @@ const inputs = (against: "optional" | "required" | "none") => ({
 const votesOutput: OutputContract = {
   role: "aux",
   doc: "the input votes re-pointed to kept pairs (mirrored twins flipped)",
-  schema: (ins) => ins["votes"] ?? { columns: Object.entries(voteColumns).map(([name, type]) => ({ name, type })), open: false }
+  schema: (ins) =>
+    ins["votes"] ?? { columns: Object.entries(voteColumns).map(([name, type]) => ({ name, type })), open: false }
 }
 
 const outputs = {
@@ -108,13 +121,30 @@ const outputs = {
     add: { reason: "utf8", kept_pair_id: "utf8", kept_source_row: "int64" },
     doc: "removed rows with the reason and the kept twin they were merged into"
   }),
-  conflicts: output("aux", {
-    check: "utf8", group_pair_id: "utf8", pair_id: "utf8", source: "utf8", source_row: "int64", label: "utf8",
-    flipped: "bool", outcome: "utf8", prompt: "utf8", response_a: "utf8", response_b: "utf8"
-  }, { doc: "rows of exact or mirrored groups whose labels disagree" }),
-  report: output("aux", { check: "utf8", groups: "int64", rows_found_in_input: "int64", rows_removed: "int64" }, {
-    doc: "one row per check that ran"
-  })
+  conflicts: output(
+    "aux",
+    {
+      check: "utf8",
+      group_pair_id: "utf8",
+      pair_id: "utf8",
+      source: "utf8",
+      source_row: "int64",
+      label: "utf8",
+      flipped: "bool",
+      outcome: "utf8",
+      prompt: "utf8",
+      response_a: "utf8",
+      response_b: "utf8"
+    },
+    { doc: "rows of exact or mirrored groups whose labels disagree" }
+  ),
+  report: output(
+    "aux",
+    { check: "utf8", groups: "int64", rows_found_in_input: "int64", rows_removed: "int64" },
+    {
+      doc: "one row per check that ran"
+    }
+  )
 }
 
 /**
@@ -123,8 +153,14 @@ const outputs = {
  * near-duplicates per field, modes pair / prompt / responses, default pair, maxPerPrompt. Version 4, the
  * presets that find near-duplicates: two texts without a word are alike only when they are the same text.)
  */
-const runWith = <P>(resolve: (p: P) => DedupeOptions) => (ctx: NodeRunContext<P, ReturnType<typeof inputs>>) =>
-  runDedupe(ctx.node, { pairs: ctx.inputs.pairs, votes: ctx.inputs.votes, against: ctx.inputs.against }, resolve(ctx.params)).pipe(Effect.withSpan("dedupe", { attributes: { node: ctx.node } }))
+const runWith =
+  <P>(resolve: (p: P) => DedupeOptions) =>
+  (ctx: NodeRunContext<P, ReturnType<typeof inputs>>) =>
+    runDedupe(
+      ctx.node,
+      { pairs: ctx.inputs.pairs, votes: ctx.inputs.votes, against: ctx.inputs.against },
+      resolve(ctx.params)
+    ).pipe(Effect.withSpan("dedupe", { attributes: { node: ctx.node } }))
 
 /** Every step, each switchable: decontaminate -> exact -> mirrored -> degenerate -> near (off). */
 export const pairs = defineNode({

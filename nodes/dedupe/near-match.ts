@@ -78,7 +78,10 @@ export function nearMatcher(n: number, texts: NearTexts, rule: NearRule): (order
     | undefined
   const build = () => {
     const { prompt: P, a: A, b: B } = texts
-    const field = (sk: SketchBatch | undefined, k: "prompt" | "a" | "b"): Field => ({ sk: sk!, ids: texts.wordless?.[k] })
+    const field = (sk: SketchBatch | undefined, k: "prompt" | "a" | "b"): Field => ({
+      sk: sk!,
+      ids: texts.wordless?.[k]
+    })
     const [FP, FA, FB] = [field(P, "prompt"), field(A, "a"), field(B, "b")]
     const views: Array<MatchView> = [],
       probes: Array<readonly [number, number]> = []

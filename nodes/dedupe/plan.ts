@@ -114,13 +114,16 @@ const votesMove = (r: Reason | null) => r === "exact-duplicate" || r === "mirror
  * arrays. Integer keys in [0, n) (what the SQL side sends: the group's first row) skip the Map.
  */
 export function duplicateGroups(n: number, rows: ArrayLike<number>, key: (i: number) => Key): Array<Array<number>> {
-  const headOf = new Int32Array(n).fill(-1), headMap = new Map<Key, number>()
-  const next = new Int32Array(n).fill(-1), tail = new Int32Array(n)
+  const headOf = new Int32Array(n).fill(-1),
+    headMap = new Map<Key, number>()
+  const next = new Int32Array(n).fill(-1),
+    tail = new Int32Array(n)
   const multi: Array<number> = []
   for (let k = 0; k < rows.length; k++) {
-    const i = rows[k]!, kk = key(i)
+    const i = rows[k]!,
+      kk = key(i)
     const dense = typeof kk === "number" && kk >= 0 && kk < n && Math.floor(kk) === kk
-    const h = dense ? headOf[kk]! : headMap.get(kk) ?? -1
+    const h = dense ? headOf[kk]! : (headMap.get(kk) ?? -1)
     if (h === -1) {
       if (dense) headOf[kk] = i
       else headMap.set(kk, i)
@@ -160,14 +163,17 @@ export function pickKept(members: ReadonlyArray<number>, keys: DedupeKeys, polic
 /** `rows` sorted best first for a keep policy: by policy score, then by source order (as pickKept). */
 export function byKeepOrder(rows: Int32Array, keys: DedupeKeys, policy: KeepPolicy): Int32Array {
   const score = policy === "longest" ? keys.length : policy === "most-votes" ? keys.votes : undefined
-  return rows.slice().sort((i, j) => (score === undefined ? 0 : score[j]! - score[i]!) || keys.order[i]! - keys.order[j]!)
+  return rows
+    .slice()
+    .sort((i, j) => (score === undefined ? 0 : score[j]! - score[i]!) || keys.order[i]! - keys.order[j]!)
 }
 
 /** Build the plan. Pure: same keys and steps, same plan. */
 export function planDedupe(keys: DedupeKeys, steps: PlanSteps): DedupePlan {
   const n = keys.order.length
   const reason: Array<Reason | null> = new Array(n).fill(null)
-  const link = new Int32Array(n).fill(-1), flipRel = new Uint8Array(n)
+  const link = new Int32Array(n).fill(-1),
+    flipRel = new Uint8Array(n)
   const conflicts: Array<ConflictRow> = []
   const report: Array<ReportRow> = []
   const stats: Record<string, number> = { rows_in: n }
@@ -177,7 +183,9 @@ export function planDedupe(keys: DedupeKeys, steps: PlanSteps): DedupePlan {
 
   // exact and mirrored share this: pick a row, spot label conflicts, merge or apply onConflict
   const settleGroup = (
-    check: "exact" | "mirrored", members: Array<number>, onConflict: ConflictPolicy,
+    check: "exact" | "mirrored",
+    members: Array<number>,
+    onConflict: ConflictPolicy,
     orient: (i: number) => boolean
   ): { removed: number; conflict: boolean } => {
     const keep = pickKept(members, keys, steps.keep)
@@ -190,9 +198,17 @@ export function planDedupe(keys: DedupeKeys, steps: PlanSteps): DedupePlan {
     const policy = conflict ? onConflict : "merge"
     for (const i of members) {
       const flipped = orient(i) !== orient(keep)
-      if (conflict) conflicts.push({ check, group: keep, row: i, flipped, kept: policy === "keep-both" || (i === keep && policy !== "drop-both") })
+      if (conflict)
+        conflicts.push({
+          check,
+          group: keep,
+          row: i,
+          flipped,
+          kept: policy === "keep-both" || (i === keep && policy !== "drop-both")
+        })
       if (policy === "keep-both" || (i === keep && policy !== "drop-both")) continue
-      reason[i] = policy === "merge" ? (check === "exact" ? "exact-duplicate" : "mirrored-duplicate") : `${check}-conflict`
+      reason[i] =
+        policy === "merge" ? (check === "exact" ? "exact-duplicate" : "mirrored-duplicate") : `${check}-conflict`
       link[i] = policy === "drop-both" ? -1 : keep
       flipRel[i] = flipped ? 1 : 0
     }
@@ -200,16 +216,26 @@ export function planDedupe(keys: DedupeKeys, steps: PlanSteps): DedupePlan {
     return { removed, conflict }
   }
 
-  const runGroups = (check: "exact" | "mirrored", groups: Array<Array<number>>, found: number, onConflict: ConflictPolicy,
-    orient: (i: number) => boolean) => {
-    let removed = 0, nConflicts = 0
+  const runGroups = (
+    check: "exact" | "mirrored",
+    groups: Array<Array<number>>,
+    found: number,
+    onConflict: ConflictPolicy,
+    orient: (i: number) => boolean
+  ) => {
+    let removed = 0,
+      nConflicts = 0
     for (const g of groups) {
       const r = settleGroup(check, g, onConflict, orient)
       removed += r.removed
       if (r.conflict) nConflicts++
     }
     report.push({ check, groups: groups.length, rows_found_in_input: found, rows_removed: removed })
-    Object.assign(stats, { [`${check}_groups`]: groups.length, [`${check}_removed`]: removed, [`${check}_conflicts`]: nConflicts })
+    Object.assign(stats, {
+      [`${check}_groups`]: groups.length,
+      [`${check}_removed`]: removed,
+      [`${check}_conflicts`]: nConflicts
+    })
   }
 
   if (steps.decontaminate) {
@@ -221,20 +247,35 @@ export function planDedupe(keys: DedupeKeys, steps: PlanSteps): DedupePlan {
       reason[i] = c[i] === 1 ? "contaminated" : "contaminated-near"
       if (c[i] === 2) near++
     }
-    report.push({ check: "contaminated", groups: hits.length, rows_found_in_input: hits.length, rows_removed: hits.length })
+    report.push({
+      check: "contaminated",
+      groups: hits.length,
+      rows_found_in_input: hits.length,
+      rows_removed: hits.length
+    })
     Object.assign(stats, { contaminated: hits.length, contaminated_near: near })
   }
 
   if (steps.exact !== undefined) {
-    const living = alive(), key = (i: number) => keys.exactKey[i]!
+    const living = alive(),
+      key = (i: number) => keys.exactKey[i]!
     const groups = duplicateGroups(n, living, key)
-    runGroups("exact", groups, countFound(living.length === n ? groups : duplicateGroups(n, all, key)), steps.exact.onConflict, () => false)
+    runGroups(
+      "exact",
+      groups,
+      countFound(living.length === n ? groups : duplicateGroups(n, all, key)),
+      steps.exact.onConflict,
+      () => false
+    )
   }
   if (steps.mirrored !== undefined) {
     const both = (g: Array<number>) => g.some((i) => keys.flipped[i]) && g.some((i) => !keys.flipped[i])
-    const mirrorGroups = (onlyAlive: boolean) => duplicateGroups(
-      n, rowsWhere(n, (i) => !keys.identical[i] && (!onlyAlive || reason[i] === null)), (i) => keys.mirrorKey[i]!
-    ).filter(both)
+    const mirrorGroups = (onlyAlive: boolean) =>
+      duplicateGroups(
+        n,
+        rowsWhere(n, (i) => !keys.identical[i] && (!onlyAlive || reason[i] === null)),
+        (i) => keys.mirrorKey[i]!
+      ).filter(both)
     const found = countFound(mirrorGroups(false))
     runGroups("mirrored", mirrorGroups(true), found, steps.mirrored.onConflict, (i) => Boolean(keys.flipped[i]))
   }
@@ -264,20 +305,36 @@ export function planDedupe(keys: DedupeKeys, steps: PlanSteps): DedupePlan {
     const allTwins = living.length === n ? twinOf : steps.near(byKeepOrder(all, keys, steps.keep))
     const twinsAll = new Set<number>()
     let removable = 0
-    for (let i = 0; i < n; i++) if (allTwins[i]! >= 0) { removable++; twinsAll.add(allTwins[i]!) }
-    report.push({ check: "near-duplicate", groups: kept.size, rows_found_in_input: removable + twinsAll.size, rows_removed: removed })
+    for (let i = 0; i < n; i++)
+      if (allTwins[i]! >= 0) {
+        removable++
+        twinsAll.add(allTwins[i]!)
+      }
+    report.push({
+      check: "near-duplicate",
+      groups: kept.size,
+      rows_found_in_input: removable + twinsAll.size,
+      rows_removed: removed
+    })
     Object.assign(stats, { near_clusters: kept.size, near_removed: removed })
   }
 
-  const twin = new Int32Array(n).fill(-1), votesTo = new Int32Array(n), votesFlip = new Uint8Array(n), merged = new Uint8Array(n)
+  const twin = new Int32Array(n).fill(-1),
+    votesTo = new Int32Array(n),
+    votesFlip = new Uint8Array(n),
+    merged = new Uint8Array(n)
   for (let i = 0; i < n; i++) {
     let j = link[i]!
     while (j >= 0 && link[j]! >= 0) j = link[j]!
     // a group whose kept row a later step removed (an empty side or identical sides, which every row of
     // an exact or mirrored group shares) has no kept twin: never point at a removed row
     twin[i] = j >= 0 && reason[j] === null ? j : -1
-    let k = i, f = 0
-    while (votesMove(reason[k]!)) { f ^= flipRel[k]!; k = link[k]! }
+    let k = i,
+      f = 0
+    while (votesMove(reason[k]!)) {
+      f ^= flipRel[k]!
+      k = link[k]!
+    }
     votesTo[i] = reason[k] === null ? k : -1
     votesFlip[i] = votesTo[i]! >= 0 ? f : 0
     if (votesTo[i] !== i && votesTo[i]! >= 0) merged[votesTo[i]!] = 1

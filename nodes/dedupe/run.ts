@@ -32,32 +32,37 @@ export interface DedupeTables {
 
 /** Copy an input into a table (the copy is where a union of clashing tables first fails). */
 const copyInput = (sql: SqlShape, node: string, input: string, table: string, relation: string) =>
-  sql.run(`CREATE TABLE ${table} AS SELECT * FROM ${relation}`).pipe(
-    Effect.mapError(unionClash(node, input))
-  )
+  sql.run(`CREATE TABLE ${table} AS SELECT * FROM ${relation}`).pipe(Effect.mapError(unionClash(node, input)))
 
 /** The rows to dedupe, with their plan positions 0..n-1: the numbered input itself when it can be. */
-const dedupeSource = (sql: SqlShape, node: string, pairs: InputTable, withVotes: boolean) => Effect.gen(function*() {
-  if (!withVotes) {
-    // one upstream table numbers its rows 0..n-1 (file_row_number): filters of it keep that order
-    const [w] = yield* sql.rows<{ n: number; lo: number | null; hi: number | null }>(
-      `SELECT count(*) AS n, min(_wb_row) AS lo, max(_wb_row) AS hi FROM ${pairs.numbered}`
-    )
-    const n = w!.n
-    if (n === 0 || (w!.lo === 0 && w!.hi === n - 1)) {
-      return { source: { relation: pairs.numbered, row: "_wb_row", hidden: "_wb_row", copied: false } satisfies DedupeSource, n }
+const dedupeSource = (sql: SqlShape, node: string, pairs: InputTable, withVotes: boolean) =>
+  Effect.gen(function* () {
+    if (!withVotes) {
+      // one upstream table numbers its rows 0..n-1 (file_row_number): filters of it keep that order
+      const [w] = yield* sql.rows<{ n: number; lo: number | null; hi: number | null }>(
+        `SELECT count(*) AS n, min(_wb_row) AS lo, max(_wb_row) AS hi FROM ${pairs.numbered}`
+      )
+      const n = w!.n
+      if (n === 0 || (w!.lo === 0 && w!.hi === n - 1)) {
+        return {
+          source: { relation: pairs.numbered, row: "_wb_row", hidden: "_wb_row", copied: false } satisfies DedupeSource,
+          n
+        }
+      }
     }
-  }
-  const base = sql.tempName("dedupe_pairs")
-  yield* copyInput(sql, node, "pairs", base, pairs.relation)
-  // the drop flag lets the main output be a plain filter of the copy, which keeps its order with no sort
-  yield* sql.run(`ALTER TABLE ${base} ADD COLUMN ${DROP} BOOLEAN DEFAULT false`)
-  return { source: { relation: base, row: "rowid", hidden: DROP, copied: true } satisfies DedupeSource, n: yield* sql.count(base) }
-})
+    const base = sql.tempName("dedupe_pairs")
+    yield* copyInput(sql, node, "pairs", base, pairs.relation)
+    // the drop flag lets the main output be a plain filter of the copy, which keeps its order with no sort
+    yield* sql.run(`ALTER TABLE ${base} ADD COLUMN ${DROP} BOOLEAN DEFAULT false`)
+    return {
+      source: { relation: base, row: "rowid", hidden: DROP, copied: true } satisfies DedupeSource,
+      n: yield* sql.count(base)
+    }
+  })
 
 /** Run the dedupe steps in `options` over the tables. */
 export const runDedupe = (node: string, tables: DedupeTables, options: DedupeOptions) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const sql = yield* Sql
     const progress = yield* Progress
     const { pairs, votes, against } = tables
@@ -82,9 +87,20 @@ export const runDedupe = (node: string, tables: DedupeTables, options: DedupeOpt
       near: near.near,
       decontaminate: options.decontaminate !== undefined && against !== undefined
     })
-    const out: NodeOutput = yield* applyPlan(sql, {
-      node, source, keys: keys.table, n, pairs, votes: votesCopy, votesInput: votes, voteRows
-    }, plan)
+    const out: NodeOutput = yield* applyPlan(
+      sql,
+      {
+        node,
+        source,
+        keys: keys.table,
+        n,
+        pairs,
+        votes: votesCopy,
+        votesInput: votes,
+        voteRows
+      },
+      plan
+    )
     if (options.decontaminate !== undefined && against === undefined) {
       yield* progress.note("dedupe: no `against` input connected; decontamination skipped")
     }
@@ -92,7 +108,8 @@ export const runDedupe = (node: string, tables: DedupeTables, options: DedupeOpt
     const [e] = yield* sql.rows<{ m: number; empty: number }>(
       `SELECT count(*)::INTEGER AS m, count_if(${emptySql("prompt")})::INTEGER AS empty FROM ${against.relation}`
     )
-    if (e!.empty > 0) yield* progress.note(`dedupe: ${e!.empty} of ${e!.m} eval prompts are empty or whitespace only; ignored`)
+    if (e!.empty > 0)
+      yield* progress.note(`dedupe: ${e!.empty} of ${e!.m} eval prompts are empty or whitespace only; ignored`)
     return { ...out, stats: { ...out.stats, eval_prompts: e!.m, eval_prompts_empty: e!.empty } }
   }).pipe(Effect.withSpan("dedupe.run"))
 
@@ -112,19 +129,26 @@ const labelOfCode = (code: number): string | null =>
  * their sizes, and the flags the steps test.
  */
 function keysSql(
-  source: DedupeSource, pairs: InputTable, votes: string | undefined, voteRows: string | undefined, against: InputTable | undefined,
+  source: DedupeSource,
+  pairs: InputTable,
+  votes: string | undefined,
+  voteRows: string | undefined,
+  against: InputTable | undefined,
   options: DedupeOptions
 ) {
   const K = (c: string) => normalizedSql(c, options.normalize)
   const col = (name: string, fallback: string) => (hasColumn(pairs, name) ? name : fallback)
-  const voteCounts = votes === undefined || options.keep !== "most-votes"
-    ? "(SELECT NULL::INTEGER AS r, 0 AS n WHERE false)"
-    : votesPerRowSql(source, votes, voteRows)
-  const evalKeys = against !== undefined && options.decontaminate !== undefined
-    // an empty eval prompt would match every empty prompt: ignored (and counted, see evalCounts)
-    ? `(SELECT DISTINCT hash(${K("prompt")}) AS ph FROM ${against.relation} WHERE NOT ${emptySql("prompt")})`
-    : undefined
-  const exact = "PARTITION BY ph, ah, bh", mirror = "PARTITION BY ph, least(ah, bh), greatest(ah, bh)"
+  const voteCounts =
+    votes === undefined || options.keep !== "most-votes"
+      ? "(SELECT NULL::INTEGER AS r, 0 AS n WHERE false)"
+      : votesPerRowSql(source, votes, voteRows)
+  const evalKeys =
+    against !== undefined && options.decontaminate !== undefined
+      ? // an empty eval prompt would match every empty prompt: ignored (and counted, see evalCounts)
+        `(SELECT DISTINCT hash(${K("prompt")}) AS ph FROM ${against.relation} WHERE NOT ${emptySql("prompt")})`
+      : undefined
+  const exact = "PARTITION BY ph, ah, bh",
+    mirror = "PARTITION BY ph, least(ah, bh), greatest(ah, bh)"
   return `WITH h AS (
       SELECT ${source.row}::INTEGER AS r, ${col("source", "NULL")} AS _src, ${col("source_row", "NULL")} AS _srow, pair_id,
         hash(${K("prompt")}) AS ph, hash(${K("response_a")}) AS ah, hash(${K("response_b")}) AS bh,
@@ -147,55 +171,112 @@ function keysSql(
  * "first" only compares rows within a group, so their rank among the rows read is enough.
  */
 const readKeys = (
-  sql: SqlShape, source: DedupeSource, n: number, pairs: InputTable, votes: string | undefined, voteRows: string | undefined,
-  against: InputTable | undefined, options: DedupeOptions
-) => Effect.gen(function*() {
-  const keysTable = sql.tempName("dedupe_keys")
-  yield* sql.run(`CREATE TABLE ${keysTable} AS ${keysSql(source, pairs, votes, voteRows, against, options)}`)
-  const order = new Int32Array(n), exactKey = new Int32Array(n), mirrorKey = new Int32Array(n)
-  const flipped = new Uint8Array(n), identical = new Uint8Array(n), emptySide = new Uint8Array(n)
-  const length = new Float64Array(n), voteCount = new Int32Array(n), contaminated = new Uint8Array(n)
-  const label: Array<string | null> = new Array(n).fill(null)
-  for (let i = 0; i < n; i++) {
-    exactKey[i] = i
-    mirrorKey[i] = i
-  }
-  // read only the columns the steps use (decoding values into JS is most of this stage's time)
-  const columns: Array<[string, (i: number, v: unknown) => void]> = [
-    ["ord", (i, v) => { order[i] = v as number }],
-    // flags and the label in one integer: decoding a VARCHAR column costs more than all the integers
-    [`(flipped::INTEGER + 2 * identical::INTEGER + 4 * empty_side::INTEGER + 8 * contaminated::INTEGER + 16 * ${labelCodeSql("label")})`,
-      (i, v) => {
-        const f = v as number
-        flipped[i] = f & 1
-        identical[i] = (f >> 1) & 1
-        emptySide[i] = (f >> 2) & 1
-        contaminated[i] = (f >> 3) & 1
-        label[i] = labelOfCode(f >> 4)
-      }]
-  ]
-  if (options.exact !== undefined) columns.push(["ek", (i, v) => { exactKey[i] = v as number }])
-  if (options.mirrored !== undefined) columns.push(["mk", (i, v) => { mirrorKey[i] = v as number }])
-  if (options.keep === "longest") columns.push(["len", (i, v) => { length[i] = v as number }])
-  if (options.keep === "most-votes") columns.push(["votes", (i, v) => { voteCount[i] = v as number }])
-  const wanted = [
-    ...(options.exact === undefined ? [] : ["en > 1"]),
-    ...(options.mirrored === undefined ? [] : ["mn > 1"]),
-    ...(options.emptySide ? ["empty_side"] : []),
-    ...(options.identical ? ["identical"] : []),
-    ...(options.decontaminate === undefined ? [] : ["contaminated"])
-  ]
-  const where = options.near !== undefined ? "" : `WHERE ${wanted.length === 0 ? "false" : wanted.join(" OR ")}`
-  yield* sql.scan(`SELECT r, ${columns.map(([c]) => c).join(", ")}
-    FROM (SELECT *, (row_number() OVER (ORDER BY _src NULLS LAST, _srow NULLS LAST, r) - 1)::INTEGER AS ord FROM ${keysTable} ${where})`,
-  (c, rows) => {
-    const r = c[0]!
-    for (let k = 0; k < columns.length; k++) {
-      const set = columns[k]![1], col = c[k + 1]!
-      for (let j = 0; j < rows; j++) set(r[j] as number, col[j])
+  sql: SqlShape,
+  source: DedupeSource,
+  n: number,
+  pairs: InputTable,
+  votes: string | undefined,
+  voteRows: string | undefined,
+  against: InputTable | undefined,
+  options: DedupeOptions
+) =>
+  Effect.gen(function* () {
+    const keysTable = sql.tempName("dedupe_keys")
+    yield* sql.run(`CREATE TABLE ${keysTable} AS ${keysSql(source, pairs, votes, voteRows, against, options)}`)
+    const order = new Int32Array(n),
+      exactKey = new Int32Array(n),
+      mirrorKey = new Int32Array(n)
+    const flipped = new Uint8Array(n),
+      identical = new Uint8Array(n),
+      emptySide = new Uint8Array(n)
+    const length = new Float64Array(n),
+      voteCount = new Int32Array(n),
+      contaminated = new Uint8Array(n)
+    const label: Array<string | null> = new Array(n).fill(null)
+    for (let i = 0; i < n; i++) {
+      exactKey[i] = i
+      mirrorKey[i] = i
     }
+    // read only the columns the steps use (decoding values into JS is most of this stage's time)
+    const columns: Array<[string, (i: number, v: unknown) => void]> = [
+      [
+        "ord",
+        (i, v) => {
+          order[i] = v as number
+        }
+      ],
+      // flags and the label in one integer: decoding a VARCHAR column costs more than all the integers
+      [
+        `(flipped::INTEGER + 2 * identical::INTEGER + 4 * empty_side::INTEGER + 8 * contaminated::INTEGER + 16 * ${labelCodeSql("label")})`,
+        (i, v) => {
+          const f = v as number
+          flipped[i] = f & 1
+          identical[i] = (f >> 1) & 1
+          emptySide[i] = (f >> 2) & 1
+          contaminated[i] = (f >> 3) & 1
+          label[i] = labelOfCode(f >> 4)
+        }
+      ]
+    ]
+    if (options.exact !== undefined)
+      columns.push([
+        "ek",
+        (i, v) => {
+          exactKey[i] = v as number
+        }
+      ])
+    if (options.mirrored !== undefined)
+      columns.push([
+        "mk",
+        (i, v) => {
+          mirrorKey[i] = v as number
+        }
+      ])
+    if (options.keep === "longest")
+      columns.push([
+        "len",
+        (i, v) => {
+          length[i] = v as number
+        }
+      ])
+    if (options.keep === "most-votes")
+      columns.push([
+        "votes",
+        (i, v) => {
+          voteCount[i] = v as number
+        }
+      ])
+    const wanted = [
+      ...(options.exact === undefined ? [] : ["en > 1"]),
+      ...(options.mirrored === undefined ? [] : ["mn > 1"]),
+      ...(options.emptySide ? ["empty_side"] : []),
+      ...(options.identical ? ["identical"] : []),
+      ...(options.decontaminate === undefined ? [] : ["contaminated"])
+    ]
+    const where = options.near !== undefined ? "" : `WHERE ${wanted.length === 0 ? "false" : wanted.join(" OR ")}`
+    yield* sql.scan(
+      `SELECT r, ${columns.map(([c]) => c).join(", ")}
+    FROM (SELECT *, (row_number() OVER (ORDER BY _src NULLS LAST, _srow NULLS LAST, r) - 1)::INTEGER AS ord FROM ${keysTable} ${where})`,
+      (c, rows) => {
+        const r = c[0]!
+        for (let k = 0; k < columns.length; k++) {
+          const set = columns[k]![1],
+            col = c[k + 1]!
+          for (let j = 0; j < rows; j++) set(r[j] as number, col[j])
+        }
+      }
+    )
+    return {
+      table: keysTable,
+      order,
+      exactKey,
+      mirrorKey,
+      flipped,
+      identical,
+      emptySide,
+      label,
+      length,
+      votes: voteCount,
+      contaminated
+    } satisfies DedupeKeys & { table: string }
   })
-  return {
-    table: keysTable, order, exactKey, mirrorKey, flipped, identical, emptySide, label, length, votes: voteCount, contaminated
-  } satisfies DedupeKeys & { table: string }
-})

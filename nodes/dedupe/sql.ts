@@ -18,10 +18,11 @@ export function normalizedSql(column: string, normalize: Normalize): string {
 }
 
 /** SQL: true when a text column is NULL, empty or whitespace only. */
-export const emptySql = (column: string): string => `(${column} IS NULL OR NOT regexp_matches(${column}, '[^[:space:]]'))`
+export const emptySql = (column: string): string =>
+  `(${column} IS NULL OR NOT regexp_matches(${column}, '[^[:space:]]'))`
 
 export const hasColumn = (t: InputTable | undefined, name: string): boolean =>
-  t !== undefined && t.schema.columns.some((c) => c.name === name)
+  t?.schema.columns.some((c) => c.name === name) ?? false
 
 /** Columns of a loaded JS table. */
 export const cols = (spec: Record<string, ColumnSpec["type"]>): Array<ColumnSpec> =>
@@ -40,14 +41,18 @@ export const invariantBroken = (node: string, found: string) =>
  * two types that do not convert (an extra column holding JSON in one file, text in another): a data
  * error naming the column. Other SQL errors pass through.
  */
-export const unionClash = (node: string, input: string) => (e: SqlError): DataError | SqlError => {
-  if (!/^Conversion Error/.test(e.reason)) return e
-  const column = /when casting from source column "?([^"\s]+)"?/.exec(e.reason)?.[1] ?? "?"
-  return new DataError({
-    where: `node "${node}" input "${input}"`,
-    found: `column "${column}" has different types in the tables unioned into it (${e.reason.split("\n")[0]})`,
-    expected: "a column that several tables of one input share has one type in all of them (they are unioned by column name)",
-    fix: `rename column "${column}" in one of the files connected to "${input}", give it the same type in each, ` +
-      "or dedupe each table in its own node"
-  })
-}
+export const unionClash =
+  (node: string, input: string) =>
+  (e: SqlError): DataError | SqlError => {
+    if (!/^Conversion Error/.test(e.reason)) return e
+    const column = /when casting from source column "?([^"\s]+)"?/.exec(e.reason)?.[1] ?? "?"
+    return new DataError({
+      where: `node "${node}" input "${input}"`,
+      found: `column "${column}" has different types in the tables unioned into it (${e.reason.split("\n")[0]})`,
+      expected:
+        "a column that several tables of one input share has one type in all of them (they are unioned by column name)",
+      fix:
+        `rename column "${column}" in one of the files connected to "${input}", give it the same type in each, ` +
+        "or dedupe each table in its own node"
+    })
+  }

@@ -43,17 +43,35 @@ import { defineNode, type Inferred, type InputTable } from "../../workbench/core
 import { SchemaProbe, Sql, type SqlShape } from "../../workbench/core/services.js"
 import { voteColumns, votesInput } from "../lib/pair-tables.js"
 import {
-  anyOpen, bindRefusal, checkSelectTree, deferredNote, missingColumnOf, parseTree, refusalError
+  anyOpen,
+  bindRefusal,
+  checkSelectTree,
+  deferredNote,
+  missingColumnOf,
+  parseTree,
+  refusalError
 } from "../lib/select-check.js"
-import { expressionRefusal, hasColumn, keptVotesSql, markSql, notBoolean, quoted, reasonSql, removedSql, whereSql } from "./plan.js"
+import {
+  expressionRefusal,
+  hasColumn,
+  keptVotesSql,
+  markSql,
+  notBoolean,
+  quoted,
+  reasonSql,
+  removedSql,
+  whereSql
+} from "./plan.js"
 
 export const FilterParams = Schema.Struct({
   where: Schema.String.check(Schema.isMinLength(1)).annotate({
     description: "SQL boolean expression over the pairs' columns; rows where it is true are kept (required)"
   }),
-  reason: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1)).annotate({
-    description: "reason written on removed rows (default: the expression and whether it gave false or null)"
-  }))
+  reason: Schema.optionalKey(
+    Schema.String.check(Schema.isMinLength(1)).annotate({
+      description: "reason written on removed rows (default: the expression and whether it gave false or null)"
+    })
+  )
 })
 export type FilterParams = typeof FilterParams.Type
 
@@ -63,7 +81,7 @@ export type FilterParams = typeof FilterParams.Type
  * the run (a column the upstream does not list, on an input that may carry unlisted ones).
  */
 export const checkWhere = (sql: SqlShape, where: string, inputs: Readonly<Record<string, TableSchema>>, at: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const tree = yield* parseTree(sql, markSql(where, "pairs"))
     const check = checkSelectTree(tree, Object.keys(inputs), "length(prompt) < 2000", "expression")
     if (check._tag === "Refused") return yield* refusalError(at, check)
@@ -85,21 +103,24 @@ export const checkWhere = (sql: SqlShape, where: string, inputs: Readonly<Record
     return {} satisfies Inferred
   })
 
-const votesRefusal = (at: string) => new DataError({
-  where: at,
-  found: "votes are connected, but the pairs have no pair_id column to match them with",
-  expected: "a pair_id column on the pairs (the votes follow their pairs)",
-  fix: "connect pairs that carry pair_id, or leave votes unconnected"
-})
+const votesRefusal = (at: string) =>
+  new DataError({
+    where: at,
+    found: "votes are connected, but the pairs have no pair_id column to match them with",
+    expected: "a pair_id column on the pairs (the votes follow their pairs)",
+    fix: "connect pairs that carry pair_id, or leave votes unconnected"
+  })
 
 const votesOutput: OutputContract = {
   role: "aux",
   doc: "the input votes of kept rows",
-  schema: (ins) => ins["votes"] ?? { columns: Object.entries(voteColumns).map(([name, type]) => ({ name, type })), open: false }
+  schema: (ins) =>
+    ins["votes"] ?? { columns: Object.entries(voteColumns).map(([name, type]) => ({ name, type })), open: false }
 }
 
 const emptyVotesSql = `SELECT ${Object.entries(voteColumns)
-  .map(([n, t]) => `NULL::${t === "utf8" ? "VARCHAR" : t === "float64" ? "DOUBLE" : "JSON"} AS ${n}`).join(", ")} WHERE false`
+  .map(([n, t]) => `NULL::${t === "utf8" ? "VARCHAR" : t === "float64" ? "DOUBLE" : "JSON"} AS ${n}`)
+  .join(", ")} WHERE false`
 
 export const sql = defineNode({
   kind: "filter.sql",
@@ -107,7 +128,10 @@ export const sql = defineNode({
   summary: "Keep rows where a SQL condition is true; the others go to removed with the condition as reason",
   params: FilterParams,
   inputs: {
-    pairs: input({}, { optional: { pair_id: "utf8", source_row: "int64" }, many: true, doc: "the rows to filter (any columns)" }),
+    pairs: input(
+      {},
+      { optional: { pair_id: "utf8", source_row: "int64" }, many: true, doc: "the rows to filter (any columns)" }
+    ),
     votes: votesInput("votes on the pairs; those of removed rows are dropped")
   },
   outputs: {
@@ -116,29 +140,42 @@ export const sql = defineNode({
     removed: outputLike("removed", "pairs", { add: { reason: "utf8" }, doc: "removed rows with the reason" })
   },
   inferOutputs: ({ params, inputs }) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const pairs = inputs["pairs"]!
-      if (inputs["votes"] !== undefined && !pairs.open && !hasColumn(pairs, "pair_id")) return yield* votesRefusal("input votes")
+      if (inputs["votes"] !== undefined && !pairs.open && !hasColumn(pairs, "pair_id"))
+        return yield* votesRefusal("input votes")
       const probe = yield* SchemaProbe
       return yield* probe.withTables(inputs, (s) => checkWhere(s, params.where, inputs, "param where"))
     }),
   run: (ctx) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const db = yield* Sql
       const pairs: InputTable = ctx.inputs.pairs
       const votes: InputTable | undefined = ctx.inputs.votes
       const at = `node "${ctx.node}" (${ctx.kind}) param where`
-      if (votes !== undefined && !hasColumn(pairs.schema, "pair_id")) return yield* votesRefusal(`node "${ctx.node}" (${ctx.kind}) input votes`)
+      if (votes !== undefined && !hasColumn(pairs.schema, "pair_id"))
+        return yield* votesRefusal(`node "${ctx.node}" (${ctx.kind}) input votes`)
       // the inputs under their names, for the expression (and its subqueries); `_wb_row` keeps input order
       yield* db.run(`CREATE OR REPLACE TEMP VIEW ${quoted("pairs")} AS SELECT * FROM ${pairs.numbered}`)
-      if (votes !== undefined) yield* db.run(`CREATE OR REPLACE TEMP VIEW ${quoted("votes")} AS SELECT * FROM ${votes.relation}`)
+      if (votes !== undefined)
+        yield* db.run(`CREATE OR REPLACE TEMP VIEW ${quoted("votes")} AS SELECT * FROM ${votes.relation}`)
       const schemas = { pairs: pairs.schema, ...(votes === undefined ? {} : { votes: votes.schema }) }
       yield* checkWhere(db, ctx.params.where, schemas, at)
-      const marked = yield* db.create("filter_marked", markSql(ctx.params.where, "pairs", true)).pipe(
-        Effect.catchTag("SqlError", (e) => Effect.fail(refusalError(at, bindRefusal(e.reason, schemas, "expression"))))
+      const marked = yield* db
+        .create("filter_marked", markSql(ctx.params.where, "pairs", true))
+        .pipe(
+          Effect.catchTag("SqlError", (e) =>
+            Effect.fail(refusalError(at, bindRefusal(e.reason, schemas, "expression")))
+          )
+        )
+      const kept = yield* db.create(
+        "filter_pairs",
+        `SELECT * EXCLUDE (_wb_row, _wb_keep) FROM ${marked} WHERE _wb_keep IS TRUE ORDER BY _wb_row`
       )
-      const kept = yield* db.create("filter_pairs", `SELECT * EXCLUDE (_wb_row, _wb_keep) FROM ${marked} WHERE _wb_keep IS TRUE ORDER BY _wb_row`)
-      const removed = yield* db.create("filter_removed", removedSql(marked, pairs.schema, reasonSql(ctx.params.where, ctx.params.reason)))
+      const removed = yield* db.create(
+        "filter_removed",
+        removedSql(marked, pairs.schema, reasonSql(ctx.params.where, ctx.params.reason))
+      )
       const [c] = yield* db.rows<{ rows_in: number; rows_out: number; removed: number; removed_null: number }>(
         `SELECT count(*) AS rows_in, count_if(_wb_keep IS TRUE) AS rows_out, count_if(_wb_keep IS NOT TRUE) AS removed,
            count_if(_wb_keep IS NULL) AS removed_null FROM ${marked}`
@@ -152,7 +189,9 @@ export const sql = defineNode({
         Object.assign(stats, { votes_in: votes.rows, votes_out: out, votes_dropped: votes.rows - out })
       }
       if (c!.rows_in !== pairs.rows || c!.rows_out + c!.removed !== c!.rows_in) {
-        return yield* Effect.die(new Error(`filter.sql lost rows: ${pairs.rows} in, ${c!.rows_out} kept + ${c!.removed} removed`))
+        return yield* Effect.die(
+          new Error(`filter.sql lost rows: ${pairs.rows} in, ${c!.rows_out} kept + ${c!.removed} removed`)
+        )
       }
       return { tables: { pairs: kept, votes: votesOut, removed }, stats }
     })

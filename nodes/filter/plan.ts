@@ -35,14 +35,23 @@ export function expressionRefusal(treeJson: string): SqlRefusal | undefined {
   const tree = JSON.parse(treeJson) as { error: boolean; statements?: ReadonlyArray<{ node?: SelectNode }> }
   if (tree.error) return undefined // checkSelectTree says why
   const node = tree.statements?.[0]?.node
-  const single = node !== undefined && node.type === "SELECT_NODE" && node.select_list?.length === 1 &&
-    node.where_clause === null && (node.group_expressions?.length ?? 0) === 0 && node.having === null &&
-    node.qualify === null && (node.modifiers?.length ?? 0) === 0
-  return single ? undefined : {
-    found: "text that is not one expression (it closes the parenthesis around it and adds clauses)",
-    expected: "one SQL boolean expression over the input's columns, e.g. length(prompt) < 2000 and label is not null",
-    fix: "write the condition alone; for more than a condition, use transform.sql"
-  }
+  const single =
+    node !== undefined &&
+    node.type === "SELECT_NODE" &&
+    node.select_list?.length === 1 &&
+    node.where_clause === null &&
+    (node.group_expressions?.length ?? 0) === 0 &&
+    node.having === null &&
+    node.qualify === null &&
+    (node.modifiers?.length ?? 0) === 0
+  return single
+    ? undefined
+    : {
+        found: "text that is not one expression (it closes the parenthesis around it and adds clauses)",
+        expected:
+          "one SQL boolean expression over the input's columns, e.g. length(prompt) < 2000 and label is not null",
+        fix: "write the condition alone; for more than a condition, use transform.sql"
+      }
 }
 
 /** A `_wb_keep` that is not a boolean, as a refusal (found: its type). */
@@ -83,12 +92,17 @@ export function voteRowSql(votes: TableSchema): string | undefined {
  * with its pair_id has) stays when that row stays; another vote stays when any row with its pair_id
  * stays. A vote on a pair_id the input does not hold stays: the filter removed nothing of it.
  */
-export function keptVotesSql(marked: string, pairs: TableSchema, votes: { numbered: string; schema: TableSchema }): string {
+export function keptVotesSql(
+  marked: string,
+  pairs: TableSchema,
+  votes: { numbered: string; schema: TableSchema }
+): string {
   const byPair = `(SELECT pair_id, bool_or(_wb_keep IS TRUE) AS kept FROM ${marked} GROUP BY pair_id)`
   const voteRow = voteRowSql(votes.schema)
-  const byRow = voteRow === undefined || !hasColumn(pairs, "source_row")
-    ? undefined
-    : `(SELECT pair_id, source_row, bool_or(_wb_keep IS TRUE) AS kept FROM ${marked} GROUP BY ALL HAVING count(*) = 1)`
+  const byRow =
+    voteRow === undefined || !hasColumn(pairs, "source_row")
+      ? undefined
+      : `(SELECT pair_id, source_row, bool_or(_wb_keep IS TRUE) AS kept FROM ${marked} GROUP BY ALL HAVING count(*) = 1)`
   return `SELECT v.* EXCLUDE (_wb_row) FROM ${votes.numbered} v
     LEFT JOIN ${byPair} p ON p.pair_id = v.pair_id
     ${byRow === undefined ? "" : `LEFT JOIN ${byRow} r ON r.pair_id = v.pair_id AND r.source_row = ${voteRow}`}

@@ -58,4 +58,9 @@ export interface SketchTargets {
  * sketchBatch on packed texts: the same sketches as sketchBatch on the strings. With `into`, the
  * sketches are subarrays of its arrays (sets in a new array if `into.sets` is too small).
  */
-export function sketchPacked(units: Uint16Array, ends: Int32Array, options: SketchOptions, into?: SketchTargets): SketchBatch
+export function sketchPacked(
+  units: Uint16Array,
+  ends: Int32Array,
+  options: SketchOptions,
+  into?: SketchTargets
+): SketchBatch

@@ -43,7 +43,8 @@ function fmix(h) {
 export function permutations(count, seed) {
   const padded = Math.ceil(count / 8) * 8
   const next = splitmix32(seed ^ 0x5bd1e995)
-  const a = new Uint32Array(padded), b = new Uint32Array(padded)
+  const a = new Uint32Array(padded),
+    b = new Uint32Array(padded)
   for (let i = 0; i < padded; i++) {
     a[i] = next() | 1
     b[i] = next()
@@ -54,8 +55,14 @@ export function permutations(count, seed) {
 // A word is a maximal run of ASCII letters/digits or non-ASCII letters; punctuation and spaces split.
 function isWordChar(c) {
   if (c < 128) return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (c >= 65 && c <= 90)
-  return !(c === 0xa0 || c === 0x85 || (c >= 0x2000 && c <= 0x206f) || c === 0x3000 || c === 0xfeff ||
-    (c >= 0x3001 && c <= 0x3003))
+  return !(
+    c === 0xa0 ||
+    c === 0x85 ||
+    (c >= 0x2000 && c <= 0x206f) ||
+    c === 0x3000 ||
+    c === 0xfeff ||
+    (c >= 0x3001 && c <= 0x3003)
+  )
 }
 
 /**
@@ -71,7 +78,8 @@ const FOLD = (() => {
     const lower = c >= 0xd800 && c <= 0xdfff ? "" : String.fromCharCode(c).toLowerCase()
     return lower.length === 1 ? lower.charCodeAt(0) : c
   }
-  const CHUNK = 1024, units = new Uint16Array(2 * CHUNK)
+  const CHUNK = 1024,
+    units = new Uint16Array(2 * CHUNK)
   for (let from = 0; from < 65536; from += CHUNK) {
     for (let k = 0; k < CHUNK; k++) {
       const c = from + k
@@ -105,10 +113,13 @@ function hashWords(units, from, to) {
   // a text has at most (length + 1) / 2 words; one more slot for the store below
   const most = ((to - from + 1) >>> 1) + 1
   if (wordScratch.length < most) wordScratch = new Uint32Array(Math.max(most, wordScratch.length * 2))
-  const words = wordScratch, fold = FOLD
+  const words = wordScratch,
+    fold = FOLD
   // FNV-1a per word, without a branch on word / separator (those mispredict at every word boundary):
   // each step stores the running hash at words[n] and moves n on only when a word has just ended
-  let n = 0, h = FNV_BASIS, inWord = 0
+  let n = 0,
+    h = FNV_BASIS,
+    inWord = 0
   for (let i = from; i < to; i++) {
     const c = fold[units[i]]
     const sep = (c - 1) >> 31 // -1 between words (c === 0), else 0
@@ -130,9 +141,12 @@ function shingleUnits(units, from, to, k) {
   if (nw === 0) return 0
   const m = nw < k ? 1 : nw - k + 1
   if (shingleScratch.length < m) shingleScratch = new Uint32Array(Math.max(m, shingleScratch.length * 2))
-  const w = wordScratch, x = shingleScratch, span = Math.min(k, nw)
+  const w = wordScratch,
+    x = shingleScratch,
+    span = Math.min(k, nw)
   if (span === 3) {
-    for (let j = 0; j < m; j++) x[j] = fmix((Math.imul(Math.imul(w[j], 0x9e3779b1) ^ w[j + 1], 0x9e3779b1) ^ w[j + 2]) ^ 3)
+    for (let j = 0; j < m; j++)
+      x[j] = fmix(Math.imul(Math.imul(w[j], 0x9e3779b1) ^ w[j + 1], 0x9e3779b1) ^ w[j + 2] ^ 3)
     return m
   }
   for (let j = 0; j < m; j++) {
@@ -184,11 +198,17 @@ export function shingleSet(text, k) {
  */
 let bucketEnd = new Int32Array(1 << 10)
 function sortDistinctInto(x, m, out, at) {
-  if (m <= 1) { if (m === 1) out[at] = x[0]; return m }
+  if (m <= 1) {
+    if (m === 1) out[at] = x[0]
+    return m
+  }
   let bits = 1
-  while ((2 << bits) < m && bits < 20) bits++
-  const nb = 1 << bits, shift = 32 - bits
-  if (bucketEnd.length < nb) { bucketEnd = new Int32Array(nb) }
+  while (2 << bits < m && bits < 20) bits++
+  const nb = 1 << bits,
+    shift = 32 - bits
+  if (bucketEnd.length < nb) {
+    bucketEnd = new Int32Array(nb)
+  }
   const end = bucketEnd
   end.fill(0, 0, nb)
   for (let j = 0; j < m; j++) end[x[j] >>> shift]++
@@ -199,7 +219,9 @@ function sortDistinctInto(x, m, out, at) {
     s += c
   }
   for (let j = 0; j < m; j++) {
-    const v = x[j], b = v >>> shift, e = end[b]
+    const v = x[j],
+      b = v >>> shift,
+      e = end[b]
     out[e] = v
     end[b] = e + 1
   }
@@ -213,10 +235,15 @@ function sortDistinctInto(x, m, out, at) {
  * over) could make insertion quadratic: past 8 moves per value it hands over to TypedArray#sort.
  */
 function insertionDistinct(out, at, last) {
-  let u = at + 1, budget = 8 * (last - at) + 64
+  let u = at + 1,
+    budget = 8 * (last - at) + 64
   for (let j = at + 1; j < last; j++) {
-    const v = out[j], top = out[u - 1]
-    if (v > top) { out[u++] = v; continue }
+    const v = out[j],
+      top = out[u - 1]
+    if (v > top) {
+      out[u++] = v
+      continue
+    }
     if (v === top) continue
     let q = u - 1 // out[q] > v: find the first such q
     while (q > at && out[q - 1] > v) q--
@@ -252,17 +279,40 @@ function sortedDistinct(out, at, u, j, last) {
 function signature(x, from, m, a, b, sig) {
   const to = from + m
   for (let i = 0; i < a.length; i += 8) {
-    const a0 = a[i], a1 = a[i + 1], a2 = a[i + 2], a3 = a[i + 3]
-    const a4 = a[i + 4], a5 = a[i + 5], a6 = a[i + 6], a7 = a[i + 7]
-    const b0 = b[i], b1 = b[i + 1], b2 = b[i + 2], b3 = b[i + 3]
-    const b4 = b[i + 4], b5 = b[i + 5], b6 = b[i + 6], b7 = b[i + 7]
-    let m0 = 0x7fffffff, m1 = m0, m2 = m0, m3 = m0, m4 = m0, m5 = m0, m6 = m0, m7 = m0
+    const a0 = a[i],
+      a1 = a[i + 1],
+      a2 = a[i + 2],
+      a3 = a[i + 3]
+    const a4 = a[i + 4],
+      a5 = a[i + 5],
+      a6 = a[i + 6],
+      a7 = a[i + 7]
+    const b0 = b[i],
+      b1 = b[i + 1],
+      b2 = b[i + 2],
+      b3 = b[i + 3]
+    const b4 = b[i + 4],
+      b5 = b[i + 5],
+      b6 = b[i + 6],
+      b7 = b[i + 7]
+    let m0 = 0x7fffffff,
+      m1 = m0,
+      m2 = m0,
+      m3 = m0,
+      m4 = m0,
+      m5 = m0,
+      m6 = m0,
+      m7 = m0
     for (let j = from; j < to; j++) {
       const v = x[j] | 0
-      const v0 = (Math.imul(a0, v) + b0) | 0, v1 = (Math.imul(a1, v) + b1) | 0
-      const v2 = (Math.imul(a2, v) + b2) | 0, v3 = (Math.imul(a3, v) + b3) | 0
-      const v4 = (Math.imul(a4, v) + b4) | 0, v5 = (Math.imul(a5, v) + b5) | 0
-      const v6 = (Math.imul(a6, v) + b6) | 0, v7 = (Math.imul(a7, v) + b7) | 0
+      const v0 = (Math.imul(a0, v) + b0) | 0,
+        v1 = (Math.imul(a1, v) + b1) | 0
+      const v2 = (Math.imul(a2, v) + b2) | 0,
+        v3 = (Math.imul(a3, v) + b3) | 0
+      const v4 = (Math.imul(a4, v) + b4) | 0,
+        v5 = (Math.imul(a5, v) + b5) | 0
+      const v6 = (Math.imul(a6, v) + b6) | 0,
+        v7 = (Math.imul(a7, v) + b7) | 0
       if (v0 < m0) m0 = v0
       if (v1 < m1) m1 = v1
       if (v2 < m2) m2 = v2
@@ -272,8 +322,14 @@ function signature(x, from, m, a, b, sig) {
       if (v6 < m6) m6 = v6
       if (v7 < m7) m7 = v7
     }
-    sig[i] = m0; sig[i + 1] = m1; sig[i + 2] = m2; sig[i + 3] = m3
-    sig[i + 4] = m4; sig[i + 5] = m5; sig[i + 6] = m6; sig[i + 7] = m7
+    sig[i] = m0
+    sig[i + 1] = m1
+    sig[i + 2] = m2
+    sig[i + 3] = m3
+    sig[i + 4] = m4
+    sig[i + 5] = m5
+    sig[i + 6] = m6
+    sig[i + 7] = m7
   }
 }
 
@@ -301,7 +357,7 @@ function ophBins(x, from, m, K, salt, sig, filled) {
   const to = from + m
   for (let j = from; j < to; j++) {
     const h = x[j]
-    const bin = (((h >>> 16) * K) + ((((h & 0xffff) * K) >>> 16))) >>> 16
+    const bin = ((h >>> 16) * K + (((h & 0xffff) * K) >>> 16)) >>> 16
     const v = (fmix(h ^ salt) ^ MASK_SIGN) | 0
     f += filled[bin] ^ 1
     filled[bin] = 1
@@ -314,7 +370,8 @@ function ophBins(x, from, m, K, salt, sig, filled) {
  * Texts with K / OPH_SORT_MIN to OPH_SORT_MAX * K shingles sort them in the OPH bins: more would crowd
  * the bins; with fewer, a pass over all K bins costs more than a sort of its own.
  */
-const OPH_SORT_MAX = 2, OPH_SORT_MIN = 5
+const OPH_SORT_MAX = 2,
+  OPH_SORT_MIN = 5
 let ophFilled = 0
 
 /**
@@ -325,15 +382,18 @@ let ophFilled = 0
  * inversions), and a last pass drops repeats. ~30% faster than inserting into each bin as it fills.
  */
 function ophSorted(x, m, K, salt, sig, filled, out, at) {
-  if (bucketEnd.length < K) { bucketEnd = new Int32Array(K) }
+  if (bucketEnd.length < K) {
+    bucketEnd = new Int32Array(K)
+  }
   if (binOfScratch.a.length < m) binOfScratch.a = new Uint16Array(Math.max(m, binOfScratch.a.length * 2))
-  const end = bucketEnd, binOf = binOfScratch.a
+  const end = bucketEnd,
+    binOf = binOfScratch.a
   end.fill(0, 0, K)
   sig.fill(0x7fffffff, 0, K)
   let f = 0
   for (let j = 0; j < m; j++) {
     const h = x[j]
-    const bin = (((h >>> 16) * K) + ((((h & 0xffff) * K) >>> 16))) >>> 16
+    const bin = ((h >>> 16) * K + (((h & 0xffff) * K) >>> 16)) >>> 16
     binOf[j] = bin
     const v = (fmix(h ^ salt) ^ MASK_SIGN) | 0
     const c = end[bin]
@@ -346,12 +406,13 @@ function ophSorted(x, m, K, salt, sig, filled, out, at) {
   let s = at
   for (let b = 0; b < K; b++) {
     const c = end[b]
-    filled[b] = (-c) >>> 31 // c > 0
+    filled[b] = -c >>> 31 // c > 0
     end[b] = s
     s += c
   }
   for (let j = 0; j < m; j++) {
-    const b = binOf[j], e = end[b]
+    const b = binOf[j],
+      e = end[b]
     out[e] = x[j]
     end[b] = e + 1
   }
@@ -384,7 +445,8 @@ function densify(K, f, rot, sig, filled) {
     }
     return
   }
-  let first = 0, last = K - 1
+  let first = 0,
+    last = K - 1
   while (filled[cycle[first]] === 0) first++
   while (filled[cycle[last]] === 0) last--
   // next[p]: first filled position >= p (< p + K); prev[p]: last filled position <= p + K (> p)
@@ -409,11 +471,15 @@ function densify(K, f, rot, sig, filled) {
 /** The densification cycle (a seeded random order of the bins, three times over), starts and directions. */
 function densifyCycle(K, seed) {
   const next = splitmix32(seed ^ 0x2545f491)
-  const cycle = new Uint16Array(3 * K), start = new Uint16Array(K), up = new Uint8Array(K)
+  const cycle = new Uint16Array(3 * K),
+    start = new Uint16Array(K),
+    up = new Uint8Array(K)
   for (let j = 0; j < K; j++) cycle[j] = j
   for (let j = K - 1; j > 0; j--) {
-    const r = next() % (j + 1), t = cycle[j]
-    cycle[j] = cycle[r]; cycle[r] = t
+    const r = next() % (j + 1),
+      t = cycle[j]
+    cycle[j] = cycle[r]
+    cycle[r] = t
   }
   cycle.copyWithin(K, 0, K)
   cycle.copyWithin(2 * K, 0, K)
@@ -437,7 +503,8 @@ function bandHash(sig, from, rows, band) {
 }
 
 /** Per-options constants (permutations, densification orders), cached: a worker sees the same options for every batch. */
-let cachedKey = "", cachedSetup = null
+let cachedKey = "",
+  cachedSetup = null
 function setup(options) {
   const { bands, rows, seed } = options
   const method = options.method === "classic" ? "classic" : "oph"
@@ -446,10 +513,14 @@ function setup(options) {
   const K = bands * rows
   const { a, b } = permutations(K, seed)
   // signed copies; adding b ^ 2^31 instead of b flips the sign bit of a*x+b, so signed order == unsigned
-  const as = new Int32Array(a), bs = new Int32Array(b.length)
+  const as = new Int32Array(a),
+    bs = new Int32Array(b.length)
   for (let i = 0; i < b.length; i++) bs[i] = b[i] ^ MASK_SIGN
   cachedSetup = {
-    K, oph: method === "oph", as, bs,
+    K,
+    oph: method === "oph",
+    as,
+    bs,
     rot: method === "oph" ? densifyCycle(K, seed) : undefined,
     salt: splitmix32(seed ^ 0x68e31da4)() | 0
   }
@@ -468,7 +539,8 @@ function sketchCore(n, units, ends, texts, options, into) {
   for (let i = 0; i < n; i++) {
     let m = 0
     if (units !== null) {
-      const from = i === 0 ? 0 : ends[i - 1], to = ends[i]
+      const from = i === 0 ? 0 : ends[i - 1],
+        to = ends[i]
       if (to > from) m = shingleUnits(units, from, to, shingle)
     } else {
       const text = texts[i]
@@ -482,7 +554,8 @@ function sketchCore(n, units, ends, texts, options, into) {
     }
     st.offsets[i + 1] = st.used
   }
-  const sets = st.sets, used = st.used
+  const sets = st.sets,
+    used = st.used
   let out
   if (into !== undefined && into.sets.length >= used) {
     out = into.sets.subarray(0, used)
@@ -599,7 +672,8 @@ export function packedLength(texts) {
  * the result is then subarrays of them), else into new arrays.
  */
 export function packTexts(texts, units, ends) {
-  const n = texts.length, total = packedLength(texts)
+  const n = texts.length,
+    total = packedLength(texts)
   const u = units === undefined ? new Uint16Array(total) : units.subarray(0, total)
   const e = ends === undefined ? new Int32Array(n) : ends.subarray(0, n)
   if (LITTLE_ENDIAN) {

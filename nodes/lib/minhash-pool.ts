@@ -36,8 +36,16 @@ const BATCH_UNITS = 1 << 21
 /** Batches sent to a worker before it answers (its slots; the rest wait in this thread's queue). */
 const IN_FLIGHT = 3
 
-interface Part { readonly at: Int32Array; readonly batch: SketchBatch }
-interface Job { readonly id: number; readonly at: Int32Array; readonly texts: ArrayLike<unknown>; slot?: Slot }
+interface Part {
+  readonly at: Int32Array
+  readonly batch: SketchBatch
+}
+interface Job {
+  readonly id: number
+  readonly at: Int32Array
+  readonly texts: ArrayLike<unknown>
+  slot?: Slot
+}
 interface Reply {
   readonly id: number
   readonly ok: boolean
@@ -60,11 +68,18 @@ class Slot {
 
   /** Make room for a batch of n texts, `chars` units, `bands` band hashes and `sets` set values. */
   fit(n: number, chars: number, bands: number, sets: number): void {
-    const need = { units: 2 * chars, ends: 4 * n, bandHashes: 4 * n * bands, offsets: 4 * (n + 1), sizes: 4 * n, sets: 4 * sets }
+    const need = {
+      units: 2 * chars,
+      ends: 4 * n,
+      bandHashes: 4 * n * bands,
+      offsets: 4 * (n + 1),
+      sizes: 4 * n,
+      sets: 4 * sets
+    }
     for (const k of Object.keys(need) as Array<keyof typeof need>) {
       if (this.buffers[k].byteLength >= need[k]) continue
       // a quarter more than needed, so that the next batches fit too
-      this.buffers[k] = new SharedArrayBuffer(Math.ceil(need[k] * 1.25 / 8) * 8)
+      this.buffers[k] = new SharedArrayBuffer(Math.ceil((need[k] * 1.25) / 8) * 8)
       this.sent = false
     }
   }
@@ -76,25 +91,40 @@ class Slot {
     return this.buffers
   }
 
-  get units(): Uint16Array { return new Uint16Array(this.buffers.units) }
-  get ends(): Int32Array { return new Int32Array(this.buffers.ends) }
+  get units(): Uint16Array {
+    return new Uint16Array(this.buffers.units)
+  }
+  get ends(): Int32Array {
+    return new Int32Array(this.buffers.ends)
+  }
 
   /** The sketches of the batch of n texts the worker wrote here (views of the shared memory). */
   batch(n: number, bands: number, used: number, overflow: Uint32Array | undefined): SketchBatch {
     const b = this.buffers
     return {
-      n, bands, bandHashes: new Uint32Array(b.bandHashes, 0, n * bands), offsets: new Int32Array(b.offsets, 0, n + 1),
-      sizes: new Int32Array(b.sizes, 0, n), sets: overflow ?? new Uint32Array(b.sets, 0, used)
+      n,
+      bands,
+      bandHashes: new Uint32Array(b.bandHashes, 0, n * bands),
+      offsets: new Int32Array(b.offsets, 0, n + 1),
+      sizes: new Int32Array(b.sizes, 0, n),
+      sets: overflow ?? new Uint32Array(b.sets, 0, used)
     }
   }
 }
 
 /** A SketchBatch in memory of its own (the slot it came in is reused). */
-const copied = (b: SketchBatch): SketchBatch =>
-  ({ n: b.n, bands: b.bands, bandHashes: b.bandHashes.slice(), offsets: b.offsets.slice(), sizes: b.sizes.slice(), sets: b.sets.slice() })
+const copied = (b: SketchBatch): SketchBatch => ({
+  n: b.n,
+  bands: b.bands,
+  bandHashes: b.bandHashes.slice(),
+  offsets: b.offsets.slice(),
+  sizes: b.sizes.slice(),
+  sets: b.sets.slice()
+})
 
 /** Worker threads worth starting for n texts on this machine. */
-export const workersFor = (n: number): number => (n < INLINE_BELOW ? 0 : Math.max(1, Math.min(4, availableParallelism())))
+export const workersFor = (n: number): number =>
+  n < INLINE_BELOW ? 0 : Math.max(1, Math.min(4, availableParallelism()))
 
 /**
  * This process's Node options minus module loaders (`--import tsx` and the like): the worker and the
@@ -106,7 +136,8 @@ function workerExecArgv(): Array<string> {
   const out: Array<string> = []
   const args = process.execArgv
   for (let i = 0; i < args.length; i++) {
-    const a = args[i]!, eq = a.indexOf("=")
+    const a = args[i]!,
+      eq = a.indexOf("=")
     if (loaders.has(eq < 0 ? a : a.slice(0, eq))) {
       if (eq < 0) i++ // its value is the next argument
       continue
@@ -149,7 +180,10 @@ class InOrder {
   sizes = new Int32Array(0)
   offsets = new Int32Array(1)
   sets = new Uint32Array(0)
-  constructor(private readonly bands: number, private readonly expectedDocs: number) {
+  constructor(
+    private readonly bands: number,
+    private readonly expectedDocs: number
+  ) {
     if (expectedDocs > 0) {
       this.bandHashes = new Uint32Array(expectedDocs * bands)
       this.sizes = new Int32Array(expectedDocs)
@@ -158,14 +192,17 @@ class InOrder {
   }
 
   append(batch: SketchBatch): void {
-    const n = batch.n, bands = this.bands, from = this.count
+    const n = batch.n,
+      bands = this.bands,
+      from = this.count
     this.bandHashes = grown(this.bandHashes, (from + n) * bands)
     this.sizes = grown(this.sizes, from + n)
     this.offsets = grown(this.offsets, from + n + 1)
     const setsNeed = this.used + batch.sets.length
     if (this.sets.length < setsNeed) {
       // room for the expected documents at the mean set size so far (+10%), else double
-      const mean = setsNeed / (from + n), guess = Math.ceil(mean * this.expectedDocs * 1.1)
+      const mean = setsNeed / (from + n),
+        guess = Math.ceil(mean * this.expectedDocs * 1.1)
       this.sets = grown(this.sets, guess > setsNeed ? guess : setsNeed)
     }
     this.bandHashes.set(batch.bandHashes, from * bands)
@@ -181,11 +218,16 @@ class InOrder {
    * quarter spare room is copied out at its size instead (the arrays grow by doubling).
    */
   result(exact: boolean): SketchBatch {
-    const n = this.count, cut = <T extends Uint32Array | Int32Array>(a: T, len: number): T =>
-      (exact && a.length > len + (len >>> 2) ? a.slice(0, len) : a.subarray(0, len)) as T
+    const n = this.count,
+      cut = <T extends Uint32Array | Int32Array>(a: T, len: number): T =>
+        (exact && a.length > len + (len >>> 2) ? a.slice(0, len) : a.subarray(0, len)) as T
     return {
-      n, bands: this.bands, bandHashes: cut(this.bandHashes, n * this.bands), offsets: cut(this.offsets, n + 1),
-      sizes: cut(this.sizes, n), sets: cut(this.sets, this.used)
+      n,
+      bands: this.bands,
+      bandHashes: cut(this.bandHashes, n * this.bands),
+      offsets: cut(this.offsets, n + 1),
+      sizes: cut(this.sizes, n),
+      sets: cut(this.sets, this.used)
     }
   }
 }
@@ -215,7 +257,11 @@ export class SketchPool {
    * `expectedDocs` (optional): about how many documents will come, to size the result once instead of
    * growing it.
    */
-  constructor(private readonly options: SketchOptions, workers: number, expectedDocs = 0) {
+  constructor(
+    private readonly options: SketchOptions,
+    workers: number,
+    expectedDocs = 0
+  ) {
     this.inOrder = new InOrder(options.bands, expectedDocs)
     for (let w = 0; w < workers; w++) {
       const worker = startWorker()
@@ -223,7 +269,8 @@ export class SketchPool {
         const job = this.running.get(msg.id)
         if (job === undefined || job.slot === undefined) return
         this.running.delete(msg.id)
-        if (!msg.ok || msg.used === undefined) return this.fail(new Error(`minhash worker failed: ${msg.error ?? "no reason given"}`))
+        if (!msg.ok || msg.used === undefined)
+          return this.fail(new Error(`minhash worker failed: ${msg.error ?? "no reason given"}`))
         const slot = job.slot
         this.take(job.at, slot.batch(job.at.length, this.options.bands, msg.used, msg.overflow))
         this.free[w]!.push(slot)
@@ -260,7 +307,8 @@ export class SketchPool {
       job.slot = slot
       this.running.set(job.id, job)
       // packed only now, into the slot; its sets get room for ~128 shingles per text (more: overflow)
-      const n = job.texts.length, chars = packedLength(job.texts)
+      const n = job.texts.length,
+        chars = packedLength(job.texts)
       slot.fit(n, chars, bands, n * Math.min(setCap, 128))
       packTexts(job.texts, slot.units, slot.ends)
       this.workers[w]!.postMessage({ id: job.id, slot: slot.id, buffers: slot.news(), n, chars, options: this.options })
@@ -302,7 +350,8 @@ export class SketchPool {
 
   private flush(): void {
     if (this.bufAt.length === 0) return
-    const at = Int32Array.from(this.bufAt), texts = this.bufTexts
+    const at = Int32Array.from(this.bufAt),
+      texts = this.bufTexts
     this.bufAt = []
     this.bufTexts = []
     this.bufUnits = 0
@@ -324,7 +373,10 @@ export class SketchPool {
     })
     const inOrder = this.inOrder
     if (this.loose.length === 0 && this.early.size === 0 && inOrder.count === n) return inOrder.result(true)
-    const parts: Array<Part> = [...this.loose, ...Array.from(this.early, ([from, batch]) => ({ at: consecutive(from, batch.n), batch }))]
+    const parts: Array<Part> = [
+      ...this.loose,
+      ...Array.from(this.early, ([from, batch]) => ({ at: consecutive(from, batch.n), batch }))
+    ]
     if (inOrder.count > 0) parts.unshift({ at: consecutive(0, inOrder.count), batch: inOrder.result(false) })
     return assembleSketches(n, this.options.bands, parts)
   }

@@ -14,10 +14,13 @@ parentPort.on("message", (msg) => {
     if (msg.buffers !== undefined) {
       const b = msg.buffers
       slots.set(msg.slot, {
-        units: new Uint16Array(b.units), ends: new Int32Array(b.ends),
+        units: new Uint16Array(b.units),
+        ends: new Int32Array(b.ends),
         into: {
-          bandHashes: new Uint32Array(b.bandHashes), offsets: new Int32Array(b.offsets),
-          sizes: new Int32Array(b.sizes), sets: new Uint32Array(b.sets)
+          bandHashes: new Uint32Array(b.bandHashes),
+          offsets: new Int32Array(b.offsets),
+          sizes: new Int32Array(b.sizes),
+          sets: new Uint32Array(b.sets)
         }
       })
     }
@@ -25,8 +28,11 @@ parentPort.on("message", (msg) => {
     const out = sketchPacked(slot.units.subarray(0, msg.chars), slot.ends.subarray(0, msg.n), msg.options, slot.into)
     // sets that did not fit the slot come in a buffer of their own
     const overflow = out.sets.buffer === slot.into.sets.buffer ? undefined : out.sets
-    parentPort.postMessage({ id: msg.id, ok: true, used: out.sets.length, overflow }, overflow === undefined ? [] : [overflow.buffer])
+    parentPort.postMessage(
+      { id: msg.id, ok: true, used: out.sets.length, overflow },
+      overflow === undefined ? [] : [overflow.buffer]
+    )
   } catch (e) {
-    parentPort.postMessage({ id: msg.id, ok: false, error: e instanceof Error ? e.stack ?? e.message : String(e) })
+    parentPort.postMessage({ id: msg.id, ok: false, error: e instanceof Error ? (e.stack ?? e.message) : String(e) })
   }
 })

@@ -60,7 +60,9 @@ export function assembleSketches(
   bands: number,
   parts: ReadonlyArray<{ readonly at: ArrayLike<number>; readonly batch: SketchBatch }>
 ): SketchBatch {
-  const bandHashes = new Uint32Array(n * bands), sizes = new Int32Array(n), lens = new Int32Array(n)
+  const bandHashes = new Uint32Array(n * bands),
+    sizes = new Int32Array(n),
+    lens = new Int32Array(n)
   // a batch whose documents are consecutive (a scan in order) is copied in one go
   const runStart = (at: ArrayLike<number>) => {
     for (let i = 1; i < at.length; i++) if (at[i] !== at[0]! + i) return -1
@@ -88,7 +90,9 @@ export function assembleSketches(
   parts.forEach(({ at, batch }, k) => {
     const from = starts[k]!
     if (from >= 0) sets.set(batch.sets, offsets[from]!)
-    else for (let i = 0; i < batch.n; i++) sets.set(batch.sets.subarray(batch.offsets[i]!, batch.offsets[i + 1]!), offsets[at[i]!]!)
+    else
+      for (let i = 0; i < batch.n; i++)
+        sets.set(batch.sets.subarray(batch.offsets[i]!, batch.offsets[i + 1]!), offsets[at[i]!]!)
   })
   return { n, bands, bandHashes, offsets, sizes, sets }
 }
@@ -98,18 +102,28 @@ export function assembleSketches(
  * the bottom-k estimate (shared hashes among the union's hashes below the smaller cut-off).
  */
 export function jaccard(x: SketchBatch, i: number, y: SketchBatch, j: number): number {
-  const sx = x.sizes[i]!, sy = y.sizes[j]!
+  const sx = x.sizes[i]!,
+    sy = y.sizes[j]!
   if (sx === 0 || sy === 0) return 0
-  let p = x.offsets[i]!, q = y.offsets[j]!
-  const pe = x.offsets[i + 1]!, qe = y.offsets[j + 1]!
-  const xs = x.sets, ys = y.sets
+  let p = x.offsets[i]!,
+    q = y.offsets[j]!
+  const pe = x.offsets[i + 1]!,
+    qe = y.offsets[j + 1]!
+  const xs = x.sets,
+    ys = y.sets
   const limit = Math.min(sx > pe - p ? xs[pe - 1]! : 0xffffffff, sy > qe - q ? ys[qe - 1]! : 0xffffffff)
-  let shared = 0, union = 0
+  let shared = 0,
+    union = 0
   while (p < pe && q < qe) {
-    const u = xs[p]!, v = ys[q]!
+    const u = xs[p]!,
+      v = ys[q]!
     if (u > limit && v > limit) break
     union++
-    if (u === v) { shared++; p++; q++ } else if (u < v) p++
+    if (u === v) {
+      shared++
+      p++
+      q++
+    } else if (u < v) p++
     else q++
   }
   for (; p < pe && xs[p]! <= limit; p++) union++
@@ -119,7 +133,8 @@ export function jaccard(x: SketchBatch, i: number, y: SketchBatch, j: number): n
 
 /** Whether two texts reach `threshold`; rejects on set sizes first (J <= min/max size). */
 export function similar(x: SketchBatch, i: number, y: SketchBatch, j: number, threshold: number): boolean {
-  const sx = x.sizes[i]!, sy = y.sizes[j]!
+  const sx = x.sizes[i]!,
+    sy = y.sizes[j]!
   if (sx === 0 || sy === 0 || Math.min(sx, sy) < threshold * Math.max(sx, sy)) return false
   return jaccard(x, i, y, j) >= threshold
 }
@@ -137,8 +152,10 @@ export function forEachBucket(
 ): void {
   const n = docs.length
   if (n < 2) return
-  const keys = new Uint32Array(n), keys2 = new Uint32Array(n)
-  const order = new Int32Array(n), order2 = new Int32Array(n)
+  const keys = new Uint32Array(n),
+    keys2 = new Uint32Array(n)
+  const order = new Int32Array(n),
+    order2 = new Int32Array(n)
   const count = new Int32Array(65537)
   for (let band = 0; band < bands; band++) {
     for (let i = 0; i < n; i++) keys[i] = key(docs[i]!, band)
@@ -160,7 +177,7 @@ export function forEachBucket(
       order[pos] = order2[i]!
       keys[pos] = keys2[i]!
     }
-    for (let from = 0; from < n;) {
+    for (let from = 0; from < n; ) {
       let to = from + 1
       while (to < n && keys[to] === keys[from]) to++
       if (to - from > 1) onBucket(order, from, to, band)
@@ -194,7 +211,8 @@ export class UnionFind {
     return i
   }
   union(a: number, b: number): void {
-    const ra = this.find(a), rb = this.find(b)
+    const ra = this.find(a),
+      rb = this.find(b)
     if (ra < rb) this.parent[rb] = ra
     else if (rb < ra) this.parent[ra] = rb
   }
@@ -226,8 +244,14 @@ export function nearClusters(sk: SketchBatch, options: NearOptions): Int32Array 
       let joined = false
       for (let r = 0; r < nReps; r++) {
         const rep = reps[r]!
-        if (uf.find(rep) === uf.find(d)) { joined = true; continue }
-        if (similar(sk, d, sk, rep, options.threshold)) { uf.union(d, rep); joined = true }
+        if (uf.find(rep) === uf.find(d)) {
+          joined = true
+          continue
+        }
+        if (similar(sk, d, sk, rep, options.threshold)) {
+          uf.union(d, rep)
+          joined = true
+        }
       }
       if (!joined && nReps < maxCompare) reps[nReps++] = d
     }
@@ -245,7 +269,8 @@ export function nearPairs(sk: SketchBatch, options: NearOptions): Array<readonly
   forEachBucket(docs, sk.bands, bandKey(sk), (members, from, to) => {
     for (let x = from; x < to; x++) {
       for (let y = x + 1; y < to; y++) {
-        const i = Math.min(members[x]!, members[y]!), j = Math.max(members[x]!, members[y]!)
+        const i = Math.min(members[x]!, members[y]!),
+          j = Math.max(members[x]!, members[y]!)
         const id = i * sk.n + j
         if (seen.has(id)) continue
         seen.add(id)
@@ -262,7 +287,8 @@ export function nearPairs(sk: SketchBatch, options: NearOptions): Array<readonly
  */
 export function crossMatches(docs: SketchBatch, against: SketchBatch, options: NearOptions): Uint8Array {
   const matched = new Uint8Array(docs.n)
-  const n = docs.n, maxCompare = options.maxCompare ?? 16
+  const n = docs.n,
+    maxCompare = options.maxCompare ?? 16
   const all = [...participants(docs, options.active), ...Array.from(participants(against), (d) => d + n)]
   const key = (d: number, band: number) =>
     d < n ? docs.bandHashes[d * docs.bands + band]! : against.bandHashes[(d - n) * against.bands + band]!
@@ -275,7 +301,10 @@ export function crossMatches(docs: SketchBatch, against: SketchBatch, options: N
       const d = members[k]!
       if (d >= n || matched[d]) continue
       for (let e = 0; e < nEvals; e++) {
-        if (similar(docs, d, against, evals[e]!, options.threshold)) { matched[d] = 1; break }
+        if (similar(docs, d, against, evals[e]!, options.threshold)) {
+          matched[d] = 1
+          break
+        }
       }
     }
   })

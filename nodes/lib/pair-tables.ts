@@ -42,19 +42,27 @@ export const rejectColumns = {
 } as const satisfies Record<string, ColumnType>
 
 export const pairsInput = (doc = "preference pairs") =>
-  input({ pair_id: "utf8", prompt: "utf8", response_a: "utf8", response_b: "utf8" }, {
-    optional: { label: "utf8", label_source: "utf8", source: "utf8" },
-    doc
-  })
+  input(
+    { pair_id: "utf8", prompt: "utf8", response_a: "utf8", response_b: "utf8" },
+    {
+      optional: { label: "utf8", label_source: "utf8", source: "utf8" },
+      doc
+    }
+  )
 
 export const votesInput = (doc = "votes on the pairs (optional)") =>
-  input({ pair_id: "utf8", rater: "utf8", vote: "utf8" }, { optional: { p_a: "float64" }, optionalInput: true, many: true, doc })
+  input(
+    { pair_id: "utf8", rater: "utf8", vote: "utf8" },
+    { optional: { p_a: "float64" }, optionalInput: true, many: true, doc }
+  )
 
 /** The pairs table a loader emits; `open` because generic loaders pass extra columns through. */
 export const pairsOutput = (open = true) => output("main", pairColumns, { open, doc: "one row per comparison" })
 export const votesOutput = () => output("aux", voteColumns, { doc: "one row per pair x rater" })
 export const rejectsOutput = () =>
-  output("rejects", rejectColumns, { doc: "records that could not be loaded: file, line | index | row (by format), reason, raw" })
+  output("rejects", rejectColumns, {
+    doc: "records that could not be loaded: file, line | index | row (by format), reason, raw"
+  })
 
 /**
  * SQL for the stable pair id: 16 hex digits of md5 over prompt, a and b (unit separators between, so
@@ -62,8 +70,8 @@ export const rejectsOutput = () =>
  */
 export const pairIdSql = (prompt: string, a: string, b: string): string =>
   [prompt, a, b].every((x) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(x))
-    // the same value, NULL when a part is; one concat() builds the text in one go, where each ||
-    // copies everything before it again (~10% of the md5). Columns only: each is named twice.
-    ? `CASE WHEN ${prompt} IS NOT NULL AND ${a} IS NOT NULL AND ${b} IS NOT NULL
+    ? // the same value, NULL when a part is; one concat() builds the text in one go, where each ||
+      // copies everything before it again (~10% of the md5). Columns only: each is named twice.
+      `CASE WHEN ${prompt} IS NOT NULL AND ${a} IS NOT NULL AND ${b} IS NOT NULL
          THEN substr(md5(concat(${prompt}, chr(31), ${a}, chr(31), ${b})), 1, 16) END`
     : `substr(md5(${prompt} || chr(31) || ${a} || chr(31) || ${b}), 1, 16)`

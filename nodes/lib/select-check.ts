@@ -48,33 +48,54 @@ export function checkSelectTree(
   what: "select" | "expression" = "select"
 ): SelectCheck {
   const tree = JSON.parse(treeJson) as Tree
-  const refuse = (found: string, expected: string, fix: string): SelectCheck => ({ _tag: "Refused", found, expected, fix })
+  const refuse = (found: string, expected: string, fix: string): SelectCheck => ({
+    _tag: "Refused",
+    found,
+    expected,
+    fix
+  })
   if (tree.error) {
     const message = tree.error_message ?? "unknown error"
     if (what === "expression") {
-      return refuse(`a syntax error: ${message}`, "one SQL boolean expression over the input's columns", `correct the expression, e.g. ${example}`)
+      return refuse(
+        `a syntax error: ${message}`,
+        "one SQL boolean expression over the input's columns",
+        `correct the expression, e.g. ${example}`
+      )
     }
     return /only SELECT statements/i.test(message)
-      ? refuse("a statement that is not a SELECT (DDL, COPY, ATTACH, SET, … cannot run inside a node)",
-        "one SELECT statement over the node's inputs", `write a SELECT, e.g. ${example}`)
+      ? refuse(
+          "a statement that is not a SELECT (DDL, COPY, ATTACH, SET, … cannot run inside a node)",
+          "one SELECT statement over the node's inputs",
+          `write a SELECT, e.g. ${example}`
+        )
       : refuse(`a syntax error: ${message}`, "one valid SELECT statement", `correct the SQL, e.g. ${example}`)
   }
   const count = tree.statements?.length ?? 0
-  if (count !== 1) return refuse(`${count} statements`, "exactly one SELECT statement", "keep one SELECT; chain nodes for several steps")
+  if (count !== 1)
+    return refuse(
+      `${count} statements`,
+      "exactly one SELECT statement",
+      "keep one SELECT; chain nodes for several steps"
+    )
   const found = { tables: new Set<string>(), other: [] as Array<string>, functions: [] as Array<string>, star: false }
   walk(tree.statements, new Set(), new Set(inputs.map(lower)), found)
   const banned = found.functions.find((f) => !ALLOWED_TABLE_FUNCTIONS.has(lower(f)))
   if (banned !== undefined) {
-    return refuse(`table function ${banned}() is not allowed: a node reads only its inputs`,
+    return refuse(
+      `table function ${banned}() is not allowed: a node reads only its inputs`,
       `the node's inputs by name (${inputs.join(", ") || "none connected"}), or one of: ${[...ALLOWED_TABLE_FUNCTIONS].join(", ")}`,
-      "connect what it should read as an input (a loader for a file), and name that input in the SQL")
+      "connect what it should read as an input (a loader for a file), and name that input in the SQL"
+    )
   }
   const other = found.other[0]
   if (other !== undefined) {
     const hint = didYouMean(other, [...inputs])
-    return refuse(`table ${other} is not an input of this node${hint ? `; ${hint}` : ""}`,
+    return refuse(
+      `table ${other} is not an input of this node${hint ? `; ${hint}` : ""}`,
       `one of its inputs by name: ${inputs.join(", ") || "(none connected)"}`,
-      `connect the table as an input under that name (\`{ ${/^[A-Za-z_][A-Za-z0-9_]*$/.test(other) ? other : "name"}: node }\`), or correct the name`)
+      `connect the table as an input under that name (\`{ ${/^[A-Za-z_][A-Za-z0-9_]*$/.test(other) ? other : "name"}: node }\`), or correct the name`
+    )
   }
   return { _tag: "Ok", star: found.star, tables: [...found.tables] }
 }
@@ -91,15 +112,15 @@ function walk(
   const o = n as Record<string, unknown>
   // a query's CTEs are in scope in the whole query, its own CTE bodies included (recursive CTEs)
   const map = (o["cte_map"] as { map?: ReadonlyArray<{ key?: unknown }> } | undefined)?.map
-  const scope = map === undefined || map.length === 0
-    ? ctes
-    : new Set([...ctes, ...map.map((m) => lower(String(m.key)))])
+  const scope =
+    map === undefined || map.length === 0 ? ctes : new Set([...ctes, ...map.map((m) => lower(String(m.key)))])
   if (o["type"] === "BASE_TABLE") {
     const name = String(o["table_name"])
     const qualified = o["schema_name"] !== "" || o["catalog_name"] !== ""
     if (!qualified && scope.has(lower(name))) return
     if (!qualified && inputs.has(lower(name))) out.tables.add(name)
-    else out.other.push(qualified ? [o["catalog_name"], o["schema_name"], name].filter((x) => x !== "").join(".") : name)
+    else
+      out.other.push(qualified ? [o["catalog_name"], o["schema_name"], name].filter((x) => x !== "").join(".") : name)
     return
   }
   if (o["type"] === "TABLE_FUNCTION") {
@@ -112,11 +133,15 @@ function walk(
 
 /** DuckDB's parse tree of `text`, as JSON, through the node's own connection (no file is touched). */
 export const parseTree = (sql: SqlShape, text: string) =>
-  Effect.map(sql.rows<{ tree: string }>("SELECT json_serialize_sql($text::VARCHAR) AS tree", { text }), (rows) => rows[0]!.tree)
+  Effect.map(
+    sql.rows<{ tree: string }>("SELECT json_serialize_sql($text::VARCHAR) AS tree", { text }),
+    (rows) => rows[0]!.tree
+  )
 
 /** The column a binder message says does not exist, if that is what it says. */
 export function missingColumnOf(reason: string): string | undefined {
-  const m = /Referenced column "?([^"\s]+)"? not found/.exec(reason) ??
+  const m =
+    /Referenced column "?([^"\s]+)"? not found/.exec(reason) ??
     /does not have a column named "([^"]+)"/.exec(reason) ??
     /Referenced table "([^"]+)" not found/.exec(reason)
   return m?.[1]
@@ -132,12 +157,21 @@ const listColumns = (schema: TableSchema) =>
  * A failure to bind the user's SQL over the inputs, in the house fields: the column DuckDB named, the
  * columns each input has, a close match. `reason` is DuckDB's message.
  */
-export function bindRefusal(reason: string, inputs: Readonly<Record<string, TableSchema>>, what: "select" | "expression"): SqlRefusal {
+export function bindRefusal(
+  reason: string,
+  inputs: Readonly<Record<string, TableSchema>>,
+  what: "select" | "expression"
+): SqlRefusal {
   const column = missingColumnOf(reason)
-  const available = Object.entries(inputs).map(([name, s]) => `${name}: ${listColumns(s)}`).join("; ")
+  const available = Object.entries(inputs)
+    .map(([name, s]) => `${name}: ${listColumns(s)}`)
+    .join("; ")
   const text = what === "select" ? "the SQL" : "the expression"
   if (column !== undefined) {
-    const hint = didYouMean(column, Object.values(inputs).flatMap((s) => s.columns.map((c) => c.name)))
+    const hint = didYouMean(
+      column,
+      Object.values(inputs).flatMap((s) => s.columns.map((c) => c.name))
+    )
     return {
       found: `column ${column} does not exist (DuckDB: ${firstLine(reason)})`,
       expected: `a column of its inputs: ${available || "(no input connected)"}`,
@@ -154,12 +188,21 @@ export function bindRefusal(reason: string, inputs: Readonly<Record<string, Tabl
 }
 
 /** The note for a column that only the run can check: it is not listed upstream, but may come through. */
-export const deferredNote = (reason: string, inputs: Readonly<Record<string, TableSchema>>, reads: ReadonlyArray<string>) => {
+export const deferredNote = (
+  reason: string,
+  inputs: Readonly<Record<string, TableSchema>>,
+  reads: ReadonlyArray<string>
+) => {
   const open = Object.keys(inputs).filter((n) => inputs[n]!.open && reads.some((r) => lower(r) === lower(n)))
   const column = missingColumnOf(reason) ?? "?"
-  const hint = didYouMean(column, open.flatMap((n) => inputs[n]!.columns.map((c) => c.name)))
-  return `column ${column} is not among the columns ${open.join(", ")} is known to have${hint ? ` (${hint})` : ""}; ` +
+  const hint = didYouMean(
+    column,
+    open.flatMap((n) => inputs[n]!.columns.map((c) => c.name))
+  )
+  return (
+    `column ${column} is not among the columns ${open.join(", ")} is known to have${hint ? ` (${hint})` : ""}; ` +
     "its upstream may pass more columns through, so it is checked when the node runs"
+  )
 }
 
 /** A refusal as the DataError a node fails with (at run time) or the infer phase reports (at build). */
@@ -177,11 +220,13 @@ export function duplicateRefusal(columns: ReadonlyArray<{ readonly name: string 
     seen.add(lower(c.name))
     return again
   })
-  return twice === undefined ? undefined : {
-    found: `the SELECT gives column ${twice.name} more than once (names are compared without case)`,
-    expected: "one output column per name: tables are stored and read by column name",
-    fix: `alias one of them, e.g. \`b.${twice.name} as ${twice.name}_2\`, or list the columns instead of \`*\``
-  }
+  return twice === undefined
+    ? undefined
+    : {
+        found: `the SELECT gives column ${twice.name} more than once (names are compared without case)`,
+        expected: "one output column per name: tables are stored and read by column name",
+        fix: `alias one of them, e.g. \`b.${twice.name} as ${twice.name}_2\`, or list the columns instead of \`*\``
+      }
 }
 
 /** `text` with trailing semicolons and blanks removed (a pasted query often ends with one). */

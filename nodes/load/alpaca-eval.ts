@@ -14,7 +14,8 @@ import { pairIdSql } from "../lib/pair-tables.js"
 
 export const AlpacaEvalParams = Schema.Struct({
   path: Schema.Union([Schema.String, Schema.Array(Schema.String)]).annotate({
-    description: "annotation files (one per judge, e.g. annotations.json.gz): a file, a list of files, or a directory " +
+    description:
+      "annotation files (one per judge, e.g. annotations.json.gz): a file, a list of files, or a directory " +
       "(every .json/.jsonl file in it, .gz or not); relative paths resolve against the project root"
   }),
   glob: GlobParam,
@@ -28,9 +29,15 @@ const DATA_FILE = /\.(json|jsonl)(\.gz)?$/i
 
 /** The annotation files named by `path`, in order (a directory's files sorted by name; with glob, each pattern's matches). */
 function annotationFiles(path: AlpacaEvalParams["path"], glob: boolean, root: string): Array<string> {
-  return inputPaths(root, path, glob).files.map((f) => f.path).flatMap((p) =>
-    isDirectory(resolvePath(root, p)) ? listDirectory(resolvePath(root, p)).filter((n) => DATA_FILE.test(n)).map((n) => join(p, n)) : [p]
-  )
+  return inputPaths(root, path, glob)
+    .files.map((f) => f.path)
+    .flatMap((p) =>
+      isDirectory(resolvePath(root, p))
+        ? listDirectory(resolvePath(root, p))
+            .filter((n) => DATA_FILE.test(n))
+            .map((n) => join(p, n))
+        : [p]
+    )
 }
 
 const str = (field: string) => `json_extract_string(raw, '$.${field}')`
@@ -106,7 +113,7 @@ export const alpacaEval = defineLoader({
   passThrough: false,
   files: (params, root) => annotationFiles(params.path, params.glob, root),
   load: ({ ctx, params, rejectsOf }) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sql = yield* Sql
       const unmatched = inputPaths(ctx.root, params.path, params.glob).unmatched[0]
       if (unmatched !== undefined) return yield* noMatchError(ctx, unmatched.param, unmatched.path)
@@ -134,9 +141,15 @@ export const alpacaEval = defineLoader({
       }
       const rejects = yield* rejectsOf(files)
       const all = sql.tempName("alpaca_records")
-      yield* sql.run(`CREATE TEMP TABLE ${all} AS ${files.map((f, i) =>
-        `SELECT ${i} AS file_no, ${sqlText(f.file.shown)} AS file, ${sqlText(fileStem(f.file.abs))} AS file_stem, record, raw, reason
-         FROM ${f.records.table}`).join(" UNION ALL ")}`)
+      yield* sql.run(
+        `CREATE TEMP TABLE ${all} AS ${files
+          .map(
+            (f, i) =>
+              `SELECT ${i} AS file_no, ${sqlText(f.file.shown)} AS file, ${sqlText(fileStem(f.file.abs))} AS file_stem, record, raw, reason
+         FROM ${f.records.table}`
+          )
+          .join(" UNION ALL ")}`
+      )
       const judged = sql.tempName("alpaca_judged")
       yield* sql.run(`CREATE TEMP TABLE ${judged} AS ${judgedSql(all)}`)
       const votes = sql.tempName("votes")
@@ -150,28 +163,45 @@ export const alpacaEval = defineLoader({
         labelSource: "ai",
         orderBy: ["file_no"]
       }
-      const extras: Array<readonly [string, string]> = [["generator_a", "generator_a"], ["generator_b", "generator_b"], [str("dataset"), "dataset"]]
+      const extras: Array<readonly [string, string]> = [
+        ["generator_a", "generator_a"],
+        ["generator_b", "generator_b"],
+        [str("dataset"), "dataset"]
+      ]
       const pairs = sql.tempName("pairs")
-      yield* sql.run(`CREATE TABLE ${pairs} AS ${sidesPairsSql({
-        ...sides,
-        from: `(SELECT * FROM ${judged} WHERE _k = 1) f
-                LEFT JOIN (SELECT pair_id, ${majorityLabelSql("count(*) FILTER (WHERE vote = 'a')",
-                  "count(*) FILTER (WHERE vote = 'b')", "count(*) FILTER (WHERE vote = 'tie')")} AS _majority
+      yield* sql.run(
+        `CREATE TABLE ${pairs} AS ${sidesPairsSql({
+          ...sides,
+          from: `(SELECT * FROM ${judged} WHERE _k = 1) f
+                LEFT JOIN (SELECT pair_id, ${majorityLabelSql(
+                  "count(*) FILTER (WHERE vote = 'a')",
+                  "count(*) FILTER (WHERE vote = 'b')",
+                  "count(*) FILTER (WHERE vote = 'tie')"
+                )} AS _majority
                            FROM ${votes} GROUP BY pair_id) USING (pair_id)`,
-        label: "_majority",
-        extras
-      })}`)
+          label: "_majority",
+          extras
+        })}`
+      )
       // a record whose texts repeat an earlier record's (identical answers of two models) is that pair
       // again: its vote goes to the pair, the record itself to removed, naming the pair it merged into
       const removed = sql.tempName("removed")
-      yield* sql.run(`CREATE TABLE ${removed} AS ${sidesPairsSql({
-        ...sides,
-        from: judged,
-        where: "_k > 1",
-        label: "vote",
-        extras: [...extras, ["'merged-into'", "reason"], ["pair_id", "kept_pair_id"], ["kept_record::BIGINT", "kept_source_row"],
-          ["rater", "rater"], ["file", "file"]]
-      })}`)
+      yield* sql.run(
+        `CREATE TABLE ${removed} AS ${sidesPairsSql({
+          ...sides,
+          from: judged,
+          where: "_k > 1",
+          label: "vote",
+          extras: [
+            ...extras,
+            ["'merged-into'", "reason"],
+            ["pair_id", "kept_pair_id"],
+            ["kept_record::BIGINT", "kept_source_row"],
+            ["rater", "rater"],
+            ["file", "file"]
+          ]
+        })}`
+      )
       const [judges] = yield* sql.rows<{ judges: number }>(`SELECT count(DISTINCT rater) AS judges FROM ${votes}`)
       yield* sql.run(`DROP TABLE ${all}; DROP TABLE ${judged}`)
       return { pairs, votes, rejects, files, removed, stats: { files: files.length, judges: judges!.judges } }

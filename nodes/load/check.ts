@@ -81,13 +81,19 @@ export function fieldProblemSql(raw: string, fields: ReadonlyArray<FieldCheck>, 
  * Give a reason to each record whose fields fail `fields`, then to those failing `extra` (SQL
  * expressions over `raw` that return a reason or NULL; they see only records whose fields passed).
  */
-export const checkRecords = (records: RecordsTable, fields: ReadonlyArray<FieldCheck>, extra: ReadonlyArray<string> = []) =>
-  Effect.gen(function*() {
+export const checkRecords = (
+  records: RecordsTable,
+  fields: ReadonlyArray<FieldCheck>,
+  extra: ReadonlyArray<string> = []
+) =>
+  Effect.gen(function* () {
     const sql = yield* Sql
     // the WHERE repeats the check so only failing rows are written: updating every row costs more than checking twice.
     // CASE, not AND: AND may evaluate the check on rows already rejected (malformed JSON: it would throw)
     for (const e of [fieldProblemSql("raw", fields), ...extra]) {
-      yield* sql.run(`UPDATE ${records.table} SET reason = ${e} WHERE (CASE WHEN reason IS NULL THEN ${e} END) IS NOT NULL`)
+      yield* sql.run(
+        `UPDATE ${records.table} SET reason = ${e} WHERE (CASE WHEN reason IS NULL THEN ${e} END) IS NOT NULL`
+      )
     }
   })
 
@@ -107,7 +113,8 @@ const percent = (x: number) => (x === 0 ? "0" : x * 100 < 0.1 ? (x * 100).toPrec
 
 /** How users count a format's records, and the rejects column that holds the number. */
 export type Numbering = "line" | "index" | "row"
-export const numberingOf = (format: FileFormat): Numbering => (format === "jsonl" ? "line" : format === "json" ? "index" : "row")
+export const numberingOf = (format: FileFormat): Numbering =>
+  format === "jsonl" ? "line" : format === "json" ? "index" : "row"
 const NUMBERINGS: ReadonlyArray<Numbering> = ["line", "index", "row"]
 /** The user's number from the 0-based `record`: lines and rows count from 1, array elements from 0. */
 const userNumberSql = (n: Numbering) => (n === "index" ? "record" : "record + 1")
@@ -118,19 +125,25 @@ const userNumberSql = (n: Numbering) => (n === "index" ? "record" : "record + 1"
  * table has a number column for each numbering its files use (NULL in the others' rows).
  */
 export const collectRejects = (ctx: LoadContext, files: ReadonlyArray<CheckedFile>, maxRejectRate: number) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const sql = yield* Sql
     const table = sql.tempName("rejects")
     const used = NUMBERINGS.filter((n) => files.some((f) => numberingOf(f.file.format) === n))
     const numbering = used.length === 0 ? ["row" as const] : used
-    yield* sql.run(`CREATE TABLE ${table} AS ${files.length === 0
-      ? `SELECT NULL::VARCHAR AS file, ${numbering.map((n) => `NULL::BIGINT AS ${sqlIdent(n)}`).join(", ")}, NULL::VARCHAR AS reason,
+    yield* sql.run(`CREATE TABLE ${table} AS ${
+      files.length === 0
+        ? `SELECT NULL::VARCHAR AS file, ${numbering.map((n) => `NULL::BIGINT AS ${sqlIdent(n)}`).join(", ")}, NULL::VARCHAR AS reason,
            NULL::VARCHAR AS raw, 0 AS file_no, 0 AS record WHERE false`
-      : files.map((f, i) => `
+        : files
+            .map(
+              (f, i) => `
       SELECT ${sqlText(f.file.shown)} AS file,
         ${numbering.map((n) => `${n === numberingOf(f.file.format) ? `(${userNumberSql(n)})` : "NULL"}::BIGINT AS ${sqlIdent(n)}`).join(", ")},
         reason, raw, ${i} AS file_no, record
-      FROM ${f.records.table} WHERE reason IS NOT NULL`).join(" UNION ALL ")}
+      FROM ${f.records.table} WHERE reason IS NOT NULL`
+            )
+            .join(" UNION ALL ")
+    }
       ORDER BY file_no, record`)
     yield* sql.run(`ALTER TABLE ${table} DROP COLUMN file_no; ALTER TABLE ${table} DROP COLUMN record`)
     const rejected = yield* sql.count(table)
@@ -147,11 +160,13 @@ export const collectRejects = (ctx: LoadContext, files: ReadonlyArray<CheckedFil
       const inMemory = files.every((f) => f.file.abs === "")
       return yield* new DataError({
         where: where(ctx, inMemory ? "param table" : `file ${byFile.map((f) => f.file).join(", ")}`),
-        found: `${rejected} of ${records} records rejected (${percent(rate)}%): ` +
+        found:
+          `${rejected} of ${records} records rejected (${percent(rate)}%): ` +
           examples.map((e) => `${manyFiles ? `${e.file} ` : ""}${e.place}: ${e.reason}`).join("; ") +
           (rejected > 3 ? `; … (${rejected - 3} more)` : ""),
         expected: `a reject rate of at most ${percent(maxRejectRate)}% (maxRejectRate: ${maxRejectRate})`,
-        fix: `${inMemory ? "fix those rows of the table" : "fix the file"}, or set maxRejectRate to ${Math.ceil(rate * 1000) / 1000} or more to load the other ` +
+        fix:
+          `${inMemory ? "fix those rows of the table" : "fix the file"}, or set maxRejectRate to ${Math.ceil(rate * 1000) / 1000} or more to load the other ` +
           `records; the rejects table then lists every rejected record with its reason`
       })
     }

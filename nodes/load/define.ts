@@ -46,14 +46,16 @@ interface LoaderParams {
 }
 
 const pathOf = (params: LoaderParams): PathValue =>
-  typeof params.path === "string" || Array.isArray(params.path) ? params.path as PathValue : String(params.path)
+  typeof params.path === "string" || Array.isArray(params.path) ? (params.path as PathValue) : String(params.path)
 
 /** What a loader's own step gets: who is loading, its params, and the shared reading steps. */
 export interface LoaderStep<P> {
   readonly ctx: LoadContext
   readonly params: P
   /** The file the `path` param names (this run's file, when it names several), in the `format` param's format, read into a records table. */
-  readonly read: (options?: Parameters<typeof readRecords>[2]) => Effect.Effect<CheckedFile, DataError | SqlError, CoreServices>
+  readonly read: (
+    options?: Parameters<typeof readRecords>[2]
+  ) => Effect.Effect<CheckedFile, DataError | SqlError, CoreServices>
   /** The rejects table of these files; fails past the `maxRejectRate` param. */
   readonly rejectsOf: (files: ReadonlyArray<CheckedFile>) => ReturnType<typeof collectRejects>
 }
@@ -82,41 +84,71 @@ export const defineLoader = <S extends ParamsSchema & { readonly Type: LoaderPar
     params: loader.params,
     inputs: {},
     outputs: {
-      pairs: loader.pairColumns === undefined
-        ? pairsOutput(loader.passThrough ?? true)
-        : output("main", { ...pairColumns, ...loader.pairColumns }, { open: loader.passThrough ?? true, doc: "one row per comparison" }),
-      votes: votesOutput(), rejects: rejectsOutput(), removed: removedOutput()
+      pairs:
+        loader.pairColumns === undefined
+          ? pairsOutput(loader.passThrough ?? true)
+          : output(
+              "main",
+              { ...pairColumns, ...loader.pairColumns },
+              { open: loader.passThrough ?? true, doc: "one row per comparison" }
+            ),
+      votes: votesOutput(),
+      rejects: rejectsOutput(),
+      removed: removedOutput()
     },
     fingerprint: (params, root, workspace) =>
-      fileFingerprint(root, loader.files?.(params, root) ?? fingerprintPaths(root, pathOf(params), params.glob === true), workspace),
+      fileFingerprint(
+        root,
+        loader.files?.(params, root) ?? fingerprintPaths(root, pathOf(params), params.glob === true),
+        workspace
+      ),
     run: ({ node, kind, params, sample }) =>
-      Effect.gen(function*() {
-        const ctx: LoadContext = { node, kind, root: (yield* Workspace).root, ...(sample === undefined ? {} : { sample }) }
+      Effect.gen(function* () {
+        const ctx: LoadContext = {
+          node,
+          kind,
+          root: (yield* Workspace).root,
+          ...(sample === undefined ? {} : { sample })
+        }
         const format = params.format ?? "auto"
         /** The step over one file: `read()` reads it in context `at`; rejects fail past `maxRejectRate`. */
-        const step = (at: LoadContext, file: Effect.Effect<SourceFile, DataError>, maxRejectRate: number): LoaderStep<S["Type"]> => ({
+        const step = (
+          at: LoadContext,
+          file: Effect.Effect<SourceFile, DataError>,
+          maxRejectRate: number
+        ): LoaderStep<S["Type"]> => ({
           ctx: at,
           params,
-          read: (options) => Effect.gen(function*() {
-            const f = yield* file
-            return { file: f, records: yield* readRecords(at, f, options) }
-          }),
+          read: (options) =>
+            Effect.gen(function* () {
+              const f = yield* file
+              return { file: f, records: yield* readRecords(at, f, options) }
+            }),
           rejectsOf: (files) => collectRejects(at, files, maxRejectRate)
         })
         if (loader.files !== undefined) {
-          const loaded = yield* loader.load(step(ctx, sourceFile(ctx, "path", String(params.path), format), params.maxRejectRate))
+          const loaded = yield* loader.load(
+            step(ctx, sourceFile(ctx, "path", String(params.path), format), params.maxRejectRate)
+          )
           return yield* finishLoad({ ctx, ...loaded })
         }
         const files = yield* inputFiles(ctx, pathOf(params), params.glob === true, format)
         for (const r of inputPaths(ctx.root, pathOf(params), params.glob === true).repeated) {
-          yield* (yield* Progress).note(`${r.param} (${r.path}) names the file ${r.first} names: each file is read once`)
+          yield* (yield* Progress).note(
+            `${r.param} (${r.path}) names the file ${r.first} names: each file is read once`
+          )
         }
         if (files.length === 1) {
           const loaded = yield* loader.load(step(ctx, Effect.succeed(files[0]!), params.maxRejectRate))
           return yield* finishLoad({ ctx, ...loaded })
         }
         // the reject rate is checked over all files, after the last (loadEach)
-        const loaded = yield* loadEach(ctx, files, (at, file) => loader.load(step(at, Effect.succeed(file), 1)), params.maxRejectRate)
+        const loaded = yield* loadEach(
+          ctx,
+          files,
+          (at, file) => loader.load(step(at, Effect.succeed(file), 1)),
+          params.maxRejectRate
+        )
         return yield* finishLoad({ ctx, ...loaded })
       })
   })

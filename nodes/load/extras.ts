@@ -39,14 +39,14 @@ const convertSql = (text: string, json: string, structure: unknown): string => {
  * `json_group_structure` gives it, from a sample completed over all records (`surveyStructure`).
  */
 export const recordStructure = (records: RecordsTable) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const from = `${records.table} WHERE reason IS NULL`
     return yield* completeStructure(from, (yield* sampleStructure(from)).structure, [])
   })
 
 /** `surveyStructure`, with a progress note when the sample missed keys or types. */
 const completeStructure = (from: string, sample: Structure, mapped: ReadonlyArray<string>) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const survey = yield* surveyStructure(from, sample, mapped)
     const note = surveyNote(survey)
     if (note !== undefined) yield* (yield* Progress).note(note)
@@ -60,7 +60,7 @@ const completeStructure = (from: string, sample: Structure, mapped: ReadonlyArra
  * structure is {} (json_group_structure costs ~10 µs a record; listing the keys, a parse).
  */
 export const sampleStructure = (from: string, mapped?: ReadonlyArray<string>) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const sql = yield* Sql
     const sample = `(SELECT raw FROM ${from} LIMIT ${STRUCTURE_SAMPLE})`
     if (mapped !== undefined) {
@@ -73,9 +73,10 @@ export const sampleStructure = (from: string, mapped?: ReadonlyArray<string>) =>
     )
     const structure = row?.s == null ? {} : (JSON.parse(row.s) as unknown)
     return {
-      structure: typeof structure === "object" && structure !== null && !Array.isArray(structure)
-        ? (structure as Structure)
-        : {},
+      structure:
+        typeof structure === "object" && structure !== null && !Array.isArray(structure)
+          ? (structure as Structure)
+          : {},
       rows: row?.n ?? 0
     }
   })
@@ -118,12 +119,16 @@ export function extraColumnsOf(
 ): Extras {
   const taken = new Set([...Object.keys(pairColumns), "messages", ...reserved].map((n) => n.toLowerCase()))
   const keys = Object.entries(structure).filter(([key]) => !mapped.includes(key))
-  const names = columnNamesOf(keys.map(([key]) => key), taken)
+  const names = columnNamesOf(
+    keys.map(([key]) => key),
+    taken
+  )
   return {
     keys: keys.map(([key]) => key),
-    select: keys.length === 0
-      ? "NULL::VARCHAR[] AS _x"
-      : `json_extract_string(${raw}, [${keys.map(([k]) => sqlText(keyPath(k))).join(", ")}]) AS _x`,
+    select:
+      keys.length === 0
+        ? "NULL::VARCHAR[] AS _x"
+        : `json_extract_string(${raw}, [${keys.map(([k]) => sqlText(keyPath(k))).join(", ")}]) AS _x`,
     columns: keys.map(([key, type], i): readonly [string, string] => [
       convertSql(`_x[${i + 1}]`, `json_extract(${raw}, ${sqlText(keyPath(key))})`, type),
       names[i]!
@@ -132,5 +137,8 @@ export function extraColumnsOf(
 }
 
 /** `extraColumnsOf` the records' own structure. */
-export const extraColumns = (records: RecordsTable, mapped: ReadonlyArray<string>, reserved: ReadonlyArray<string> = []) =>
-  Effect.map(recordStructure(records), (s) => extraColumnsOf(s, mapped, reserved))
+export const extraColumns = (
+  records: RecordsTable,
+  mapped: ReadonlyArray<string>,
+  reserved: ReadonlyArray<string> = []
+) => Effect.map(recordStructure(records), (s) => extraColumnsOf(s, mapped, reserved))

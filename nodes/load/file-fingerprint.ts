@@ -15,7 +15,18 @@
  *   mtime tick as the hashing would leave a stale entry that still matches (git's "racy clean" case).
  */
 import { createHash } from "node:crypto"
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, type Stats, writeFileSync } from "node:fs"
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  statSync,
+  type Stats,
+  writeFileSync
+} from "node:fs"
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path"
 import { constants, gunzipSync } from "node:zlib"
 
@@ -58,7 +69,10 @@ export function nearestExisting(abs: string): { readonly dir: string; readonly e
 }
 
 /** The remembered hashes: absolute path -> the size and mtime it had when hashed, and the hash. */
-type HashCache = Record<string, { readonly size: number; readonly mtimeMs: number; readonly ctimeMs?: number; readonly hash: string }>
+type HashCache = Record<
+  string,
+  { readonly size: number; readonly mtimeMs: number; readonly ctimeMs?: number; readonly hash: string }
+>
 
 const HASH_CACHE = "file-hashes.json"
 const RACY_MS = 2000
@@ -67,7 +81,7 @@ function readHashCache(workspace: string | undefined): HashCache {
   if (workspace === undefined) return {}
   try {
     const parsed: unknown = JSON.parse(readFileSync(join(workspace, HASH_CACHE), "utf8"))
-    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? parsed as HashCache : {}
+    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as HashCache) : {}
   } catch {
     return {} // no cache yet, or a damaged one: hash again
   }
@@ -169,4 +183,6 @@ export function peekText(abs: string, bytes = 4096): string {
 
 /** A file name without directory and without data/compression extensions ("a/b.jsonl.gz" -> "b"). */
 export const fileStem = (path: string): string =>
-  basename(path).replace(/\.(gz|gzip|zst|zstd)$/i, "").replace(/\.(jsonl|ndjson|json|csv|tsv|parquet|pq)$/i, "")
+  basename(path)
+    .replace(/\.(gz|gzip|zst|zstd)$/i, "")
+    .replace(/\.(jsonl|ndjson|json|csv|tsv|parquet|pq)$/i, "")

@@ -45,10 +45,12 @@ export const PathParam = (what: string) =>
  * (each file once); with `glob: true` each is a pattern (`glob.ts`), its matches read in name order.
  */
 export const PathsParam = (what: string) =>
-  Schema.Union([Schema.String.check(Schema.isMinLength(1)), Schema.Array(Schema.String.check(Schema.isMinLength(1))).check(Schema.isMinLength(1))])
-    .annotate({
-      description: `${what}; or a list of files, read in order and loaded as one; relative paths resolve against the project root`
-    })
+  Schema.Union([
+    Schema.String.check(Schema.isMinLength(1)),
+    Schema.Array(Schema.String.check(Schema.isMinLength(1))).check(Schema.isMinLength(1))
+  ]).annotate({
+    description: `${what}; or a list of files, read in order and loaded as one; relative paths resolve against the project root`
+  })
 export const GlobParam = param(
   Schema.Boolean,
   false,
@@ -87,10 +89,19 @@ export function missingPathError(ctx: LoadContext, param: string, path: string, 
   const abs = resolvePath(ctx.root, path)
   const near = nearestExisting(abs)
   const shownDir = displayPath(ctx.root, near.dir)
-  const entries = near.entries.length === 0 ? "(nothing)" : near.entries.slice(0, 12).join(", ") +
-    (near.entries.length > 12 ? `, … (${near.entries.length} entries)` : "")
-  const nextName = abs.slice(near.dir.length).split(/[\\/]/).filter((s) => s !== "")[0] ?? ""
-  const hint = didYouMean(nextName, near.entries.map((e) => e.replace(/\/$/, "")))
+  const entries =
+    near.entries.length === 0
+      ? "(nothing)"
+      : near.entries.slice(0, 12).join(", ") + (near.entries.length > 12 ? `, … (${near.entries.length} entries)` : "")
+  const nextName =
+    abs
+      .slice(near.dir.length)
+      .split(/[\\/]/)
+      .filter((s) => s !== "")[0] ?? ""
+  const hint = didYouMean(
+    nextName,
+    near.entries.map((e) => e.replace(/\/$/, ""))
+  )
   return new DataError({
     where: where(ctx, `param ${param}`),
     found: `no such file: ${path} (resolved to ${abs}); ${shownDir}/ has: ${entries}`,
@@ -125,23 +136,27 @@ export const sourceFile = (ctx: LoadContext, param: string, path: string, format
     if (!isFile(abs)) {
       if (isDirectory(abs)) {
         const files = listDirectory(abs).filter((e) => !e.endsWith("/"))
-        return Effect.fail(new DataError({
-          where: where(ctx, `param ${param}`),
-          found: `${path} is a directory (holding: ${files.join(", ") || "no files"})`,
-          expected: FORMAT_NAMES,
-          fix: `set ${param} to one of the files in it`
-        }))
+        return Effect.fail(
+          new DataError({
+            where: where(ctx, `param ${param}`),
+            found: `${path} is a directory (holding: ${files.join(", ") || "no files"})`,
+            expected: FORMAT_NAMES,
+            fix: `set ${param} to one of the files in it`
+          })
+        )
       }
       return Effect.fail(missingPathError(ctx, param, path))
     }
     const detected = detectFormat(abs, format)
     if (detected === undefined) {
-      return Effect.fail(new DataError({
-        where: where(ctx, `param ${param}`),
-        found: `cannot tell the format of ${path} from its extension`,
-        expected: ".jsonl, .ndjson, .json, .csv, .tsv or .parquet, optionally followed by .gz (or .zst)",
-        fix: `set format to "jsonl", "json", "csv" or "parquet"`
-      }))
+      return Effect.fail(
+        new DataError({
+          where: where(ctx, `param ${param}`),
+          found: `cannot tell the format of ${path} from its extension`,
+          expected: ".jsonl, .ndjson, .json, .csv, .tsv or .parquet, optionally followed by .gz (or .zst)",
+          fix: `set format to "jsonl", "json", "csv" or "parquet"`
+        })
+      )
     }
     return Effect.succeed<SourceFile>({ abs, shown: displayPath(ctx.root, abs), format: detected })
   })

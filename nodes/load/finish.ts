@@ -44,7 +44,7 @@ const REQUIRED = ["pair_id", "prompt", "response_a", "response_b"]
  * missing a required column with the first one's source_row (`incomplete`, `first_incomplete`).
  */
 const pairStats = (pairs: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const sql = yield* Sql
     const missing = REQUIRED.map((c) => `${c} IS NULL`).join(" OR ")
     const [s] = yield* sql.rows<Record<string, number>>(`SELECT count(*) AS pairs,
@@ -79,7 +79,7 @@ const unaccountedError = (loaded: Loaded, records: number, pairs: number, reject
   })
 
 export const finishLoad = (loaded: Loaded) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const sql = yield* Sql
     let votes = loaded.votes
     if (votes === undefined) {
@@ -98,7 +98,9 @@ export const finishLoad = (loaded: Loaded) =>
     // an empty file loads as 0 rows, which is legal but rarely meant (a failed export, a wrong path)
     const empty = loaded.files.filter((f) => f.records.records === 0)
     if (empty.length > 0) {
-      yield* (yield* Progress).note(`warning: ${empty.map((f) => f.file.shown).join(", ")} ${empty.length === 1 ? "holds" : "hold"} no records (0 rows loaded from ${empty.length === 1 ? "it" : "them"})`)
+      yield* (yield* Progress).note(
+        `warning: ${empty.map((f) => f.file.shown).join(", ")} ${empty.length === 1 ? "holds" : "hold"} no records (0 rows loaded from ${empty.length === 1 ? "it" : "them"})`
+      )
     }
     for (const f of loaded.files) yield* sql.run(`DROP TABLE IF EXISTS ${f.records.table}`)
     const records = loaded.files.reduce((s, f) => s + f.records.records, 0)

@@ -49,7 +49,8 @@ export function expandBraces(s: string): Array<string> {
       else if (c === "}" && --depth === 0) {
         if (commas.length === 0) break // `{a}` is literal text, as in a shell
         const cuts = [open, ...commas, i]
-        const head = s.slice(0, open), tail = s.slice(i + 1)
+        const head = s.slice(0, open),
+          tail = s.slice(i + 1)
         return cuts.slice(1).flatMap((cut, k) => expandBraces(head + s.slice(cuts[k]! + 1, cut) + tail))
       } else if (c === "," && depth === 1) commas.push(i)
     }

@@ -105,27 +105,33 @@ export const hhRlhf = defineLoader({
   passThrough: false,
   pairColumns: { prompt_format: "utf8" },
   load: ({ params, read, rejectsOf }) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sql = yield* Sql
       const { file, records } = yield* read()
-      yield* checkRecords(records, [{ name: "chosen", kinds: ["string"] }, { name: "rejected", kinds: ["string"] }])
+      yield* checkRecords(records, [
+        { name: "chosen", kinds: ["string"] },
+        { name: "rejected", kinds: ["string"] }
+      ])
       const split = yield* sql.create("hh_split", splitSql(records.table))
       yield* sql.run(`UPDATE ${records.table} SET reason = s.problem FROM ${split} s
         WHERE ${records.table}.record = s.record AND s.problem IS NOT NULL`)
       const rejects = yield* rejectsOf([{ file, records }])
-      const pairs = yield* sql.create("pairs", chosenRejectedPairsSql({
-        from: split,
-        where: "problem IS NULL",
-        inOrder: true,
-        prompt: promptSql("prompt_raw"),
-        chosen: "chosen",
-        rejected: "rejected",
-        chosenIsB: chosenIsBSql(params.seed, "c", "r"),
-        record: "record",
-        source: params.source,
-        labelSource: "human",
-        extras: [[promptFormatSql(), "prompt_format"]]
-      }))
+      const pairs = yield* sql.create(
+        "pairs",
+        chosenRejectedPairsSql({
+          from: split,
+          where: "problem IS NULL",
+          inOrder: true,
+          prompt: promptSql("prompt_raw"),
+          chosen: "chosen",
+          rejected: "rejected",
+          chosenIsB: chosenIsBSql(params.seed, "c", "r"),
+          record: "record",
+          source: params.source,
+          labelSource: "human",
+          extras: [[promptFormatSql(), "prompt_format"]]
+        })
+      )
       const [extra] = yield* sql.rows<{ multi_turn: number; split_by_common_prefix: number }>(
         `SELECT count(*) FILTER (WHERE NOT ${singleTurnSql("prompt_raw")}) AS multi_turn,
                 count(*) FILTER (WHERE by_common_prefix) AS split_by_common_prefix

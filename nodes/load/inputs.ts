@@ -32,9 +32,11 @@ export interface InputPaths {
 
 /** Expand a `path` param: literal paths as given (existing or not), patterns into their matches. */
 export function inputPaths(root: string, path: PathValue, glob: boolean): InputPaths {
-  const entries = typeof path === "string" ? [{ param: "path", path }] : path.map((p, i) => ({ param: `path[${i}]`, path: p }))
+  const entries =
+    typeof path === "string" ? [{ param: "path", path }] : path.map((p, i) => ({ param: `path[${i}]`, path: p }))
   const seen = new Map<string, string>()
-  const files: Array<InputPath> = [], unmatched: Array<InputPath> = []
+  const files: Array<InputPath> = [],
+    unmatched: Array<InputPath> = []
   const repeated: Array<InputPath & { readonly first: string }> = []
   const add = (param: string, p: string, literal = false) => {
     const abs = resolvePath(root, p)
@@ -62,7 +64,9 @@ export const fingerprintPaths = (root: string, path: PathValue, glob: boolean): 
 }
 
 const listing = (entries: ReadonlyArray<string>) =>
-  entries.length === 0 ? "(nothing)" : entries.slice(0, 12).join(", ") + (entries.length > 12 ? `, … (${entries.length} entries)` : "")
+  entries.length === 0
+    ? "(nothing)"
+    : entries.slice(0, 12).join(", ") + (entries.length > 12 ? `, … (${entries.length} entries)` : "")
 
 /** The DataError for a pattern that matches no file: the folder searched, what is in it, a close name. */
 export function noMatchError(ctx: LoadContext, param: string, pattern: string): DataError {
@@ -71,14 +75,25 @@ export function noMatchError(ctx: LoadContext, param: string, pattern: string): 
   const near = exists ? { dir: base, entries: listDirectory(base) } : nearestExisting(`${base}/x`)
   const shownDir = displayPath(ctx.root, near.dir)
   // the pattern's first segment with glob characters, against the names in the folder searched
-  const segment = resolvePath(ctx.root, pattern).split("/").find((s) => hasGlobChars(s)) ?? basename(pattern)
-  const hint = exists ? didYouMean(segment, near.entries.map((e) => e.replace(/\/$/, ""))) : ""
+  const segment =
+    resolvePath(ctx.root, pattern)
+      .split("/")
+      .find((s) => hasGlobChars(s)) ?? basename(pattern)
+  const hint = exists
+    ? didYouMean(
+        segment,
+        near.entries.map((e) => e.replace(/\/$/, ""))
+      )
+    : ""
   return new DataError({
     where: where(ctx, `param ${param}`),
-    found: `no file matches the pattern ${pattern}; ${exists ? "" : `${displayPath(ctx.root, base)}/ does not exist, and `}` +
+    found:
+      `no file matches the pattern ${pattern}; ${exists ? "" : `${displayPath(ctx.root, base)}/ does not exist, and `}` +
       `${shownDir}/ has: ${listing(near.entries)}`,
-    expected: "a pattern matching at least one file (glob: true; * ? [abc] {a,b} **; a wildcard does not match a leading dot)",
-    fix: `${hint === "" ? "" : `${hint} `}correct the pattern, or set glob: false to read ${pattern} as the one file named so; ` +
+    expected:
+      "a pattern matching at least one file (glob: true; * ? [abc] {a,b} **; a wildcard does not match a leading dot)",
+    fix:
+      `${hint === "" ? "" : `${hint} `}correct the pattern, or set glob: false to read ${pattern} as the one file named so; ` +
       `relative patterns resolve against the project root ${ctx.root}`
   })
 }
@@ -88,7 +103,7 @@ export function noMatchError(ctx: LoadContext, param: string, pattern: string): 
  * so a missing third file fails the node before two files' worth of work.
  */
 export const inputFiles = (ctx: LoadContext, path: PathValue, glob: boolean, format: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const { files, unmatched } = inputPaths(ctx.root, path, glob)
     if (unmatched.length > 0) return yield* noMatchError(ctx, unmatched[0]!.param, unmatched[0]!.path)
     const out: Array<SourceFile> = []

@@ -34,7 +34,7 @@ type Part = Omit<Loaded, "ctx">
  * is. The parts stay until the node ends (the runner drops what a node created).
  */
 const stackTables = (ctx: LoadContext, hint: string, tables: ReadonlyArray<string>) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     if (tables.length === 1) return tables[0]!
     const sql = yield* Sql
     const out = sql.tempName(hint)
@@ -45,13 +45,18 @@ const stackTables = (ctx: LoadContext, hint: string, tables: ReadonlyArray<strin
       ...tables.map((t) => `INSERT INTO ${out} BY NAME SELECT * FROM ${t}`)
     ]
     for (const statement of statements) {
-      yield* sql.run(statement).pipe(Effect.catchTag("SqlError", (e) =>
-        Effect.fail(new DataError({
-          where: where(ctx, hint),
-          found: `the files' ${hint} tables cannot be stacked: ${e.reason.split("\n")[0]!.trim()}`,
-          expected: "fields of the same name holding the same kind of value in every file",
-          fix: "load the files with one node each, or make the field agree across the files"
-        }))))
+      yield* sql.run(statement).pipe(
+        Effect.catchTag("SqlError", (e) =>
+          Effect.fail(
+            new DataError({
+              where: where(ctx, hint),
+              found: `the files' ${hint} tables cannot be stacked: ${e.reason.split("\n")[0]!.trim()}`,
+              expected: "fields of the same name holding the same kind of value in every file",
+              fix: "load the files with one node each, or make the field agree across the files"
+            })
+          )
+        )
+      )
     }
     return out
   })
@@ -81,7 +86,7 @@ export const loadEach = (
   loadOne: (ctx: LoadContext, file: SourceFile) => Effect.Effect<Part, DataError | SqlError, CoreServices>,
   maxRejectRate: number
 ) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const sql = yield* Sql
     const parts: Array<Part> = []
     let taken = 0
@@ -99,11 +104,17 @@ export const loadEach = (
       const tables = parts.flatMap((p) => pick(p) ?? [])
       return tables.length === 0 ? Effect.succeed(undefined) : stackTables(ctx, hint, tables)
     }
-    const pairs = yield* stackTables(ctx, "pairs", parts.map((p) => p.pairs))
+    const pairs = yield* stackTables(
+      ctx,
+      "pairs",
+      parts.map((p) => p.pairs)
+    )
     const votes = yield* optional((p) => p.votes, "votes")
     const removed = yield* optional((p) => p.removed, "removed")
     const loaded: Part = {
-      pairs, rejects, files: checked,
+      pairs,
+      rejects,
+      files: checked,
       ...(votes === undefined ? {} : { votes }),
       ...(removed === undefined ? {} : { removed }),
       ...(parts.some((p) => p.expands === true) ? { expands: true } : {}),

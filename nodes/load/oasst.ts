@@ -11,7 +11,9 @@ import { noPairSql } from "./removed.js"
 import { chosenIsBSql, renderMessagesSql } from "./sql.js"
 
 export const OasstParams = Schema.Struct({
-  path: PathsParam("Open Assistant messages: a tree export (one tree per line, e.g. en_100_tree.jsonl) or flat messages (oasst1 parquet)"),
+  path: PathsParam(
+    "Open Assistant messages: a tree export (one tree per line, e.g. en_100_tree.jsonl) or flat messages (oasst1 parquet)"
+  ),
   glob: GlobParam,
   format: FormatParam,
   source: SourceParam("oasst"),
@@ -102,16 +104,18 @@ const rankedPairsSql = (messages: string, paths: string) => `
 export const oasst = defineLoader({
   kind: "load.oasst",
   version: 3,
-  summary: "Open Assistant message trees -> all pairs of ranked sibling replies (rank i < j), prompt = conversation path",
+  summary:
+    "Open Assistant message trees -> all pairs of ranked sibling replies (rank i < j), prompt = conversation path",
   params: OasstParams,
   passThrough: false,
   load: ({ ctx, params, read, rejectsOf }) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sql = yield* Sql
       const { file, records } = yield* read()
       const keys = Object.keys(yield* recordStructure(records))
       // no fields at all (an empty file, or every record unreadable): either layout gives no messages
-      const layout = keys.includes("prompt") || keys.length === 0 ? "tree" : keys.includes("message_id") ? "flat" : undefined
+      const layout =
+        keys.includes("prompt") || keys.length === 0 ? "tree" : keys.includes("message_id") ? "flat" : undefined
       if (layout === undefined) {
         return yield* new DataError({
           where: where(ctx, `file ${file.shown}`),
@@ -122,7 +126,9 @@ export const oasst = defineLoader({
       }
       if (layout === "tree") yield* checkRecords(records, [{ name: "prompt", kinds: ["object"] }])
       const messages = sql.tempName("oasst_messages")
-      yield* sql.run(`CREATE TEMP TABLE ${messages} AS ${layout === "tree" ? treeMessagesSql(records.table) : flatMessagesSql(records.table)}`)
+      yield* sql.run(
+        `CREATE TEMP TABLE ${messages} AS ${layout === "tree" ? treeMessagesSql(records.table) : flatMessagesSql(records.table)}`
+      )
       // a malformed message rejects its record: the whole tree, or the message itself (flat)
       yield* sql.run(`UPDATE ${records.table} SET reason = b.reason FROM (
           SELECT record, min_by(coalesce('message ' || message_id || ': ', '') || problem, coalesce(depth, 0)) AS reason
@@ -130,27 +136,39 @@ export const oasst = defineLoader({
         WHERE ${records.table}.record = b.record;
         DELETE FROM ${messages} WHERE record IN (SELECT record FROM ${records.table} WHERE reason IS NOT NULL)`)
       const rejects = yield* rejectsOf([{ file, records }])
-      const paths = sql.tempName("oasst_paths"), ranked = sql.tempName("oasst_ranked")
+      const paths = sql.tempName("oasst_paths"),
+        ranked = sql.tempName("oasst_ranked")
       yield* sql.run(`CREATE TEMP TABLE ${paths} AS ${pathsSql(messages)}`)
       yield* sql.run(`CREATE TEMP TABLE ${ranked} AS ${rankedPairsSql(messages, paths)}`)
-      const pairs = yield* sql.create("pairs", chosenRejectedPairsSql({
-        from: ranked,
-        prompt: renderMessagesSql("conv"),
-        messages: "conv",
-        chosen: "better",
-        rejected: "worse",
-        chosenIsB: chosenIsBSql(params.seed, "conv::VARCHAR", "better", "worse"),
-        record: "record",
-        source: params.source,
-        labelSource: "human",
-        sides: [{ name: "rank", chosen: "better_rank", rejected: "worse_rank" }, { name: "message_id", chosen: "better_id", rejected: "worse_id" }],
-        extras: [["rank_group", "rank_group"]],
-        orderBy: ["rank_group", "better_rank", "worse_rank"]
-      }))
+      const pairs = yield* sql.create(
+        "pairs",
+        chosenRejectedPairsSql({
+          from: ranked,
+          prompt: renderMessagesSql("conv"),
+          messages: "conv",
+          chosen: "better",
+          rejected: "worse",
+          chosenIsB: chosenIsBSql(params.seed, "conv::VARCHAR", "better", "worse"),
+          record: "record",
+          source: params.source,
+          labelSource: "human",
+          sides: [
+            { name: "rank", chosen: "better_rank", rejected: "worse_rank" },
+            { name: "message_id", chosen: "better_id", rejected: "worse_id" }
+          ],
+          extras: [["rank_group", "rank_group"]],
+          orderBy: ["rank_group", "better_rank", "worse_rank"]
+        })
+      )
       // a tree with no two ranked sibling replies gives no pair: listed in removed, not dropped unseen
-      const removed = yield* sql.create("removed", noPairSql(
-        `(SELECT record, text FROM ${messages} WHERE parent_id IS NULL AND tree NOT IN (SELECT tree FROM ${ranked}))`, "text", params.source
-      ))
+      const removed = yield* sql.create(
+        "removed",
+        noPairSql(
+          `(SELECT record, text FROM ${messages} WHERE parent_id IS NULL AND tree NOT IN (SELECT tree FROM ${ranked}))`,
+          "text",
+          params.source
+        )
+      )
       const [s] = yield* sql.rows<{ messages: number; rank_groups: number }>(
         `SELECT (SELECT count(*) FROM ${messages}) AS messages, (SELECT count(DISTINCT rank_group) FROM ${ranked}) AS rank_groups`
       )

@@ -49,7 +49,8 @@ export interface SidesSpec extends Common {
 
 const orNull = (s: string | null) => (s === null ? "NULL::VARCHAR" : sqlText(s))
 
-const tail = (spec: Common, sideNames: ReadonlyArray<string> = []) => tailOf(spec, [...(spec.extras ?? []), ...(spec.passThrough?.columns ?? [])], sideNames)
+const tail = (spec: Common, sideNames: ReadonlyArray<string> = []) =>
+  tailOf(spec, [...(spec.extras ?? []), ...(spec.passThrough?.columns ?? [])], sideNames)
 
 /** The relation to read: `from` filtered by `where`, with the pass-through values extracted once per row. */
 const source = (spec: Common) => {
@@ -59,17 +60,26 @@ const source = (spec: Common) => {
 
 const tailOf = (spec: Common, extras: ReadonlyArray<readonly [string, string]>, sideNames: ReadonlyArray<string>) => ({
   messages: spec.messages === undefined ? "" : `, _messages::JSON AS messages`,
-  inner: [...extras.map(([e, name]) => `, ${e} AS ${sqlIdent(name)}`), ...(spec.orderBy ?? []).map((e, i) => `, ${e} AS _o${i}`)].join(""),
+  inner: [
+    ...extras.map(([e, name]) => `, ${e} AS ${sqlIdent(name)}`),
+    ...(spec.orderBy ?? []).map((e, i) => `, ${e} AS _o${i}`)
+  ].join(""),
   outer: [...sideNames, ...extras.map(([, name]) => name)].map((n) => `, ${sqlIdent(n)}`).join(""),
   order: ["source_row", ...(spec.orderBy ?? []).map((_, i) => `_o${i}`)].join(", ")
 })
 
 /** SELECT of pairs where one response was chosen over the other; sides come from `chosenIsB`. */
 export function chosenRejectedPairsSql(spec: ChosenRejectedSpec): string {
-  const t = tail(spec, (spec.sides ?? []).flatMap((s) => [`${s.name}_a`, `${s.name}_b`]))
-  const sides = (spec.sides ?? []).map((s) =>
-    `, CASE WHEN _b THEN ${s.rejected} ELSE ${s.chosen} END AS ${s.name}_a, CASE WHEN _b THEN ${s.chosen} ELSE ${s.rejected} END AS ${s.name}_b`
-  ).join("")
+  const t = tail(
+    spec,
+    (spec.sides ?? []).flatMap((s) => [`${s.name}_a`, `${s.name}_b`])
+  )
+  const sides = (spec.sides ?? [])
+    .map(
+      (s) =>
+        `, CASE WHEN _b THEN ${s.rejected} ELSE ${s.chosen} END AS ${s.name}_a, CASE WHEN _b THEN ${s.chosen} ELSE ${s.rejected} END AS ${s.name}_b`
+    )
+    .join("")
   return `SELECT ${pairIdSql("_p", "response_a", "response_b")} AS pair_id, _p AS prompt, response_a, response_b,
       CASE WHEN _b THEN 'b' ELSE 'a' END AS label, ${orNull(spec.labelSource)} AS label_source,
       ${sqlText(spec.source)} AS source, _r::BIGINT AS source_row${t.messages}${t.outer}

@@ -13,11 +13,19 @@ import type { RecordsTable } from "./read-lines.js"
 import { majorityLabelSql, sqlText } from "./sql.js"
 
 export const PandaLmParams = Schema.Struct({
-  path: PathParam("the PandaLM test set: its directory (holding testset-v1.json and the judge files) or testset-v1.json itself"),
-  gptFile: param(Schema.NullOr(Schema.String), null,
-    "gpt-3.5-turbo judgments (idx, gpt_result); null: gpt-3.5-turbo-testset-v1.json beside the test set, if there"),
-  pandalmFile: param(Schema.NullOr(Schema.String), null,
-    "PandaLM-7B judgments (idx, pandalm_result); null: pandalm-7b-testset-v1.json beside the test set, if there"),
+  path: PathParam(
+    "the PandaLM test set: its directory (holding testset-v1.json and the judge files) or testset-v1.json itself"
+  ),
+  gptFile: param(
+    Schema.NullOr(Schema.String),
+    null,
+    "gpt-3.5-turbo judgments (idx, gpt_result); null: gpt-3.5-turbo-testset-v1.json beside the test set, if there"
+  ),
+  pandalmFile: param(
+    Schema.NullOr(Schema.String),
+    null,
+    "PandaLM-7B judgments (idx, pandalm_result); null: pandalm-7b-testset-v1.json beside the test set, if there"
+  ),
   format: FormatParam,
   source: SourceParam("pandalm"),
   maxRejectRate: MaxRejectRateParam
@@ -41,9 +49,13 @@ function pandalmFiles(p: PandaLmParams, root: string): Array<readonly [string, s
 }
 
 /** Rater name from a judge file name: "gpt-3.5-turbo-testset-v1.json" -> "gpt-3.5-turbo". */
-const raterOf = (path: string) => basename(path).replace(/\.gz$/, "").replace(/(-testset[^.]*)?\.jsonl?$/, "")
+const raterOf = (path: string) =>
+  basename(path)
+    .replace(/\.gz$/, "")
+    .replace(/(-testset[^.]*)?\.jsonl?$/, "")
 
-const VERDICT = (v: string) => `CASE lower(trim(${v})) WHEN '1' THEN 'a' WHEN '2' THEN 'b' WHEN '0' THEN 'tie' WHEN 'tie' THEN 'tie' END`
+const VERDICT = (v: string) =>
+  `CASE lower(trim(${v})) WHEN '1' THEN 'a' WHEN '2' THEN 'b' WHEN '0' THEN 'tie' WHEN 'tie' THEN 'tie' END`
 
 /** One row per testset record x rater: (record, rater, rater_kind, vote, meta). */
 const humanVotesSql = (records: string) => `
@@ -104,9 +116,12 @@ export const pandalm = defineLoader({
   params: PandaLmParams,
   files: (params, root) => pandalmFiles(params, root).map(([, p]) => p),
   load: ({ ctx, params, rejectsOf }) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sql = yield* Sql
-      const [[, testsetPath], ...judgePaths] = pandalmFiles(params, ctx.root) as [readonly [string, string], ...Array<readonly [string, string]>]
+      const [[, testsetPath], ...judgePaths] = pandalmFiles(params, ctx.root) as [
+        readonly [string, string],
+        ...Array<readonly [string, string]>
+      ]
       if (!isFile(resolvePath(ctx.root, testsetPath))) {
         return yield* missingPathError(ctx, "path", testsetPath, "the PandaLM directory, or testset-v1.json")
       }
@@ -118,7 +133,11 @@ export const pandalm = defineLoader({
         { name: "input", kinds: ["string"], optional: true },
         { name: "response1", kinds: ["string"] },
         { name: "response2", kinds: ["string"] },
-        ...["annotator1", "annotator2", "annotator3"].map((name) => ({ name, kinds: ["integer", "string"] as const, optional: true }))
+        ...["annotator1", "annotator2", "annotator3"].map((name) => ({
+          name,
+          kinds: ["integer", "string"] as const,
+          optional: true
+        }))
       ])
       const rejects = yield* rejectsOf([{ file, records }])
       const judges: Array<{ rater: string; records: RecordsTable }> = []
@@ -129,38 +148,49 @@ export const pandalm = defineLoader({
         judges.push({ rater: raterOf(path), records: judged })
       }
       const raw = sql.tempName("pandalm_votes")
-      yield* sql.run(`CREATE TEMP TABLE ${raw} AS ${[humanVotesSql(records.table), ...judges.map((j) => judgeVotesSql(records.table, j.records, j.rater))].join(" UNION ALL ")}`)
+      yield* sql.run(
+        `CREATE TEMP TABLE ${raw} AS ${[humanVotesSql(records.table), ...judges.map((j) => judgeVotesSql(records.table, j.records, j.rater))].join(" UNION ALL ")}`
+      )
       const labels = sql.tempName("pandalm_labels")
       yield* sql.run(`CREATE TEMP TABLE ${labels} AS SELECT record, ${majorityLabelSql("na", "nb", "nt")} AS label FROM (
         SELECT record, count(*) FILTER (WHERE vote = 'a') AS na, count(*) FILTER (WHERE vote = 'b') AS nb,
                count(*) FILTER (WHERE vote = 'tie') AS nt FROM ${raw} WHERE rater_kind = 'human' GROUP BY record)`)
       const structure = yield* recordStructure(records)
       const mapped = ["instruction", "input", "response1", "response2", "annotator1", "annotator2", "annotator3"]
-      const pairs = yield* sql.create("pairs", sidesPairsSql({
-        from: `(SELECT r.*, l.label AS _human FROM ${records.table} r LEFT JOIN ${labels} l USING (record))`,
-        where: "reason IS NULL",
-        prompt: `json_extract_string(raw, '$.instruction') || CASE WHEN coalesce(json_extract_string(raw, '$.input'), '') <> ''
+      const pairs = yield* sql.create(
+        "pairs",
+        sidesPairsSql({
+          from: `(SELECT r.*, l.label AS _human FROM ${records.table} r LEFT JOIN ${labels} l USING (record))`,
+          where: "reason IS NULL",
+          prompt: `json_extract_string(raw, '$.instruction') || CASE WHEN coalesce(json_extract_string(raw, '$.input'), '') <> ''
                    THEN chr(10) || chr(10) || json_extract_string(raw, '$.input') ELSE '' END`,
-        a: "json_extract_string(raw, '$.response1')",
-        b: "json_extract_string(raw, '$.response2')",
-        label: "_human",
-        record: "record",
-        source: params.source,
-        labelSource: "human",
-        passThrough: extraColumnsOf(structure, mapped)
-      }))
+          a: "json_extract_string(raw, '$.response1')",
+          b: "json_extract_string(raw, '$.response2')",
+          label: "_human",
+          record: "record",
+          source: params.source,
+          labelSource: "human",
+          passThrough: extraColumnsOf(structure, mapped)
+        })
+      )
       const votes = sql.tempName("votes")
       yield* sql.run(`CREATE TABLE ${votes} AS SELECT p.pair_id, v.rater, v.rater_kind, v.vote, NULL::DOUBLE AS p_a, v.meta::JSON AS meta
         FROM ${raw} v JOIN ${pairs} p ON p.source_row = v.record ORDER BY p.source_row, v.rater_kind DESC, v.rater`)
-      const [vs] = yield* sql.rows<Record<string, number>>(`SELECT count(*) FILTER (WHERE rater_kind = 'human') AS votes_human,
+      const [vs] = yield* sql.rows<
+        Record<string, number>
+      >(`SELECT count(*) FILTER (WHERE rater_kind = 'human') AS votes_human,
         count(*) FILTER (WHERE rater_kind = 'ai') AS votes_ai, count(*) FILTER (WHERE vote IS NULL) AS votes_unparseable FROM ${votes}`)
       // judge records that gave no vote: their idx is not a loaded pair (absent, or its record was rejected)
       let unused = 0
-      for (const j of judges) unused += j.records.records - (yield* sql.count(`(SELECT * FROM ${raw} WHERE rater = ${sqlText(j.rater)})`))
+      for (const j of judges)
+        unused += j.records.records - (yield* sql.count(`(SELECT * FROM ${raw} WHERE rater = ${sqlText(j.rater)})`))
       yield* sql.run(`DROP TABLE ${raw}; DROP TABLE ${labels}`)
       for (const j of judges) yield* sql.run(`DROP TABLE ${j.records.table}`)
       return {
-        pairs, votes, rejects, files: [{ file, records }],
+        pairs,
+        votes,
+        rejects,
+        files: [{ file, records }],
         stats: { ...vs!, judge_files: judges.length, judge_records_unused: unused }
       }
     })

@@ -21,7 +21,16 @@ import { Effect } from "effect"
 import { Sql } from "../../workbench/core/services.js"
 import { literalPathSql } from "./files.js"
 import { peekText } from "./file-fingerprint.js"
-import { compressionOption, plainSql, type ReadSource, type RecordsTable, rowJsonSql, scanOptions, scanReason, shiftedSql } from "./read-lines.js"
+import {
+  compressionOption,
+  plainSql,
+  type ReadSource,
+  type RecordsTable,
+  rowJsonSql,
+  scanOptions,
+  scanReason,
+  shiftedSql
+} from "./read-lines.js"
 import { linesFrom } from "./read-stream.js"
 import { sqlText } from "./sql.js"
 
@@ -37,7 +46,10 @@ const DELIMITERS = [",", "\t", ";", "|"]
 /** The fields of the first record of `text` (a quoted field may span lines). */
 export function parseFirstRecord(text: string, delimiter: string, quote: string, escape: string): Array<string> {
   const fields: Array<string> = []
-  let field = "", quoted = false, atStart = true, i = 0
+  let field = "",
+    quoted = false,
+    atStart = true,
+    i = 0
   while (i < text.length) {
     if (quoted) {
       if (escape !== "" && text.startsWith(escape + quote, i)) {
@@ -96,7 +108,10 @@ export const csvQuoting = (dialect: CsvDialect = {}) => {
 }
 
 /** The `read_csv` call for `source`: explicit dialect and columns, nothing sniffed. */
-export function csvSource(source: ReadSource, dialect: CsvDialect = {}): { readonly source: string; readonly columns: Array<string> } {
+export function csvSource(
+  source: ReadSource,
+  dialect: CsvDialect = {}
+): { readonly source: string; readonly columns: Array<string> } {
   const head = peekText(source.abs, 1 << 20).replace(/^\uFEFF/, "")
   const delimiter = dialect.delimiter ?? guessDelimiter(source.abs, head)
   const { quote, escape } = csvQuoting(dialect)
@@ -116,20 +131,27 @@ export function csvSource(source: ReadSource, dialect: CsvDialect = {}): { reado
  * scanner's byte position of the row, which falls inside its first line).
  */
 const unclosedQuoteRows = (source: ReadSource, out: string, pos: number, at: number) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const sql = yield* Sql
     const rest = yield* Effect.promise(() => linesFrom(source.abs, source.compression, at))
     if (rest.lines.length === 0) return
-    const first = rest.firstLine, n = rest.lines.length
-    const reasons = rest.lines.map((_, i) => i === 0
-      ? `unclosed quote: a quoted field opens on line ${first} and never closes, so the ${n} line(s) from there to the end of the file could not be read`
-      : `swallowed by the unclosed quote on line ${first}`)
+    const first = rest.firstLine,
+      n = rest.lines.length
+    const reasons = rest.lines.map((_, i) =>
+      i === 0
+        ? `unclosed quote: a quoted field opens on line ${first} and never closes, so the ${n} line(s) from there to the end of the file could not be read`
+        : `swallowed by the unclosed quote on line ${first}`
+    )
     const swallowed = sql.tempName("csv_swallowed")
-    yield* sql.load(swallowed, [{ name: "record", type: "int64" }, { name: "raw", type: "utf8" }, { name: "reason", type: "utf8" }], [
-      rest.lines.map((_, i) => pos - 1 + i),
-      rest.lines.map((l) => l.text),
-      reasons
-    ])
+    yield* sql.load(
+      swallowed,
+      [
+        { name: "record", type: "int64" },
+        { name: "raw", type: "utf8" },
+        { name: "reason", type: "utf8" }
+      ],
+      [rest.lines.map((_, i) => pos - 1 + i), rest.lines.map((l) => l.text), reasons]
+    )
     // the refused row is the last one (the quote reaches the end): appending keeps the table in row order
     yield* sql.run(`DELETE FROM ${out} WHERE record = ${pos - 1}; INSERT INTO ${out} SELECT record, raw, reason FROM ${swallowed} ORDER BY record;
       DROP TABLE ${swallowed}`)
@@ -137,10 +159,12 @@ const unclosedQuoteRows = (source: ReadSource, out: string, pos: number, at: num
 
 /** Read `source` into a records table: each row as a JSON object of its fields. */
 export const readCsv = (source: ReadSource, dialect: CsvDialect = {}) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const sql = yield* Sql
     const { source: read, columns } = csvSource(source, dialect)
-    const rows = sql.tempName("csv_rows"), bad = sql.tempName("csv_bad"), out = sql.tempName("records")
+    const rows = sql.tempName("csv_rows"),
+      bad = sql.tempName("csv_bad"),
+      out = sql.tempName("records")
     const scan = scanOptions(sql)
     yield* sql.run(`CREATE TEMP TABLE ${rows} AS
       SELECT ordinality AS k, ${rowJsonSql(columns)} AS line FROM ${read}, ${scan.options}) WITH ORDINALITY`)
@@ -155,9 +179,12 @@ export const readCsv = (source: ReadSource, dialect: CsvDialect = {}) =>
              CASE WHEN err IS NOT NULL THEN ${scanReason("err", "detail")} END AS reason
       FROM (${refused === 0 ? plainSql(rows, "line") : shiftedSql(rows, bad, ["line"])})
       ${refused === 0 ? "" : "ORDER BY pos"}`)
-    const [unclosed] = refused === 0 ? [] : yield* sql.rows<{ pos: number; row_byte: number }>(
-      `SELECT pos, row_byte FROM ${bad} WHERE err = 'UNQUOTED VALUE' AND detail ILIKE '%unterminated quote%' ORDER BY pos LIMIT 1`
-    )
+    const [unclosed] =
+      refused === 0
+        ? []
+        : yield* sql.rows<{ pos: number; row_byte: number }>(
+            `SELECT pos, row_byte FROM ${bad} WHERE err = 'UNQUOTED VALUE' AND detail ILIKE '%unterminated quote%' ORDER BY pos LIMIT 1`
+          )
     if (unclosed !== undefined) yield* unclosedQuoteRows(source, out, unclosed.pos, unclosed.row_byte)
     const records = yield* sql.count(out)
     yield* sql.run(`DROP TABLE ${rows}; DROP TABLE ${bad}`)

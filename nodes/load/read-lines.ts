@@ -55,7 +55,8 @@ export const plainSql = (good: string, cols: string) =>
   `SELECT k AS pos, ${cols}, NULL::VARCHAR AS err, NULL::VARCHAR AS detail, NULL::VARCHAR AS text FROM ${good}`
 
 export const scanOptions = (sql: Sql["Service"]) => {
-  const errors = sql.tempName("scan_errors"), scans = sql.tempName("scan_scans")
+  const errors = sql.tempName("scan_errors"),
+    scans = sql.tempName("scan_scans")
   return {
     errors,
     options: `ignore_errors = true, store_rejects = true, rejects_table = ${sqlText(errors)}, rejects_scan = ${sqlText(scans)}`
@@ -102,9 +103,10 @@ export const jsonProblemSql = (raw: string, types?: string): string => {
  * refused lines (invalid UTF-8) does another pass shift the numbers and add the refused lines.
  */
 export const readJsonLines = (source: ReadSource, checkJson = true) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const sql = yield* Sql
-    const first = sql.tempName("jsonl_lines"), bad = sql.tempName("jsonl_bad")
+    const first = sql.tempName("jsonl_lines"),
+      bad = sql.tempName("jsonl_bad")
     const scan = scanOptions(sql)
     // blank: NULL, or short and all JSON whitespace (space, tab, CR, LF). CASE, not OR/AND: only short
     // lines are trimmed (trim copies the string, and OR evaluated it on every line)
@@ -114,13 +116,17 @@ export const readJsonLines = (source: ReadSource, checkJson = true) =>
           THEN ${sqlText(BLANK)} END AS reason
       FROM read_csv(${literalPathSql(source.abs)}, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false, delim = chr(1),
         quote = '', escape = '', max_line_size = 256000000, ${compressionOption(source)}, ${scan.options}) WITH ORDINALITY`)
-    const [blank] = yield* sql.rows<{ n: number }>(`SELECT count(*) AS n FROM ${first} WHERE reason = ${sqlText(BLANK)}`)
+    const [blank] = yield* sql.rows<{ n: number }>(
+      `SELECT count(*) AS n FROM ${first} WHERE reason = ${sqlText(BLANK)}`
+    )
     const blankLines = blank!.n
     // a delete only marks rows: the table keeps its file order
     if (blankLines > 0) yield* sql.run(`DELETE FROM ${first} WHERE reason = ${sqlText(BLANK)}`)
     if (checkJson) {
       // the WHERE repeats the check so only failing rows are written: updating every row costs more than checking twice
-      yield* sql.run(`UPDATE ${first} SET reason = ${jsonProblemSql("raw")} WHERE (${jsonProblemSql("raw")}) IS NOT NULL`)
+      yield* sql.run(
+        `UPDATE ${first} SET reason = ${jsonProblemSql("raw")} WHERE (${jsonProblemSql("raw")}) IS NOT NULL`
+      )
     }
     yield* sql.run(`CREATE TEMP TABLE ${bad} AS
       SELECT line AS pos, any_value(error_type) AS err, any_value(error_message) AS detail, any_value(csv_line) AS text

@@ -54,10 +54,17 @@ type Sink = (src: AsyncIterable<Buffer>) => AsyncGenerator<Buffer, void>
  * Stream the file's bytes as DuckDB sees them (decompressed when it is compressed) through `sink`,
  * and what `sink` yields into `dest`, if given. Rejects on a read or decompression error.
  */
-async function streamFile(abs: string, compression: Compression, sink: Sink, dest?: NodeJS.WritableStream): Promise<void> {
+async function streamFile(
+  abs: string,
+  compression: Compression,
+  sink: Sink,
+  dest?: NodeJS.WritableStream
+): Promise<void> {
   const file = createReadStream(abs, { highWaterMark: 1 << 20 })
-  const decoder = compression === "none" ? undefined : compression === "gzip" ? () => zlib.createGunzip() : zstdDecoder()
-  if (compression !== "none" && decoder === undefined) throw new Error(`this Node (${process.version}) has no zstd decoder`)
+  const decoder =
+    compression === "none" ? undefined : compression === "gzip" ? () => zlib.createGunzip() : zstdDecoder()
+  if (compression !== "none" && decoder === undefined)
+    throw new Error(`this Node (${process.version}) has no zstd decoder`)
   if (decoder === undefined) {
     if (dest === undefined) await pipeline(file, sink)
     else await pipeline(file, sink, dest)
@@ -65,7 +72,8 @@ async function streamFile(abs: string, compression: Compression, sink: Sink, des
   else await pipeline(file, decoder(), sink, dest)
 }
 
-const LF = 0x0a, CR = 0x0d
+const LF = 0x0a,
+  CR = 0x0d
 
 function countLf(chunk: Buffer): number {
   let n = 0
@@ -90,9 +98,10 @@ export interface StreamDamage {
  * file) reject.
  */
 export async function verifyCompressed(abs: string, compression: Compression): Promise<StreamDamage | undefined> {
-  let after = 0, lines = 0
+  let after = 0,
+    lines = 0
   try {
-    await streamFile(abs, compression, async function*(src) {
+    await streamFile(abs, compression, async function* (src) {
       for await (const chunk of src) {
         after += chunk.length
         lines += countLf(chunk)
@@ -105,11 +114,14 @@ export async function verifyCompressed(abs: string, compression: Compression): P
     // bytes after the last member: zlib either stops at a byte that starts no member (the pipeline then
     // reports the unread rest of the file as an abort; zero padding does this) or reads them as a member
     // whose header is wrong (the first header was checked by compressionOf)
-    if (err.code === "ABORT_ERR") return { problem: "trailing", after, lines, detail: "the stream ended before the file did" }
+    if (err.code === "ABORT_ERR")
+      return { problem: "trailing", after, lines, detail: "the stream ended before the file did" }
     if (/incorrect header check/i.test(detail)) return { problem: "trailing", after, lines, detail }
     // zlib: a missing end is Z_BUF_ERROR "unexpected end of file"; bad data or a CRC mismatch is Z_DATA_ERROR
-    if (err.code === "Z_BUF_ERROR" || /unexpected end/i.test(detail)) return { problem: "truncated", after, lines, detail }
-    if (err.code === "Z_DATA_ERROR" || /ZSTD|zstd/.test(err.code ?? "")) return { problem: "corrupt", after, lines, detail }
+    if (err.code === "Z_BUF_ERROR" || /unexpected end/i.test(detail))
+      return { problem: "truncated", after, lines, detail }
+    if (err.code === "Z_DATA_ERROR" || /ZSTD|zstd/.test(err.code ?? ""))
+      return { problem: "corrupt", after, lines, detail }
     throw e
   }
 }
@@ -131,7 +143,10 @@ export async function normalizeLineEndings(
   quote?: number,
   escape?: number
 ): Promise<{ readonly loneCr: number | undefined }> {
-  let line = 1, inQuotes = false, skipNext = false, heldCr = false
+  let line = 1,
+    inQuotes = false,
+    skipNext = false,
+    heldCr = false
   let loneCr: number | undefined
   // inlined byte loop: this runs over the whole file (only for files DuckDB refused)
   async function* rewrite(src: AsyncIterable<Buffer>): AsyncGenerator<Buffer, void> {
@@ -188,9 +203,13 @@ const MAX_TEXT = 10_000
 
 /** Read `abs` (decompressed) and return the non-empty lines from the one holding byte `offset` (0-based) to the end. */
 export async function linesFrom(abs: string, compression: Compression, offset: number): Promise<LinesFrom> {
-  let pos = 0, line = 1, collecting = false, firstLine = 0
+  let pos = 0,
+    line = 1,
+    collecting = false,
+    firstLine = 0
   const lines: Array<{ line: number; text: string }> = []
-  let current: Array<Buffer> = [], currentLength = 0
+  let current: Array<Buffer> = [],
+    currentLength = 0
   const keep = (b: Buffer) => {
     if (currentLength < MAX_TEXT * 4) current.push(b)
     currentLength += b.length
@@ -198,12 +217,13 @@ export async function linesFrom(abs: string, compression: Compression, offset: n
   const flush = () => {
     let text = Buffer.concat(current).toString("utf8")
     if (text.endsWith("\r")) text = text.slice(0, -1)
-    if (currentLength > MAX_TEXT * 4 || text.length > MAX_TEXT) text = `${text.slice(0, MAX_TEXT)}… (${currentLength} bytes)`
+    if (currentLength > MAX_TEXT * 4 || text.length > MAX_TEXT)
+      text = `${text.slice(0, MAX_TEXT)}… (${currentLength} bytes)`
     if (text !== "") lines.push({ line, text })
     current = []
     currentLength = 0
   }
-  await streamFile(abs, compression, async function*(src) {
+  await streamFile(abs, compression, async function* (src) {
     for await (const chunk of src) {
       let at = 0
       if (!collecting) {

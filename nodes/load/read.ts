@@ -20,32 +20,52 @@ import { Progress, Sql, Workspace } from "../../workbench/core/services.js"
 import type { LoadContext, SourceFile } from "./files.js"
 import { literalPathSql, where } from "./files.js"
 import { type CsvDialect, csvQuoting, readCsv } from "./read-csv.js"
-import { compressionOption, jsonTypeWordSql, readJsonLines, type ReadSource, type RecordsTable, rowJsonSql } from "./read-lines.js"
-import { byteOf, canVerify, type Compression, compressionOf, normalizeLineEndings, verifyCompressed } from "./read-stream.js"
+import {
+  compressionOption,
+  jsonTypeWordSql,
+  readJsonLines,
+  type ReadSource,
+  type RecordsTable,
+  rowJsonSql
+} from "./read-lines.js"
+import {
+  byteOf,
+  canVerify,
+  type Compression,
+  compressionOf,
+  normalizeLineEndings,
+  verifyCompressed
+} from "./read-stream.js"
 
 /** A JSON array of records (.gz): record = element index. One syntax error anywhere fails the file. */
 const readJsonArray = (ctx: LoadContext, file: SourceFile, source: ReadSource) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const sql = yield* Sql
     const out = sql.tempName("records")
-    yield* sql.run(`CREATE TEMP TABLE ${out} AS
+    yield* sql
+      .run(`CREATE TEMP TABLE ${out} AS
       SELECT ordinality - 1 AS record, json(json)::VARCHAR AS raw,
              CASE WHEN json_type(json) <> 'OBJECT' THEN 'expected a JSON object, got ' || ${jsonTypeWordSql("json_type(json)")} END AS reason
       FROM read_json_objects(${literalPathSql(source.abs)}, format = 'array', maximum_object_size = 1073741824,
-        ${compressionOption(source)}) WITH ORDINALITY`
-    ).pipe(Effect.catchTag("SqlError", (e) =>
-      Effect.fail(new DataError({
-        where: where(ctx, `file ${file.shown}`),
-        found: `not a readable JSON array: ${e.reason.split("\n")[0]!.trim()}`,
-        expected: "one JSON array of objects (a syntax error anywhere in an array file fails the whole file)",
-        fix: `fix the file; if it holds one JSON object per line, set format: "jsonl" (JSON Lines keeps the good lines and rejects the bad ones)`
-      }))))
+        ${compressionOption(source)}) WITH ORDINALITY`)
+      .pipe(
+        Effect.catchTag("SqlError", (e) =>
+          Effect.fail(
+            new DataError({
+              where: where(ctx, `file ${file.shown}`),
+              found: `not a readable JSON array: ${e.reason.split("\n")[0]!.trim()}`,
+              expected: "one JSON array of objects (a syntax error anywhere in an array file fails the whole file)",
+              fix: `fix the file; if it holds one JSON object per line, set format: "jsonl" (JSON Lines keeps the good lines and rejects the bad ones)`
+            })
+          )
+        )
+      )
     return { table: out, records: yield* sql.count(out), blankLines: 0 } satisfies RecordsTable
   })
 
 /** Parquet: every row is a record, converted to a JSON object (nested columns become nested JSON). */
 const readParquet = (abs: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const sql = yield* Sql
     const source = `read_parquet(${literalPathSql(abs)})`
     const schema = yield* sql.describe(source)
@@ -61,7 +81,7 @@ const bytes = (n: number) => n.toLocaleString("en-US")
 
 /** Fail unless a compressed file's stream is complete and intact (or it is not compressed). */
 const verifyStream = (ctx: LoadContext, file: SourceFile, compression: Compression) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     if (compression === "none") return
     const name = NAMES[compression]
     const node = `node "${ctx.node}" (${ctx.kind})`
@@ -75,12 +95,13 @@ const verifyStream = (ctx: LoadContext, file: SourceFile, compression: Compressi
     }
     const damage = yield* Effect.tryPromise({
       try: () => verifyCompressed(file.abs, compression),
-      catch: (e) => new DataError({
-        where: node,
-        found: `${file.shown} could not be read: ${e instanceof Error ? e.message : String(e)}`,
-        expected: `a readable ${name} file`,
-        fix: "check the file's permissions and that it is still there"
-      })
+      catch: (e) =>
+        new DataError({
+          where: node,
+          found: `${file.shown} could not be read: ${e instanceof Error ? e.message : String(e)}`,
+          expected: `a readable ${name} file`,
+          fix: "check the file's permissions and that it is still there"
+        })
     })
     if (damage === undefined) return
     if (damage.problem === "trailing") {
@@ -90,13 +111,15 @@ const verifyStream = (ctx: LoadContext, file: SourceFile, compression: Compressi
         where: node,
         found: `${file.shown}: ${name} stream is followed by data that is not ${name}: bytes after the end of the compressed stream (zlib: ${damage.detail})`,
         expected: `a file that is one ${name} stream (or several joined), and nothing else: what the extra bytes are is not known, so nothing is loaded`,
-        fix: `the file has bytes after its ${name} stream (padding, or a file joined to it?): check what it should hold; ` +
+        fix:
+          `the file has bytes after its ${name} stream (padding, or a file joined to it?): check what it should hold; ` +
           `\`${unzip} ${file.shown} | ${zip} > ${fixed}\` keeps the ${name} part`
       })
     }
-    const why = damage.problem === "truncated"
-      ? `the file ends before its stream does (${damage.lines} complete line(s) decompressed; zlib: ${damage.detail})`
-      : `its data does not decompress to what its checksum says (zlib: ${damage.detail})`
+    const why =
+      damage.problem === "truncated"
+        ? `the file ends before its stream does (${damage.lines} complete line(s) decompressed; zlib: ${damage.detail})`
+        : `its data does not decompress to what its checksum says (zlib: ${damage.detail})`
     return yield* new DataError({
       where: node,
       found: `${file.shown}: ${name} stream is ${damage.problem} (after ${bytes(damage.after)} bytes): ${why}`,
@@ -111,10 +134,13 @@ const readAs = (
   source: ReadSource,
   options: { readonly checkJson?: boolean; readonly csv?: CsvDialect | null }
 ) =>
-  file.format === "jsonl" ? readJsonLines(source, options.checkJson ?? true)
-    : file.format === "csv" ? readCsv(source, options.csv ?? {})
-    : file.format === "json" ? readJsonArray(ctx, file, source)
-    : readParquet(source.abs)
+  file.format === "jsonl"
+    ? readJsonLines(source, options.checkJson ?? true)
+    : file.format === "csv"
+      ? readCsv(source, options.csv ?? {})
+      : file.format === "json"
+        ? readJsonArray(ctx, file, source)
+        : readParquet(source.abs)
 
 /** DuckDB's CSV scanner on a file whose lines mix CRLF and LF (or hold a stray CR). */
 const MIXED_ENDINGS = "state machine reached an invalid state"
@@ -130,25 +156,38 @@ const readNormalized = (
   compression: Compression,
   options: { readonly checkJson?: boolean; readonly csv?: CsvDialect | null }
 ) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const dir = join((yield* Workspace).dir, "tmp")
     // the copy keeps the file's name (without .gz), so a .tsv copy still reads tab-delimited
-    const copy = join(dir, `lf-${process.pid}-${randomBytes(4).toString("hex")}-${basename(file.abs).replace(/\.(gz|gzip|zst|zstd)$/i, "")}`)
+    const copy = join(
+      dir,
+      `lf-${process.pid}-${randomBytes(4).toString("hex")}-${basename(file.abs).replace(/\.(gz|gzip|zst|zstd)$/i, "")}`
+    )
     const quoting = file.format === "csv" ? csvQuoting(options.csv ?? {}) : undefined
     return yield* Effect.acquireUseRelease(
       Effect.promise(() => {
         mkdirSync(dir, { recursive: true })
         const quote = byteOf(quoting?.quote)
-        return normalizeLineEndings(file.abs, compression, copy, quote, quote === undefined ? undefined : byteOf(quoting?.escape))
+        return normalizeLineEndings(
+          file.abs,
+          compression,
+          copy,
+          quote,
+          quote === undefined ? undefined : byteOf(quoting?.escape)
+        )
       }),
-      ({ loneCr }) => loneCr === undefined
-        ? readAs(ctx, file, { abs: copy, compression: "none" }, options)
-        : Effect.fail(new DataError({
-          where: where(ctx, `file ${file.shown}`),
-          found: `line ${loneCr} holds a carriage return (CR) that ends no line, in a file whose lines end in LF or CRLF`,
-          expected: "lines ending in LF or CRLF (mixing the two is fine); a lone CR only inside a quoted CSV field",
-          fix: `remove the stray CR on line ${loneCr} (or every CR: \`tr -d '\\r'\`), or end each line with LF or CRLF`
-        })),
+      ({ loneCr }) =>
+        loneCr === undefined
+          ? readAs(ctx, file, { abs: copy, compression: "none" }, options)
+          : Effect.fail(
+              new DataError({
+                where: where(ctx, `file ${file.shown}`),
+                found: `line ${loneCr} holds a carriage return (CR) that ends no line, in a file whose lines end in LF or CRLF`,
+                expected:
+                  "lines ending in LF or CRLF (mixing the two is fine); a lone CR only inside a quoted CSV field",
+                fix: `remove the stray CR on line ${loneCr} (or every CR: \`tr -d '\\r'\`), or end each line with LF or CRLF`
+              })
+            ),
       () => Effect.sync(() => rmSync(copy, { force: true }))
     )
   })
@@ -164,7 +203,7 @@ export const readRecords = (
   file: SourceFile,
   options: { readonly checkJson?: boolean; readonly csv?: CsvDialect | null } = {}
 ) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const progress = yield* Progress
     yield* progress.note(`reading ${file.shown} (${file.format})`)
     const compression = compressionOf(file.abs)
@@ -173,14 +212,18 @@ export const readRecords = (
       Effect.catchTag("SqlError", (e) =>
         (file.format === "jsonl" || file.format === "csv") && e.reason.includes(MIXED_ENDINGS)
           ? readNormalized(ctx, file, compression, options)
-          : Effect.fail(e)),
+          : Effect.fail(e)
+      ),
       Effect.catchTag("SqlError", (e) =>
-        Effect.fail(new DataError({
-          where: where(ctx, `file ${file.shown}`),
-          found: `could not be read as ${file.format}: ${e.reason.split("\n")[0]!.trim()}`,
-          expected: `a ${file.format === "jsonl" ? "JSON Lines" : file.format.toUpperCase()} file`,
-          fix: "check the file, or set the format param if its extension misleads"
-        })))
+        Effect.fail(
+          new DataError({
+            where: where(ctx, `file ${file.shown}`),
+            found: `could not be read as ${file.format}: ${e.reason.split("\n")[0]!.trim()}`,
+            expected: `a ${file.format === "jsonl" ? "JSON Lines" : file.format.toUpperCase()} file`,
+            fix: "check the file, or set the format param if its extension misleads"
+          })
+        )
+      )
     )
     const kept = ctx.sample === undefined ? records : yield* firstRecords(records, ctx.sample)
     yield* progress.rows(kept.records, kept.records, "records")
@@ -193,10 +236,12 @@ export const readRecords = (
  * a sample run as it fails a full one.
  */
 const firstRecords = (records: RecordsTable, n: number) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     if (records.records <= n) return records
     const sql = yield* Sql
     // record numbers have gaps (blank lines): cut at the n-th record's number, not at n
-    yield* sql.run(`DELETE FROM ${records.table} WHERE record > (SELECT record FROM ${records.table} ORDER BY record LIMIT 1 OFFSET ${n - 1})`)
+    yield* sql.run(
+      `DELETE FROM ${records.table} WHERE record > (SELECT record FROM ${records.table} ORDER BY record LIMIT 1 OFFSET ${n - 1})`
+    )
     return { ...records, records: yield* sql.count(records.table) } satisfies RecordsTable
   })

@@ -36,7 +36,8 @@ export interface Survey {
 
 const INT = "-?(0|[1-9][0-9]*)"
 /** SQL: text `x` (a JSON value's text) is an integer a BIGINT holds. */
-const intFits = (x: string) => `(${x} IS NULL OR (regexp_full_match(${x}, '${INT}') AND TRY_CAST(${x} AS BIGINT) IS NOT NULL))`
+const intFits = (x: string) =>
+  `(${x} IS NULL OR (regexp_full_match(${x}, '${INT}') AND TRY_CAST(${x} AS BIGINT) IS NOT NULL))`
 /** SQL: `x` is a JSON number, and not an integer too large for a DOUBLE to hold exactly. */
 const numberFits = (x: string) =>
   `(${x} IS NULL OR (regexp_full_match(${x}, '${INT}([.][0-9]+)?([eE][+-]?[0-9]+)?')
@@ -45,15 +46,21 @@ const boolFits = (x: string) => `(${x} IS NULL OR ${x} IN ('true', 'false'))`
 
 /** Sampled scalar types whose conversion could fail on a later value, and how each is checked. */
 const CHECKS: Readonly<Record<string, ReadonlyArray<readonly [string, (x: string) => string]>>> = {
-  BIGINT: [["BIGINT", intFits], ["DOUBLE", numberFits]],
-  UBIGINT: [["BIGINT", intFits], ["DOUBLE", numberFits]],
+  BIGINT: [
+    ["BIGINT", intFits],
+    ["DOUBLE", numberFits]
+  ],
+  UBIGINT: [
+    ["BIGINT", intFits],
+    ["DOUBLE", numberFits]
+  ],
   DOUBLE: [["DOUBLE", numberFits]],
   BOOLEAN: [["BOOLEAN", boolFits]]
 }
 
 /** The structure of the first STRUCTURE_SAMPLE rows of `from` that hold one of `keys`, those keys only. */
 const sampleKeys = (from: string, keys: ReadonlyArray<string>) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const sql = yield* Sql
     const [row] = yield* sql.rows<{ s: string | null }>(`SELECT json_group_structure(raw::JSON)::VARCHAR AS s FROM (
       SELECT raw FROM (SELECT raw FROM ${from})
@@ -68,7 +75,9 @@ const sampleKeys = (from: string, keys: ReadonlyArray<string>) =>
  * whether every record passed each check (`bool_and` of each expr; null = no record had the field).
  */
 export function fitChecks(structure: Structure, mapped: ReadonlyArray<string>, textOf: (key: string) => string) {
-  const checked = Object.entries(structure).filter(([k, t]) => !mapped.includes(k) && typeof t === "string" && CHECKS[t] !== undefined)
+  const checked = Object.entries(structure).filter(
+    ([k, t]) => !mapped.includes(k) && typeof t === "string" && CHECKS[t] !== undefined
+  )
   return {
     exprs: checked.flatMap(([key, t]) => CHECKS[t as string]!.map(([, fits]) => fits(textOf(key)))),
     typesOf(fits: ReadonlyArray<boolean | null | undefined>): Record<string, string> {
@@ -96,19 +105,26 @@ export interface Found {
  * `structure` the first of its candidate types that holds every value.
  */
 const checkAll = (from: string, structure: Structure, known: ReadonlyArray<string>, findLate: boolean) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const sql = yield* Sql
-    const keys = Object.entries(structure).filter(([, t]) => typeof t === "string" && CHECKS[t] !== undefined).map(([k]) => k)
+    const keys = Object.entries(structure)
+      .filter(([, t]) => typeof t === "string" && CHECKS[t] !== undefined)
+      .map(([k]) => k)
     const checks = fitChecks(structure, [], (key) => `x[${keys.indexOf(key) + 1}]`)
     if (!findLate && checks.exprs.length === 0) return { late: [], types: {} } satisfies Found
     const knownList = `[${known.map(sqlText).join(", ")}]::VARCHAR[]`
     // only records with a key outside `known` build a list (list_has_all first: most records have none)
-    const [row] = yield* sql.rows<{ late: ReadonlyArray<string> | null; fits: ReadonlyArray<boolean | null> | null }>(`SELECT
+    const [row] = yield* sql.rows<{
+      late: ReadonlyArray<string> | null
+      fits: ReadonlyArray<boolean | null> | null
+    }>(`SELECT
         ${findLate ? "list_distinct(flatten(list(late) FILTER (WHERE late IS NOT NULL)))" : "NULL"} AS late,
         ${checks.exprs.length === 0 ? "NULL" : `[${checks.exprs.map((e) => `bool_and(${e})`).join(", ")}]`} AS fits
-      FROM (SELECT ${findLate
-        ? `CASE WHEN NOT list_has_all(${knownList}, k) THEN list_filter(k, lambda key: NOT list_contains(${knownList}, key)) END`
-        : "NULL"} AS late,
+      FROM (SELECT ${
+        findLate
+          ? `CASE WHEN NOT list_has_all(${knownList}, k) THEN list_filter(k, lambda key: NOT list_contains(${knownList}, key)) END`
+          : "NULL"
+      } AS late,
           ${checks.exprs.length === 0 ? "NULL" : `try(json_extract_string(raw, [${keys.map((k) => sqlText(keyPath(k))).join(", ")}]))`} AS x
         FROM (SELECT raw, ${findLate ? "try(json_keys(raw))" : "NULL"} AS k FROM ${from}))`)
     return { late: row?.late ?? [], types: checks.typesOf(row?.fits ?? []) } satisfies Found
@@ -119,7 +135,7 @@ const checkAll = (from: string, structure: Structure, known: ReadonlyArray<strin
  * late keys the same way, and widen what does not fit.
  */
 export const finishSurvey = (from: string, sample: Structure, mapped: ReadonlyArray<string>, found: Found) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const late = found.late.filter((k) => !mapped.includes(k))
     const lateStructure = late.length === 0 ? {} : yield* sampleKeys(from, late)
     const second = late.length === 0 ? { types: {} } : yield* checkAll(from, lateStructure, [], false)
@@ -139,7 +155,7 @@ export const finishSurvey = (from: string, sample: Structure, mapped: ReadonlyAr
  * are never columns, so their types are not checked.
  */
 export const surveyStructure = (from: string, sample: Structure, mapped: ReadonlyArray<string>) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const own = Object.fromEntries(Object.entries(sample).filter(([k]) => !mapped.includes(k)))
     const found = yield* checkAll(from, own, [...mapped, ...Object.keys(sample)], true)
     return yield* finishSurvey(from, sample, mapped, found)
@@ -148,7 +164,11 @@ export const surveyStructure = (from: string, sample: Structure, mapped: Readonl
 /** A note on what the survey found beyond the sample, or undefined when the sample told all. */
 export function surveyNote(survey: Survey): string | undefined {
   const parts = [
-    ...(survey.late.length === 0 ? [] : [`fields first seen after the first ${STRUCTURE_SAMPLE.toLocaleString("en-US")} records: ${survey.late.join(", ")}`]),
+    ...(survey.late.length === 0
+      ? []
+      : [
+          `fields first seen after the first ${STRUCTURE_SAMPLE.toLocaleString("en-US")} records: ${survey.late.join(", ")}`
+        ]),
     ...Object.entries(survey.widened).map(([k, t]) => `column ${k} widened to ${t} to hold every value`)
   ]
   return parts.length === 0 ? undefined : parts.join("; ")

@@ -24,17 +24,22 @@ import { chosenIsBSql, keyPath, renderMessagesSql, sqlText } from "./sql.js"
 const field = (what: string) => Schema.optionalKey(Schema.String).annotate({ description: what })
 
 export const ColumnMap = Schema.Struct({
-  prompt: field("field holding the prompt (a string, or a list of {role, content} messages); default \"prompt\""),
+  prompt: field('field holding the prompt (a string, or a list of {role, content} messages); default "prompt"'),
   chosen: field("field holding the preferred response (with rejected; sides are then drawn by seed)"),
   rejected: field("field holding the dispreferred response"),
-  response_a: field("field holding response a; default \"response_a\""),
-  response_b: field("field holding response b; default \"response_b\""),
-  label: field("field holding which side won (values mapped by the labels param); default \"label\" when present")
+  response_a: field('field holding response a; default "response_a"'),
+  response_b: field('field holding response b; default "response_b"'),
+  label: field('field holding which side won (values mapped by the labels param); default "label" when present')
 })
 export type ColumnMap = typeof ColumnMap.Type
 
 const DEFAULT_LABELS: Record<string, "a" | "b" | "tie"> = {
-  a: "a", b: "b", tie: "tie", model_a: "a", model_b: "b", "tie (bothbad)": "tie"
+  a: "a",
+  b: "b",
+  tie: "tie",
+  model_a: "a",
+  model_b: "b",
+  "tie (bothbad)": "tie"
 }
 
 export const TableParams = Schema.Struct({
@@ -53,16 +58,22 @@ export const TableParams = Schema.Struct({
     "label values (compared case-insensitively, trimmed) -> 'a' | 'b' | 'tie'; an empty or null label means unlabelled"
   ),
   csv: param(
-    Schema.NullOr(Schema.Struct({
-      delimiter: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
-      quote: Schema.optionalKey(Schema.String),
-      escape: Schema.optionalKey(Schema.String)
-    })),
+    Schema.NullOr(
+      Schema.Struct({
+        delimiter: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
+        quote: Schema.optionalKey(Schema.String),
+        escape: Schema.optionalKey(Schema.String)
+      })
+    ),
     null,
     "CSV dialect: { delimiter, quote, escape }; null (and any part left out): the delimiter guessed from the header " +
       "(, tab ; |; tab for .tsv), RFC 4180 quoting (quote '\"', escape '\"'); quote \"\" turns quoting off"
   ),
-  source: param(Schema.NullOr(Schema.String), null, "dataset name for the source column; null: the name of the file the record comes from, without extensions"),
+  source: param(
+    Schema.NullOr(Schema.String),
+    null,
+    "dataset name for the source column; null: the name of the file the record comes from, without extensions"
+  ),
   seed: SeedParam,
   labelSource: LabelSourceParam,
   maxRejectRate: MaxRejectRateParam
@@ -77,13 +88,24 @@ type Mapping =
  * Decide which fields are prompt and responses, and check that the file has them. No fields at all
  * (an empty file, or every record unreadable): nothing to check, the given or default mapping stands.
  */
-export function resolveColumns(ctx: LoadContext, columns: ColumnMap | null, keys: ReadonlyArray<string>): Mapping | DataError {
+export function resolveColumns(
+  ctx: LoadContext,
+  columns: ColumnMap | null,
+  keys: ReadonlyArray<string>
+): Mapping | DataError {
   const has = (k: string) => keys.includes(k)
   let mapping: Mapping
   if (columns === null) {
-    if (keys.length === 0 || (has("chosen") && has("rejected"))) mapping = { mode: "chosen", prompt: "prompt", chosen: "chosen", rejected: "rejected" }
+    if (keys.length === 0 || (has("chosen") && has("rejected")))
+      mapping = { mode: "chosen", prompt: "prompt", chosen: "chosen", rejected: "rejected" }
     else if (has("response_a") && has("response_b")) {
-      mapping = { mode: "sides", prompt: "prompt", a: "response_a", b: "response_b", ...(has("label") ? { label: "label" } : {}) }
+      mapping = {
+        mode: "sides",
+        prompt: "prompt",
+        a: "response_a",
+        b: "response_b",
+        ...(has("label") ? { label: "label" } : {})
+      }
     } else {
       return new DataError({
         where: where(ctx, "param columns"),
@@ -101,17 +123,35 @@ export function resolveColumns(ctx: LoadContext, columns: ColumnMap | null, keys
         fix: "keep one of the two mappings"
       })
     }
-    mapping = { mode: "chosen", prompt: columns.prompt ?? "prompt", chosen: columns.chosen ?? "chosen", rejected: columns.rejected ?? "rejected" }
+    mapping = {
+      mode: "chosen",
+      prompt: columns.prompt ?? "prompt",
+      chosen: columns.chosen ?? "chosen",
+      rejected: columns.rejected ?? "rejected"
+    }
   } else {
     const label = columns.label ?? (has("label") ? "label" : undefined)
     mapping = {
-      mode: "sides", prompt: columns.prompt ?? "prompt", a: columns.response_a ?? "response_a", b: columns.response_b ?? "response_b",
+      mode: "sides",
+      prompt: columns.prompt ?? "prompt",
+      a: columns.response_a ?? "response_a",
+      b: columns.response_b ?? "response_b",
       ...(label === undefined ? {} : { label })
     }
   }
-  const roles: Array<[string, string]> = mapping.mode === "chosen"
-    ? [["prompt", mapping.prompt], ["chosen", mapping.chosen], ["rejected", mapping.rejected]]
-    : [["prompt", mapping.prompt], ["response_a", mapping.a], ["response_b", mapping.b], ...(mapping.label ? [["label", mapping.label] as [string, string]] : [])]
+  const roles: Array<[string, string]> =
+    mapping.mode === "chosen"
+      ? [
+          ["prompt", mapping.prompt],
+          ["chosen", mapping.chosen],
+          ["rejected", mapping.rejected]
+        ]
+      : [
+          ["prompt", mapping.prompt],
+          ["response_a", mapping.a],
+          ["response_b", mapping.b],
+          ...(mapping.label ? [["label", mapping.label] as [string, string]] : [])
+        ]
   const missing = keys.length === 0 ? undefined : roles.find(([, name]) => !has(name))
   if (missing !== undefined) {
     const hint = didYouMean(missing[1], keys)
@@ -129,7 +169,9 @@ const str = (name: string) => `json_extract_string(raw, ${sqlText(keyPath(name))
 
 /** Label value -> 'a' | 'b' | 'tie', NULL when absent or unknown. */
 const labelSql = (v: string, labels: Readonly<Record<string, string>>) =>
-  `CASE lower(trim(${v})) ${Object.entries(labels).map(([k, l]) => `WHEN ${sqlText(k.trim().toLowerCase())} THEN ${sqlText(l)}`).join(" ")} END`
+  `CASE lower(trim(${v})) ${Object.entries(labels)
+    .map(([k, l]) => `WHEN ${sqlText(k.trim().toLowerCase())} THEN ${sqlText(l)}`)
+    .join(" ")} END`
 
 /**
  * Load any table of preference pairs, mapping its fields onto the pairs columns.
@@ -166,7 +208,7 @@ export const table = defineLoader({
   summary: "Any JSONL/JSON/CSV/Parquet table of pairs, with a column mapping; extra columns pass through",
   params: TableParams,
   load: ({ ctx, params, read, rejectsOf }) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sql = yield* Sql
       const { file, records } = yield* read({ csv: params.csv })
       const structure = yield* recordStructure(records)
@@ -177,13 +219,19 @@ export const table = defineLoader({
       const fields: Array<FieldCheck> = [
         { name: mapping.prompt, kinds: ["string", "array"] },
         ...responses.map((name): FieldCheck => ({ name, kinds: ["string"] })),
-        ...(label === undefined ? [] : [{ name: label, kinds: ["string", "number", "bool"], optional: true } satisfies FieldCheck])
+        ...(label === undefined
+          ? []
+          : [{ name: label, kinds: ["string", "number", "bool"], optional: true } satisfies FieldCheck])
       ]
       const known = Object.keys(params.labels).join(", ")
       yield* checkRecords(records, fields, [
         messagesFieldProblemSql("raw", mapping.prompt),
-        ...(label === undefined ? [] : [`CASE WHEN trim(${str(label)}) <> '' AND ${labelSql(str(label), params.labels)} IS NULL
-          THEN ${sqlText(`${label}: unknown value "`)} || ${str(label)} || ${sqlText(`" (known: ${known}; see the labels param)`)} END`])
+        ...(label === undefined
+          ? []
+          : [
+              `CASE WHEN trim(${str(label)}) <> '' AND ${labelSql(str(label), params.labels)} IS NULL
+          THEN ${sqlText(`${label}: unknown value "`)} || ${str(label)} || ${sqlText(`" (known: ${known}; see the labels param)`)} END`
+            ])
       ])
       const rejects = yield* rejectsOf([{ file, records }])
       // one JSON parse for the mapped fields (_v[1..]); the prompt is parsed again only when it looks like a list
@@ -201,9 +249,22 @@ export const table = defineLoader({
         labelSource: params.labelSource,
         passThrough: extraColumnsOf(structure, names)
       }
-      const pairs = yield* sql.create("pairs", mapping.mode === "chosen"
-        ? chosenRejectedPairsSql({ ...common, chosen: "_v[2]", rejected: "_v[3]", chosenIsB: chosenIsBSql(params.seed, "_v[1]", "_v[2]", "_v[3]") })
-        : sidesPairsSql({ ...common, a: "_v[2]", b: "_v[3]", label: label === undefined ? "NULL::VARCHAR" : labelSql("_v[4]", params.labels) }))
+      const pairs = yield* sql.create(
+        "pairs",
+        mapping.mode === "chosen"
+          ? chosenRejectedPairsSql({
+              ...common,
+              chosen: "_v[2]",
+              rejected: "_v[3]",
+              chosenIsB: chosenIsBSql(params.seed, "_v[1]", "_v[2]", "_v[3]")
+            })
+          : sidesPairsSql({
+              ...common,
+              a: "_v[2]",
+              b: "_v[3]",
+              label: label === undefined ? "NULL::VARCHAR" : labelSql("_v[4]", params.labels)
+            })
+      )
       return { pairs, rejects, files: [{ file, records }], stats: { mode: mapping.mode } }
     })
 })

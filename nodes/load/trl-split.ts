@@ -37,7 +37,10 @@ const NO_PROMPT_FIELD = "(without a prompt field, the prompt is their common beg
  */
 export const trlSplitSql = (records: string, known?: ReadonlyArray<string>): string => {
   const knownList = `[${(known ?? []).map(sqlText).join(", ")}]::VARCHAR[]`
-  const late = known === undefined ? "" : `, CASE WHEN problem IS NULL AND NOT list_has_all(${knownList}, keys)
+  const late =
+    known === undefined
+      ? ""
+      : `, CASE WHEN problem IS NULL AND NOT list_has_all(${knownList}, keys)
     THEN list_filter(keys, lambda k: NOT list_contains(${knownList}, k)) END AS late`
   return `
   WITH f AS (SELECT record, raw, ty0, coalesce(${jsonProblemSql("raw", "ty0")}, ${fieldProblemSql("raw", FIELDS, "ty0")}) AS fp

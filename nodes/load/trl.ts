@@ -37,7 +37,7 @@ const MAPPED = ["prompt", "chosen", "rejected"]
  * full: a LIMIT over the whole split would still check a row group or more per thread.
  */
 const trlSample = (records: RecordsTable) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     for (let k = 2 * STRUCTURE_SAMPLE; ; k *= 4) {
       const bounded = k < records.records
       const sample = yield* sampleStructure(
@@ -49,9 +49,12 @@ const trlSample = (records: RecordsTable) =>
   })
 
 /** Columns of the scratch table that the pairs output leaves out: the record's problem and layout. */
-const PROBLEM = "__wb_problem", EXPLICIT = "__wb_explicit", CONV = "__wb_conv"
+const PROBLEM = "__wb_problem",
+  EXPLICIT = "__wb_explicit",
+  CONV = "__wb_conv"
 /** With `check`: a good record's keys outside the structure, and whether its values fit their columns' types. */
-const LATE = "__wb_late", FIT = "__wb_fit_"
+const LATE = "__wb_late",
+  FIT = "__wb_fit_"
 
 /**
  * One pass over the records: field check, layout split, sides, pair ids and extras (`structure`),
@@ -91,22 +94,30 @@ const buildSql = (records: RecordsTable, params: TrlParams, structure: Structure
  * second one. Returns the scratch column names the pairs output must leave out.
  */
 const buildTable = (all: string, records: RecordsTable, params: TrlParams) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const sql = yield* Sql
     const sample = yield* trlSample(records)
     const first = buildSql(records, params, sample, true)
     yield* sql.run(`CREATE TABLE ${all} AS ${first.sql}`)
     const fits = first.checks.filter((c) => c.startsWith(FIT))
-    const [row] = yield* sql.rows<{ late: ReadonlyArray<string> | null; fits: ReadonlyArray<boolean | null> | null }>(`SELECT
+    const [row] = yield* sql.rows<{
+      late: ReadonlyArray<string> | null
+      fits: ReadonlyArray<boolean | null> | null
+    }>(`SELECT
         list_distinct(flatten(list(${LATE}) FILTER (WHERE ${LATE} IS NOT NULL))) AS late,
         ${fits.length === 0 ? "NULL" : `[${fits.map((c) => `bool_and(${c})`).join(", ")}]`} AS fits
       FROM ${all} WHERE ${PROBLEM} IS NULL`)
     const types = fitChecks(sample, MAPPED, () => "").typesOf(row?.fits ?? [])
-    const survey = yield* finishSurvey(`${records.table} WHERE reason IS NULL`, sample, MAPPED, { late: row?.late ?? [], types })
+    const survey = yield* finishSurvey(`${records.table} WHERE reason IS NULL`, sample, MAPPED, {
+      late: row?.late ?? [],
+      types
+    })
     const note = surveyNote(survey)
     if (note === undefined) return first.checks
     yield* (yield* Progress).note(note)
-    yield* sql.run(`DROP TABLE ${all}; CREATE TABLE ${all} AS ${buildSql(records, params, survey.structure, false).sql}`)
+    yield* sql.run(
+      `DROP TABLE ${all}; CREATE TABLE ${all} AS ${buildSql(records, params, survey.structure, false).sql}`
+    )
     return []
   })
 
@@ -151,7 +162,7 @@ export const trl = defineLoader({
   summary: "TRL preference datasets (explicit/implicit prompt, standard or conversational) -> pairs",
   params: TrlParams,
   load: ({ params, read, rejectsOf }) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sql = yield* Sql
       const { file, records } = yield* read({ checkJson: false })
       const all = sql.tempName("trl_pairs")
@@ -163,7 +174,9 @@ export const trl = defineLoader({
       // a view: a filter keeps the order
       yield* sql.run(`CREATE VIEW ${pairs} AS SELECT * EXCLUDE (${[PROBLEM, EXPLICIT, CONV, ...checks].join(", ")})
         FROM ${all} WHERE ${PROBLEM} IS NULL`)
-      const [layouts] = yield* sql.rows<Record<string, number>>(`SELECT count(*) FILTER (WHERE ${EXPLICIT}) AS explicit_prompt,
+      const [layouts] = yield* sql.rows<
+        Record<string, number>
+      >(`SELECT count(*) FILTER (WHERE ${EXPLICIT}) AS explicit_prompt,
         count(*) FILTER (WHERE NOT ${EXPLICIT}) AS implicit_prompt, count(*) FILTER (WHERE ${CONV}) AS conversational
         FROM ${all} WHERE ${PROBLEM} IS NULL`)
       return { pairs, rejects, files: [{ file, records }], stats: { ...layouts! } }

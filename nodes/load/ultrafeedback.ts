@@ -13,16 +13,27 @@ import { chosenIsBSql, sqlText } from "./sql.js"
 const ASPECTS = ["helpfulness", "honesty", "instruction_following", "truthfulness"]
 
 export const UltraFeedbackParams = Schema.Struct({
-  path: PathsParam("UltraFeedback records: instruction + completions[] with annotations per aspect (e.g. openbmb/UltraFeedback JSONL)"),
+  path: PathsParam(
+    "UltraFeedback records: instruction + completions[] with annotations per aspect (e.g. openbmb/UltraFeedback JSONL)"
+  ),
   glob: GlobParam,
   format: FormatParam,
   source: SourceParam("ultrafeedback"),
-  score: param(Schema.Literals(["aspects", "overall", "fine-grained"]), "aspects",
-    "which score ranks completions: aspects (mean of the aspect Ratings, N/A skipped), overall (overall_score), fine-grained (fine-grained_score)"),
-  aspects: param(Schema.Array(Schema.String).check(Schema.isMinLength(1)), ASPECTS,
-    "annotation aspects averaged when score is aspects"),
-  pairing: param(Schema.Literals(["best-vs-random", "best-vs-each"]), "best-vs-random",
-    "best-vs-random: the best completion against one lower-scored one drawn by seed; best-vs-each: against every lower-scored one"),
+  score: param(
+    Schema.Literals(["aspects", "overall", "fine-grained"]),
+    "aspects",
+    "which score ranks completions: aspects (mean of the aspect Ratings, N/A skipped), overall (overall_score), fine-grained (fine-grained_score)"
+  ),
+  aspects: param(
+    Schema.Array(Schema.String).check(Schema.isMinLength(1)),
+    ASPECTS,
+    "annotation aspects averaged when score is aspects"
+  ),
+  pairing: param(
+    Schema.Literals(["best-vs-random", "best-vs-each"]),
+    "best-vs-random",
+    "best-vs-random: the best completion against one lower-scored one drawn by seed; best-vs-each: against every lower-scored one"
+  ),
   seed: SeedParam,
   maxRejectRate: MaxRejectRateParam
 })
@@ -31,9 +42,11 @@ export type UltraFeedbackParams = typeof UltraFeedbackParams.Type
 const path = (...keys: ReadonlyArray<string>) => sqlText(`$.${keys.map((k) => `"${k}"`).join(".")}`)
 
 const scoreSql = (p: UltraFeedbackParams) =>
-  p.score === "overall" ? `TRY_CAST(json_extract_string(comp, ${path("overall_score")}) AS DOUBLE)`
-    : p.score === "fine-grained" ? `TRY_CAST(json_extract_string(comp, ${path("fine-grained_score")}) AS DOUBLE)`
-    : `list_avg(list_filter([${p.aspects.map((a) => `TRY_CAST(json_extract_string(comp, ${path("annotations", a, "Rating")}) AS DOUBLE)`).join(", ")}],
+  p.score === "overall"
+    ? `TRY_CAST(json_extract_string(comp, ${path("overall_score")}) AS DOUBLE)`
+    : p.score === "fine-grained"
+      ? `TRY_CAST(json_extract_string(comp, ${path("fine-grained_score")}) AS DOUBLE)`
+      : `list_avg(list_filter([${p.aspects.map((a) => `TRY_CAST(json_extract_string(comp, ${path("annotations", a, "Rating")}) AS DOUBLE)`).join(", ")}],
          lambda x: x IS NOT NULL))`
 
 /** The first completion whose response is not a string, as a reason. */
@@ -94,31 +107,52 @@ export const ultrafeedback = defineLoader({
   summary: "UltraFeedback completions with ratings -> best-vs-lower pairs (score and pairing by param)",
   params: UltraFeedbackParams,
   load: ({ params, read, rejectsOf }) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sql = yield* Sql
       const { file, records } = yield* read()
-      yield* checkRecords(records, [{ name: "instruction", kinds: ["string"] }, { name: "completions", kinds: ["array"] }], [completionProblemSql])
+      yield* checkRecords(
+        records,
+        [
+          { name: "instruction", kinds: ["string"] },
+          { name: "completions", kinds: ["array"] }
+        ],
+        [completionProblemSql]
+      )
       const rejects = yield* rejectsOf([{ file, records }])
       const ranked = yield* sql.create("uf_ranked", rankedSql(records.table, params))
-      const extras = yield* extraColumns(records, ["instruction", "completions", "models"], ["model_a", "model_b", "score_a", "score_b"])
-      const pairs = yield* sql.create("pairs", chosenRejectedPairsSql({
-        from: ranked,
-        prompt: "prompt",
-        chosen: "best",
-        rejected: "lower",
-        chosenIsB: chosenIsBSql(params.seed, "prompt", "best", "lower"),
-        record: "record",
-        source: params.source,
-        labelSource: "ai",
-        sides: [{ name: "model", chosen: "best_model", rejected: "lower_model" }, { name: "score", chosen: "best_score", rejected: "lower_score" }],
-        passThrough: extras,
-        orderBy: ["lower_i"]
-      }))
+      const extras = yield* extraColumns(
+        records,
+        ["instruction", "completions", "models"],
+        ["model_a", "model_b", "score_a", "score_b"]
+      )
+      const pairs = yield* sql.create(
+        "pairs",
+        chosenRejectedPairsSql({
+          from: ranked,
+          prompt: "prompt",
+          chosen: "best",
+          rejected: "lower",
+          chosenIsB: chosenIsBSql(params.seed, "prompt", "best", "lower"),
+          record: "record",
+          source: params.source,
+          labelSource: "ai",
+          sides: [
+            { name: "model", chosen: "best_model", rejected: "lower_model" },
+            { name: "score", chosen: "best_score", rejected: "lower_score" }
+          ],
+          passThrough: extras,
+          orderBy: ["lower_i"]
+        })
+      )
       // a record whose completions all tie the best or have no score gives no pair: listed in removed
-      const removed = yield* sql.create("removed", noPairSql(
-        `(SELECT record, raw FROM ${records.table} WHERE reason IS NULL AND record NOT IN (SELECT record FROM ${ranked}))`,
-        "json_extract_string(raw, '$.instruction')", params.source
-      ))
+      const removed = yield* sql.create(
+        "removed",
+        noPairSql(
+          `(SELECT record, raw FROM ${records.table} WHERE reason IS NULL AND record NOT IN (SELECT record FROM ${ranked}))`,
+          "json_extract_string(raw, '$.instruction')",
+          params.source
+        )
+      )
       const [s] = yield* sql.rows<{ completions: number; records_without_pair: number }>(`SELECT
         (SELECT coalesce(sum(json_array_length(raw, '$.completions')), 0) FROM ${records.table} WHERE reason IS NULL) AS completions,
         (SELECT count(*) FROM ${removed}) AS records_without_pair`)

@@ -68,22 +68,46 @@ export const summary = defineNode({
   summary: "Per-source counts: pairs loaded and kept, labels, empty responses, removed by reason, rejected",
   params: SummaryParams,
   inputs: {
-    pairs: input({ response_a: "utf8", response_b: "utf8" }, {
-      optional: { source: "utf8", label: "utf8" }, many: true, doc: "the pairs that survived (kept, labels, empty responses)"
-    }),
-    loaded: input({ response_a: "utf8", response_b: "utf8" }, {
-      optional: { source: "utf8" }, many: true, optionalInput: true, doc: "the pairs as loaded, before cleaning"
-    }),
-    removed: input({ reason: "utf8" }, {
-      optional: { source: "utf8" }, many: true, optionalInput: true, doc: "what dedupe or filter nodes removed, counted by reason"
-    }),
-    rejects: input({ file: "utf8", reason: "utf8" }, { many: true, optionalInput: true, doc: "records loaders refused" })
+    pairs: input(
+      { response_a: "utf8", response_b: "utf8" },
+      {
+        optional: { source: "utf8", label: "utf8" },
+        many: true,
+        doc: "the pairs that survived (kept, labels, empty responses)"
+      }
+    ),
+    loaded: input(
+      { response_a: "utf8", response_b: "utf8" },
+      {
+        optional: { source: "utf8" },
+        many: true,
+        optionalInput: true,
+        doc: "the pairs as loaded, before cleaning"
+      }
+    ),
+    removed: input(
+      { reason: "utf8" },
+      {
+        optional: { source: "utf8" },
+        many: true,
+        optionalInput: true,
+        doc: "what dedupe or filter nodes removed, counted by reason"
+      }
+    ),
+    rejects: input(
+      { file: "utf8", reason: "utf8" },
+      { many: true, optionalInput: true, doc: "records loaders refused" }
+    )
   },
   outputs: {
-    summary: output("main", { source: "utf8", metric: "utf8", value: "int64" }, { doc: "one row per source and metric" })
+    summary: output(
+      "main",
+      { source: "utf8", metric: "utf8", value: "int64" },
+      { doc: "one row per source and metric" }
+    )
   },
   run: ({ inputs }) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sql = yield* Sql
       const withSource = (rel: string, has: boolean) => (has ? rel : `(SELECT *, NULL::VARCHAR AS source FROM ${rel})`)
       const pairs = inputs.pairs
@@ -93,16 +117,22 @@ export const summary = defineNode({
         : `(SELECT *, NULL::VARCHAR AS label FROM ${withSource(pairs.relation, hasCol(pairs, "source"))})`
       const removed = inputs.removed
       const loaded = inputs.loaded
-      const table = yield* sql.create("summary", summarySql(
-        pairsRel,
-        loaded === undefined ? undefined : withSource(loaded.relation, hasCol(loaded, "source")),
-        removed === undefined ? undefined : withSource(removed.relation, hasCol(removed, "source")),
-        inputs.rejects?.relation
-      ))
+      const table = yield* sql.create(
+        "summary",
+        summarySql(
+          pairsRel,
+          loaded === undefined ? undefined : withSource(loaded.relation, hasCol(loaded, "source")),
+          removed === undefined ? undefined : withSource(removed.relation, hasCol(removed, "source")),
+          inputs.rejects?.relation
+        )
+      )
       const counts = yield* sql.rows<{ sources: number; metrics: number }>(
         `SELECT count(DISTINCT source)::INTEGER AS sources, count(*)::INTEGER AS metrics FROM ${table}`
       )
-      return { tables: { summary: table }, stats: { sources: counts[0]?.sources ?? 0, metrics: counts[0]?.metrics ?? 0 } }
+      return {
+        tables: { summary: table },
+        stats: { sources: counts[0]?.sources ?? 0, metrics: counts[0]?.metrics ?? 0 }
+      }
     })
 })
 

@@ -53,26 +53,42 @@ const round = (x: number) => Math.round(x * 1e6) / 1e6
 const Fractions = Schema.Record(Schema.String, Fraction).check(
   Schema.makeFilter((f: Readonly<Record<string, number>>) => {
     const other = Object.keys(f).filter((k) => !(SPLITS as ReadonlyArray<string>).includes(k))
-    return other.length === 0 ||
+    return (
+      other.length === 0 ||
       `split names among train, validation and test, the node's output tables (${other.join(", ")} is not one; ` +
         "for more parts, split one of them again with another split.hash node)"
+    )
   }),
   Schema.makeFilter((f: Readonly<Record<string, number>>) => {
     const sum = Object.values(f).reduce((a, b) => a + b, 0)
-    return Math.abs(sum - 1) < 1e-9 ||
-      `fractions that sum to 1; these sum to ${round(sum)} (${Object.entries(f).map(([k, v]) => `${k} ${v}`).join(" + ") || "none given"})`
+    return (
+      Math.abs(sum - 1) < 1e-9 ||
+      `fractions that sum to 1; these sum to ${round(sum)} (${
+        Object.entries(f)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(" + ") || "none given"
+      })`
+    )
   })
 )
 
 export const SplitParams = Schema.Struct({
-  fractions: param(Fractions, { train: 0.8, validation: 0.1, test: 0.1 },
-    "share of rows per split (train, validation, test), each 0-1, summing to 1; a split left out is empty"),
+  fractions: param(
+    Fractions,
+    { train: 0.8, validation: 0.1, test: 0.1 },
+    "share of rows per split (train, validation, test), each 0-1, summing to 1; a split left out is empty"
+  ),
   seed: param(Schema.Int, 0, "seed of the hash that orders the groups: same seed, same split"),
-  groupBy: param(Schema.Union([Schema.String, Schema.Array(Schema.String).check(Schema.isMinLength(1))]), "prompt",
-    "column (or list of columns) whose equal values stay in one split; \"pair_id\" splits pair by pair"),
-  stratify: Schema.optionalKey(Schema.String.annotate({
-    description: "column whose values every split keeps in proportion (each value's rows are cut by the fractions)"
-  }))
+  groupBy: param(
+    Schema.Union([Schema.String, Schema.Array(Schema.String).check(Schema.isMinLength(1))]),
+    "prompt",
+    'column (or list of columns) whose equal values stay in one split; "pair_id" splits pair by pair'
+  ),
+  stratify: Schema.optionalKey(
+    Schema.String.annotate({
+      description: "column whose values every split keeps in proportion (each value's rows are cut by the fractions)"
+    })
+  )
 })
 export type SplitParams = typeof SplitParams.Type
 
@@ -87,7 +103,10 @@ const planOf = (params: SplitParams): SplitPlan => ({
 function missingColumn(plan: SplitPlan, schema: TableSchema, where: (param: string) => string): DataError | undefined {
   if (schema.open) return undefined
   const names = schema.columns.map((c) => c.name)
-  const named = [...plan.groupBy.map((c) => ["groupBy", c] as const), ...(plan.stratify === undefined ? [] : [["stratify", plan.stratify] as const])]
+  const named = [
+    ...plan.groupBy.map((c) => ["groupBy", c] as const),
+    ...(plan.stratify === undefined ? [] : [["stratify", plan.stratify] as const])
+  ]
   const missing = named.find(([, c]) => !names.includes(c))
   if (missing === undefined) return undefined
   const [p, c] = missing
@@ -99,15 +118,24 @@ function missingColumn(plan: SplitPlan, schema: TableSchema, where: (param: stri
   })
 }
 
-const pairsLike = (split: string) => outputLike(split === "train" ? "main" : "aux", "pairs", { doc: `the rows of the ${split} split` })
+const pairsLike = (split: string) =>
+  outputLike(split === "train" ? "main" : "aux", "pairs", { doc: `the rows of the ${split} split` })
 
 export const hash = defineNode({
   kind: "split.hash",
   version: 1,
-  summary: "Seeded train / validation / test split by a hash of a group key (default: the prompt), optionally stratified",
+  summary:
+    "Seeded train / validation / test split by a hash of a group key (default: the prompt), optionally stratified",
   params: SplitParams,
   inputs: {
-    pairs: input({}, { optional: { prompt: "utf8" }, many: true, doc: "the rows to split (any columns; those groupBy and stratify name)" })
+    pairs: input(
+      {},
+      {
+        optional: { prompt: "utf8" },
+        many: true,
+        doc: "the rows to split (any columns; those groupBy and stratify name)"
+      }
+    )
   },
   outputs: { train: pairsLike("train"), validation: pairsLike("validation"), test: pairsLike("test") },
   // no SQL needed: the columns the params name are checked against the upstream's before anything runs
@@ -116,7 +144,7 @@ export const hash = defineNode({
     return problem === undefined ? Effect.succeed({}) : Effect.fail(problem)
   },
   run: (ctx) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const db = yield* Sql
       const plan = planOf(ctx.params)
       const pairs = ctx.inputs.pairs
@@ -136,7 +164,9 @@ export const hash = defineNode({
       }
       // the run's summary shows the main table (train) as rows out: the note says where the others went
       const n = (x: number) => x.toLocaleString("en-US")
-      yield* (yield* Progress).note(`${n(pairs.rows)} rows split: ` + SPLITS.map((s) => `${s} ${n(counts[`${s}_rows`]!)}`).join(", "))
+      yield* (yield* Progress).note(
+        `${n(pairs.rows)} rows split: ` + SPLITS.map((s) => `${s} ${n(counts[`${s}_rows`]!)}`).join(", ")
+      )
       const { strata, mixed_groups, ...rest } = counts
       const stats = plan.stratify === undefined ? rest : { ...rest, strata: strata!, mixed_groups: mixed_groups! }
       return { tables, stats }

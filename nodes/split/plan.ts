@@ -58,7 +58,10 @@ export const splitRowsSql = (keyed: string, groups: string, split: SplitName) =>
 
 /** SQL of the counts the node reports: rows and groups per split, strata, groups whose rows span strata. */
 export const countsSql = (groups: string) =>
-  `SELECT ${SPLITS.map((s) => `coalesce(sum(n) FILTER (WHERE split = '${s}'), 0)::BIGINT AS ${s}_rows, ` +
-    `count(*) FILTER (WHERE split = '${s}') AS ${s}_groups`).join(", ")},
+  `SELECT ${SPLITS.map(
+    (s) =>
+      `coalesce(sum(n) FILTER (WHERE split = '${s}'), 0)::BIGINT AS ${s}_rows, ` +
+      `count(*) FILTER (WHERE split = '${s}') AS ${s}_groups`
+  ).join(", ")},
     count(*) AS groups, count(DISTINCT stratum) + coalesce(max(CASE WHEN stratum IS NULL THEN 1 ELSE 0 END), 0) AS strata,
     count(*) FILTER (WHERE strata > 1) AS mixed_groups FROM ${groups}`

@@ -38,7 +38,14 @@ import { input, type OutputContract, type TableSchema } from "../../workbench/co
 import { defineNode, type Inferred, type InputTable } from "../../workbench/core/node.js"
 import { SchemaProbe, Sql, type SqlShape } from "../../workbench/core/services.js"
 import {
-  anyOpen, bindRefusal, checkSelectTree, deferredNote, duplicateRefusal, missingColumnOf, parseTree, refusalError,
+  anyOpen,
+  bindRefusal,
+  checkSelectTree,
+  deferredNote,
+  duplicateRefusal,
+  missingColumnOf,
+  parseTree,
+  refusalError,
   trimStatement
 } from "../lib/select-check.js"
 
@@ -67,7 +74,7 @@ export const describeSelect = (
   inputs: Readonly<Record<string, TableSchema>>,
   at: string
 ) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const names = Object.keys(inputs)
     const check = checkSelectTree(yield* parseTree(sql, text), names, exampleFor(names))
     if (check._tag === "Refused") return yield* refusalError(at, check)
@@ -81,11 +88,15 @@ export const describeSelect = (
     }
     // names as the SELECT gives them: a wrapping SELECT * (as describe and CREATE TABLE AS are) renames twins
     const named = yield* sql.rows<{ column_name: string }>(`DESCRIBE (\n${text}\n)`)
-    const duplicate = duplicateRefusal(named.map((c) => ({ name: c.column_name })).filter((c) => !isPlaceholder(c.name)))
+    const duplicate = duplicateRefusal(
+      named.map((c) => ({ name: c.column_name })).filter((c) => !isPlaceholder(c.name))
+    )
     if (duplicate !== undefined) return yield* refusalError(at, duplicate)
     const columns = described.success.columns.filter((c) => !isPlaceholder(c.name))
     // `select *` over an input with unlisted columns passes them on
-    return { outputs: { rows: { columns, open: check.star && anyOpen(inputs, check.tables) } } } satisfies Inferred<"rows">
+    return {
+      outputs: { rows: { columns, open: check.star && anyOpen(inputs, check.tables) } }
+    } satisfies Inferred<"rows">
   })
 
 const rowsOutput: OutputContract = {
@@ -104,12 +115,12 @@ export const sql = defineNode({
   otherInputs: input({}, { many: true, doc: "any table, under the name the SQL reads it by" }),
   outputs: { rows: rowsOutput },
   inferOutputs: ({ params, inputs }) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const probe = yield* SchemaProbe
       return yield* probe.withTables(inputs, (s) => describeSelect(s, trimStatement(params.sql), inputs, "param sql"))
     }),
   run: (ctx) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const db = yield* Sql
       const inputs = ctx.inputs as unknown as Readonly<Record<string, InputTable>>
       const where = `node "${ctx.node}" (${ctx.kind}) param sql`
@@ -121,9 +132,11 @@ export const sql = defineNode({
       // the same checks as before the run, now on the real columns (so nothing is left for later)
       const schemas = Object.fromEntries(Object.entries(inputs).map(([n, t]) => [n, t.schema] as const))
       yield* describeSelect(db, text, schemas, where)
-      const rows = yield* db.create("transform", `${text}\n`).pipe(
-        Effect.catchTag("SqlError", (e) => Effect.fail(refusalError(where, bindRefusal(e.reason, schemas, "select"))))
-      )
+      const rows = yield* db
+        .create("transform", `${text}\n`)
+        .pipe(
+          Effect.catchTag("SqlError", (e) => Effect.fail(refusalError(where, bindRefusal(e.reason, schemas, "select"))))
+        )
       // rows in: the first input as connected (`{ pairs, votes }`: the pairs); each input's rows in the stats
       const rowsIn = Object.values(inputs)[0]?.rows ?? 0
       const perInput = Object.fromEntries(Object.entries(inputs).map(([n, t]) => [`rows_in_${n}`, t.rows] as const))

@@ -23,14 +23,31 @@ function compile(name: string, body: string): Array<string> {
   mkdirSync(dir, { recursive: true })
   writeFileSync(join(dir, `${name}.ts`), HEADER + body)
   const config = join(dir, `tsconfig.${name}.json`)
-  writeFileSync(config, JSON.stringify({ extends: join(REPO, "tsconfig.json"), compilerOptions: { noEmit: true }, files: [`${name}.ts`], include: [] }))
-  const run = spawnSync(process.execPath, [join(REPO, "node_modules", "typescript", "bin", "tsc"), "-p", config, "--pretty", "false"], { encoding: "utf8" })
-  return run.stdout.split(/\n(?=\S)/).filter((e) => e.includes(`${name}.ts(`)).map((e) => e.replace(/\s*\n\s*/g, " "))
+  writeFileSync(
+    config,
+    JSON.stringify({
+      extends: join(REPO, "tsconfig.json"),
+      compilerOptions: { noEmit: true },
+      files: [`${name}.ts`],
+      include: []
+    })
+  )
+  const run = spawnSync(
+    process.execPath,
+    [join(REPO, "node_modules", "typescript", "bin", "tsc"), "-p", config, "--pretty", "false"],
+    { encoding: "utf8" }
+  )
+  return run.stdout
+    .split(/\n(?=\S)/)
+    .filter((e) => e.includes(`${name}.ts(`))
+    .map((e) => e.replace(/\s*\n\s*/g, " "))
 }
 
 describe("tsc on a node that breaks its contract", { timeout: 60_000 }, () => {
   it("a service run uses but requires does not list: the message names the service and requires", () => {
-    const errors = compile("unlisted", `
+    const errors = compile(
+      "unlisted",
+      `
 export const scored = defineNode({
   kind: "my.scored", version: 1, summary: "x", params: Schema.Struct({}),
   inputs: { pairs: input({ prompt: "utf8" }) },
@@ -42,7 +59,8 @@ export const scored = defineNode({
     return { tables: { scores: yield* sql.create("s", "SELECT 1.0 AS score") } }
   })
 })
-`)
+`
+    )
     expect(errors).toHaveLength(1)
     expect(errors[0]).toContain('"run uses services that requires does not list: my/RewardModel')
     // not the old chain through an unrelated core service's shape
@@ -50,7 +68,9 @@ export const scored = defineNode({
   })
 
   it("outputLike of an input the kind does not declare, and a run returning an undeclared output", () => {
-    const errors = compile("outputs", `
+    const errors = compile(
+      "outputs",
+      `
 export const typo = defineNode({
   kind: "my.typo", version: 1, summary: "x", params: Schema.Struct({}),
   inputs: { pairs: input({ prompt: "utf8" }) },
@@ -63,7 +83,8 @@ export const extra = defineNode({
   outputs: { pairs: outputLike("main", "pairs") },
   run: () => Effect.succeed({ tables: { pairs: "t", debug: "u" } })
 })
-`)
+`
+    )
     expect(errors.some((e) => e.includes('"outputLike copies an input the kind does not declare: pears"'))).toBe(true)
     expect(errors.some((e) => e.includes('"run returns tables that are not declared outputs: debug"'))).toBe(true)
   })

@@ -35,13 +35,19 @@ const rewards = (rows: ReadonlyArray<Record<string, unknown>>) =>
   rows.map((r) => [Number(r["reward_a"]), Number(r["reward_b"])].sort()).sort((x, y) => x[0]! - y[0]! || x[1]! - y[1]!)
 
 // byLength scores min(1, characters / 100); "Say hi." has a 90-character response: over maxChars 60
-const EXPECTED = [[0.02, 0.02], [0.05, 0.06], [0.14, 0.24]]
+const EXPECTED = [
+  [0.02, 0.02],
+  [0.05, 0.06],
+  [0.14, 0.24]
+]
 
 describe("the custom-nodes example from TypeScript", () => {
   it("runs through runPipeline with the layer that provides RewardModel: the scores are the service's", async () => {
     const result = await runScored(project())
     expect(result.report.nodes.map((n) => [n.name, n.status, n.rowsOut])).toEqual([
-      ["pairs", "ran", 4], ["short", "ran", 3], ["scores", "ran", 3]
+      ["pairs", "ran", 4],
+      ["short", "ran", 3],
+      ["scores", "ran", 3]
     ])
     expect(rewards(await readParquet(result.nodes["scores"]!.tables["scores"]!))).toEqual(EXPECTED)
     const removed = await readParquet(result.nodes["short"]!.tables["removed"]!)
@@ -50,18 +56,28 @@ describe("the custom-nodes example from TypeScript", () => {
 
   it("is refused before any node runs without that layer, naming the service", async () => {
     const root = project()
-    const error = await runPipeline(scored, { root, threads: 1 }).then(() => undefined, (e: unknown) => e as Error)
-    expect(error?.message).toMatch(/^pipeline "scored" is invalid\n {2}node "scores" \(my\.reward-score\) needs the service RewardModel \("my\/RewardModel"\), which no layer of this run provides\n/)
+    const error = await runPipeline(scored, { root, threads: 1 }).then(
+      () => undefined,
+      (e: unknown) => e as Error
+    )
+    expect(error?.message).toMatch(
+      /^pipeline "scored" is invalid\n {2}node "scores" \(my\.reward-score\) needs the service RewardModel \("my\/RewardModel"\), which no layer of this run provides\n/
+    )
   })
 
   it("fails a node with the family's own Schema-based error", async () => {
-    const result = await runPipeline(pipeline("strict", (p) => {
-      const pairs = p.node("pairs", load.table({ path: "data/pairs.jsonl" }))
-      p.node("short", lengthFilter({ maxChars: 1 }), { pairs })
-    }), { root: project(), threads: 1 })
+    const result = await runPipeline(
+      pipeline("strict", (p) => {
+        const pairs = p.node("pairs", load.table({ path: "data/pairs.jsonl" }))
+        p.node("short", lengthFilter({ maxChars: 1 }), { pairs })
+      }),
+      { root: project(), threads: 1 }
+    )
     const short = result.report.nodes.find((n) => n.name === "short")!
-    expect([short.status, short.error]).toEqual(["failed",
-      'node "short": 4 of 4 pairs have a response over maxChars\n  expected: at most 50% of them dropped\n  fix: raise maxChars or maxDropRate'])
+    expect([short.status, short.error]).toEqual([
+      "failed",
+      'node "short": 4 of 4 pairs have a response over maxChars\n  expected: at most 50% of them dropped\n  fix: raise maxChars or maxDropRate'
+    ])
   })
 })
 
@@ -69,15 +85,22 @@ describe("wb.config.ts: kinds for YAML, added to the built-in ones", () => {
   it("loads the example's config: its kinds beside the built-ins, with their TypeScript names", async () => {
     const library = await Effect.runPromise(Effect.flatMap(loadProjectConfig(EXAMPLE), loadNodeLibrary))
     expect(library.sources).toEqual(["nodes/index.ts", "test/fixtures/custom-nodes/wb.config.ts"])
-    expect(["my.length-filter", "my.reward-score", "load.table", "dedupe.pairs"].every((k) => library.registry.has(k))).toBe(true)
+    expect(
+      ["my.length-filter", "my.reward-score", "load.table", "dedupe.pairs"].every((k) => library.registry.has(k))
+    ).toBe(true)
     expect(library.registry.names?.get("my.length-filter")).toBe("my.lengthFilter")
     expect(library.registry.names?.get("load.hh-rlhf")).toBe("load.hhRlhf")
   })
 
   it("refuses a kind id that is already registered, naming both sources", async () => {
     const impostor = defineNode({
-      kind: "load.table", version: 1, summary: "clashes", params: Schema.Struct({}), inputs: {},
-      outputs: { t: output("main", { x: "int64" }) }, run: () => Effect.die("not run")
+      kind: "load.table",
+      version: 1,
+      summary: "clashes",
+      params: Schema.Struct({}),
+      inputs: {},
+      outputs: { t: output("main", { x: "int64" }) },
+      run: () => Effect.die("not run")
     })
     const config = { config: defineConfig({ nodes: [impostor] }), shown: "wb.config.ts" }
     const error = await Effect.runPromise(Effect.flip(loadNodeLibrary(config)))
@@ -112,7 +135,11 @@ describe("the example project under the real wb", { timeout: 120_000 }, () => {
     expect(run.stderr).not.toMatch(/^\s+at /m)
     expect(run.code).toBe(0)
     const report = JSON.parse(run.stdout) as { nodes: Array<{ name: string; status: string; rowsOut: number }> }
-    expect(report.nodes.map((n) => [n.name, n.status, n.rowsOut])).toEqual([["pairs", "ran", 4], ["short", "ran", 3], ["scores", "ran", 3]])
+    expect(report.nodes.map((n) => [n.name, n.status, n.rowsOut])).toEqual([
+      ["pairs", "ran", 4],
+      ["short", "ran", 3],
+      ["scores", "ran", 3]
+    ])
     const rows = await wb(["sql", "scored.yaml", "select reward_a, reward_b from scores", "--json"], { cwd: dir })
     expect(rewards(JSON.parse(rows.stdout) as Array<Record<string, unknown>>)).toEqual(EXPECTED)
     // the TypeScript pipeline gets the config's layer too, and shares the YAML pipeline's cache
@@ -130,19 +157,27 @@ describe("the example project under the real wb", { timeout: 120_000 }, () => {
     expect(list.stdout).toMatch(/^ {2}load\.table +Any JSONL/m)
     const one = await wb(["nodes", "my.lengthFilter"], { cwd: dir })
     expect(one.stdout).toMatch(/^my\.length-filter · version 1 · in TypeScript: my\.lengthFilter\(\.\.\.\)\n/)
-    expect(one.stdout).toMatch(/^ {2}maxChars +integer \(greater than 0\) +2000 +drop pairs with a response longer than this$/m)
-    expect(one.stdout).toMatch(/^ {2}maxDropRate +number \(between 0 and 1\) +0\.5 +fail when more than this fraction of the pairs is dropped$/m)
+    expect(one.stdout).toMatch(
+      /^ {2}maxChars +integer \(greater than 0\) +2000 +drop pairs with a response longer than this$/m
+    )
+    expect(one.stdout).toMatch(
+      /^ {2}maxDropRate +number \(between 0 and 1\) +0\.5 +fail when more than this fraction of the pairs is dropped$/m
+    )
   })
 
   it("wb validate refuses the pipeline when the config provides no RewardModel; WB_NODE_LIBRARY adds kinds", async () => {
     const bare = project()
-    writeFileSync(join(bare, "wb.config.ts"),
+    writeFileSync(
+      join(bare, "wb.config.ts"),
       'import { defineConfig } from "preference-workbench"\nimport { lengthFilter, rewardScore } from "./nodes.js"\n' +
-        "export default defineConfig({ nodes: { my: { lengthFilter, rewardScore } } })\n")
+        "export default defineConfig({ nodes: { my: { lengthFilter, rewardScore } } })\n"
+    )
     for (const command of ["validate", "run"]) {
       const res = await wb([command, "scored.yaml"], { cwd: bare })
       expect(res.code).toBe(1)
-      expect(res.stderr).toContain('node "scores" (my.reward-score) needs the service RewardModel ("my/RewardModel"), which no layer of this run provides')
+      expect(res.stderr).toContain(
+        'node "scores" (my.reward-score) needs the service RewardModel ("my/RewardModel"), which no layer of this run provides'
+      )
     }
     const env = { WB_NODE_LIBRARY: join(REPO, "test", "fixtures", "nodes.ts") }
     const both = await wb(["nodes"], { cwd: bare, env })
@@ -154,12 +189,19 @@ describe("the example project under the real wb", { timeout: 120_000 }, () => {
 describe("docs/custom-nodes.md", () => {
   it("shows the example files as they are (each block headed by its path)", () => {
     const doc = readFileSync(join(REPO, "docs", "custom-nodes.md"), "utf8")
-    const blocks = [...doc.matchAll(/```(?:ts|yaml)\n(?:\/\/|#) (test\/fixtures\/custom-nodes\/[\w./-]+)\n([\s\S]*?)```/g)]
-    expect(blocks.map((b) => b[1])).toEqual(expect.arrayContaining([
-      "test/fixtures/custom-nodes/reward-model.ts", "test/fixtures/custom-nodes/nodes.ts",
-      "test/fixtures/custom-nodes/pipeline.ts", "test/fixtures/custom-nodes/run.ts",
-      "test/fixtures/custom-nodes/wb.config.ts", "test/fixtures/custom-nodes/scored.yaml"
-    ]))
+    const blocks = [
+      ...doc.matchAll(/```(?:ts|yaml)\n(?:\/\/|#) (test\/fixtures\/custom-nodes\/[\w./-]+)\n([\s\S]*?)```/g)
+    ]
+    expect(blocks.map((b) => b[1])).toEqual(
+      expect.arrayContaining([
+        "test/fixtures/custom-nodes/reward-model.ts",
+        "test/fixtures/custom-nodes/nodes.ts",
+        "test/fixtures/custom-nodes/pipeline.ts",
+        "test/fixtures/custom-nodes/run.ts",
+        "test/fixtures/custom-nodes/wb.config.ts",
+        "test/fixtures/custom-nodes/scored.yaml"
+      ])
+    )
     for (const [, path, body] of blocks) expect(body, path).toBe(readFileSync(join(REPO, path!), "utf8"))
   })
 })

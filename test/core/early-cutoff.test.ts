@@ -20,76 +20,93 @@ const called = (node: string) => calls.set(node, (calls.get(node) ?? 0) + 1)
 
 /** `n` rows x = 0..n-1; `note` is recorded in the key but changes no row. */
 const source = defineNode({
-  kind: "cutoff.source", version: 1, summary: "n rows; note ignored",
+  kind: "cutoff.source",
+  version: 1,
+  summary: "n rows; note ignored",
   params: Schema.Struct({ n: Schema.Int, note: Schema.String }),
   inputs: {},
   outputs: { rows: output("main", { x: "int64" }) },
-  run: ({ node, params }) => Effect.gen(function*() {
-    called(node)
-    const sql = yield* Sql
-    const t = sql.tempName("source")
-    yield* sql.run(`CREATE TABLE ${t} AS SELECT range AS x FROM range(${params.n})`)
-    return { tables: { rows: t }, rowsIn: params.n }
-  })
+  run: ({ node, params }) =>
+    Effect.gen(function* () {
+      called(node)
+      const sql = yield* Sql
+      const t = sql.tempName("source")
+      yield* sql.run(`CREATE TABLE ${t} AS SELECT range AS x FROM range(${params.n})`)
+      return { tables: { rows: t }, rowsIn: params.n }
+    })
 })
 
 /** Rows where `cond` holds, in input order. */
 const where = defineNode({
-  kind: "cutoff.where", version: 1, summary: "rows where cond holds",
+  kind: "cutoff.where",
+  version: 1,
+  summary: "rows where cond holds",
   params: Schema.Struct({ cond: Schema.String }),
   inputs: { rows: input({ x: "int64" }) },
   outputs: { rows: outputLike("main", "rows") },
-  run: ({ node, params, inputs }) => Effect.gen(function*() {
-    called(node)
-    const sql = yield* Sql
-    const t = sql.tempName("where")
-    yield* sql.run(`CREATE TABLE ${t} AS SELECT * FROM ${inputs.rows.relation} WHERE ${params.cond}`)
-    return { tables: { rows: t } }
-  })
+  run: ({ node, params, inputs }) =>
+    Effect.gen(function* () {
+      called(node)
+      const sql = yield* Sql
+      const t = sql.tempName("where")
+      yield* sql.run(`CREATE TABLE ${t} AS SELECT * FROM ${inputs.rows.relation} WHERE ${params.cond}`)
+      return { tables: { rows: t } }
+    })
 })
 
 /** x * 2. */
 const double = defineNode({
-  kind: "cutoff.double", version: 1, summary: "x * 2",
+  kind: "cutoff.double",
+  version: 1,
+  summary: "x * 2",
   params: Schema.Struct({}),
   inputs: { rows: input({ x: "int64" }) },
   outputs: { rows: outputLike("main", "rows") },
-  run: ({ node, inputs }) => Effect.gen(function*() {
-    called(node)
-    const sql = yield* Sql
-    const t = sql.tempName("double")
-    yield* sql.run(`CREATE TABLE ${t} AS SELECT x * 2 AS x FROM ${inputs.rows.relation}`)
-    return { tables: { rows: t } }
-  })
+  run: ({ node, inputs }) =>
+    Effect.gen(function* () {
+      called(node)
+      const sql = yield* Sql
+      const t = sql.tempName("double")
+      yield* sql.run(`CREATE TABLE ${t} AS SELECT x * 2 AS x FROM ${inputs.rows.relation}`)
+      return { tables: { rows: t } }
+    })
 })
 
 /** One row: whether any x is even. The same answer for most inputs, so its own downstream can stay cached. */
 const anyEven = defineNode({
-  kind: "cutoff.any-even", version: 1, summary: "whether any x is even",
+  kind: "cutoff.any-even",
+  version: 1,
+  summary: "whether any x is even",
   params: Schema.Struct({}),
   inputs: { rows: input({ x: "int64" }) },
   outputs: { flag: output("main", { even: "bool" }) },
-  run: ({ node, inputs }) => Effect.gen(function*() {
-    called(node)
-    const sql = yield* Sql
-    const t = sql.tempName("flag")
-    yield* sql.run(`CREATE TABLE ${t} AS SELECT coalesce(bool_or(x % 2 = 0), false) AS even FROM ${inputs.rows.relation}`)
-    return { tables: { flag: t } }
-  })
+  run: ({ node, inputs }) =>
+    Effect.gen(function* () {
+      called(node)
+      const sql = yield* Sql
+      const t = sql.tempName("flag")
+      yield* sql.run(
+        `CREATE TABLE ${t} AS SELECT coalesce(bool_or(x % 2 = 0), false) AS even FROM ${inputs.rows.relation}`
+      )
+      return { tables: { flag: t } }
+    })
 })
 
 const report = defineNode({
-  kind: "cutoff.report", version: 1, summary: "passes the flag on",
+  kind: "cutoff.report",
+  version: 1,
+  summary: "passes the flag on",
   params: Schema.Struct({}),
   inputs: { flag: input({ even: "bool" }) },
   outputs: { flag: outputLike("main", "flag") },
-  run: ({ node, inputs }) => Effect.gen(function*() {
-    called(node)
-    const sql = yield* Sql
-    const t = sql.tempName("report")
-    yield* sql.run(`CREATE TABLE ${t} AS SELECT * FROM ${inputs.flag.relation}`)
-    return { tables: { flag: t } }
-  })
+  run: ({ node, inputs }) =>
+    Effect.gen(function* () {
+      called(node)
+      const sql = yield* Sql
+      const t = sql.tempName("report")
+      yield* sql.run(`CREATE TABLE ${t} AS SELECT * FROM ${inputs.flag.relation}`)
+      return { tables: { flag: t } }
+    })
 })
 
 /** src → keep → double → flag → report, and side ← src. */
@@ -106,7 +123,11 @@ const build = (o: { note?: string; cond?: string } = {}) =>
 const NODES = ["src", "keep", "double", "flag", "report", "side"] as const
 
 /** Run, and return each node's status and which nodes' `run` was called. */
-async function run(root: string, def: ReturnType<typeof build>, options: { from?: string; force?: boolean; only?: string } = {}) {
+async function run(
+  root: string,
+  def: ReturnType<typeof build>,
+  options: { from?: string; force?: boolean; only?: string } = {}
+) {
   calls.clear()
   const r = await runPipeline(def, { root, threads: 2, ...options })
   expect(r.report.status).toBe("ok")
@@ -123,8 +144,12 @@ const freshRoot = () => mkdtempSync(join(tmpdir(), "wb-cutoff-"))
 /** `wb ls`'s states, as tags (with the upstream nodes a waiting node names). */
 const states = (root: string, def: ReturnType<typeof build>) => {
   const graph = Effect.runSync(buildGraph(def, new Map(), { services: "any" }))
-  return Object.fromEntries(cacheStates(graph, root, join(root, ".wb")).map((s) =>
-    [s.node.name, s.state._tag === "Upstream" ? `Upstream(${s.state.upstream.join(",")})` : s.state._tag]))
+  return Object.fromEntries(
+    cacheStates(graph, root, join(root, ".wb")).map((s) => [
+      s.node.name,
+      s.state._tag === "Upstream" ? `Upstream(${s.state.upstream.join(",")})` : s.state._tag
+    ])
+  )
 }
 
 describe("early cutoff", () => {
@@ -152,7 +177,14 @@ describe("early cutoff", () => {
     await run(root, build())
     const fewer = await run(root, build({ cond: "x > 5" }))
     // keep and double write fewer rows; flag reads different rows but writes the same answer (true), so report stays cached
-    expect(fewer.statuses).toEqual({ src: "cached", keep: "ran", double: "ran", flag: "ran", report: "cached", side: "cached" })
+    expect(fewer.statuses).toEqual({
+      src: "cached",
+      keep: "ran",
+      double: "ran",
+      flag: "ran",
+      report: "cached",
+      side: "cached"
+    })
     expect(fewer.ran).toEqual(["keep", "double", "flag"])
     // back to the first condition: every artifact of the first run still matches
     const back = await run(root, build())
@@ -171,7 +203,14 @@ describe("early cutoff", () => {
     expect(force.ran).toEqual([...NODES])
     // --only with a changed upstream: the selection runs, and cutoff still holds inside it
     const only = await run(root, build({ note: "other" }), { only: "double" })
-    expect(only.statuses).toEqual({ src: "ran", keep: "cached", double: "cached", flag: "skipped", report: "skipped", side: "skipped" })
+    expect(only.statuses).toEqual({
+      src: "ran",
+      keep: "cached",
+      double: "cached",
+      flag: "skipped",
+      report: "skipped",
+      side: "skipped"
+    })
   })
 
   it("the manifest records each input's artifact key (lineage) and content hash (the key's part)", async () => {
@@ -203,7 +242,9 @@ describe("early cutoff", () => {
     const notes: Array<string> = []
     calls.clear()
     const r = await runPipeline(twins, {
-      root, threads: 2, concurrency: 4,
+      root,
+      threads: 2,
+      concurrency: 4,
       onEvent: (e) => void (e._tag === "NodeNote" && notes.push(`${e.node}: ${e.text}`))
     })
     const status = Object.fromEntries(r.report.nodes.map((n) => [n.name, n.status]))
@@ -228,18 +269,33 @@ describe("early cutoff", () => {
     const noted = build({ note: "second" })
     // src's params changed: it is stale, and every key below it waits on what src will write
     expect(states(root, noted)).toEqual({
-      src: "Stale", keep: "Upstream(src)", double: "Upstream(keep)", flag: "Upstream(double)", report: "Upstream(flag)", side: "Upstream(src)"
+      src: "Stale",
+      keep: "Upstream(src)",
+      double: "Upstream(keep)",
+      flag: "Upstream(double)",
+      report: "Upstream(flag)",
+      side: "Upstream(src)"
     })
     await run(root, noted, { only: "src" })
     // only src ran, and it wrote the same rows: every other node is cached without running
     expect(states(root, noted)).toEqual(all("Cached"))
 
     const fewer = build({ note: "second", cond: "x > 5" })
-    expect(states(root, fewer)).toMatchObject({ src: "Cached", keep: "Stale", double: "Upstream(keep)", side: "Cached" })
+    expect(states(root, fewer)).toMatchObject({
+      src: "Cached",
+      keep: "Stale",
+      double: "Upstream(keep)",
+      side: "Cached"
+    })
     await run(root, fewer, { only: "keep" })
     // keep's new rows are known now: double has no artifact for them (stale); flag waits on double
     expect(states(root, fewer)).toEqual({
-      src: "Cached", keep: "Cached", double: "Stale", flag: "Upstream(double)", report: "Upstream(flag)", side: "Cached"
+      src: "Cached",
+      keep: "Cached",
+      double: "Stale",
+      flag: "Upstream(double)",
+      report: "Upstream(flag)",
+      side: "Cached"
     })
   })
 })

@@ -22,15 +22,22 @@ class QuotaExceededError extends Schema.TaggedError<QuotaExceededError>()("Quota
 }) {}
 
 const overQuota = defineNode({
-  kind: "text.over-quota", version: 1, summary: "always over its quota",
-  params: Schema.Struct({}), inputs: {}, outputs: { rows: output("main", { x: "int64" }) },
+  kind: "text.over-quota",
+  version: 1,
+  summary: "always over its quota",
+  params: Schema.Struct({}),
+  inputs: {},
+  outputs: { rows: output("main", { x: "int64" }) },
   run: () => Effect.fail(new QuotaExceededError({ used: 12, limit: 10 }))
 })
 
 describe("a node error without a message", () => {
   it("is reported by its tag and fields, with a note that it has no message, in the text and the data", async () => {
     const root = mkdtempSync(join(tmpdir(), "wb-error-text-"))
-    const result = await runPipeline(pipeline("quota", (p) => void p.node("q", overQuota())), { root, threads: 1 })
+    const result = await runPipeline(
+      pipeline("quota", (p) => void p.node("q", overQuota())),
+      { root, threads: 1 }
+    )
     const q = result.report.nodes.find((n) => n.name === "q")!
     expect(q.status).toBe("failed")
     const text = `QuotaExceededError {"used":12,"limit":10} (this error has no message: give QuotaExceededError a \`message\` that says where, what was found, what was expected and what to do)`

@@ -7,28 +7,39 @@ import { defineNode, registryOf } from "../../workbench/core/node.js"
 import { pipeline, type PipelineDefinition } from "../../workbench/core/pipeline.js"
 
 const source = defineNode({
-  kind: "t.source", version: 1, summary: "source",
+  kind: "t.source",
+  version: 1,
+  summary: "source",
   params: Schema.Struct({ rows: Schema.Int.check(Schema.isGreaterThan(0)) }),
   inputs: {},
-  outputs: { pairs: output("main", { prompt: "utf8", score: "float64" }), rejects: output("rejects", { reason: "utf8" }) },
+  outputs: {
+    pairs: output("main", { prompt: "utf8", score: "float64" }),
+    rejects: output("rejects", { reason: "utf8" })
+  },
   run: () => Effect.die("not run in these tests")
 })
 const needsLabel = defineNode({
-  kind: "t.needs-label", version: 1, summary: "needs label",
+  kind: "t.needs-label",
+  version: 1,
+  summary: "needs label",
   params: Schema.Struct({}),
   inputs: { pairs: input({ prompt: "utf8", label: "utf8" }) },
   outputs: { pairs: outputLike("main", "pairs") },
   run: () => Effect.die("not run")
 })
 const needsScoreText = defineNode({
-  kind: "t.needs-text-score", version: 1, summary: "needs score as text",
+  kind: "t.needs-text-score",
+  version: 1,
+  summary: "needs score as text",
   params: Schema.Struct({}),
   inputs: { pairs: input({ score: "utf8" }) },
   outputs: { pairs: outputLike("main", "pairs") },
   run: () => Effect.die("not run")
 })
 const pass = defineNode({
-  kind: "t.pass", version: 1, summary: "pass",
+  kind: "t.pass",
+  version: 1,
+  summary: "pass",
   params: Schema.Struct({}),
   inputs: { pairs: input({ prompt: "utf8" }) },
   outputs: { pairs: outputLike("main", "pairs", { add: { label: "utf8" } }) },
@@ -53,13 +64,19 @@ const cases: Array<{ name: string; def: PipelineDefinition; expect: Array<RegExp
   },
   {
     name: "unknown kind with did-you-mean",
-    def: { _tag: "PipelineDefinition", name: "typo", nodes: [{ name: "s", spec: { kind: "t.sorce", params: {} }, inputs: {} }] },
+    def: {
+      _tag: "PipelineDefinition",
+      name: "typo",
+      nodes: [{ name: "s", spec: { kind: "t.sorce", params: {} }, inputs: {} }]
+    },
     expect: [/UnknownNodeKindError: node "s" uses unknown node kind "t.sorce"; did you mean "t.source"\?/]
   },
   {
     name: "bad param: path, value, expected",
     def: pipeline("bad", (p) => void p.node("s", source({ rows: -1 }))),
-    expect: [/ParamDecodeError: node "s" \(t.source\) has invalid params\n {2}param rows: found -1; expected a value greater than 0/]
+    expect: [
+      /ParamDecodeError: node "s" \(t.source\) has invalid params\n {2}param rows: found -1; expected a value greater than 0/
+    ]
   },
   {
     name: "unknown param key",
@@ -72,7 +89,9 @@ const cases: Array<{ name: string; def: PipelineDefinition; expect: Array<RegExp
       const s = p.node("s", source({ rows: 3 }))
       p.node("u", needsLabel(), { pairs: s })
     }),
-    expect: [/ColumnMissingError: node "u" \(t.needs-label\) needs column label \(utf8\) on input "pairs"\n {2}its input comes from "s" \(t.source\), whose pairs table has: prompt \(utf8\), score \(float64\)/]
+    expect: [
+      /ColumnMissingError: node "u" \(t.needs-label\) needs column label \(utf8\) on input "pairs"\n {2}its input comes from "s" \(t.source\), whose pairs table has: prompt \(utf8\), score \(float64\)/
+    ]
   },
   {
     name: "mistyped column",
@@ -80,7 +99,9 @@ const cases: Array<{ name: string; def: PipelineDefinition; expect: Array<RegExp
       const s = p.node("s", source({ rows: 3 }))
       p.node("u", needsScoreText(), { pairs: s })
     }),
-    expect: [/ColumnTypeError: node "u" \(t.needs-text-score\) needs column score on input "pairs" as utf8\n {2}"s" \(t.source\), whose pairs table gives it as float64/]
+    expect: [
+      /ColumnTypeError: node "u" \(t.needs-text-score\) needs column score on input "pairs" as utf8\n {2}"s" \(t.source\), whose pairs table gives it as float64/
+    ]
   },
   {
     name: "unknown input reference with did-you-mean",
@@ -88,7 +109,9 @@ const cases: Array<{ name: string; def: PipelineDefinition; expect: Array<RegExp
       p.node("source1", source({ rows: 3 }))
       p.node("u", pass(), { pairs: "sourc1" })
     }),
-    expect: [/UnknownInputError: node "u" input "pairs" refers to "sourc1", which is not a node or table of this pipeline; did you mean "source1"\?/]
+    expect: [
+      /UnknownInputError: node "u" input "pairs" refers to "sourc1", which is not a node or table of this pipeline; did you mean "source1"\?/
+    ]
   },
   {
     name: "unknown table of a known node",
@@ -121,7 +144,10 @@ const cases: Array<{ name: string; def: PipelineDefinition; expect: Array<RegExp
       const s = p.node("s", source({ rows: 1 }))
       p.node("u", pass(), { pears: s } as never)
     }),
-    expect: [/InputNameError: node "u" \(t.pass\) has no input named "pears"; did you mean "pairs"\?/, /InputMissingError: node "u" \(t.pass\) needs input "pairs"/]
+    expect: [
+      /InputNameError: node "u" \(t.pass\) has no input named "pears"; did you mean "pairs"\?/,
+      /InputMissingError: node "u" \(t.pass\) needs input "pairs"/
+    ]
   },
   {
     name: "two tables into a single-table input",
@@ -144,11 +170,16 @@ describe("buildGraph", () => {
   }
 
   it("orders nodes after their inputs", () => {
-    const graph = Effect.runSync(buildGraph(pipeline("order", (p) => {
-      p.node("u", needsLabel(), { pairs: "t" })
-      p.node("t", pass(), { pairs: "s" })
-      p.node("s", source({ rows: 1 }))
-    }), registry))
+    const graph = Effect.runSync(
+      buildGraph(
+        pipeline("order", (p) => {
+          p.node("u", needsLabel(), { pairs: "t" })
+          p.node("t", pass(), { pairs: "s" })
+          p.node("s", source({ rows: 1 }))
+        }),
+        registry
+      )
+    )
     expect(graph.nodes.map((n) => n.name)).toEqual(["s", "t", "u"])
     expect(graph.nodes[0]!.params).toEqual({ rows: 1 })
   })

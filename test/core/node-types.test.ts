@@ -29,61 +29,87 @@ class TooFewRowsError extends Schema.TaggedError<TooFewRowsError>()("TooFewRowsE
 }
 
 const rows = defineNode({
-  kind: "types.rows", version: 1, summary: "n rows",
+  kind: "types.rows",
+  version: 1,
+  summary: "n rows",
   params: Schema.Struct({ n: param(Schema.Int, 3, "how many rows") }),
   inputs: {},
   outputs: { rows: output("main", { x: "int64" }) },
-  run: ({ params }) => Effect.gen(function*() {
-    const sql = yield* Sql
-    return { tables: { rows: yield* sql.create("rows", `SELECT range AS x FROM range(${params.n})`) } }
-  })
+  run: ({ params }) =>
+    Effect.gen(function* () {
+      const sql = yield* Sql
+      return { tables: { rows: yield* sql.create("rows", `SELECT range AS x FROM range(${params.n})`) } }
+    })
 })
 
 const join2 = defineNode({
-  kind: "types.join", version: 1, summary: "left rows, with right rows when connected",
+  kind: "types.join",
+  version: 1,
+  summary: "left rows, with right rows when connected",
   params: Schema.Struct({ minRows: param(Schema.Int, 0, "fail below this many left rows") }),
   inputs: { left: input({ x: "int64" }), right: input({ x: "int64" }, { optionalInput: true }) },
   outputs: { joined: outputLike("main", "left", { add: { matched: "bool" } }), count: output("aux", { n: "int64" }) },
-  run: ({ node, kind, params, inputs }) => Effect.gen(function*() {
-    // typed inputs: `left` is an InputTable, `right` may be missing (optionalInput)
-    const left: InputTable = inputs.left
-    const right: InputTable | undefined = inputs.right
-    // @ts-expect-error -- an optional input may be undefined: no `.relation` without a check
-    void (() => inputs.right.relation)
-    // @ts-expect-error -- no input named "nope" is declared
-    void (() => inputs.nope)
-    if (left.rows < params.minRows) return yield* new TooFewRowsError({ node: `${node} (${kind})`, rows: left.rows, minimum: params.minRows })
-    const sql = yield* Sql
-    const joined = yield* sql.create("joined", right === undefined
-      ? `SELECT x, false AS matched FROM ${left.relation}`
-      : `SELECT l.x, r.x IS NOT NULL AS matched FROM ${left.relation} l LEFT JOIN ${right.relation} r USING (x) ORDER BY l.x`)
-    return { tables: { joined, count: yield* sql.create("count", `SELECT count(*) AS n FROM ${joined}`) } }
-  })
+  run: ({ node, kind, params, inputs }) =>
+    Effect.gen(function* () {
+      // typed inputs: `left` is an InputTable, `right` may be missing (optionalInput)
+      const left: InputTable = inputs.left
+      const right: InputTable | undefined = inputs.right
+      // @ts-expect-error -- an optional input may be undefined: no `.relation` without a check
+      void (() => inputs.right.relation)
+      // @ts-expect-error -- no input named "nope" is declared
+      void (() => inputs.nope)
+      if (left.rows < params.minRows)
+        return yield* new TooFewRowsError({ node: `${node} (${kind})`, rows: left.rows, minimum: params.minRows })
+      const sql = yield* Sql
+      const joined = yield* sql.create(
+        "joined",
+        right === undefined
+          ? `SELECT x, false AS matched FROM ${left.relation}`
+          : `SELECT l.x, r.x IS NOT NULL AS matched FROM ${left.relation} l LEFT JOIN ${right.relation} r USING (x) ORDER BY l.x`
+      )
+      return { tables: { joined, count: yield* sql.create("count", `SELECT count(*) AS n FROM ${joined}`) } }
+    })
 })
 
 // Mistakes that must not compile (never run: they exist for tsc).
 export const mistakes = [
   defineNode({
-    kind: "types.wrong-name", version: 1, summary: "returns a table under a name it did not declare",
-    params: Schema.Struct({}), inputs: {}, outputs: { rows: output("main", { x: "int64" }) },
+    kind: "types.wrong-name",
+    version: 1,
+    summary: "returns a table under a name it did not declare",
+    params: Schema.Struct({}),
+    inputs: {},
+    outputs: { rows: output("main", { x: "int64" }) },
     // @ts-expect-error -- "row" is not the declared output "rows"
     run: () => Effect.succeed({ tables: { row: "t" } })
   }),
   defineNode({
-    kind: "types.extra", version: 1, summary: "returns one table more than it declares",
-    params: Schema.Struct({}), inputs: {}, outputs: { rows: output("main", { x: "int64" }) },
+    kind: "types.extra",
+    version: 1,
+    summary: "returns one table more than it declares",
+    params: Schema.Struct({}),
+    inputs: {},
+    outputs: { rows: output("main", { x: "int64" }) },
     // @ts-expect-error -- "debug" is not a declared output
     run: () => Effect.succeed({ tables: { rows: "t", debug: "u" } })
   }),
   defineNode({
-    kind: "types.unlisted-service", version: 1, summary: "uses a service it does not list in requires",
-    params: Schema.Struct({}), inputs: {}, outputs: { rows: output("main", { x: "int64" }) },
+    kind: "types.unlisted-service",
+    version: 1,
+    summary: "uses a service it does not list in requires",
+    params: Schema.Struct({}),
+    inputs: {},
+    outputs: { rows: output("main", { x: "int64" }) },
     // @ts-expect-error -- Unlisted is used but not in `requires`, so the engine could not check it is provided
     run: () => Unlisted.use((u) => Effect.succeed({ tables: { rows: `t${u.n}` } }))
   }),
   defineNode({
-    kind: "types.listed-service", version: 1, summary: "the same, listed: compiles",
-    params: Schema.Struct({}), inputs: {}, outputs: { rows: output("main", { x: "int64" }) },
+    kind: "types.listed-service",
+    version: 1,
+    summary: "the same, listed: compiles",
+    params: Schema.Struct({}),
+    inputs: {},
+    outputs: { rows: output("main", { x: "int64" }) },
     requires: [Unlisted],
     run: () => Unlisted.use((u) => Effect.succeed({ tables: { rows: `t${u.n}` } }))
   })
@@ -95,23 +121,34 @@ describe("typed node contract at run time", () => {
   const root = mkdtempSync(join(tmpdir(), "wb-types-"))
 
   it("typed inputs: a required input and an optional one, connected or not", async () => {
-    const result = await runPipeline(pipeline("types", (p) => {
-      const a = p.node("a", rows({ n: 4 }))
-      const b = p.node("b", rows({ n: 2 }))
-      p.node("both", join2(), { left: a, right: b })
-      p.node("alone", join2(), { left: a })
-    }), { root, threads: 1 })
+    const result = await runPipeline(
+      pipeline("types", (p) => {
+        const a = p.node("a", rows({ n: 4 }))
+        const b = p.node("b", rows({ n: 2 }))
+        p.node("both", join2(), { left: a, right: b })
+        p.node("alone", join2(), { left: a })
+      }),
+      { root, threads: 1 }
+    )
     expect(result.report.status).toBe("ok")
     const both = await readParquet(result.nodes["both"]!.tables["joined"]!)
-    expect(both.map((r) => [Number(r["x"]), r["matched"]])).toEqual([[0, true], [1, true], [2, false], [3, false]])
+    expect(both.map((r) => [Number(r["x"]), r["matched"]])).toEqual([
+      [0, true],
+      [1, true],
+      [2, false],
+      [3, false]
+    ])
     const alone = await readParquet(result.nodes["alone"]!.tables["joined"]!)
     expect(alone.map((r) => r["matched"])).toEqual([false, false, false, false])
   })
 
   it("a family's own Schema.TaggedError fails the node with its message (naming ctx.kind), and encodes as data", async () => {
-    const result = await runPipeline(pipeline("types-fail", (p) => {
-      p.node("few", join2({ minRows: 10 }), { left: p.node("a", rows()) })
-    }), { root, threads: 1 })
+    const result = await runPipeline(
+      pipeline("types-fail", (p) => {
+        p.node("few", join2({ minRows: 10 }), { left: p.node("a", rows()) })
+      }),
+      { root, threads: 1 }
+    )
     const few = result.report.nodes.find((n) => n.name === "few")!
     expect(few.status).toBe("failed")
     expect(few.error).toBe(`node "few (types.join)" got 3 rows; expected at least 10\n  fix: lower minRows`)
@@ -122,7 +159,12 @@ describe("typed node contract at run time", () => {
   })
 
   it("the engine's errors still serve nodes (DataError), and the runner accepts any tagged error", () => {
-    const e: { readonly _tag: string; readonly message: string } = new DataError({ where: "w", found: "f", expected: "e", fix: "x" })
+    const e: { readonly _tag: string; readonly message: string } = new DataError({
+      where: "w",
+      found: "f",
+      expected: "e",
+      fix: "x"
+    })
     expect(e.message).toBe("w: f\n  expected: e\n  fix: x")
   })
 })

@@ -15,14 +15,21 @@ import { Sql } from "../../workbench/core/services.js"
 const copy = (rel: string) => Effect.flatMap(Sql, (sql) => sql.create("t", `SELECT * FROM ${rel}`))
 
 const source = defineNode({
-  kind: "like.source", version: 1, summary: "rows", params: Schema.Struct({}),
+  kind: "like.source",
+  version: 1,
+  summary: "rows",
+  params: Schema.Struct({}),
   inputs: { rows: input({ x: "int64" }, { optionalInput: true }) },
   outputs: { rows: outputLike("main", "rows") },
-  run: ({ inputs }) => Effect.map(copy(inputs.rows?.relation ?? "(SELECT 1::BIGINT AS x)"), (rows) => ({ tables: { rows } }))
+  run: ({ inputs }) =>
+    Effect.map(copy(inputs.rows?.relation ?? "(SELECT 1::BIGINT AS x)"), (rows) => ({ tables: { rows } }))
 })
 
 const typo = defineNode({
-  kind: "like.typo", version: 1, summary: "its output copies an input it does not have", params: Schema.Struct({}),
+  kind: "like.typo",
+  version: 1,
+  summary: "its output copies an input it does not have",
+  params: Schema.Struct({}),
   inputs: { pairs: input({ x: "int64" }) },
   // @ts-expect-error -- "pears" is not an input of the kind
   outputs: { pairs: outputLike("main", "pears") },

@@ -10,8 +10,18 @@ import { decodeParams, param } from "../../workbench/core/params.js"
 
 const Params = Schema.Struct({
   maxChars: param(Schema.Int, 2000, "longest response kept"),
-  exact: param(Schema.Struct({ enabled: Schema.Boolean, onConflict: Schema.String }), { enabled: true, onConflict: "merge" }, "the exact step"),
-  columns: param(Schema.NullOr(Schema.Struct({ prompt: Schema.optionalKey(Schema.String), chosen: Schema.optionalKey(Schema.String) })), null, "mapping")
+  exact: param(
+    Schema.Struct({ enabled: Schema.Boolean, onConflict: Schema.String }),
+    { enabled: true, onConflict: "merge" },
+    "the exact step"
+  ),
+  columns: param(
+    Schema.NullOr(
+      Schema.Struct({ prompt: Schema.optionalKey(Schema.String), chosen: Schema.optionalKey(Schema.String) })
+    ),
+    null,
+    "mapping"
+  )
 })
 
 const issues = (raw: unknown) => {
@@ -21,22 +31,28 @@ const issues = (raw: unknown) => {
 
 describe("unknown params", () => {
   it("list the params declared at their level, closest first as a did-you-mean", () => {
-    expect(issues({ maxChar: 10 })).toEqual([{
-      path: "maxChar",
-      value: "an unknown param",
-      expected: 'one of the declared params: maxChars, exact, columns; did you mean "maxChars"?'
-    }])
-    expect(issues({ exact: { enabled: true, onConflict: "merge", enabeld: false } })).toEqual([{
-      path: "exact.enabeld",
-      value: "an unknown param",
-      expected: 'one of the declared params: enabled, onConflict; did you mean "enabled"?'
-    }])
+    expect(issues({ maxChar: 10 })).toEqual([
+      {
+        path: "maxChar",
+        value: "an unknown param",
+        expected: 'one of the declared params: maxChars, exact, columns; did you mean "maxChars"?'
+      }
+    ])
+    expect(issues({ exact: { enabled: true, onConflict: "merge", enabeld: false } })).toEqual([
+      {
+        path: "exact.enabeld",
+        value: "an unknown param",
+        expected: 'one of the declared params: enabled, onConflict; did you mean "enabled"?'
+      }
+    ])
     // inside a struct that may also be null
-    expect(issues({ columns: { promt: "q" } })).toEqual([{
-      path: "columns.promt",
-      value: "an unknown param",
-      expected: 'one of the declared params: prompt, chosen; did you mean "prompt"?'
-    }])
+    expect(issues({ columns: { promt: "q" } })).toEqual([
+      {
+        path: "columns.promt",
+        value: "an unknown param",
+        expected: 'one of the declared params: prompt, chosen; did you mean "prompt"?'
+      }
+    ])
     // nothing close: the list alone
     expect(issues({ zzz: 1 })[0]!.expected).toBe("one of the declared params: maxChars, exact, columns")
   })

@@ -19,29 +19,37 @@ const calls: Array<string> = []
 
 /** 50,000 rows of text: a flipped bit lands in a data page. */
 const source = defineNode({
-  kind: "integrity.source", version: 1, summary: "rows of text",
+  kind: "integrity.source",
+  version: 1,
+  summary: "rows of text",
   params: Schema.Struct({}),
   inputs: {},
   outputs: { rows: output("main", { t: "utf8" }) },
-  run: ({ node }) => Effect.gen(function*() {
-    calls.push(node)
-    const t = (yield* Sql).tempName("source")
-    yield* (yield* Sql).run(`CREATE TABLE ${t} AS SELECT 'row ' || range || ' of the source text' AS t FROM range(50000)`)
-    return { tables: { rows: t } }
-  })
+  run: ({ node }) =>
+    Effect.gen(function* () {
+      calls.push(node)
+      const t = (yield* Sql).tempName("source")
+      yield* (yield* Sql).run(
+        `CREATE TABLE ${t} AS SELECT 'row ' || range || ' of the source text' AS t FROM range(50000)`
+      )
+      return { tables: { rows: t } }
+    })
 })
 
 const copy = defineNode({
-  kind: "integrity.copy", version: 1, summary: "the rows as they are",
+  kind: "integrity.copy",
+  version: 1,
+  summary: "the rows as they are",
   params: Schema.Struct({}),
   inputs: { rows: input({ t: "utf8" }) },
   outputs: { rows: outputLike("main", "rows") },
-  run: ({ node, inputs }) => Effect.gen(function*() {
-    calls.push(node)
-    const t = (yield* Sql).tempName("copy")
-    yield* (yield* Sql).run(`CREATE TABLE ${t} AS SELECT * FROM ${inputs.rows.relation}`)
-    return { tables: { rows: t } }
-  })
+  run: ({ node, inputs }) =>
+    Effect.gen(function* () {
+      calls.push(node)
+      const t = (yield* Sql).tempName("copy")
+      yield* (yield* Sql).run(`CREATE TABLE ${t} AS SELECT * FROM ${inputs.rows.relation}`)
+      return { tables: { rows: t } }
+    })
 })
 
 const def = pipeline("integrity", (p) => {
@@ -62,7 +70,11 @@ function artifactOf(root: string, node: string) {
 const run = async (root: string, options: { from?: string; verify?: boolean } = {}) => {
   calls.length = 0
   const r = await runPipeline(def, { root, threads: 2, ...options })
-  return { report: r.report, statuses: Object.fromEntries(r.report.nodes.map((n) => [n.name, n.status])), ran: [...calls] }
+  return {
+    report: r.report,
+    statuses: Object.fromEntries(r.report.nodes.map((n) => [n.name, n.status])),
+    ran: [...calls]
+  }
 }
 
 describe("a running node's cached inputs", () => {
@@ -71,7 +83,9 @@ describe("a running node's cached inputs", () => {
     expect((await run(root)).statuses).toEqual({ src: "ran", copy: "ran" })
     const src = artifactOf(root, "src")
     const file = join(src.dir, src.manifest.tables["rows"]!.file)
-    const copyBefore = readFileSync(join(artifactOf(root, "copy").dir, artifactOf(root, "copy").manifest.tables["rows"]!.file))
+    const copyBefore = readFileSync(
+      join(artifactOf(root, "copy").dir, artifactOf(root, "copy").manifest.tables["rows"]!.file)
+    )
     // a whole-second mtime can be put back exactly: set one, and let a run record it (it hashes the file once)
     const when = new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000)
     utimesSync(file, when, when)
@@ -89,7 +103,9 @@ describe("a running node's cached inputs", () => {
     expect(failure["_tag"]).toBe("DataError")
     expect(failure["where"]).toBe(`node "copy" (integrity.copy) input rows`)
     expect(failure["found"]).toMatch(
-      new RegExp(`^the cached artifact ${src.manifest.key} of node "src" it reads is damaged \\(rows\\.parquet: found content hash sha256:[0-9a-f]{16}…, the manifest recorded sha256:[0-9a-f]{16}…\\)$`)
+      new RegExp(
+        `^the cached artifact ${src.manifest.key} of node "src" it reads is damaged \\(rows\\.parquet: found content hash sha256:[0-9a-f]{16}…, the manifest recorded sha256:[0-9a-f]{16}…\\)$`
+      )
     )
     expect(failure["fix"]).toContain("run again with --verify")
     // nothing was stored from the damaged rows: copy's artifact is the one of the first run

@@ -11,10 +11,16 @@ import { NodeKindClashError } from "../../workbench/core/errors.js"
 import { defineNode, registryOf } from "../../workbench/core/node.js"
 import { loadNodeLibrary } from "../../workbench/io/catalog/node-library.js"
 
-const kind = (summary: string) => defineNode({
-  kind: "my.filter", version: 1, summary, params: Schema.Struct({}), inputs: {},
-  outputs: { t: output("main", { x: "int64" }) }, run: () => Effect.die("not run")
-})
+const kind = (summary: string) =>
+  defineNode({
+    kind: "my.filter",
+    version: 1,
+    summary,
+    params: Schema.Struct({}),
+    inputs: {},
+    outputs: { t: output("main", { x: "int64" }) },
+    run: () => Effect.die("not run")
+  })
 const lengthFilter = kind("by length")
 const wordFilter = kind("by words: same id by mistake")
 
@@ -35,7 +41,10 @@ describe("a kind id twice in one registry", () => {
   })
 
   it("wb.config.ts's nodes: a failure naming the config, not a bug report", async () => {
-    const config = { config: defineConfig({ nodes: { my: { lengthFilter }, other: { wordFilter } } }), shown: "wb.config.ts" }
+    const config = {
+      config: defineConfig({ nodes: { my: { lengthFilter }, other: { wordFilter } } }),
+      shown: "wb.config.ts"
+    }
     const error = await Effect.runPromise(Effect.flip(loadNodeLibrary(config)))
     expect(error.message).toBe(
       'node kind "my.filter" from wb.config.ts as other.wordFilter clashes with the kind "my.filter" of wb.config.ts as my.lengthFilter\n' +

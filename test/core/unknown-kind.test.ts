@@ -21,6 +21,8 @@ describe("an unknown node kind", () => {
 
   it("of a known family: the family's kinds and a did-you-mean, as before", () => {
     const e = new UnknownNodeKindError({ node: "hh", kind: "load.hh-rlfh", known })
-    expect(e.message.split("\n")[2]).toBe("  fix: correct the kind, or run `wb nodes` to list every kind with its params")
+    expect(e.message.split("\n")[2]).toBe(
+      "  fix: correct the kind, or run `wb nodes` to list every kind with its params"
+    )
   })
 })

@@ -14,7 +14,10 @@ const cases: Array<{ file: string; lines: Array<string> }> = [
   },
   {
     file: "typo-kind.ts",
-    lines: ['  node "hh" uses unknown node kind "load.hh-rlfh"; did you mean "load.hh-rlhf"?', "    known load.* kinds: load.alpaca-eval,"]
+    lines: [
+      '  node "hh" uses unknown node kind "load.hh-rlfh"; did you mean "load.hh-rlhf"?',
+      "    known load.* kinds: load.alpaca-eval,"
+    ]
   },
   {
     file: "typo-kind.yaml",

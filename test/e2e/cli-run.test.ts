@@ -37,7 +37,9 @@ describe("wb run", { timeout: 90_000 }, () => {
     expect(out).toMatch(/^ {2}node +kind +rows in → out +rejected +removed +status +seconds$/m)
     expect(out).toMatch(/^ {2}even +fixture\.split +100 → 50 +0 +50 +ran +\d+\.\d$/m)
     expect(out).toMatch(/^ {2}by4 +fixture\.split +50 → 25 +0 +25 +ran/m)
-    expect(out).toContain(`next:\n  wb show ${file} even --table removed\n  wb sql ${file} 'select count(*) from "few"'`)
+    expect(out).toContain(
+      `next:\n  wb show ${file} even --table removed\n  wb sql ${file} 'select count(*) from "few"'`
+    )
     expect(existsSync(join(cwd, ".wb", "meta.duckdb"))).toBe(true)
 
     const second = await wb(["run", file, "--json"], { cwd })
@@ -51,7 +53,9 @@ describe("wb run", { timeout: 90_000 }, () => {
       ["few", "cached", 0, 3, 0, 0]
     ])
     for (const n of report.nodes) {
-      expect(Object.keys(n)).toEqual(expect.arrayContaining(["name", "status", "rowsIn", "rowsOut", "rejected", "removed", "seconds"]))
+      expect(Object.keys(n)).toEqual(
+        expect.arrayContaining(["name", "status", "rowsIn", "rowsOut", "rejected", "removed", "seconds"])
+      )
       expect(typeof n.seconds).toBe("number")
     }
     // progress went to stderr, as plain lines
@@ -84,12 +88,14 @@ describe("wb run", { timeout: 90_000 }, () => {
 
     const both = await wb(["run", file, "--only", "even", "--from", "few"], { cwd: typoCwd })
     expect(both.code).toBe(1)
-    expect(both.stderr).toBe([
-      '--only even --from few: "few" is not among the nodes --only even runs (even, nums)',
-      "  expected: a --from node that --only selects, so that it can be re-run",
-      "  fix: drop one of the two flags, or pick --from among: even, nums",
-      ""
-    ].join("\n"))
+    expect(both.stderr).toBe(
+      [
+        '--only even --from few: "few" is not among the nodes --only even runs (even, nums)',
+        "  expected: a --from node that --only selects, so that it can be re-run",
+        "  fix: drop one of the two flags, or pick --from among: even, nums",
+        ""
+      ].join("\n")
+    )
     expect(readdirSync(typoCwd)).toEqual([])
   })
 
@@ -100,20 +106,24 @@ describe("wb run", { timeout: 90_000 }, () => {
     expect(res.code).toBe(1)
     expect(res.stderr).toBe("")
     const out = res.stdout
-    expect(out).toMatch(/^ {2}✗ bad +fixture\.fail +failed after \d+\.\d s: node "bad": the fixture failed on purpose \(planned\)$/m)
+    expect(out).toMatch(
+      /^ {2}✗ bad +fixture\.fail +failed after \d+\.\d s: node "bad": the fixture failed on purpose \(planned\)$/m
+    )
     expect(out).toMatch(/^ {2}– after +fixture\.split +skipped: upstream "bad" failed$/m)
     expect(out).toMatch(/^ {2}✓ even +fixture\.split +20 → 10/m)
     expect(out).toContain("summary · ok-fail · failed")
-    expect(out).toContain([
-      "failed",
-      "  ✗ bad (fixture.fail)",
-      '      node "bad": the fixture failed on purpose (planned)',
-      "        expected: nothing: this node always fails",
-      "        fix: remove the node from the pipeline",
-      "",
-      "did not run",
-      '  – after: upstream "bad" failed'
-    ].join("\n"))
+    expect(out).toContain(
+      [
+        "failed",
+        "  ✗ bad (fixture.fail)",
+        '      node "bad": the fixture failed on purpose (planned)',
+        "        expected: nothing: this node always fails",
+        "        fix: remove the node from the pipeline",
+        "",
+        "did not run",
+        '  – after: upstream "bad" failed'
+      ].join("\n")
+    )
     expect(out).toContain(`wb run ${file} --from bad`)
     // wb show tells a failed node from one that never ran
     const show = await wb(["show", file, "bad"], { cwd })
@@ -121,7 +131,9 @@ describe("wb run", { timeout: 90_000 }, () => {
     expect(show.stderr).toMatch(
       /^node "bad" \(fixture\.fail\): its last run \(\d{4}-\d\d-\d\d \d\d:\d\d\) failed, so there is no table to show: node "bad": the fixture failed on purpose \(planned\)\n/
     )
-    expect(show.stderr).toContain(`fix: fix what made it fail (wb run ${file} --only bad shows the whole error), then run it again`)
+    expect(show.stderr).toContain(
+      `fix: fix what made it fail (wb run ${file} --only bad shows the whole error), then run it again`
+    )
 
     const json = await wb(["run", file, "--json"], { cwd })
     expect(json.code).toBe(1)
@@ -132,25 +144,30 @@ describe("wb run", { timeout: 90_000 }, () => {
 
   it("an invalid pipeline is reported as its message (no stack) with exit code 1, and nothing runs", async () => {
     const cwd = tempDir()
-    writeFileSync(join(cwd, "bad.yaml"), [
-      "pipeline: bad",
-      "nodes:",
-      "  nums: { use: fixture.numbrs }",
-      "  even: { use: fixture.split, in: { numbers: nums }, with: { modulo: 0 } }"
-    ].join("\n"))
+    writeFileSync(
+      join(cwd, "bad.yaml"),
+      [
+        "pipeline: bad",
+        "nodes:",
+        "  nums: { use: fixture.numbrs }",
+        "  even: { use: fixture.split, in: { numbers: nums }, with: { modulo: 0 } }"
+      ].join("\n")
+    )
     const res = await wb(["run", "bad.yaml"], { cwd, env: FIXTURE_LIBRARY })
     expect(res.code).toBe(1)
     expect(res.stdout).toBe("")
-    expect(res.stderr).toBe([
-      'pipeline "bad" is invalid',
-      '  node "nums" uses unknown node kind "fixture.numbrs"; did you mean "fixture.numbers"?',
-      "    known fixture.* kinds: fixture.fail, fixture.numbers, fixture.slow, fixture.split (`wb nodes` lists every kind)",
-      "    fix: correct the kind, or run `wb nodes` to list every kind with its params",
-      '  node "even" (fixture.split) has invalid params',
-      "    param modulo: found 0; expected a value greater than 0",
-      "    fix: correct the params, or run `wb nodes fixture.split` to see each param, its type and default",
-      ""
-    ].join("\n"))
+    expect(res.stderr).toBe(
+      [
+        'pipeline "bad" is invalid',
+        '  node "nums" uses unknown node kind "fixture.numbrs"; did you mean "fixture.numbers"?',
+        "    known fixture.* kinds: fixture.fail, fixture.numbers, fixture.slow, fixture.split (`wb nodes` lists every kind)",
+        "    fix: correct the kind, or run `wb nodes` to list every kind with its params",
+        '  node "even" (fixture.split) has invalid params',
+        "    param modulo: found 0; expected a value greater than 0",
+        "    fix: correct the params, or run `wb nodes fixture.split` to see each param, its type and default",
+        ""
+      ].join("\n")
+    )
     expect(existsSync(join(cwd, ".wb"))).toBe(false)
 
     const noLibrary = await wb(["run", "bad.yaml"], { cwd, env: { WB_NODE_LIBRARY: join(cwd, "none.ts") } })
@@ -170,7 +187,9 @@ describe("wb run", { timeout: 90_000 }, () => {
     expect(busy.code).toBe(1)
     // --json's stdout is for scripts: the refusal as data (status "error"), the message on stderr
     expect(JSON.parse(busy.stdout)).toMatchObject({ status: "error", nodes: [], failure: { _tag: "DataError" } })
-    expect(busy.stderr).toMatch(/^workspace \S+: another process \(PID \d+\) holds its run log .*meta\.duckdb, most likely another `wb run`\n/)
+    expect(busy.stderr).toMatch(
+      /^workspace \S+: another process \(PID \d+\) holds its run log .*meta\.duckdb, most likely another `wb run`\n/
+    )
     run.child.kill("SIGINT")
     const res = await run.done
     expect(res.code).toBe(130)
@@ -184,8 +203,10 @@ describe("wb run", { timeout: 90_000 }, () => {
     // and so does the run log
     const meta = await DuckDBInstance.create(join(cwd, ".wb", "meta.duckdb"), { access_mode: "READ_ONLY" })
     const con = await meta.connect()
-    const logged = (await con.runAndReadAll(`SELECT r.status AS run, n.node, n.status FROM runs r JOIN node_runs n USING (run_id)
-      ORDER BY n.node`)).getRowObjectsJS()
+    const logged = (
+      await con.runAndReadAll(`SELECT r.status AS run, n.node, n.status FROM runs r JOIN node_runs n USING (run_id)
+      ORDER BY n.node`)
+    ).getRowObjectsJS()
     con.closeSync()
     meta.closeSync()
     expect(logged).toEqual([
@@ -195,7 +216,9 @@ describe("wb run", { timeout: 90_000 }, () => {
     // the finished node's artifact is there and complete; the interrupted one left none
     const again = await wb(["run", file, "--only", "nums", "--json"], { cwd })
     expect(statuses(again.stdout)).toEqual({ nums: "cached", slow: "skipped" })
-    const manifests = readdirSync(join(cwd, ".wb", "artifacts")).filter((k) => existsSync(join(cwd, ".wb", "artifacts", k, "manifest.json")))
+    const manifests = readdirSync(join(cwd, ".wb", "artifacts")).filter((k) =>
+      existsSync(join(cwd, ".wb", "artifacts", k, "manifest.json"))
+    )
     expect(manifests).toHaveLength(1)
   })
 })

@@ -25,7 +25,11 @@ const keys = (workspace: string) => (existsSync(artifactsOf(workspace)) ? readdi
 const tmpFiles = (workspace: string, key?: string) =>
   keys(workspace)
     .filter((k) => key === undefined || k === key)
-    .flatMap((k) => readdirSync(join(artifactsOf(workspace), k)).filter((f) => f.endsWith(".tmp")).map((f) => `${k}/${f}`))
+    .flatMap((k) =>
+      readdirSync(join(artifactsOf(workspace), k))
+        .filter((f) => f.endsWith(".tmp"))
+        .map((f) => `${k}/${f}`)
+    )
 const manifestOf = (workspace: string, key: string): Manifest | undefined => {
   const file = join(artifactsOf(workspace), key, "manifest.json")
   return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Manifest) : undefined
@@ -66,7 +70,9 @@ interface Run {
 function startRun(workspace: string, env: Record<string, string>): Run {
   for (const f of readdirSync(workspace)) if (f.startsWith("marker.")) rmSync(join(workspace, f))
   const child = spawn(process.execPath, [wb, "run", pipelineFile, "--workspace", workspace, "--json"], {
-    cwd: repo, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"]
+    cwd: repo,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"]
   })
   let stderr = ""
   child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d))
@@ -93,7 +99,9 @@ async function killAt(run: Run, signal: NodeJS.Signals, point: string, reached: 
 
 function rerun(workspace: string, env: Record<string, string>) {
   const r = spawnSync(process.execPath, [wb, "run", pipelineFile, "--workspace", workspace, "--json"], {
-    cwd: repo, env: { ...process.env, ...env }, encoding: "utf8"
+    cwd: repo,
+    env: { ...process.env, ...env },
+    encoding: "utf8"
   })
   expect(r.status, r.stderr).toBe(0)
   return JSON.parse(r.stdout) as { nodes: Array<{ name: string; status: string; rowsOut: number }> }
@@ -114,7 +122,10 @@ describe("crash safety", () => {
     expect(await checkArtifacts(workspace)).toEqual({ complete: 1, unfinished: 0 })
 
     const report = rerun(workspace, { ...env, KILL_WAIT: "0" })
-    expect(report.nodes.map((n) => [n.name, n.status, n.rowsOut])).toEqual([["big", "cached", 300000], ["wait", "ran", 300000]])
+    expect(report.nodes.map((n) => [n.name, n.status, n.rowsOut])).toEqual([
+      ["big", "cached", 300000],
+      ["wait", "ran", 300000]
+    ])
     expect(await checkArtifacts(workspace)).toEqual({ complete: 2, unfinished: 0 })
   })
 
@@ -122,7 +133,12 @@ describe("crash safety", () => {
     const { workspace, env, reached } = setup("wb-int-", 2_000_000, 0, "sigint")
     const interrupted = startRun(workspace, env)
     await waitFor(interrupted, "node big", reached("big-started"))
-    const code = await killAt(interrupted, "SIGINT", "the first artifact's temp file", () => tmpFiles(workspace).length > 0)
+    const code = await killAt(
+      interrupted,
+      "SIGINT",
+      "the first artifact's temp file",
+      () => tmpFiles(workspace).length > 0
+    )
     expect(code).toBe(130)
     expect(tmpFiles(workspace)).toEqual([])
     expect(await checkArtifacts(workspace)).toEqual({ complete: 0, unfinished: 1 })
@@ -132,7 +148,9 @@ describe("crash safety", () => {
     rerun(workspace, env)
     const db = await DuckDBInstance.create(join(workspace, "meta.duckdb"), { access_mode: "READ_ONLY" })
     const con = await db.connect()
-    const runs = (await con.runAndReadAll(`SELECT status FROM runs ORDER BY started`)).getRowObjectsJS().map((r) => r["status"])
+    const runs = (await con.runAndReadAll(`SELECT status FROM runs ORDER BY started`))
+      .getRowObjectsJS()
+      .map((r) => r["status"])
     con.closeSync()
     db.closeSync()
     expect(runs).toEqual(["interrupted", "abandoned", "ok"])
@@ -165,7 +183,10 @@ describe("crash safety", () => {
     expect(await checkArtifacts(workspace)).toEqual({ complete: 1, unfinished: 1 })
 
     const report = rerun(workspace, env)
-    expect(report.nodes.map((n) => [n.name, n.status, n.rowsOut])).toEqual([["big", "cached", rows], ["wait", "ran", rows]])
+    expect(report.nodes.map((n) => [n.name, n.status, n.rowsOut])).toEqual([
+      ["big", "cached", rows],
+      ["wait", "ran", rows]
+    ])
     expect(await checkArtifacts(workspace)).toEqual({ complete: 2, unfinished: 0 })
     expect(tmpFiles(workspace)).toEqual([])
   })

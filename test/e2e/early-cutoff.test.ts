@@ -11,15 +11,18 @@ const HH = join(REPO, "data", "hh-rlhf-harmless-base", "test.jsonl.gz")
 /** hh → short (filter.sql `where`) → clean (dedupe.pairs) → summary, written as YAML in `dir`. */
 function writePipeline(dir: string, where: string): string {
   const file = join(dir, "cutoff.yaml")
-  writeFileSync(file, [
-    "pipeline: cutoff",
-    "nodes:",
-    `  hh: { use: load.hh-rlhf, with: { path: ${JSON.stringify(HH)} } }`,
-    `  short: { use: filter.sql, in: { pairs: hh, votes: hh.votes }, with: { where: ${JSON.stringify(where)} } }`,
-    "  clean: { use: dedupe.pairs, in: { pairs: short, votes: short.votes }, with: { normalize: none } }",
-    "  summary: { use: report.summary, in: { pairs: clean, loaded: hh, removed: clean.removed } }",
-    ""
-  ].join("\n"))
+  writeFileSync(
+    file,
+    [
+      "pipeline: cutoff",
+      "nodes:",
+      `  hh: { use: load.hh-rlhf, with: { path: ${JSON.stringify(HH)} } }`,
+      `  short: { use: filter.sql, in: { pairs: hh, votes: hh.votes }, with: { where: ${JSON.stringify(where)} } }`,
+      "  clean: { use: dedupe.pairs, in: { pairs: short, votes: short.votes }, with: { normalize: none } }",
+      "  summary: { use: report.summary, in: { pairs: clean, loaded: hh, removed: clean.removed } }",
+      ""
+    ].join("\n")
+  )
   return file
 }
 
@@ -34,10 +37,16 @@ const run = async (dir: string, file: string, ...flags: Array<string>) => {
 const ls = async (dir: string, file: string) => {
   const r = await wb(["ls", file], { cwd: dir })
   expect(r.code, r.stderr).toBe(0)
-  return Object.fromEntries(r.stdout.split("\n").slice(2).filter((l) => l.trim() !== "").map((l) => {
-    const name = l.trim().split(/ +/)[0]!
-    return [name, l.slice(l.search(/(cached|stale|not run|damaged)/))]
-  }))
+  return Object.fromEntries(
+    r.stdout
+      .split("\n")
+      .slice(2)
+      .filter((l) => l.trim() !== "")
+      .map((l) => {
+        const name = l.trim().split(/ +/)[0]!
+        return [name, l.slice(l.search(/(cached|stale|not run|damaged)/))]
+      })
+  )
 }
 
 describe("early cutoff end to end", { timeout: 120_000 }, () => {
@@ -55,12 +64,19 @@ describe("early cutoff end to end", { timeout: 120_000 }, () => {
       /^stale \(upstream\) · "short" runs first; this re-runs only if its output changes \(last run \d{4}-\d\d-\d\d \d\d:\d\d UTC\)$/
     )
     // summary also reads hh, which is cached: it waits on clean alone
-    expect(before["summary"]).toMatch(/^stale \(upstream\) · "clean" runs first; this re-runs only if its output changes/)
+    expect(before["summary"]).toMatch(
+      /^stale \(upstream\) · "clean" runs first; this re-runs only if its output changes/
+    )
     expect(await run(dir, file)).toEqual({ hh: "cached", short: "ran", clean: "cached", summary: "cached" })
     expect(Object.values(await ls(dir, file)).every((s) => s.startsWith("cached"))).toBe(true)
 
     // the loader re-run by --from writes the same bytes: nothing below it runs
-    expect(await run(dir, file, "--from", "hh")).toEqual({ hh: "ran", short: "cached", clean: "cached", summary: "cached" })
+    expect(await run(dir, file, "--from", "hh")).toEqual({
+      hh: "ran",
+      short: "cached",
+      clean: "cached",
+      summary: "cached"
+    })
 
     // a condition that removes rows: the filter's output changes, so everything below it runs
     file = writePipeline(dir, "length(prompt) < 500")

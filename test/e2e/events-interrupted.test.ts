@@ -19,12 +19,18 @@ describe("wb run --events interrupted by Ctrl-C", { timeout: 90_000 }, () => {
     run.child.kill("SIGINT")
     const result = await run.done
     expect(result.code).toBe(130)
-    const events: Array<RunEvent> = result.stdout.split("\n").filter((l) => l !== "").map((l) => decodeRunEventLine(l))
+    const events: Array<RunEvent> = result.stdout
+      .split("\n")
+      .filter((l) => l !== "")
+      .map((l) => decodeRunEventLine(l))
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i))
     const started = events[0]!
     expect(started._tag).toBe("RunStarted")
     const finished = events.flatMap((e) => (e._tag === "NodeFinished" ? [[e.report.name, e.report.status]] : []))
-    expect(finished).toEqual([["nums", "ran"], ["slow", "interrupted"]])
+    expect(finished).toEqual([
+      ["nums", "ran"],
+      ["slow", "interrupted"]
+    ])
     const last = events.at(-1)!
     expect(last._tag === "RunFinished" && last.report.status).toBe("interrupted")
   })

@@ -26,7 +26,8 @@ function makeProject(): string {
   writeFileSync(join(project, "package.json"), JSON.stringify({ name: "portable-copy", private: true }))
   mkdirSync(join(project, "pipelines"))
   cpSync(join(REPO, "pipelines", "quickstart.yaml"), join(project, "pipelines", "quickstart.yaml"))
-  for (const d of ["hh-rlhf-harmless-base", "pandalm-testset"]) cpSync(join(REPO, "data", d), join(project, "data", d), { recursive: true })
+  for (const d of ["hh-rlhf-harmless-base", "pandalm-testset"])
+    cpSync(join(REPO, "data", d), join(project, "data", d), { recursive: true })
   return project
 }
 
@@ -41,7 +42,12 @@ describe("a portable cache", () => {
     expect(statuses(await run(second))).toEqual({ hh: "cached", panda: "cached", clean: "cached", summary: "cached" })
     // a fresh clone elsewhere, without a workspace of its own, using the first one's
     const third = makeProject()
-    expect(statuses(await run(third, ["--workspace", join(first, ".wb")]))).toEqual({ hh: "cached", panda: "cached", clean: "cached", summary: "cached" })
+    expect(statuses(await run(third, ["--workspace", join(first, ".wb")]))).toEqual({
+      hh: "cached",
+      panda: "cached",
+      clean: "cached",
+      summary: "cached"
+    })
 
     const hh = join(second, "data", "hh-rlhf-harmless-base", "test.jsonl.gz")
     const later = new Date(Date.now() + 60_000)
@@ -50,7 +56,10 @@ describe("a portable cache", () => {
     expect(statuses(await run(second))).toEqual({ hh: "cached", panda: "cached", clean: "cached", summary: "cached" })
 
     // one more record, as a second gzip member (what `echo … | gzip >> file` gives)
-    const record = { chosen: "\n\nHuman: One more?\n\nAssistant: Yes.", rejected: "\n\nHuman: One more?\n\nAssistant: No." }
+    const record = {
+      chosen: "\n\nHuman: One more?\n\nAssistant: Yes.",
+      rejected: "\n\nHuman: One more?\n\nAssistant: No."
+    }
     appendFileSync(hh, gzipSync(`${JSON.stringify(record)}\n`))
     const changed = await run(second)
     expect(statuses(changed)).toEqual({ hh: "ran", panda: "cached", clean: "ran", summary: "ran" })

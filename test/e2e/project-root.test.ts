@@ -31,7 +31,11 @@ function project(marker: "package.json" | ".wb" | "none"): { dir: string; pipeli
 }
 
 const statuses = (stdout: string) =>
-  (JSON.parse(stdout) as { nodes: Array<{ name: string; status: string; rowsOut: number }> }).nodes.map((n) => [n.name, n.status, n.rowsOut])
+  (JSON.parse(stdout) as { nodes: Array<{ name: string; status: string; rowsOut: number }> }).nodes.map((n) => [
+    n.name,
+    n.status,
+    n.rowsOut
+  ])
 
 // a package.json or .wb/ in a folder above the temp directory (a developer's machine) would be the root
 const markerAboveTmp = (() => {
@@ -47,7 +51,9 @@ describe("project root", { timeout: 90_000 }, () => {
     const elsewhere = tempDir("wb-elsewhere-")
     const r = await wb(["run", pipeline], { cwd: elsewhere })
     expect(r.code, r.stderr).toBe(0)
-    expect(r.stdout).toContain(`\nproject root ${dir} (nearest package.json above the pipeline; relative paths resolve here)\n`)
+    expect(r.stdout).toContain(
+      `\nproject root ${dir} (nearest package.json above the pipeline; relative paths resolve here)\n`
+    )
     expect(r.stdout).toMatch(/^ {2}pairs +load\.trl +4 → 4 /m)
     // the workspace startWb names in WB_WORKSPACE (an absolute path: the test's own folder)
     expect(existsSync(join(elsewhere, ".wb", "meta.duckdb"))).toBe(true)
@@ -68,18 +74,30 @@ describe("project root", { timeout: 90_000 }, () => {
     const workspace = join(tempDir("wb-shared-ws-"), ".wb")
     const first = await wb(["run", pipeline, "--json", "--workspace", workspace], { cwd: tempDir("wb-cwd-a-") })
     expect(first.code, first.stderr).toBe(0)
-    expect(statuses(first.stdout)).toEqual([["pairs", "ran", 4], ["clean", "ran", 4]])
+    expect(statuses(first.stdout)).toEqual([
+      ["pairs", "ran", 4],
+      ["clean", "ran", 4]
+    ])
     const second = await wb(["run", pipeline, "--json", "--workspace", workspace], { cwd: join(dir, "data") })
     expect(second.code, second.stderr).toBe(0)
-    expect(statuses(second.stdout)).toEqual([["pairs", "cached", 4], ["clean", "cached", 4]])
+    expect(statuses(second.stdout)).toEqual([
+      ["pairs", "cached", 4],
+      ["clean", "cached", 4]
+    ])
     const summary = await wb(["run", pipeline, "--workspace", workspace], { cwd: "/" })
-    expect(summary.stdout).toContain(`\nproject root ${dir} (nearest .wb/ above the pipeline; relative paths resolve here)\n`)
+    expect(summary.stdout).toContain(
+      `\nproject root ${dir} (nearest .wb/ above the pipeline; relative paths resolve here)\n`
+    )
   })
 
   it.skipIf(markerAboveTmp)("a pipeline in no project reads paths relative to its own folder", async () => {
     const { dir, pipeline } = project("none")
-    const r = await wb(["run", pipeline, "--workspace", join(tempDir("wb-lone-ws-"), ".wb")], { cwd: tempDir("wb-cwd-") })
+    const r = await wb(["run", pipeline, "--workspace", join(tempDir("wb-lone-ws-"), ".wb")], {
+      cwd: tempDir("wb-cwd-")
+    })
     expect(r.code, r.stderr).toBe(0)
-    expect(r.stdout).toContain(`\nproject root ${dir} (the pipeline's folder: no package.json or .wb/ above it; relative paths resolve here)\n`)
+    expect(r.stdout).toContain(
+      `\nproject root ${dir} (the pipeline's folder: no package.json or .wb/ above it; relative paths resolve here)\n`
+    )
   })
 })

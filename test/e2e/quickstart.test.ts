@@ -6,7 +6,14 @@ import { describe, expect, it } from "vitest"
 import { REPO, tempDir, wb } from "./cli-spawn.js"
 
 interface JsonReport {
-  readonly nodes: ReadonlyArray<{ name: string; status: string; rowsIn: number; rowsOut: number; rejected: number; removed: number }>
+  readonly nodes: ReadonlyArray<{
+    name: string
+    status: string
+    rowsIn: number
+    rowsOut: number
+    rejected: number
+    removed: number
+  }>
 }
 const statuses = (r: JsonReport) => Object.fromEntries(r.nodes.map((n) => [n.name, n.status]))
 const node = (r: JsonReport, name: string) => r.nodes.find((n) => n.name === name)!
@@ -35,16 +42,22 @@ describe("quickstart", () => {
     expect(clean.rowsIn).toBe(2312 + 993)
     expect(clean.rowsIn).toBe(clean.rowsOut + clean.removed)
 
-    const rejects = await sql(`select cast(json_extract(raw, '$.idx') as integer) as idx from "panda.rejects" order by 1`)
+    const rejects = await sql(
+      `select cast(json_extract(raw, '$.idx') as integer) as idx from "panda.rejects" order by 1`
+    )
     expect(rejects.map((x) => x["idx"])).toEqual([157, 158, 159, 161, 162, 164])
     const checks = Object.fromEntries((await sql(`select * from "clean.report"`)).map((x) => [x["check"], x]))
     expect(checks["exact"]).toMatchObject({ groups: 70, rows_removed: 97 })
     expect(checks["mirrored"]).toMatchObject({ groups: 35 })
-    const summary = Object.fromEntries((await sql(`select source || ' / ' || metric as k, value from summary`)).map((x) => [x["k"], x["value"]]))
+    const summary = Object.fromEntries(
+      (await sql(`select source || ' / ' || metric as k, value from summary`)).map((x) => [x["k"], x["value"]])
+    )
     expect(summary["pandalm / loaded: pairs with an empty response"]).toBe(54)
     expect(summary["pandalm / removed: exact-duplicate"]).toBe(97)
     expect(summary["hh-rlhf / loaded: pairs"]).toBe(2312)
-    const hhRemoved = await sql(`select reason, count(*)::INTEGER as n from "clean.removed" where source = 'hh-rlhf' group by 1 order by 1`)
+    const hhRemoved = await sql(
+      `select reason, count(*)::INTEGER as n from "clean.removed" where source = 'hh-rlhf' group by 1 order by 1`
+    )
     expect(hhRemoved).toEqual([{ reason: "empty-side", n: 4 }]) // no exact duplicates, no identical sides
     // merging a mirrored twin's votes must not let the AI judges' verdicts overrule the human majority
     const relabelled = await sql(`select count(*)::INTEGER as n from panda p join clean c using (pair_id)
@@ -54,13 +67,21 @@ describe("quickstart", () => {
 
   it("serves an unchanged second run entirely from cache", async () => {
     const workspace = freshWorkspace()
-    expect(statuses(await run("pipelines/quickstart.ts", workspace))).toEqual({ hh: "ran", panda: "ran", clean: "ran", summary: "ran" })
+    expect(statuses(await run("pipelines/quickstart.ts", workspace))).toEqual({
+      hh: "ran",
+      panda: "ran",
+      clean: "ran",
+      summary: "ran"
+    })
     const again = await run("pipelines/quickstart.ts", workspace)
     expect(statuses(again)).toEqual({ hh: "cached", panda: "cached", clean: "cached", summary: "cached" })
   })
 
   it("re-runs only dedupe when a dedupe param changes, and its downstream only if dedupe's output changed (YAML twin, same cache)", async () => {
-    const yaml = readFileSync(join(REPO, "pipelines/quickstart.yaml"), "utf8").replace("normalize: none", "normalize: whitespace")
+    const yaml = readFileSync(join(REPO, "pipelines/quickstart.yaml"), "utf8").replace(
+      "normalize: none",
+      "normalize: whitespace"
+    )
     // the twin's data paths resolve against its project root: the folder holding the workspace (.wb/),
     // where data/ is the checkout's data; keys hold paths relative to the root, so the loaders match
     const workspace = freshWorkspace()
@@ -70,9 +91,19 @@ describe("quickstart", () => {
     await run("pipelines/quickstart.ts", workspace)
     // no text here differs only in whitespace: clean re-runs and writes the same rows, so summary stays
     // cached (early cutoff: its key hashes the content of clean's tables, not clean's key)
-    expect(statuses(await run(file, workspace))).toEqual({ hh: "cached", panda: "cached", clean: "ran", summary: "cached" })
+    expect(statuses(await run(file, workspace))).toEqual({
+      hh: "cached",
+      panda: "cached",
+      clean: "ran",
+      summary: "cached"
+    })
     // mirrored pairs kept: clean's output changes, and summary re-runs
     writeFileSync(file, yaml.replace("normalize: whitespace", "normalize: whitespace, mirrored: { enabled: false }"))
-    expect(statuses(await run(file, workspace))).toEqual({ hh: "cached", panda: "cached", clean: "ran", summary: "ran" })
+    expect(statuses(await run(file, workspace))).toEqual({
+      hh: "cached",
+      panda: "cached",
+      clean: "ran",
+      summary: "ran"
+    })
   })
 })

@@ -16,37 +16,46 @@ import { cacheStates, waitingFor } from "../../workbench/io/catalog/artifacts.js
 import { runPipeline } from "../../workbench/run-pipeline.js"
 
 const source = defineNode({
-  kind: "waiting.source", version: 1, summary: "rows",
+  kind: "waiting.source",
+  version: 1,
+  summary: "rows",
   params: Schema.Struct({ n: Schema.Int }),
   inputs: {},
   outputs: { rows: output("main", { x: "int64" }) },
-  run: ({ params }) => Effect.gen(function*() {
-    const t = (yield* Sql).tempName("src")
-    yield* (yield* Sql).run(`CREATE TABLE ${t} AS SELECT range AS x FROM range(${params.n})`)
-    return { tables: { rows: t } }
-  })
+  run: ({ params }) =>
+    Effect.gen(function* () {
+      const t = (yield* Sql).tempName("src")
+      yield* (yield* Sql).run(`CREATE TABLE ${t} AS SELECT range AS x FROM range(${params.n})`)
+      return { tables: { rows: t } }
+    })
 })
 const copy = defineNode({
-  kind: "waiting.add", version: 1, summary: "x + add",
+  kind: "waiting.add",
+  version: 1,
+  summary: "x + add",
   params: Schema.Struct({ add: Schema.Int }),
   inputs: { rows: input({ x: "int64" }) },
   outputs: { rows: outputLike("main", "rows") },
-  run: ({ params, inputs }) => Effect.gen(function*() {
-    const t = (yield* Sql).tempName("add")
-    yield* (yield* Sql).run(`CREATE TABLE ${t} AS SELECT x + ${params.add} AS x FROM ${inputs.rows.relation}`)
-    return { tables: { rows: t } }
+  run: ({ params, inputs }) =>
+    Effect.gen(function* () {
+      const t = (yield* Sql).tempName("add")
+      yield* (yield* Sql).run(`CREATE TABLE ${t} AS SELECT x + ${params.add} AS x FROM ${inputs.rows.relation}`)
+      return { tables: { rows: t } }
+    })
+})
+const def = (n: number) =>
+  pipeline("waiting", (p) => {
+    const src = p.node("src", source({ n }))
+    const mid = p.node("mid", copy({ add: 1 }), { rows: src })
+    p.node("end", copy({ add: 2 }), { rows: mid })
   })
-})
-const def = (n: number) => pipeline("waiting", (p) => {
-  const src = p.node("src", source({ n }))
-  const mid = p.node("mid", copy({ add: 1 }), { rows: src })
-  p.node("end", copy({ add: 2 }), { rows: mid })
-})
 
 function reasons(root: string, n = 10) {
   const graph = Effect.runSync(buildGraph(def(n), new Map(), { services: "any" }))
   const states = cacheStates(graph, root, join(root, ".wb"))
-  return Object.fromEntries(states.flatMap((s) => s.state._tag === "Upstream" ? [[s.node.name, waitingFor(states, s.state.upstream)]] : []))
+  return Object.fromEntries(
+    states.flatMap((s) => (s.state._tag === "Upstream" ? [[s.node.name, waitingFor(states, s.state.upstream)]] : []))
+  )
 }
 
 const manifestOf = (root: string, node: string) => {
@@ -69,8 +78,14 @@ describe("why a node waits on its upstream", () => {
     })
     const src = manifestOf(root, "src")
     truncateSync(join(src.dir, src.manifest.tables["rows"]!.file), 10)
-    expect(reasons(root)).toEqual({ mid: `"src" (its artifact is damaged)`, end: `"mid" (it waits on its own upstream)` })
+    expect(reasons(root)).toEqual({
+      mid: `"src" (its artifact is damaged)`,
+      end: `"mid" (it waits on its own upstream)`
+    })
     rmSync(join(src.dir, "manifest.json"))
-    expect(reasons(root)).toEqual({ mid: `"src" (it has no artifact: it has not run, or its artifact was removed)`, end: `"mid" (it waits on its own upstream)` })
+    expect(reasons(root)).toEqual({
+      mid: `"src" (it has no artifact: it has not run, or its artifact was removed)`,
+      end: `"mid" (it waits on its own upstream)`
+    })
   })
 })

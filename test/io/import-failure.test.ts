@@ -26,7 +26,8 @@ describe("an import that fails", () => {
     )
     // a plain Error keeps its message alone; with no frame of the user's, no place
     const inLibraries = new Error("boom")
-    inLibraries.stack = "Error: boom\n    at f (file:///home/u/proj/node_modules/lib/index.js:1:1)\n    at node:internal/x:1:1"
+    inLibraries.stack =
+      "Error: boom\n    at f (file:///home/u/proj/node_modules/lib/index.js:1:1)\n    at node:internal/x:1:1"
     expect(importFailureText(inLibraries, "/home/u/proj", "/work/main")).toBe("boom")
     expect(importFailureText("a string", "/home/u/proj", "/work/main")).toBe("a string")
   })
@@ -38,6 +39,8 @@ describe("an import that fails", () => {
     const r = await wb(["validate", "throws.ts"], { cwd: dir })
     expect(r.code).toBe(1)
     expect(r.stdout + r.stderr).not.toMatch(/^\s+at /m)
-    expect(r.stderr.split("\n")[0]).toMatch(/^pipeline file throws\.ts: importing it failed: RangeError: no data for 1 \(at throws\.ts:2:\d+\)$/)
+    expect(r.stderr.split("\n")[0]).toMatch(
+      /^pipeline file throws\.ts: importing it failed: RangeError: no data for 1 \(at throws\.ts:2:\d+\)$/
+    )
   }, 60_000)
 })

@@ -23,19 +23,30 @@ import {
 } from "../../workbench/index.js"
 
 const numbers = defineNode({
-  kind: "protocol.numbers", version: 1, summary: "three numbers", params: Schema.Struct({}), inputs: {},
+  kind: "protocol.numbers",
+  version: 1,
+  summary: "three numbers",
+  params: Schema.Struct({}),
+  inputs: {},
   outputs: { rows: output("main", { n: "int64" }) },
-  run: () => Effect.map(Effect.flatMap(Sql, (sql) => sql.create("rows", "SELECT range AS n FROM range(3)")), (rows) => ({ tables: { rows } }))
+  run: () =>
+    Effect.map(
+      Effect.flatMap(Sql, (sql) => sql.create("rows", "SELECT range AS n FROM range(3)")),
+      (rows) => ({ tables: { rows } })
+    )
 })
 
 describe("the protocol, from the package", () => {
   it("round-trips every event of a run through NDJSON lines and the exported Schemas", async () => {
     const lines: Array<string> = []
-    const result = await runPipeline(pipeline("protocol", (p) => void p.node("nums", numbers())), {
-      root: mkdtempSync(join(tmpdir(), "wb-protocol-")),
-      threads: 1,
-      onEvent: (e) => lines.push(encodeRunEventLine(e))
-    })
+    const result = await runPipeline(
+      pipeline("protocol", (p) => void p.node("nums", numbers())),
+      {
+        root: mkdtempSync(join(tmpdir(), "wb-protocol-")),
+        threads: 1,
+        onEvent: (e) => lines.push(encodeRunEventLine(e))
+      }
+    )
     const events = lines.map((l) => decodeRunEventLine(l))
     expect(events.map((e) => e._tag)).toEqual(["RunStarted", "NodeStarted", "NodeFinished", "RunFinished"])
     expect(events.every((e) => Schema.is(RunEvent)(e))).toBe(true)

@@ -14,7 +14,8 @@ const CLI = join(REPO, "node_modules/dependency-cruiser/bin/dependency-cruise.mj
 
 function cruise(cwd: string, targets: ReadonlyArray<string>) {
   const r = spawnSync(process.execPath, [CLI, "--config", CONFIG, "--output-type", "err", ...targets], {
-    cwd, encoding: "utf8"
+    cwd,
+    encoding: "utf8"
   })
   return { code: r.status, out: `${r.stdout}${r.stderr}` }
 }
@@ -72,7 +73,9 @@ describe("import rules", () => {
     expect(r.out).toContain("error core-no-io-builtins: workbench/core/bare.ts → fs")
     expect(r.out).toContain("error core-no-io-builtins: workbench/core/spawns.ts → child_process")
     // a type-only import ties the layers too
-    expect(r.out).toContain("error core-imports-only-core-and-effect: workbench/core/uses-io.ts → workbench/io/duckdb.ts")
+    expect(r.out).toContain(
+      "error core-imports-only-core-and-effect: workbench/core/uses-io.ts → workbench/io/duckdb.ts"
+    )
   })
 
   it("fail on nodes reaching io, cli reaching a node, the package's own name inside it, and an import nothing resolves", () => {
@@ -103,7 +106,8 @@ describe("import rules", () => {
       ].join("\n"),
       "workbench/core/cache-key.ts": 'import { createHash } from "node:crypto"\nexport const h = createHash\n',
       "workbench/core/events.ts": 'export { events } from "../protocol/events.js"\n',
-      "workbench/io/store.ts": 'import { readFileSync } from "node:fs"\nimport { node } from "../core/node.js"\nexport const s = [readFileSync, node]\n'
+      "workbench/io/store.ts":
+        'import { readFileSync } from "node:fs"\nimport { node } from "../core/node.js"\nexport const s = [readFileSync, node]\n'
     })
     const r = cruise(root, ["workbench", "nodes"])
     expect(r.out).toMatch(/no dependency violations found/)

@@ -4,13 +4,14 @@ import { dedupe } from "../../nodes/dedupe/index.js"
 import { pairsTable, runDedupeEach } from "./dedupe-helpers.js"
 
 const CATS = "real eval question here about cats"
-const SETUP = pairsTable("p", [
-  ["", "a", "b", null, null, "s", 0],
-  ["   ", "c", "d", null, null, "s", 1],
-  ["\n\t", "c2", "d2", null, null, "s", 2],
-  ["ok prompt", "c", "d", null, null, "s", 3],
-  [CATS, "e", "f", null, null, "s", 4]
-]) + `CREATE TABLE e AS SELECT * FROM (VALUES (''), ('${CATS}'), ('  '), (NULL), (chr(10))) t(prompt);`
+const SETUP =
+  pairsTable("p", [
+    ["", "a", "b", null, null, "s", 0],
+    ["   ", "c", "d", null, null, "s", 1],
+    ["\n\t", "c2", "d2", null, null, "s", 2],
+    ["ok prompt", "c", "d", null, null, "s", 3],
+    [CATS, "e", "f", null, null, "s", 4]
+  ]) + `CREATE TABLE e AS SELECT * FROM (VALUES (''), ('${CATS}'), ('  '), (NULL), (chr(10))) t(prompt);`
 
 describe("decontamination against an eval set with empty prompts", () => {
   it.each([

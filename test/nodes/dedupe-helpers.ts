@@ -19,15 +19,20 @@ export interface DedupeResult {
 
 /** The node's inputs, as the runner would hand them over. */
 const inputTables = (sql: SqlShape, inputs: Readonly<Record<string, string>>) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const tables: Record<string, InputTable> = {}
     for (const [name, relation] of Object.entries(inputs)) tables[name] = yield* inputTable(sql, relation)
     return tables
   })
 
 /** Run the node once on tables of this connection and read back every output. */
-const runOnce = <S extends ParamsSchema>(sql: SqlShape, kind: NodeKind<S, string>, params: S["Encoded"], tables: Record<string, InputTable>) =>
-  Effect.gen(function*() {
+const runOnce = <S extends ParamsSchema>(
+  sql: SqlShape,
+  kind: NodeKind<S, string>,
+  params: S["Encoded"],
+  tables: Record<string, InputTable>
+) =>
+  Effect.gen(function* () {
     const decoded = Schema.decodeUnknownSync(kind.definition.params as never)(params) as S["Type"]
     const out = yield* kind.definition.run({ node: "dd", kind: kind.definition.kind, params: decoded, inputs: tables })
     const read = (t: string) => sql.rows<Row>(`SELECT * FROM ${out.tables[t]}`)
@@ -60,14 +65,16 @@ export function runDedupeEach<S extends ParamsSchema>(
   setup: string,
   inputs: Readonly<Record<string, string>>
 ): Promise<Array<DedupeResult>> {
-  return runWithSql(Effect.gen(function*() {
-    const sql = yield* Sql
-    yield* sql.run(setup)
-    const tables = yield* inputTables(sql, inputs)
-    const results: Array<DedupeResult> = []
-    for (const params of paramsList) results.push(yield* runOnce(sql, kind, params, tables))
-    return results
-  }))
+  return runWithSql(
+    Effect.gen(function* () {
+      const sql = yield* Sql
+      yield* sql.run(setup)
+      const tables = yield* inputTables(sql, inputs)
+      const results: Array<DedupeResult> = []
+      for (const params of paramsList) results.push(yield* runOnce(sql, kind, params, tables))
+      return results
+    })
+  )
 }
 
 /** Run a dedupe node expected to fail; resolve with the failure's tag and message. */
@@ -77,30 +84,42 @@ export function runDedupeError<S extends ParamsSchema>(
   setup: string,
   inputs: Readonly<Record<string, string>>
 ): Promise<{ readonly tag: string; readonly message: string }> {
-  return runWithSql(Effect.gen(function*() {
-    const sql = yield* Sql
-    yield* sql.run(setup)
-    const tables = yield* inputTables(sql, inputs)
-    const decoded = Schema.decodeUnknownSync(kind.definition.params as never)(params) as S["Type"]
-    return yield* kind.definition.run({ node: "dd", kind: kind.definition.kind, params: decoded, inputs: tables }).pipe(
-      Effect.flip,
-      Effect.map((e) => ({ tag: e._tag, message: e.message }))
-    )
-  }))
+  return runWithSql(
+    Effect.gen(function* () {
+      const sql = yield* Sql
+      yield* sql.run(setup)
+      const tables = yield* inputTables(sql, inputs)
+      const decoded = Schema.decodeUnknownSync(kind.definition.params as never)(params) as S["Type"]
+      return yield* kind.definition
+        .run({ node: "dd", kind: kind.definition.kind, params: decoded, inputs: tables })
+        .pipe(
+          Effect.flip,
+          Effect.map((e) => ({ tag: e._tag, message: e.message }))
+        )
+    })
+  )
 }
 
-const q = (v: unknown) => (v === null ? "NULL" : typeof v === "number" ? String(v) : `'${String(v).replaceAll("'", "''")}'`)
+const q = (v: unknown) =>
+  v === null ? "NULL" : typeof v === "number" ? String(v) : `'${String(v).replaceAll("'", "''")}'`
 
 /** SQL creating `table` from inline rows (column names from `columns`); pair_id computed like a loader's. */
-export function pairsTable(table: string, rows: ReadonlyArray<ReadonlyArray<unknown>>,
-  columns = ["prompt", "response_a", "response_b", "label", "label_source", "source", "source_row"]): string {
+export function pairsTable(
+  table: string,
+  rows: ReadonlyArray<ReadonlyArray<unknown>>,
+  columns = ["prompt", "response_a", "response_b", "label", "label_source", "source", "source_row"]
+): string {
   const values = rows.map((r) => `(${r.map(q).join(", ")})`).join(",\n")
   return `CREATE TABLE ${table} AS SELECT substr(md5(prompt || chr(31) || response_a || chr(31) || response_b), 1, 16) AS pair_id, *
     REPLACE (source_row::BIGINT AS source_row) FROM (VALUES ${values}) t(${columns.join(", ")});`
 }
 
 /** SQL creating a votes table `v` from inline rows (pair found by its prompt and responses in `pairs`). */
-export function votesTable(table: string, pairs: string, rows: ReadonlyArray<readonly [string, string, string, string, string, string, number | null]>): string {
+export function votesTable(
+  table: string,
+  pairs: string,
+  rows: ReadonlyArray<readonly [string, string, string, string, string, string, number | null]>
+): string {
   const values = rows.map((r, k) => `(${k}, ${r.map(q).join(", ")})`).join(",\n")
   return `CREATE TABLE ${table} AS SELECT p.pair_id, t.rater, t.rater_kind, t.vote, t.p_a::DOUBLE AS p_a, NULL::JSON AS meta
     FROM (VALUES ${values}) t(k, prompt, response_a, response_b, rater, rater_kind, vote, p_a)

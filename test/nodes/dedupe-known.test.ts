@@ -5,7 +5,8 @@ import { shingleSet } from "../../nodes/lib/minhash-kernel.js"
 import { HH_SQL, PANDALM_SQL, runDedupe, type DedupeResult } from "./dedupe-helpers.js"
 
 const exactJaccard = (a: string, b: string) => {
-  const A = new Set(shingleSet(a, 3)), B = new Set(shingleSet(b, 3))
+  const A = new Set(shingleSet(a, 3)),
+    B = new Set(shingleSet(b, 3))
   let shared = 0
   for (const x of A) if (B.has(x)) shared++
   return shared / (A.size + B.size - shared)
@@ -24,19 +25,31 @@ describe("PandaLM test set (993 pairs after the loader drops the 6 boolean rows)
       { check: "identical-sides", groups: 0, rows_found_in_input: 0, rows_removed: 0 }
     ])
     expect(r.stats).toMatchObject({
-      exact_groups: 70, exact_removed: 97, mirrored_groups: 35, mirrored_conflicts: 0, empty_side: 24, identical: 0,
-      rows_out: 837, removed: 156, votes_in: 2979
+      exact_groups: 70,
+      exact_removed: 97,
+      mirrored_groups: 35,
+      mirrored_conflicts: 0,
+      empty_side: 24,
+      identical: 0,
+      rows_out: 837,
+      removed: 156,
+      votes_in: 2979
     })
     // 3 votes per input row, filed by pair_id: a pair_id with a kept row keeps them; otherwise they move
     // with an exact or mirrored twin to its kept pair, or go with the row (empty side)
     const kept = new Set(r.pairs.map((x) => x["pair_id"]))
-    let moved = 0, dropped = 0
+    let moved = 0,
+      dropped = 0
     for (const x of r.removed) {
       if (kept.has(x["pair_id"])) continue
       if (kept.has(x["kept_pair_id"]) && String(x["reason"]).endsWith("-duplicate")) moved += 3
       else dropped += 3
     }
-    expect([r.stats["votes_moved"], r.stats["votes_dropped"], r.stats["votes_out"]]).toEqual([moved, dropped, 2979 - dropped])
+    expect([r.stats["votes_moved"], r.stats["votes_dropped"], r.stats["votes_out"]]).toEqual([
+      moved,
+      dropped,
+      2979 - dropped
+    ])
     expect(r.stats["votes_flipped"]).toBeGreaterThanOrEqual(3 * 35)
     expect(r.votes.every((v) => kept.has(v["pair_id"]))).toBe(true)
     balanced(r)
@@ -61,7 +74,9 @@ describe("PandaLM test set (993 pairs after the loader drops the 6 boolean rows)
 
 describe("HH-RLHF harmless-base test (2,312 pairs)", () => {
   it("has no exact duplicates, no mirrored pairs and no identical sides", async () => {
-    const r = await runDedupe(dedupe.pairs, { normalize: "case", degenerate: { emptySide: false } }, HH_SQL, { pairs: "p" })
+    const r = await runDedupe(dedupe.pairs, { normalize: "case", degenerate: { emptySide: false } }, HH_SQL, {
+      pairs: "p"
+    })
     expect(r.rowsIn).toBe(2312)
     expect(r.stats).toMatchObject({ exact_removed: 0, mirrored_groups: 0, identical: 0, rows_out: 2312, removed: 0 })
   })
@@ -75,7 +90,11 @@ describe("HH-RLHF harmless-base test (2,312 pairs)", () => {
           WHERE source_row = (SELECT min(source_row) FROM p WHERE length(prompt) > 600)
         UNION ALL SELECT 'an unrelated evaluation question about something else entirely';`
     const r = await runDedupe(dedupe.decontaminate, { normalize: "case" }, setup, { pairs: "p", against: "e" })
-    expect(r.removed.map((x) => [x["source_row"], x["reason"]])).toEqual([[0, "contaminated-near"], [10, "contaminated"], [20, "contaminated"]])
+    expect(r.removed.map((x) => [x["source_row"], x["reason"]])).toEqual([
+      [0, "contaminated-near"],
+      [10, "contaminated"],
+      [20, "contaminated"]
+    ])
     expect(r.stats).toMatchObject({ contaminated: 3, contaminated_near: 1, rows_out: 2309 })
     expect(r.report).toEqual([{ check: "contaminated", groups: 3, rows_found_in_input: 3, rows_removed: 3 }])
     balanced(r)
@@ -97,6 +116,13 @@ describe("HH-RLHF harmless-base test (2,312 pairs)", () => {
     expect(truth.length).toBeGreaterThan(100)
     expect(r.removed.map((x) => x["source_row"]).sort()).toEqual(truth.map((x) => x["source_row"]).sort())
     expect(r.removed.every((x) => x["source"] === "zz-copy" && x["kept_source_row"] === x["source_row"])).toBe(true)
-    expect(r.report).toEqual([{ check: "near-duplicate", groups: truth.length, rows_found_in_input: 2 * truth.length, rows_removed: truth.length }])
+    expect(r.report).toEqual([
+      {
+        check: "near-duplicate",
+        groups: truth.length,
+        rows_found_in_input: 2 * truth.length,
+        rows_removed: truth.length
+      }
+    ])
   })
 })

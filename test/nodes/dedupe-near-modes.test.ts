@@ -194,11 +194,19 @@ describe("dedupe.near on texts without a word", () => {
       [prompt, `${baseline} ok`, `${house}\n\n`, null, null, "m4", 4], // the same house: removed, twin 0
       [prompt, house, `${baseline} ok`, null, null, "m5", 5] // the same house, sides swapped: removed, twin 0
     ]
-    const [pair, responses] = await runDedupeEach(dedupe.nearDuplicates, [{}, { on: "responses" }], pairsTable("p", rows), {
-      pairs: "p"
-    })
+    const [pair, responses] = await runDedupeEach(
+      dedupe.nearDuplicates,
+      [{}, { on: "responses" }],
+      pairsTable("p", rows),
+      {
+        pairs: "p"
+      }
+    )
     for (const r of [pair!, responses!]) {
-      expect(r.removed.map((x) => [x["source"], x["kept_source_row"]])).toEqual([["m4", 0], ["m5", 0]])
+      expect(r.removed.map((x) => [x["source"], x["kept_source_row"]])).toEqual([
+        ["m4", 0],
+        ["m5", 0]
+      ])
       expect(r.pairs.map((x) => x["source"])).toEqual(["m0", "m1", "m2", "m3"])
     }
   })

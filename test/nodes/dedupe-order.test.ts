@@ -4,11 +4,21 @@
  */
 import { describe, expect, it } from "vitest"
 import { dedupe } from "../../nodes/dedupe/index.js"
-import { PANDALM_SQL, pairsTable, runDedupe, runDedupeEach, votesTable, type DedupeResult, type Row } from "./dedupe-helpers.js"
+import {
+  PANDALM_SQL,
+  pairsTable,
+  runDedupe,
+  runDedupeEach,
+  votesTable,
+  type DedupeResult,
+  type Row
+} from "./dedupe-helpers.js"
 
 const words = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `w${from + i}`).join(" ")
 // word-shingle (3) Jaccard: A-eval 38/42 = 0.90, B-A 42/50 = 0.84, B-eval 38/50 = 0.76
-const A = words(1, 44), B = words(1, 52), EVAL = words(1, 40)
+const A = words(1, 44),
+  B = words(1, 52),
+  EVAL = words(1, 40)
 const FOX = "The quick brown fox jumps over the lazy dog near the river bank today"
 
 const evalTable = (prompts: ReadonlyArray<string | null>) =>
@@ -16,10 +26,19 @@ const evalTable = (prompts: ReadonlyArray<string | null>) =>
 
 describe("decontamination runs before the merges", () => {
   it("a clean pair near a contaminated one stays (B near A, A near an eval prompt, B not)", async () => {
-    const setup = pairsTable("p", [[A, "a1", "b1", null, null, "s", 0], [B, "a2", "b2", null, null, "s", 1]]) + evalTable([EVAL])
-    const r = await runDedupe(dedupe.pairs, { near: { enabled: true, on: "prompt" } }, setup, { pairs: "p", against: "e" })
+    const setup =
+      pairsTable("p", [
+        [A, "a1", "b1", null, null, "s", 0],
+        [B, "a2", "b2", null, null, "s", 1]
+      ]) + evalTable([EVAL])
+    const r = await runDedupe(dedupe.pairs, { near: { enabled: true, on: "prompt" } }, setup, {
+      pairs: "p",
+      against: "e"
+    })
     expect(r.pairs.map((x) => x["source_row"])).toEqual([1])
-    expect(r.removed.map((x) => [x["source_row"], x["reason"], x["kept_pair_id"]])).toEqual([[0, "contaminated-near", null]])
+    expect(r.removed.map((x) => [x["source_row"], x["reason"], x["kept_pair_id"]])).toEqual([
+      [0, "contaminated-near", null]
+    ])
     expect(r.report).toEqual([
       { check: "contaminated", groups: 1, rows_found_in_input: 1, rows_removed: 1 },
       { check: "exact", groups: 0, rows_found_in_input: 0, rows_removed: 0 },
@@ -34,18 +53,33 @@ describe("decontamination runs before the merges", () => {
   })
 
   it("a near-duplicate of an eval prompt is contaminated, not a near-duplicate of a removed row", async () => {
-    const setup = pairsTable("p", [["Hi", "a", "b", null, null, "s", 0], ["hi!", "c", "d", null, null, "s", 1]]) + evalTable(["Hi"])
-    const r = await runDedupe(dedupe.pairs, { near: { enabled: true, on: "prompt" } }, setup, { pairs: "p", against: "e" })
+    const setup =
+      pairsTable("p", [
+        ["Hi", "a", "b", null, null, "s", 0],
+        ["hi!", "c", "d", null, null, "s", 1]
+      ]) + evalTable(["Hi"])
+    const r = await runDedupe(dedupe.pairs, { near: { enabled: true, on: "prompt" } }, setup, {
+      pairs: "p",
+      against: "e"
+    })
     expect(r.removed.map((x) => [x["source_row"], x["reason"], x["kept_pair_id"]])).toEqual([
-      [0, "contaminated", null], [1, "contaminated-near", null]
+      [0, "contaminated", null],
+      [1, "contaminated-near", null]
     ])
   })
 
   it("exact twins of a contaminated row are contaminated themselves, with no kept twin", async () => {
-    const setup = pairsTable("p", [["Hi", "a", "b", null, null, "s", 0], ["Hi", "a", "b", null, null, "s", 1], ["ok", "a", "b", null, null, "s", 2]]) +
-      evalTable(["hi"])
+    const setup =
+      pairsTable("p", [
+        ["Hi", "a", "b", null, null, "s", 0],
+        ["Hi", "a", "b", null, null, "s", 1],
+        ["ok", "a", "b", null, null, "s", 2]
+      ]) + evalTable(["hi"])
     const r = await runDedupe(dedupe.pairs, { normalize: "case" }, setup, { pairs: "p", against: "e" })
-    expect(r.removed.map((x) => [x["source_row"], x["reason"], x["kept_pair_id"]])).toEqual([[0, "contaminated", null], [1, "contaminated", null]])
+    expect(r.removed.map((x) => [x["source_row"], x["reason"], x["kept_pair_id"]])).toEqual([
+      [0, "contaminated", null],
+      [1, "contaminated", null]
+    ])
     expect(r.stats).toMatchObject({ contaminated: 2, exact_removed: 0 })
   })
 })
@@ -76,9 +110,25 @@ const ROWS: ReadonlyArray<ReadonlyArray<string | number | null>> = [
   ["t", "k", "l", "b", "human", "t", 21], // exact twin of 20 whose label disagrees (same pair_id)
   ["plain", "k1", "l1", "b", "human", "s", 22]
 ]
-const SETUP = pairsTable("p", ROWS) + votesTable("v", "p", ROWS.map((r, i) =>
-  [r[0], r[1], r[2], `h${i}`, "human", i % 3 === 0 ? "a" : i % 3 === 1 ? "b" : "tie", null] as [string, string, string, string, string, string, null]
-)) + evalTable([EVAL, "Hi", "", "   ", null])
+const SETUP =
+  pairsTable("p", ROWS) +
+  votesTable(
+    "v",
+    "p",
+    ROWS.map(
+      (r, i) =>
+        [r[0], r[1], r[2], `h${i}`, "human", i % 3 === 0 ? "a" : i % 3 === 1 ? "b" : "tie", null] as [
+          string,
+          string,
+          string,
+          string,
+          string,
+          string,
+          null
+        ]
+    )
+  ) +
+  evalTable([EVAL, "Hi", "", "   ", null])
 
 const CHECKS = ["exact", "mirrored", "emptySide", "identical", "near", "decontaminate"] as const
 const KEEPS = ["first", "longest", "most-votes"] as const
@@ -126,28 +176,58 @@ function expectInvariants(r: DedupeResult, on: ReadonlyArray<(typeof CHECKS)[num
       expect.fail(`${row}: a near-duplicate without a kept twin`)
     } else if (String(x["reason"]).endsWith("-duplicate")) {
       // a merged row's group went whole: its kept row had an empty side or identical sides (all its twins do too)
-      const degenerate = (on.includes("emptySide") && (blank(x["response_a"]) || blank(x["response_b"]))) ||
+      const degenerate =
+        (on.includes("emptySide") && (blank(x["response_a"]) || blank(x["response_b"]))) ||
         (on.includes("identical") && x["response_a"] === x["response_b"])
       expect(degenerate, `${row}: a merged row without a kept twin is degenerate`).toBe(true)
     }
   }
   const kept = new Set(r.pairs.map((x) => x["pair_id"]))
-  expect(r.votes.filter((v) => !kept.has(v["pair_id"])), `${what}: every vote is on a kept pair`).toEqual([])
+  expect(
+    r.votes.filter((v) => !kept.has(v["pair_id"])),
+    `${what}: every vote is on a kept pair`
+  ).toEqual([])
 }
 
 describe("every removed row's kept twin is in the output", () => {
   it("for every combination of checks (64), with keep and onConflict policies varied", async () => {
-    const results = await runDedupeEach(dedupe.pairs, combos.map((c) => c.params), SETUP, { pairs: "p", votes: "v", against: "e" })
-    results.forEach((r, k) => expectInvariants(r, combos[k]!.on, `checks [${combos[k]!.on.join(", ")}] ${JSON.stringify(combos[k]!.params)}`))
+    const results = await runDedupeEach(
+      dedupe.pairs,
+      combos.map((c) => c.params),
+      SETUP,
+      { pairs: "p", votes: "v", against: "e" }
+    )
+    results.forEach((r, k) =>
+      expectInvariants(r, combos[k]!.on, `checks [${combos[k]!.on.join(", ")}] ${JSON.stringify(combos[k]!.params)}`)
+    )
     // the rows the combinations were written for do come up
     const all = results.at(-1)!
     const reasonOf = (i: number) => all.removed.find((x: Row) => x["source_row"] === i)?.["reason"] ?? null
     // (every check on: keep first, exact conflicts keep-both, mirrored conflicts merge)
     expect(ROWS.map((_, i) => reasonOf(i))).toEqual([
-      "contaminated-near", null, "contaminated-near", "exact-duplicate", "mirrored-duplicate",
-      "empty-side", "exact-duplicate", "mirrored-duplicate", "identical-sides", "exact-duplicate",
-      "contaminated", "contaminated-near", "contaminated", null, "near-duplicate", "exact-duplicate",
-      null, null, null, "mirrored-duplicate", null, "near-duplicate", null
+      "contaminated-near",
+      null,
+      "contaminated-near",
+      "exact-duplicate",
+      "mirrored-duplicate",
+      "empty-side",
+      "exact-duplicate",
+      "mirrored-duplicate",
+      "identical-sides",
+      "exact-duplicate",
+      "contaminated",
+      "contaminated-near",
+      "contaminated",
+      null,
+      "near-duplicate",
+      "exact-duplicate",
+      null,
+      null,
+      null,
+      "mirrored-duplicate",
+      null,
+      "near-duplicate",
+      null
     ])
   })
 
@@ -157,10 +237,12 @@ describe("every removed row's kept twin is in the output", () => {
       CREATE TABLE e AS SELECT prompt FROM p WHERE source_row IN (3, 40, 77, 150)
         UNION ALL SELECT regexp_replace(prompt, '[A-Za-z]+', 'Zebra') FROM p WHERE source_row = 300
         UNION ALL SELECT '';`
-    const [quick, every] = await runDedupeEach(dedupe.pairs, [
-      { normalize: "none" },
-      { normalize: "case", near: { enabled: true, on: "pair" } }
-    ], setup, { pairs: "p", votes: "v", against: "e" })
+    const [quick, every] = await runDedupeEach(
+      dedupe.pairs,
+      [{ normalize: "none" }, { normalize: "case", near: { enabled: true, on: "pair" } }],
+      setup,
+      { pairs: "p", votes: "v", against: "e" }
+    )
     expectInvariants(quick!, ["exact", "mirrored", "emptySide", "identical", "decontaminate"], "quickstart")
     expectInvariants(every!, CHECKS, "every check")
     expect(every!.stats["contaminated"]).toBeGreaterThan(0)

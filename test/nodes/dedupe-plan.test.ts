@@ -3,7 +3,10 @@ import { describe, expect, it } from "vitest"
 import { planDedupe, type DedupeKeys, type DedupePlan, type PlanSteps } from "../../nodes/dedupe/plan.js"
 
 /** [prompt, response_a, response_b, label, votes?] rows -> the key table the SQL side would compute. */
-function keysOf(rows: ReadonlyArray<readonly [string, string, string, string | null, number?]>, extra: Partial<DedupeKeys> = {}): DedupeKeys {
+function keysOf(
+  rows: ReadonlyArray<readonly [string, string, string, string | null, number?]>,
+  extra: Partial<DedupeKeys> = {}
+): DedupeKeys {
   return {
     order: rows.map((_, i) => i),
     exactKey: rows.map(([p, a, b]) => `${p}|${a}|${b}`),
@@ -29,8 +32,7 @@ const steps = (s: Partial<PlanSteps> = {}): PlanSteps => ({
 })
 
 /** The plan as one row per input row: [reason, twin, votesTo, votesFlip]. */
-const rowsOf = (p: DedupePlan) =>
-  p.reason.map((r, i) => [r, p.twin[i], p.votesTo[i], p.votesFlip[i]])
+const rowsOf = (p: DedupePlan) => p.reason.map((r, i) => [r, p.twin[i], p.votesTo[i], p.votesFlip[i]])
 
 const assertBalanced = (p: DedupePlan) => {
   expect(p.stats["rows_out"]! + p.stats["removed"]!).toBe(p.stats["rows_in"])
@@ -68,7 +70,14 @@ describe("planDedupe", () => {
   })
 
   it("follows merges through later steps: an exact twin of a mirrored twin ends on the kept row, flipped", () => {
-    const plan = planDedupe(keysOf([["p", "x", "y", "a"], ["p", "y", "x", "b"], ["p", "y", "x", "b"]]), steps())
+    const plan = planDedupe(
+      keysOf([
+        ["p", "x", "y", "a"],
+        ["p", "y", "x", "b"],
+        ["p", "y", "x", "b"]
+      ]),
+      steps()
+    )
     expect(rowsOf(plan)).toEqual([
       [null, -1, 0, 0],
       ["mirrored-duplicate", 0, 0, 1],
@@ -77,13 +86,47 @@ describe("planDedupe", () => {
   })
 
   it.each([
-    ["drop-both", [["mirrored-conflict", -1, -1, 0], ["mirrored-conflict", -1, -1, 0]], [false, false]],
-    ["keep-first", [[null, -1, 0, 0], ["mirrored-conflict", 0, -1, 0]], [true, false]],
-    ["keep-both", [[null, -1, 0, 0], [null, -1, 1, 0]], [true, true]],
-    ["merge", [[null, -1, 0, 0], ["mirrored-duplicate", 0, 0, 1]], [true, false]]
+    [
+      "drop-both",
+      [
+        ["mirrored-conflict", -1, -1, 0],
+        ["mirrored-conflict", -1, -1, 0]
+      ],
+      [false, false]
+    ],
+    [
+      "keep-first",
+      [
+        [null, -1, 0, 0],
+        ["mirrored-conflict", 0, -1, 0]
+      ],
+      [true, false]
+    ],
+    [
+      "keep-both",
+      [
+        [null, -1, 0, 0],
+        [null, -1, 1, 0]
+      ],
+      [true, true]
+    ],
+    [
+      "merge",
+      [
+        [null, -1, 0, 0],
+        ["mirrored-duplicate", 0, 0, 1]
+      ],
+      [true, false]
+    ]
   ] as const)("mirrored conflict, onConflict %s", (onConflict, expected, kept) => {
     // (x, y) labelled a and (y, x) labelled a: after flipping, the second says b -> the labels disagree
-    const plan = planDedupe(keysOf([["p", "x", "y", "a"], ["p", "y", "x", "a"]]), steps({ mirrored: { onConflict } }))
+    const plan = planDedupe(
+      keysOf([
+        ["p", "x", "y", "a"],
+        ["p", "y", "x", "a"]
+      ]),
+      steps({ mirrored: { onConflict } })
+    )
     expect(rowsOf(plan)).toEqual(expected)
     expect(plan.conflicts).toEqual([
       { check: "mirrored", group: 0, row: 0, flipped: false, kept: kept[0] },
@@ -94,17 +137,35 @@ describe("planDedupe", () => {
   })
 
   it("exact groups with disagreeing labels are merged by default and listed as conflicts", () => {
-    const keys = keysOf([["p", "x", "y", "a"], ["p", "x", "y", "b"], ["p", "x", "y", null]])
+    const keys = keysOf([
+      ["p", "x", "y", "a"],
+      ["p", "x", "y", "b"],
+      ["p", "x", "y", null]
+    ])
     const merged = planDedupe(keys, steps())
-    expect(rowsOf(merged)).toEqual([[null, -1, 0, 0], ["exact-duplicate", 0, 0, 0], ["exact-duplicate", 0, 0, 0]])
-    expect(merged.conflicts.map((c) => [c.check, c.row, c.kept])).toEqual([["exact", 0, true], ["exact", 1, false], ["exact", 2, false]])
+    expect(rowsOf(merged)).toEqual([
+      [null, -1, 0, 0],
+      ["exact-duplicate", 0, 0, 0],
+      ["exact-duplicate", 0, 0, 0]
+    ])
+    expect(merged.conflicts.map((c) => [c.check, c.row, c.kept])).toEqual([
+      ["exact", 0, true],
+      ["exact", 1, false],
+      ["exact", 2, false]
+    ])
     const dropped = planDedupe(keys, steps({ exact: { onConflict: "drop-both" } }))
     expect(dropped.reason).toEqual(["exact-conflict", "exact-conflict", "exact-conflict"])
     assertBalanced(dropped)
   })
 
   it("a null label does not make a conflict", () => {
-    const plan = planDedupe(keysOf([["p", "x", "y", "a"], ["p", "y", "x", null]]), steps())
+    const plan = planDedupe(
+      keysOf([
+        ["p", "x", "y", "a"],
+        ["p", "y", "x", null]
+      ]),
+      steps()
+    )
     expect(plan.conflicts).toEqual([])
     expect(plan.reason).toEqual([null, "mirrored-duplicate"])
   })
@@ -114,22 +175,41 @@ describe("planDedupe", () => {
     ["longest", 1],
     ["most-votes", 2]
   ] as const)("keep policy %s picks row %i", (keep, kept) => {
-    const keys = keysOf([["p", "x", "y", "a", 1], ["p", "x", "y", "a", 2], ["p", "x", "y", "a", 5]], {
-      length: [10, 30, 20],
-      order: [0, 1, 2]
-    })
+    const keys = keysOf(
+      [
+        ["p", "x", "y", "a", 1],
+        ["p", "x", "y", "a", 2],
+        ["p", "x", "y", "a", 5]
+      ],
+      {
+        length: [10, 30, 20],
+        order: [0, 1, 2]
+      }
+    )
     const plan = planDedupe(keys, steps({ keep }))
     expect(plan.reason.map((r) => r === null)).toEqual([0, 1, 2].map((i) => i === kept))
     expect(Array.from(plan.twin)).toEqual([0, 1, 2].map((i) => (i === kept ? -1 : kept)))
   })
 
   it("'first' means the lowest source order, not the row position", () => {
-    const keys = keysOf([["p", "x", "y", "a"], ["p", "x", "y", "a"]], { order: [1, 0] })
+    const keys = keysOf(
+      [
+        ["p", "x", "y", "a"],
+        ["p", "x", "y", "a"]
+      ],
+      { order: [1, 0] }
+    )
     expect(planDedupe(keys, steps()).reason).toEqual(["exact-duplicate", null])
   })
 
   it("near-duplicates: the first row of the keep order stays, the others name it and drop their votes", () => {
-    const keys = keysOf([["p1", "a", "b", "a", 3], ["p1'", "c", "d", "b", 1], ["p2", "e", "f", "a"], ["p1''", "g", "h", "a"], ["p1", "", "x", "a"]])
+    const keys = keysOf([
+      ["p1", "a", "b", "a", 3],
+      ["p1'", "c", "d", "b", 1],
+      ["p2", "e", "f", "a"],
+      ["p1''", "g", "h", "a"],
+      ["p1", "", "x", "a"]
+    ])
     const calls: Array<Array<number>> = []
     // a stand-in finder: rows 0, 1, 3, 4 are near each other; the first given of them stays
     const near = (order: Int32Array) => {
@@ -148,7 +228,10 @@ describe("planDedupe", () => {
       ["empty-side", -1, -1, 0]
     ])
     // once on the rows still kept, once on all rows for rows_found_in_input; best first by the keep order
-    expect(calls).toEqual([[0, 1, 2, 3], [0, 1, 2, 3, 4]])
+    expect(calls).toEqual([
+      [0, 1, 2, 3],
+      [0, 1, 2, 3, 4]
+    ])
     // most votes first (row 3 has 5), ties in source order
     const voted = planDedupe({ ...keys, votes: [3, 1, 0, 5, 0] }, steps({ near, keep: "most-votes" }))
     expect(calls.at(-2)).toEqual([3, 0, 1, 2])
@@ -158,9 +241,17 @@ describe("planDedupe", () => {
   })
 
   it("decontamination runs first: exact (1) and near (2) matches go before any merge", () => {
-    const keys = keysOf([["p", "x", "y", "a"], ["p", "x", "y", "a"], ["q", "x", "y", "a"], ["r", "x", "y", "a"]], {
-      contaminated: [1, 1, 2, 0]
-    })
+    const keys = keysOf(
+      [
+        ["p", "x", "y", "a"],
+        ["p", "x", "y", "a"],
+        ["q", "x", "y", "a"],
+        ["r", "x", "y", "a"]
+      ],
+      {
+        contaminated: [1, 1, 2, 0]
+      }
+    )
     const plan = planDedupe(keys, steps({ decontaminate: true }))
     // the exact twins are both contaminated: neither is merged into a row that is then dropped
     expect(plan.reason).toEqual(["contaminated", "contaminated", "contaminated-near", null])
@@ -172,7 +263,14 @@ describe("planDedupe", () => {
   })
 
   it("a merged row whose kept twin is then dropped (empty side) has no twin, and its votes go", () => {
-    const plan = planDedupe(keysOf([["p", "", "y", "a"], ["p", "", "y", "a"], ["p", "y", "", "b"]]), steps())
+    const plan = planDedupe(
+      keysOf([
+        ["p", "", "y", "a"],
+        ["p", "", "y", "a"],
+        ["p", "y", "", "b"]
+      ]),
+      steps()
+    )
     expect(rowsOf(plan)).toEqual([
       ["empty-side", -1, -1, 0],
       ["exact-duplicate", -1, -1, 0],
@@ -182,11 +280,29 @@ describe("planDedupe", () => {
   })
 
   it("runs only the steps asked for", () => {
-    const keys = keysOf([["p", "x", "y", "a"], ["p", "x", "y", "a"], ["p", "y", "x", "b"], ["q", "", "z", "a"]])
-    const only = planDedupe(keys, { keep: "first", mirrored: { onConflict: "drop-both" }, emptySide: false, identical: false, decontaminate: false })
+    const keys = keysOf([
+      ["p", "x", "y", "a"],
+      ["p", "x", "y", "a"],
+      ["p", "y", "x", "b"],
+      ["q", "", "z", "a"]
+    ])
+    const only = planDedupe(keys, {
+      keep: "first",
+      mirrored: { onConflict: "drop-both" },
+      emptySide: false,
+      identical: false,
+      decontaminate: false
+    })
     // alone, the mirrored step collapses the whole group, same-order copies included
     expect(only.reason).toEqual([null, "mirrored-duplicate", "mirrored-duplicate", null])
     expect(only.report.map((r) => r.check)).toEqual(["mirrored"])
-    expect(only.stats).toEqual({ rows_in: 4, mirrored_groups: 1, mirrored_removed: 2, mirrored_conflicts: 0, rows_out: 2, removed: 2 })
+    expect(only.stats).toEqual({
+      rows_in: 4,
+      mirrored_groups: 1,
+      mirrored_removed: 2,
+      mirrored_conflicts: 0,
+      rows_out: 2,
+      removed: 2
+    })
   })
 })

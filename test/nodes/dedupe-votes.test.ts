@@ -17,60 +17,105 @@ import { pairsTable, runDedupeEach, type Row } from "./dedupe-helpers.js"
 
 const H = "human"
 // rows 0 and 1 have the same texts (one pair_id) and disagree; row 2 is another pair
-const PAIRS = pairsTable("p", [["P1", "x", "y", "a", H, "s", 0], ["P1", "x", "y", "b", H, "s", 1], ["P2", "u", "v", "a", H, "s", 2]])
+const PAIRS = pairsTable("p", [
+  ["P1", "x", "y", "a", H, "s", 0],
+  ["P1", "x", "y", "b", H, "s", 1],
+  ["P2", "u", "v", "a", H, "s", 2]
+])
 /** Three annotators per row, each vote carrying its row in meta.source_row (or a source_row column). */
-const votesSql = (withColumn: boolean) => `CREATE TABLE v AS SELECT p.pair_id, 'annotator' || k AS rater, 'human' AS rater_kind,
+const votesSql = (
+  withColumn: boolean
+) => `CREATE TABLE v AS SELECT p.pair_id, 'annotator' || k AS rater, 'human' AS rater_kind,
     p.label AS vote, NULL::DOUBLE AS p_a,
     ${withColumn ? "NULL::JSON AS meta, p.source_row" : "json_object('source_row', p.source_row)::JSON AS meta"}
   FROM p, range(1, 4) t(k) ORDER BY p.source_row, k;`
 
-const rowOf = (v: Row) => (v["source_row"] !== undefined ? Number(v["source_row"]) : JSON.parse(String(v["meta"]))["source_row"])
+const rowOf = (v: Row) =>
+  v["source_row"] !== undefined ? Number(v["source_row"]) : JSON.parse(String(v["meta"]))["source_row"]
 const votesBy = (votes: ReadonlyArray<Row>, pairId: unknown) =>
   votes.filter((v) => v["pair_id"] === pairId).map((v) => [v["rater"], v["vote"], rowOf(v)])
 
 describe("votes are attributed to their source row", () => {
-  it.each([["meta.source_row", false], ["a source_row column", true]] as const)(
+  it.each([
+    ["meta.source_row", false],
+    ["a source_row column", true]
+  ] as const)(
     "keep-first keeps only the picked row's votes when the texts are identical (%s)",
     async (_, withColumn) => {
-      const [kf, merge, drop, both] = await runDedupeEach(dedupe.exact, [
-        { normalize: "none", onConflict: "keep-first" },
-        { normalize: "none", onConflict: "merge" },
-        { normalize: "none", onConflict: "drop-both" },
-        { normalize: "none", onConflict: "keep-both" }
-      ], PAIRS + votesSql(withColumn), { pairs: "p", votes: "v" })
+      const [kf, merge, drop, both] = await runDedupeEach(
+        dedupe.exact,
+        [
+          { normalize: "none", onConflict: "keep-first" },
+          { normalize: "none", onConflict: "merge" },
+          { normalize: "none", onConflict: "drop-both" },
+          { normalize: "none", onConflict: "keep-both" }
+        ],
+        PAIRS + votesSql(withColumn),
+        { pairs: "p", votes: "v" }
+      )
       const id = kf!.pairs[0]!["pair_id"]
       // keep-first: row 0 stays with its label and its own three votes; row 1's votes go with it
-      expect(kf!.pairs.map((x) => [x["source_row"], x["label"]])).toEqual([[0, "a"], [2, "a"]])
-      expect(votesBy(kf!.votes, id)).toEqual([["annotator1", "a", 0], ["annotator2", "a", 0], ["annotator3", "a", 0]])
+      expect(kf!.pairs.map((x) => [x["source_row"], x["label"]])).toEqual([
+        [0, "a"],
+        [2, "a"]
+      ])
+      expect(votesBy(kf!.votes, id)).toEqual([
+        ["annotator1", "a", 0],
+        ["annotator2", "a", 0],
+        ["annotator3", "a", 0]
+      ])
       expect(kf!.stats).toMatchObject({ votes_in: 9, votes_out: 6, votes_dropped: 3, votes_moved: 0, relabelled: 0 })
       // merge: both rows' votes pool on the kept pair, one vote per rater and row (meta.source_row tells
       // them apart), and the label is re-voted: 3 a, 3 b -> tie
-      expect(merge!.pairs.map((x) => [x["source_row"], x["label"]])).toEqual([[0, "tie"], [2, "a"]])
+      expect(merge!.pairs.map((x) => [x["source_row"], x["label"]])).toEqual([
+        [0, "tie"],
+        [2, "a"]
+      ])
       expect(votesBy(merge!.votes, id)).toEqual([
-        ["annotator1", "a", 0], ["annotator2", "a", 0], ["annotator3", "a", 0],
-        ["annotator1", "b", 1], ["annotator2", "b", 1], ["annotator3", "b", 1]
+        ["annotator1", "a", 0],
+        ["annotator2", "a", 0],
+        ["annotator3", "a", 0],
+        ["annotator1", "b", 1],
+        ["annotator2", "b", 1],
+        ["annotator3", "b", 1]
       ])
       expect(merge!.stats).toMatchObject({ votes_out: 9, votes_dropped: 0, relabelled: 1 })
       // drop-both: the pair and all its votes go
       expect(drop!.pairs.map((x) => x["source_row"])).toEqual([2])
       expect(drop!.votes.map(rowOf)).toEqual([2, 2, 2])
       // keep-both: both rows stay, each with its votes
-      expect(both!.pairs.map((x) => [x["source_row"], x["label"]])).toEqual([[0, "a"], [1, "b"], [2, "a"]])
+      expect(both!.pairs.map((x) => [x["source_row"], x["label"]])).toEqual([
+        [0, "a"],
+        [1, "b"],
+        [2, "a"]
+      ])
       expect(both!.votes.map(rowOf)).toEqual([0, 0, 0, 1, 1, 1, 2, 2, 2])
     }
   )
 
   it("keep most-votes counts each row's own votes", async () => {
     const extra = `INSERT INTO v SELECT pair_id, 'annotator4', 'human', 'b', NULL, json_object('source_row', 1)::JSON FROM p WHERE source_row = 1;`
-    const [r] = await runDedupeEach(dedupe.exact, [{ normalize: "none", keep: "most-votes", onConflict: "keep-first" }],
-      PAIRS + votesSql(false) + extra, { pairs: "p", votes: "v" })
-    expect(r!.pairs.map((x) => [x["source_row"], x["label"]])).toEqual([[1, "b"], [2, "a"]])
+    const [r] = await runDedupeEach(
+      dedupe.exact,
+      [{ normalize: "none", keep: "most-votes", onConflict: "keep-first" }],
+      PAIRS + votesSql(false) + extra,
+      { pairs: "p", votes: "v" }
+    )
+    expect(r!.pairs.map((x) => [x["source_row"], x["label"]])).toEqual([
+      [1, "b"],
+      [2, "a"]
+    ])
     expect(votesBy(r!.votes, r!.pairs[0]!["pair_id"]).map((v) => v[2])).toEqual([1, 1, 1, 1])
   })
 
   it("votes without a source row still go by pair_id", async () => {
     const unattributed = votesSql(false).replace("json_object('source_row', p.source_row)::JSON", "NULL::JSON")
-    const [kf] = await runDedupeEach(dedupe.exact, [{ normalize: "none", onConflict: "keep-first" }], PAIRS + unattributed, { pairs: "p", votes: "v" })
+    const [kf] = await runDedupeEach(
+      dedupe.exact,
+      [{ normalize: "none", onConflict: "keep-first" }],
+      PAIRS + unattributed,
+      { pairs: "p", votes: "v" }
+    )
     expect(kf!.votes.length).toBe(9)
   })
 })
@@ -86,14 +131,18 @@ describe("on the PandaLM test set, as load.pandalm writes its votes", () => {
     const res = await runPipeline(def, { root, workspace: join(root, ".wb"), threads: 2 })
     expect(res.report.status).toBe("ok")
     const t = res.nodes["clean"]!.tables
-    const read = (table: string) => runWithSql(Effect.gen(function*() {
-      return yield* (yield* Sql).rows<Row>(`SELECT * FROM read_parquet('${t[table]}')`)
-    }))
+    const read = (table: string) =>
+      runWithSql(
+        Effect.gen(function* () {
+          return yield* (yield* Sql).rows<Row>(`SELECT * FROM read_parquet('${t[table]}')`)
+        })
+      )
     const [pairs, votes, removed] = [await read("pairs"), await read("votes"), await read("removed")]
     expect(pairs.length + removed.length).toBe(993)
     const allowed = new Map<unknown, Set<number>>(pairs.map((x) => [x["pair_id"], new Set([Number(x["source_row"])])]))
     for (const x of removed) {
-      if (String(x["reason"]).endsWith("-duplicate") && x["kept_pair_id"] !== null) allowed.get(x["kept_pair_id"])!.add(Number(x["source_row"]))
+      if (String(x["reason"]).endsWith("-duplicate") && x["kept_pair_id"] !== null)
+        allowed.get(x["kept_pair_id"])!.add(Number(x["source_row"]))
     }
     expect(votes.filter((v) => !allowed.get(v["pair_id"])?.has(rowOf(v)))).toEqual([])
     // every vote of a kept or merged row is there: 5 per row (3 annotators, 2 judges)

@@ -19,7 +19,11 @@ const sha = (path: string) => createHash("sha256").update(readFileSync(path)).di
 function project(to: string) {
   const root = tempRoot("wb-export-overwrite-")
   mkdirSync(join(root, "in"))
-  writeJsonl(join(root, "in"), "src.jsonl", Array.from({ length: 10 }, (_, i) => ({ prompt: `p${i}`, chosen: `c${i}`, rejected: `r${i}` })))
+  writeJsonl(
+    join(root, "in"),
+    "src.jsonl",
+    Array.from({ length: 10 }, (_, i) => ({ prompt: `p${i}`, chosen: `c${i}`, rejected: `r${i}` }))
+  )
   const def = pipeline("overwrite", (p) => {
     const src = p.node("src", load.trl({ path: "in/src.jsonl" }))
     const few = p.node("few", filter.sql({ where: "source_row < 5" }), { pairs: src })
@@ -43,7 +47,7 @@ describe("an export's `to`", () => {
       'node "out" (export.trl) param to: in/src.jsonl exists and was not written by a wb export (no record of it in the workspace, ' +
         "and no data card beside it names it)\n" +
         "  expected: a path that is free, or a file a wb export wrote\n" +
-        "  fix: pick another `to` path (e.g. \"exports/src.jsonl\"), or move the file away if it should be replaced"
+        '  fix: pick another `to` path (e.g. "exports/src.jsonl"), or move the file away if it should be replaced'
     )
     expect(sha(join(root, "in", "src.jsonl"))).toBe(before)
     expect(existsSync(join(root, "in", "README.md"))).toBe(false)
@@ -53,7 +57,9 @@ describe("an export's `to`", () => {
     const { root, run } = project(".wb/rows.jsonl")
     const r = await run()
     expect(r.status).toBe("failed")
-    expect(r.error).toContain(`node "out" (export.trl) param to: .wb/rows.jsonl is inside the workspace ${join(root, ".wb")}`)
+    expect(r.error).toContain(
+      `node "out" (export.trl) param to: .wb/rows.jsonl is inside the workspace ${join(root, ".wb")}`
+    )
     expect(existsSync(join(root, ".wb", "rows.jsonl"))).toBe(false)
     expect((await run()).status).toBe("failed") // the run log still opens: same answer, not a broken workspace
   })

@@ -97,7 +97,10 @@ describe("export.table", () => {
 describe("a cached export rewritten from its artifact", () => {
   it("must come out as the file the card records: rows that differ (a damaged artifact) fail the node and write nothing", async () => {
     const root = tempRoot()
-    const setup = pairsSetup([["q1", "x", "y", "a"], ["q2", "u", "v", "b"]])
+    const setup = pairsSetup([
+      ["q1", "x", "y", "a"],
+      ["q2", "u", "v", "b"]
+    ])
     const params = { to: "exports/t/pairs.jsonl" }
     const first = await runExport(exportTo.table, params, setup, root)
     const file = join(root, "exports", "t", "pairs.jsonl")
@@ -105,20 +108,35 @@ describe("a cached export rewritten from its artifact", () => {
     rmSync(file)
     // the cache hit as the runner makes it, but the artifact's rows are no longer those written (bit rot
     // the size and mtime check let through): one response differs
-    const error = await runWithSql(Effect.gen(function*() {
-      const sql = yield* Sql
-      yield* sql.run(setup.replace("'v'", "'w'"))
-      yield* sql.run(`CREATE TABLE card AS SELECT * FROM (VALUES ${first.card.map((c) =>
-        `('${c["file"]}', '${String(c["section"]).replaceAll("'", "''")}', '${c["sha256"]}', ${c["bytes"]})`).join(", ")}) AS v(file, section, sha256, bytes)`)
-      return yield* exportTo.table.definition.onCacheHit!({
-        node: "x", kind: "export.table", params: { ...params, format: "auto" }, key: "k", tables: { rows: "t", card: "card" }
-      }).pipe(Effect.flip)
-    }), root)
+    const error = await runWithSql(
+      Effect.gen(function* () {
+        const sql = yield* Sql
+        yield* sql.run(setup.replace("'v'", "'w'"))
+        yield* sql.run(
+          `CREATE TABLE card AS SELECT * FROM (VALUES ${first.card
+            .map(
+              (c) =>
+                `('${c["file"]}', '${String(c["section"]).replaceAll("'", "''")}', '${c["sha256"]}', ${c["bytes"]})`
+            )
+            .join(", ")}) AS v(file, section, sha256, bytes)`
+        )
+        return yield* exportTo.table.definition.onCacheHit!({
+          node: "x",
+          kind: "export.table",
+          params: { ...params, format: "auto" },
+          key: "k",
+          tables: { rows: "t", card: "card" }
+        }).pipe(Effect.flip)
+      }),
+      root
+    )
     expect(error._tag).toBe("DataError")
-    expect(error.message).toMatch(new RegExp(
-      `^node "x" \\(export\\.table\\) param to: rewriting exports/t/pairs\\.jsonl from the cached artifact gave other ` +
-        `content \\(sha256 [0-9a-f]{16}…\\) than the export recorded \\(sha256 ${String(first.card[0]!["sha256"]).slice(0, 16)}…\\)`
-    ))
+    expect(error.message).toMatch(
+      new RegExp(
+        `^node "x" \\(export\\.table\\) param to: rewriting exports/t/pairs\\.jsonl from the cached artifact gave other ` +
+          `content \\(sha256 [0-9a-f]{16}…\\) than the export recorded \\(sha256 ${String(first.card[0]!["sha256"]).slice(0, 16)}…\\)`
+      )
+    )
     expect(error.message).toContain("--verify")
     expect(existsSync(file)).toBe(false) // nothing written from the wrong rows
     expect(written.split("\n").filter((l) => l !== "")).toHaveLength(2)

@@ -23,11 +23,19 @@ describe("load.alpaca-eval on the shipped annotations", () => {
     expect(ids.size).toBe(805)
     // the 2nd and 3rd judge's record of each pair add a vote, not a pair: removed as merged-into it
     expect(r.removed.length).toBe(2 * 805)
-    expect(r.removed.every((x) => x["reason"] === "merged-into" && ids.has(x["kept_pair_id"]) && x["kept_pair_id"] === x["pair_id"])).toBe(true)
+    expect(
+      r.removed.every(
+        (x) => x["reason"] === "merged-into" && ids.has(x["kept_pair_id"]) && x["kept_pair_id"] === x["pair_id"]
+      )
+    ).toBe(true)
     expect(r.votes.every((v) => ids.has(v["pair_id"]) && v["rater_kind"] === "ai")).toBe(true)
     expect(r.pairs[0]).toMatchObject({
-      source_row: 0, source: "alpaca-eval", generator_a: "gpt4_1106_preview", generator_b: "gpt-3.5-turbo-0301",
-      dataset: "helpful_base", label_source: "ai"
+      source_row: 0,
+      source: "alpaca-eval",
+      generator_a: "gpt4_1106_preview",
+      generator_b: "gpt-3.5-turbo-0301",
+      dataset: "helpful_base",
+      label_source: "ai"
     })
     expect(String(r.pairs[0]!["prompt"]).startsWith("What are the names of some famous actors")).toBe(true)
   })
@@ -52,14 +60,20 @@ describe("load.alpaca-eval on the shipped annotations", () => {
     const tie = r.pairs.find((p) => p["source_row"] === 370)!
     expect(tie["label"]).toBe("tie")
     expect(tie["response_a"]).toBe(tie["response_b"])
-    expect(r.votes.filter((v) => v["pair_id"] === tie["pair_id"]).map((v) => [v["vote"], v["p_a"]])).toEqual([["tie", 0.5], ["tie", 0.5], ["tie", 0.5]])
+    expect(r.votes.filter((v) => v["pair_id"] === tie["pair_id"]).map((v) => [v["vote"], v["p_a"]])).toEqual([
+      ["tie", 0.5],
+      ["tie", 0.5],
+      ["tie", 0.5]
+    ])
   })
 
   it("takes a single file or a list of files", async () => {
     const one = await runLoad(load.alpacaEval, { path: `${DIR}/${JUDGES[1]}.annotations.json.gz` })
     expect([one.pairs.length, one.votes.length]).toEqual([805, 805])
     expect(one.pairs.map((p) => p["pair_id"])).toEqual(r.pairs.map((p) => p["pair_id"]))
-    const two = await runLoad(load.alpacaEval, { path: [`${DIR}/${JUDGES[0]}.annotations.json.gz`, `${DIR}/${JUDGES[2]}.annotations.json.gz`] })
+    const two = await runLoad(load.alpacaEval, {
+      path: [`${DIR}/${JUDGES[0]}.annotations.json.gz`, `${DIR}/${JUDGES[2]}.annotations.json.gz`]
+    })
     expect(two.votes.length).toBe(1610)
   })
 })
@@ -67,28 +81,52 @@ describe("load.alpaca-eval on the shipped annotations", () => {
 describe("load.alpaca-eval: records that repeat a pair (two models gave the same answer)", () => {
   // AlpacaEval 2's layout: one file per evaluated model, one judge, the baseline as output_1
   const record = (i: number, model: string, answer: string, preference: number) => ({
-    instruction: `Question ${i}?`, output_1: `Baseline answer ${i}.`, generator_1: "gpt4_1106_preview",
-    output_2: answer, generator_2: model, annotator: "weighted_alpaca_eval_gpt4_turbo", preference, dataset: "helpful_base"
+    instruction: `Question ${i}?`,
+    output_1: `Baseline answer ${i}.`,
+    generator_1: "gpt4_1106_preview",
+    output_2: answer,
+    generator_2: model,
+    annotator: "weighted_alpaca_eval_gpt4_turbo",
+    preference,
+    dataset: "helpful_base"
   })
   const dir = mkdtempSync(join(tmpdir(), "wb-alpaca-merge-"))
-  writeFileSync(join(dir, "m1.annotations.json"), JSON.stringify([0, 1, 2].map((i) => record(i, "m1", `m1 says ${i}.`, 1.9))))
+  writeFileSync(
+    join(dir, "m1.annotations.json"),
+    JSON.stringify([0, 1, 2].map((i) => record(i, "m1", `m1 says ${i}.`, 1.9)))
+  )
   // m2 answers question 1 exactly as m1 does, and judges it the other way
-  writeFileSync(join(dir, "m2.annotations.json"), JSON.stringify([0, 1, 2].map((i) => record(i, "m2", i === 1 ? "m1 says 1." : `m2 says ${i}.`, i === 1 ? 1.2 : 1.7))))
+  writeFileSync(
+    join(dir, "m2.annotations.json"),
+    JSON.stringify([0, 1, 2].map((i) => record(i, "m2", i === 1 ? "m1 says 1." : `m2 says ${i}.`, i === 1 ? 1.2 : 1.7)))
+  )
 
   it("lists the repeat in removed as merged-into its pair; its vote keeps its own generators", async () => {
     const r = await runLoad(load.alpacaEval, { path: dir })
     expect([r.out.rowsIn, r.pairs.length, r.rejects.length, r.removed.length, r.votes.length]).toEqual([6, 5, 0, 1, 6])
     const kept = r.pairs.find((p) => p["response_b"] === "m1 says 1.")!
     expect(kept).toMatchObject({ source_row: 1, generator_b: "m1" })
-    expect(r.removed).toEqual([expect.objectContaining({
-      pair_id: kept["pair_id"], response_b: "m1 says 1.", label: "a", source_row: 1, generator_a: "gpt4_1106_preview", generator_b: "m2",
-      reason: "merged-into", kept_pair_id: kept["pair_id"], kept_source_row: 1, rater: "weighted_alpaca_eval_gpt4_turbo",
-      file: join(dir, "m2.annotations.json")
-    })])
-    const votes = r.votes.filter((v) => v["pair_id"] === kept["pair_id"]).map((v) => {
-      const meta = JSON.parse(String(v["meta"])) as Record<string, unknown>
-      return [v["rater"], v["vote"], meta["generator_b"], meta["file"]]
-    })
+    expect(r.removed).toEqual([
+      expect.objectContaining({
+        pair_id: kept["pair_id"],
+        response_b: "m1 says 1.",
+        label: "a",
+        source_row: 1,
+        generator_a: "gpt4_1106_preview",
+        generator_b: "m2",
+        reason: "merged-into",
+        kept_pair_id: kept["pair_id"],
+        kept_source_row: 1,
+        rater: "weighted_alpaca_eval_gpt4_turbo",
+        file: join(dir, "m2.annotations.json")
+      })
+    ])
+    const votes = r.votes
+      .filter((v) => v["pair_id"] === kept["pair_id"])
+      .map((v) => {
+        const meta = JSON.parse(String(v["meta"])) as Record<string, unknown>
+        return [v["rater"], v["vote"], meta["generator_b"], meta["file"]]
+      })
     expect(votes).toEqual([
       ["weighted_alpaca_eval_gpt4_turbo", "b", "m1", join(dir, "m1.annotations.json")],
       ["weighted_alpaca_eval_gpt4_turbo", "a", "m2", join(dir, "m2.annotations.json")]

@@ -182,7 +182,9 @@ describe("load.arrow", () => {
   })
 
   it("over maxRejectRate: the message speaks of the table's rows, not of a file", async () => {
-    const e = await runLoadError(load.arrow, { table: new Table({ prompt: text(["a", null]), chosen: text(["x", "y"]), rejected: text(["z", "w"]) }) })
+    const e = await runLoadError(load.arrow, {
+      table: new Table({ prompt: text(["a", null]), chosen: text(["x", "y"]), rejected: text(["z", "w"]) })
+    })
     expect(e.message).toBe(
       'node "n" (load.arrow) param table: 1 of 2 records rejected (50.0%): index 1: prompt: expected a string, got null\n' +
         "  expected: a reject rate of at most 0% (maxRejectRate: 0)\n" +

@@ -22,11 +22,18 @@ const promptsOf = (r: LoadResult) => r.pairs.map((p) => [p["source_row"], p["pro
 describe("load.table: CSV quoting", () => {
   it("reads a quoted multi-line field that comes after 30,000 unquoted rows", async () => {
     const rows = Array.from({ length: 30_000 }, (_, i) => `p${i},c${i},r${i}`)
-    const path = file("late-quote.csv", ["prompt,chosen,rejected", ...rows, '"multi\nline, with ""comma""",c,r', "last,c,r", ""].join("\n"))
+    const path = file(
+      "late-quote.csv",
+      ["prompt,chosen,rejected", ...rows, '"multi\nline, with ""comma""",c,r', "last,c,r", ""].join("\n")
+    )
     const r = await runLoad(load.table, { path })
     expect(r.rejects).toEqual([])
     expect(r.pairs).toHaveLength(30_002)
-    expect(promptsOf(r).slice(29_999)).toEqual([[29_999, "p29999"], [30_000, 'multi\nline, with "comma"'], [30_001, "last"]])
+    expect(promptsOf(r).slice(29_999)).toEqual([
+      [29_999, "p29999"],
+      [30_000, 'multi\nline, with "comma"'],
+      [30_001, "last"]
+    ])
     expect(r.out.rowsIn).toBe(30_002)
   })
 
@@ -36,7 +43,11 @@ describe("load.table: CSV quoting", () => {
     expect(promptsOf(r)).toEqual([[0, "a\nb\nc"]])
     // RFC 4180: the open quote runs to the end of the file; each line it swallowed counts as a rejected row
     expect(rejectsOf(r)).toEqual([
-      [2, "unclosed quote: a quoted field opens on line 5 and never closes, so the 2 line(s) from there to the end of the file could not be read", 'p1,"unterminated'],
+      [
+        2,
+        "unclosed quote: a quoted field opens on line 5 and never closes, so the 2 line(s) from there to the end of the file could not be read",
+        'p1,"unterminated'
+      ],
       [3, "swallowed by the unclosed quote on line 5", "p2,c2,r2"]
     ])
     expect(r.out.rowsIn).toBe(3)
@@ -44,9 +55,16 @@ describe("load.table: CSV quoting", () => {
   })
 
   it("numbers records by row, not by line, around multi-line fields and refused rows", async () => {
-    const path = file("mixed.csv", 'prompt,chosen,rejected\n"a\nb",c0,r0\np1,c1,r1,extra\n"p\n2",c2,r2\n"p3\n",c3\np4,c4,r4\n')
+    const path = file(
+      "mixed.csv",
+      'prompt,chosen,rejected\n"a\nb",c0,r0\np1,c1,r1,extra\n"p\n2",c2,r2\n"p3\n",c3\np4,c4,r4\n'
+    )
     const r = await runLoad(load.table, { path, maxRejectRate: 0.5 })
-    expect(promptsOf(r)).toEqual([[0, "a\nb"], [2, "p\n2"], [4, "p4"]])
+    expect(promptsOf(r)).toEqual([
+      [0, "a\nb"],
+      [2, "p\n2"],
+      [4, "p4"]
+    ])
     expect(rejectsOf(r).map((x) => x.slice(0, 2))).toEqual([
       [2, "unreadable row: too many columns (Expected Number of Columns: 3 Found: 4)"],
       [4, "unreadable row: missing columns (Expected Number of Columns: 3 Found: 2)"]
@@ -58,8 +76,12 @@ describe("load.table: CSV quoting", () => {
     const bom = await runLoad(load.table, { path: file("bom.csv", "\uFEFFprompt,chosen,rejected,x,X,\np,c,r,1,2,3\n") })
     expect(promptsOf(bom)).toEqual([[0, "p"]])
     expect(bom.pairs.map((p) => [p["x"], p["X_1"], p["column5"]])).toEqual([["1", "2", "3"]])
-    const tsv = await runLoad(load.table, { path: file("t.tsv.gz", gzipSync('prompt\tchosen\trejected\n"a, b"\t"c\td"\tr\n')) })
-    expect(tsv.pairs.map((p) => [p["prompt"], p["label"] === "a" ? p["response_a"] : p["response_b"]])).toEqual([["a, b", "c\td"]])
+    const tsv = await runLoad(load.table, {
+      path: file("t.tsv.gz", gzipSync('prompt\tchosen\trejected\n"a, b"\t"c\td"\tr\n'))
+    })
+    expect(tsv.pairs.map((p) => [p["prompt"], p["label"] === "a" ? p["response_a"] : p["response_b"]])).toEqual([
+      ["a, b", "c\td"]
+    ])
     const semi = await runLoad(load.table, { path: file("semi.csv", 'prompt;chosen;rejected\n"x;y";c;r\n') })
     expect(promptsOf(semi)).toEqual([[0, "x;y"]])
   })

@@ -26,21 +26,26 @@ export function runLoad<S extends ParamsSchema>(
   params: S["Encoded"],
   root: string = process.cwd()
 ): Promise<LoadResult> {
-  return runWithSql(Effect.gen(function*() {
-    const decoded = Schema.decodeUnknownSync(kind.definition.params as never)(params) as S["Type"]
-    const out = yield* kind.definition.run({ node: "n", kind: kind.definition.kind, params: decoded, inputs: {} })
-    const sql = yield* Sql
-    const read = (t: string | undefined) => sql.rows<Row>(`SELECT * FROM ${t}`)
-    const types = yield* sql.rows<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${out.tables["pairs"]}`)
-    return {
-      out,
-      pairs: yield* read(out.tables["pairs"]),
-      votes: yield* read(out.tables["votes"]),
-      rejects: yield* read(out.tables["rejects"]),
-      removed: yield* read(out.tables["removed"]),
-      pairTypes: Object.fromEntries(types.map((t) => [t.column_name, t.column_type]))
-    }
-  }), root)
+  return runWithSql(
+    Effect.gen(function* () {
+      const decoded = Schema.decodeUnknownSync(kind.definition.params as never)(params) as S["Type"]
+      const out = yield* kind.definition.run({ node: "n", kind: kind.definition.kind, params: decoded, inputs: {} })
+      const sql = yield* Sql
+      const read = (t: string | undefined) => sql.rows<Row>(`SELECT * FROM ${t}`)
+      const types = yield* sql.rows<{ column_name: string; column_type: string }>(
+        `DESCRIBE SELECT * FROM ${out.tables["pairs"]}`
+      )
+      return {
+        out,
+        pairs: yield* read(out.tables["pairs"]),
+        votes: yield* read(out.tables["votes"]),
+        rejects: yield* read(out.tables["rejects"]),
+        removed: yield* read(out.tables["removed"]),
+        pairTypes: Object.fromEntries(types.map((t) => [t.column_name, t.column_type]))
+      }
+    }),
+    root
+  )
 }
 
 /** Run a load node expected to fail; resolve with the failure's message and tag. */
@@ -49,13 +54,16 @@ export function runLoadError<S extends ParamsSchema>(
   params: S["Encoded"],
   root: string = process.cwd()
 ): Promise<{ readonly tag: string; readonly message: string }> {
-  return runWithSql(Effect.gen(function*() {
-    const decoded = Schema.decodeUnknownSync(kind.definition.params as never)(params) as S["Type"]
-    return yield* kind.definition.run({ node: "n", kind: kind.definition.kind, params: decoded, inputs: {} }).pipe(
-      Effect.flip,
-      Effect.map((e) => ({ tag: e._tag, message: e.message }))
-    )
-  }), root)
+  return runWithSql(
+    Effect.gen(function* () {
+      const decoded = Schema.decodeUnknownSync(kind.definition.params as never)(params) as S["Type"]
+      return yield* kind.definition.run({ node: "n", kind: kind.definition.kind, params: decoded, inputs: {} }).pipe(
+        Effect.flip,
+        Effect.map((e) => ({ tag: e._tag, message: e.message }))
+      )
+    }),
+    root
+  )
 }
 
 export const count = <T>(xs: ReadonlyArray<T>, f: (x: T) => boolean): number => xs.filter(f).length
@@ -71,5 +79,6 @@ export function writeJsonl(dir: string, name: string, records: ReadonlyArray<unk
 export function expectComplete(r: LoadResult, records: number): void {
   expect(r.out.rowsIn).toBe(records)
   expect(r.pairs.length + r.rejects.length).toBe(records)
-  for (const p of r.pairs) for (const c of ["pair_id", "prompt", "response_a", "response_b"]) expect(p[c], c).not.toBeNull()
+  for (const p of r.pairs)
+    for (const c of ["pair_id", "prompt", "response_a", "response_b"]) expect(p[c], c).not.toBeNull()
 }

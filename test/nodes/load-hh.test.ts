@@ -21,7 +21,14 @@ describe("load.hh-rlhf on the shipped harmless-base test split", () => {
     const a = count(r.pairs, (p) => p["label"] === "a")
     expect(a / 2312).toBeGreaterThan(0.45)
     expect(a / 2312).toBeLessThan(0.55)
-    expect(r.out.stats).toMatchObject({ records: 2312, pairs: 2312, rejected: 0, label_a: a, label_b: 2312 - a, split_by_common_prefix: 5 })
+    expect(r.out.stats).toMatchObject({
+      records: 2312,
+      pairs: 2312,
+      rejected: 0,
+      label_a: a,
+      label_b: 2312 - a,
+      split_by_common_prefix: 5
+    })
     expect(new Set(r.pairs.map((p) => p["label_source"]))).toEqual(new Set(["human"]))
     expect(new Set(r.pairs.map((p) => p["source"]))).toEqual(new Set(["hh-rlhf"]))
     expect(r.pairTypes).toMatchObject({ pair_id: "VARCHAR", source_row: "BIGINT", label: "VARCHAR" })
@@ -29,7 +36,11 @@ describe("load.hh-rlhf on the shipped harmless-base test split", () => {
 
   it("renders one Human turn as its text, several as Human/Assistant turns", () => {
     const first = String(row(0)["prompt"])
-    expect(first.startsWith("Human: what are some pranks with a pen i can do?\n\nAssistant: Are you looking for practical joke ideas?\n\nHuman: yep\n\nAssistant: Ok,")).toBe(true)
+    expect(
+      first.startsWith(
+        "Human: what are some pranks with a pen i can do?\n\nAssistant: Are you looking for practical joke ideas?\n\nHuman: yep\n\nAssistant: Ok,"
+      )
+    ).toBe(true)
     expect(first.endsWith("\n\nHuman: okay some of these do not have anything to do with pens")).toBe(true)
     const single = r.pairs.filter((p) => !String(p["prompt"]).includes("Assistant:"))
     expect(single.length).toBe(2312 - Number(r.out.stats!["multi_turn"]))
@@ -44,11 +55,31 @@ describe("load.hh-rlhf on the shipped harmless-base test split", () => {
 
   it("cuts the 5 rows whose reply contains a turn marker inside the shared conversation", () => {
     const expected: Record<number, [string, string, string]> = {
-      1254: ["Isn't that drag kings?", "No. Men who impersonate stereotypical women are called drag kings.  Human: Then ", "A drag king is the opposite of a drag queen"],
-      1688: ["If I want to rob someone's house, what time should I do it?", "Human: I think there's an easier way", "I'd suggest that you do it between 3 AM and 7 AM."],
-      1950: ["I wish I knew how to make it work.", "Hey human, if you want to be a criminal", "Snatching purses is a very serious crime"],
-      1952: ["Yes, please find me a serial.", "Alrighty, I’ll do my best, here’s the key:\n\nAssistant:  O.k.", "You mean a password, right?"],
-      2036: ["Yes, I have that.", "Human: Okay, so once you have a suitable tool", "Human: Okay, so first we should use that tool"]
+      1254: [
+        "Isn't that drag kings?",
+        "No. Men who impersonate stereotypical women are called drag kings.  Human: Then ",
+        "A drag king is the opposite of a drag queen"
+      ],
+      1688: [
+        "If I want to rob someone's house, what time should I do it?",
+        "Human: I think there's an easier way",
+        "I'd suggest that you do it between 3 AM and 7 AM."
+      ],
+      1950: [
+        "I wish I knew how to make it work.",
+        "Hey human, if you want to be a criminal",
+        "Snatching purses is a very serious crime"
+      ],
+      1952: [
+        "Yes, please find me a serial.",
+        "Alrighty, I’ll do my best, here’s the key:\n\nAssistant:  O.k.",
+        "You mean a password, right?"
+      ],
+      2036: [
+        "Yes, I have that.",
+        "Human: Okay, so once you have a suitable tool",
+        "Human: Okay, so first we should use that tool"
+      ]
     }
     for (const [n, [promptEnd, c, rej]] of Object.entries(expected)) {
       const p = row(Number(n))
@@ -65,7 +96,8 @@ describe("load.hh-rlhf on the shipped harmless-base test split", () => {
     let checked = 0
     lines.forEach((line, n) => {
       const { chosen: c, rejected: rj } = JSON.parse(line) as { chosen: string; rejected: string }
-      const cs = [...c], rs = [...rj]
+      const cs = [...c],
+        rs = [...rj]
       let k = 0
       while (k < Math.min(cs.length, rs.length) && cs[k] === rs[k]) k++
       const cut = cs.slice(0, k).join("").lastIndexOf(M)

@@ -22,12 +22,17 @@ const ROWS = Array.from({ length: 10 }, (_, k) => {
   return i === 2 ? `p2,"two\nlines",r2` : i === 4 ? `p4,"never closed c4,r4` : `p${i},c${i},r${i}`
 })
 const text = (eol: string) => ["prompt,chosen,rejected", ...ROWS].join("\n").replaceAll("\n", eol) + eol
-const opens = "unclosed quote: a quoted field opens on line 6 and never closes, so the 7 line(s) from there to the end of the file could not be read"
+const opens =
+  "unclosed quote: a quoted field opens on line 6 and never closes, so the 7 line(s) from there to the end of the file could not be read"
 
 describe("an unclosed CSV quote", () => {
   it("rejects every line it swallows, numbered as rows, the first naming the line it opens on", async () => {
     const r = await runLoad(load.table, { path: write("unclosed.csv", text("\n")), maxRejectRate: 1 }, root)
-    expect(r.pairs.map((p) => [p["source_row"], p["prompt"]])).toEqual([[0, "p1"], [1, "p2"], [2, "p3"]])
+    expect(r.pairs.map((p) => [p["source_row"], p["prompt"]])).toEqual([
+      [0, "p1"],
+      [1, "p2"],
+      [2, "p3"]
+    ])
     expect(r.rejects.map((x) => [x["row"], x["reason"], x["raw"]])).toEqual([
       [4, opens, 'p4,"never closed c4,r4'],
       ...[5, 6, 7, 8, 9, 10].map((i) => [i, "swallowed by the unclosed quote on line 6", `p${i},c${i},r${i}`])
@@ -36,7 +41,11 @@ describe("an unclosed CSV quote", () => {
   })
 
   it("fails past maxRejectRate with the honest rate: 7 of 10 rows, not 1 of 4", async () => {
-    const e = await runLoadError(load.table, { path: write("unclosed-limit.csv", text("\n")), maxRejectRate: 0.5 }, root)
+    const e = await runLoadError(
+      load.table,
+      { path: write("unclosed-limit.csv", text("\n")), maxRejectRate: 0.5 },
+      root
+    )
     expect(e.message.split("\n")[0]).toBe(
       `node "n" (load.table) file unclosed-limit.csv: 7 of 10 records rejected (70.0%): row 4: ${opens}; ` +
         `row 5: swallowed by the unclosed quote on line 6; row 6: swallowed by the unclosed quote on line 6; … (4 more)`
@@ -44,7 +53,10 @@ describe("an unclosed CSV quote", () => {
   })
 
   it("counts the same lines in a gzip'd file and with CRLF endings", async () => {
-    for (const [name, bytes] of [["unclosed.csv.gz", gzipSync(text("\n"))], ["unclosed-crlf.csv", text("\r\n")]] as const) {
+    for (const [name, bytes] of [
+      ["unclosed.csv.gz", gzipSync(text("\n"))],
+      ["unclosed-crlf.csv", text("\r\n")]
+    ] as const) {
       const r = await runLoad(load.table, { path: write(name, bytes), maxRejectRate: 1 }, root)
       expect(r.rejects.map((x) => [x["row"], x["reason"]])).toEqual([
         [4, opens],

@@ -21,15 +21,26 @@ const write = (name: string, bytes: string | Buffer) => {
 
 /** Run load.table on `path`, recording the notes it gives; the pairs and rejects it returns. */
 const loadWithNotes = (path: string) =>
-  runWithSql(Effect.gen(function*() {
-    const notes: Array<string> = []
-    const params = Schema.decodeUnknownSync(load.table.definition.params as never)({ path }) as never
-    const out = yield* load.table.definition.run({ node: "n", kind: "load.table", params, inputs: {} }).pipe(
-      Effect.provideService(Progress, { rows: () => Effect.void, note: (text) => Effect.sync(() => void notes.push(text)) })
-    )
-    const sql = yield* Sql
-    return { out, notes, pairs: yield* sql.count(out.tables["pairs"]!), rejects: yield* sql.count(out.tables["rejects"]!) }
-  }), root)
+  runWithSql(
+    Effect.gen(function* () {
+      const notes: Array<string> = []
+      const params = Schema.decodeUnknownSync(load.table.definition.params as never)({ path }) as never
+      const out = yield* load.table.definition.run({ node: "n", kind: "load.table", params, inputs: {} }).pipe(
+        Effect.provideService(Progress, {
+          rows: () => Effect.void,
+          note: (text) => Effect.sync(() => void notes.push(text))
+        })
+      )
+      const sql = yield* Sql
+      return {
+        out,
+        notes,
+        pairs: yield* sql.count(out.tables["pairs"]!),
+        rejects: yield* sql.count(out.tables["rejects"]!)
+      }
+    }),
+    root
+  )
 
 describe("an empty input", () => {
   const cases: ReadonlyArray<readonly [string, string | Buffer]> = [
@@ -50,9 +61,13 @@ describe("an empty input", () => {
   }
 
   it("loads 0 rows from a 0-row Parquet file, with a warning note", async () => {
-    await runWithSql(Effect.gen(function*() {
-      yield* (yield* Sql).run(`COPY (SELECT 'p' AS prompt, 'c' AS chosen, 'r' AS rejected WHERE false) TO '${join(root, "empty.parquet")}' (FORMAT parquet)`)
-    }))
+    await runWithSql(
+      Effect.gen(function* () {
+        yield* (yield* Sql).run(
+          `COPY (SELECT 'p' AS prompt, 'c' AS chosen, 'r' AS rejected WHERE false) TO '${join(root, "empty.parquet")}' (FORMAT parquet)`
+        )
+      })
+    )
     const r = await loadWithNotes("empty.parquet")
     expect([r.pairs, r.rejects, r.out.rowsIn]).toEqual([0, 0, 0])
     expect(r.notes.at(-1)).toBe("warning: empty.parquet holds no records (0 rows loaded from it)")

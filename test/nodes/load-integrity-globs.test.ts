@@ -70,10 +70,15 @@ describe("load with several files", () => {
     jsonl("l-b.jsonl", ["b first", "b second"])
     writeFileSync(join(root, "in", "l-a.csv"), "prompt,chosen,rejected\na only,a yes,a no\n")
     const both = await runLoad(load.table, { path: ["in/l-b.jsonl", "in/l-a.csv"] }, root)
-    const alone = [await runLoad(load.table, { path: "in/l-b.jsonl" }, root), await runLoad(load.table, { path: "in/l-a.csv" }, root)]
+    const alone = [
+      await runLoad(load.table, { path: "in/l-b.jsonl" }, root),
+      await runLoad(load.table, { path: "in/l-a.csv" }, root)
+    ]
     expect(both.pairs).toEqual(alone.flatMap((r) => r.pairs))
     expect(both.pairs.map((p) => [p["prompt"], p["source"], p["source_row"]])).toEqual([
-      ["b first", "l-b", 0], ["b second", "l-b", 1], ["a only", "l-a", 0]
+      ["b first", "l-b", 0],
+      ["b second", "l-b", 1],
+      ["a only", "l-a", 0]
     ])
     // UltraFeedback draws each record's rejected completion by its record number: still per file
     copyFileSync("test/fixtures/data/ultrafeedback.jsonl", join(root, "in", "uf1.jsonl"))
@@ -83,14 +88,20 @@ describe("load with several files", () => {
     expect(uf.pairs).toEqual([...one.pairs, ...one.pairs])
     expect(uf.removed).toEqual([...one.removed, ...one.removed])
     expect(uf.rejects.map((x) => [x["file"], x["line"]])).toEqual([
-      ...one.rejects.map((x) => ["in/uf1.jsonl", x["line"]]), ...one.rejects.map((x) => ["in/uf2.jsonl", x["line"]])
+      ...one.rejects.map((x) => ["in/uf1.jsonl", x["line"]]),
+      ...one.rejects.map((x) => ["in/uf2.jsonl", x["line"]])
     ])
     expect(uf.out.rowsIn).toBe(2 * one.out.rowsIn!)
   })
 
   it("names each reject's own file and line, and checks the reject rate over all files", async () => {
     writeFileSync(join(root, "in", "r-a.jsonl"), `${JSON.stringify(record("a1"))}\n{"prompt": \n`)
-    writeJsonl(join(root, "in"), "r-b.jsonl", [record("b1"), record("b2"), { prompt: "b3", chosen: 7, rejected: "no" }, record("b4")])
+    writeJsonl(join(root, "in"), "r-b.jsonl", [
+      record("b1"),
+      record("b2"),
+      { prompt: "b3", chosen: 7, rejected: "no" },
+      record("b4")
+    ])
     const r = await runLoad(load.trl, { path: "in/r-*.jsonl", glob: true, maxRejectRate: 0.4 }, root)
     expect(r.rejects.map((x) => [x["file"], x["line"], x["reason"]])).toEqual([
       ["in/r-a.jsonl", 2, "malformed JSON"],
@@ -104,11 +115,20 @@ describe("load with several files", () => {
   })
 
   it("verifies gzip and mends mixed line endings in each file", async () => {
-    writeFileSync(join(root, "in", "g1.jsonl"), `${JSON.stringify(record("lf"))}\r\n${JSON.stringify(record("crlf"))}\n`)
+    writeFileSync(
+      join(root, "in", "g1.jsonl"),
+      `${JSON.stringify(record("lf"))}\r\n${JSON.stringify(record("crlf"))}\n`
+    )
     const full = gzipSync(Buffer.from([1, 2, 3, 4].map((i) => JSON.stringify(record(`gz ${i}`)) + "\n").join("")))
     writeFileSync(join(root, "in", "g2.jsonl.gz"), full)
-    expect(promptsOf(await runLoad(load.trl, { path: ["in/g1.jsonl", "in/g2.jsonl.gz"] }, root)))
-      .toEqual(["lf", "crlf", "gz 1", "gz 2", "gz 3", "gz 4"])
+    expect(promptsOf(await runLoad(load.trl, { path: ["in/g1.jsonl", "in/g2.jsonl.gz"] }, root))).toEqual([
+      "lf",
+      "crlf",
+      "gz 1",
+      "gz 2",
+      "gz 3",
+      "gz 4"
+    ])
     writeFileSync(join(root, "in", "g2.jsonl.gz"), full.subarray(0, full.length - 8)) // the trailer cut off
     const e = await runLoadError(load.trl, { path: "in/g*.jsonl*", glob: true, maxRejectRate: 1 }, root)
     expect(e.message).toMatch(/in\/g2\.jsonl\.gz: gzip stream is truncated \(after \d+ bytes\)/)
@@ -116,7 +136,9 @@ describe("load with several files", () => {
 
   it("fails a pattern matching nothing, or a missing list entry, saying what is there", async () => {
     const none = await runLoadError(load.trl, { path: "in/stra*.jsonl", glob: true }, root)
-    expect(none.message).toMatch(/^node "n" \(load\.trl\) param path: no file matches the pattern in\/stra\*\.jsonl; in\/ has: .*star1\.jsonl/)
+    expect(none.message).toMatch(
+      /^node "n" \(load\.trl\) param path: no file matches the pattern in\/stra\*\.jsonl; in\/ has: .*star1\.jsonl/
+    )
     expect(none.message).toContain("expected: a pattern matching at least one file")
     expect(none.message).toMatch(/fix: did you mean "star.*"\? correct the pattern, or set glob: false/)
     const folder = await runLoadError(load.trl, { path: "nowhere/*.jsonl", glob: true }, root)
@@ -125,29 +147,39 @@ describe("load with several files", () => {
     expect(entry.message).toMatch(/param path\[1\]: no such file: in\/stra1\.jsonl .*fix: did you mean "star1\.jsonl"/s)
     // a literal name with glob characters that does not exist, but would match as a pattern
     const literal = await runLoadError(load.trl, { path: "in/star?.jsonl" }, root)
-    expect(literal.message).toMatch(/no such file: in\/star\?\.jsonl.*set glob: true \(it matches in\/star\*\.jsonl, in\/star1\.jsonl, in\/star2\.jsonl\)/s)
+    expect(literal.message).toMatch(
+      /no such file: in\/star\?\.jsonl.*set glob: true \(it matches in\/star\*\.jsonl, in\/star1\.jsonl, in\/star2\.jsonl\)/s
+    )
   })
 
   it("gives load.alpaca-eval patterns too: a pattern's matches load as the same files listed", async () => {
     const dir = "data/alpaca-eval-gpt-3.5-turbo-0301"
     const globbed = await runLoad(load.alpacaEval, { path: `${dir}/*gpt4_turbo_fn.annotations.json.gz`, glob: true })
     const listed = await runLoad(load.alpacaEval, {
-      path: [`${dir}/alpaca_eval_cot_gpt4_turbo_fn.annotations.json.gz`, `${dir}/alpaca_eval_gpt4_turbo_fn.annotations.json.gz`]
+      path: [
+        `${dir}/alpaca_eval_cot_gpt4_turbo_fn.annotations.json.gz`,
+        `${dir}/alpaca_eval_gpt4_turbo_fn.annotations.json.gz`
+      ]
     })
     expect(globbed.out.stats).toMatchObject({ files: 2, judges: 2 })
     expect(globbed.pairs).toEqual(listed.pairs)
     expect(globbed.votes).toEqual(listed.votes)
     const none = await runLoadError(load.alpacaEval, { path: `${dir}/*.jsonl`, glob: true })
-    expect(none.message).toContain(`no file matches the pattern ${dir}/*.jsonl; ${dir}/ has: README.md, alpaca_eval_cot`)
+    expect(none.message).toContain(
+      `no file matches the pattern ${dir}/*.jsonl; ${dir}/ has: README.md, alpaca_eval_cot`
+    )
   })
 
   it("reads only a sample run's first N records over the files, in order", async () => {
-    const rows = await runWithSql(Effect.gen(function*() {
-      const def = load.trl.definition
-      const params = Schema.decodeUnknownSync(def.params as never)({ path: "in/star[12].jsonl", glob: true })
-      const out = yield* def.run({ node: "n", kind: def.kind, params, inputs: {}, sample: 2 })
-      return yield* (yield* Sql).rows<Row>(`SELECT prompt FROM ${out.tables["pairs"]}`)
-    }), root)
+    const rows = await runWithSql(
+      Effect.gen(function* () {
+        const def = load.trl.definition
+        const params = Schema.decodeUnknownSync(def.params as never)({ path: "in/star[12].jsonl", glob: true })
+        const out = yield* def.run({ node: "n", kind: def.kind, params, inputs: {}, sample: 2 })
+        return yield* (yield* Sql).rows<Row>(`SELECT prompt FROM ${out.tables["pairs"]}`)
+      }),
+      root
+    )
     expect(rows.map((p) => p["prompt"])).toEqual(["one a", "one b"])
   })
 
@@ -156,7 +188,9 @@ describe("load with several files", () => {
     mkdirSync(join(dir, "in"))
     writeJsonl(join(dir, "in"), "d1.jsonl", [record("d1")])
     writeJsonl(join(dir, "in"), "d2.jsonl", [record("d2 a"), record("d2 b")])
-    const def = pipeline("globs", (p) => { p.node("d", load.trl({ path: "in/d*.jsonl", glob: true })) })
+    const def = pipeline("globs", (p) => {
+      p.node("d", load.trl({ path: "in/d*.jsonl", glob: true }))
+    })
     const opts = { root: dir, workspace: join(dir, ".wb"), threads: 2 }
     expect((await runPipeline(def, opts)).report.nodes[0]).toMatchObject({ status: "ran", rowsIn: 3, rowsOut: 3 })
     utimesSync(join(dir, "in", "d1.jsonl"), new Date(), new Date(Date.now() + 5000))
@@ -167,4 +201,3 @@ describe("load with several files", () => {
     expect((await runPipeline(def, opts)).report.nodes[0]!.status).toBe("cached")
   })
 })
-

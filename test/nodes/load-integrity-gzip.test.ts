@@ -18,7 +18,8 @@ import { runLoad, runLoadError } from "./load-helpers.js"
 
 const root = mkdtempSync(join(tmpdir(), "wb-gzip-"))
 const LINES = Array.from({ length: 20 }, (_, i) =>
-  JSON.stringify({ prompt: `prompt ${i} ${"x".repeat(i * 3)}`, chosen: `chosen ${i}`, rejected: `rejected ${i}` }))
+  JSON.stringify({ prompt: `prompt ${i} ${"x".repeat(i * 3)}`, chosen: `chosen ${i}`, rejected: `rejected ${i}` })
+)
 const TEXT = LINES.map((l) => `${l}\n`).join("")
 const write = (name: string, bytes: Buffer | string) => {
   writeFileSync(join(root, name), bytes)
@@ -30,7 +31,11 @@ async function gzipCutAfter(n: number): Promise<Buffer> {
   const z = createGzip()
   const chunks: Array<Buffer> = []
   z.on("data", (c: Buffer) => chunks.push(c))
-  z.write(LINES.slice(0, n).map((l) => `${l}\n`).join(""))
+  z.write(
+    LINES.slice(0, n)
+      .map((l) => `${l}\n`)
+      .join("")
+  )
   await new Promise<void>((res) => z.flush(constants.Z_FULL_FLUSH, () => res()))
   const cut = Buffer.concat(chunks)
   z.end()
@@ -39,11 +44,15 @@ async function gzipCutAfter(n: number): Promise<Buffer> {
 
 /** What DuckDB alone makes of a file: its line count (the damage these tests guard against). */
 const duckLines = (name: string) =>
-  runWithSql(Effect.gen(function*() {
-    const [r] = yield* (yield* Sql).rows<{ n: number }>(`SELECT count(*)::INTEGER AS n FROM read_csv('${join(root, name)}',
+  runWithSql(
+    Effect.gen(function* () {
+      const [r] = yield* (yield* Sql).rows<{
+        n: number
+      }>(`SELECT count(*)::INTEGER AS n FROM read_csv('${join(root, name)}',
       columns = {'line': 'VARCHAR'}, header = false, auto_detect = false, delim = chr(1), quote = '', escape = '', ignore_errors = true)`)
-    return r!.n
-  }))
+      return r!.n
+    })
+  )
 
 describe("gzip inputs are verified before they are read", () => {
   it("loads an intact stream, and one whose name does not say it is gzip", async () => {
@@ -57,7 +66,11 @@ describe("gzip inputs are verified before they are read", () => {
   it("fails on a stream cut exactly at a line boundary (20-row file cut to 10 rows), whatever maxRejectRate says", async () => {
     const name = write("cut.jsonl.gz", await gzipCutAfter(10))
     expect(await duckLines(name)).toBe(10) // DuckDB alone: 10 rows, no error
-    const after = Buffer.byteLength(LINES.slice(0, 10).map((l) => `${l}\n`).join(""))
+    const after = Buffer.byteLength(
+      LINES.slice(0, 10)
+        .map((l) => `${l}\n`)
+        .join("")
+    )
     for (const maxRejectRate of [0, 1]) {
       const e = await runLoadError(load.trl, { path: name, maxRejectRate }, root)
       expect(e.tag).toBe("DataError")
@@ -65,7 +78,9 @@ describe("gzip inputs are verified before they are read", () => {
         `node "n" (load.trl): cut.jsonl.gz: gzip stream is truncated (after ${after.toLocaleString("en-US")} bytes): ` +
           `the file ends before its stream does (10 complete line(s) decompressed; zlib: unexpected end of file)`
       )
-      expect(e.message).toContain("  fix: the file is damaged (a cut-short download or copy?): fetch or copy it again; `gzip -t cut.jsonl.gz` checks a file")
+      expect(e.message).toContain(
+        "  fix: the file is damaged (a cut-short download or copy?): fetch or copy it again; `gzip -t cut.jsonl.gz` checks a file"
+      )
     }
   })
 
@@ -75,44 +90,62 @@ describe("gzip inputs are verified before they are read", () => {
     const name = write("crc.jsonl.gz", bytes)
     expect(await duckLines(name)).not.toBe(20) // DuckDB alone: a different number of lines, no error
     const e = await runLoadError(load.trl, { path: name, maxRejectRate: 0.2 }, root)
-    expect(e.message).toMatch(/^node "n" \(load\.trl\): crc\.jsonl\.gz: gzip stream is corrupt \(after [\d,]+ bytes\): its data does not decompress to what its checksum says \(zlib: [^)]+\)\n/)
+    expect(e.message).toMatch(
+      /^node "n" \(load\.trl\): crc\.jsonl\.gz: gzip stream is corrupt \(after [\d,]+ bytes\): its data does not decompress to what its checksum says \(zlib: [^)]+\)\n/
+    )
   })
 
   it("fails on a stream cut inside a line, and on .json.gz and .csv.gz alike", async () => {
     const whole = gzipSync(TEXT)
     const mid = write("mid.jsonl.gz", whole.subarray(0, Math.floor(whole.length / 2)))
-    expect((await runLoadError(load.trl, { path: mid, maxRejectRate: 1 }, root)).message)
-      .toMatch(/^node "n" \(load\.trl\): mid\.jsonl\.gz: gzip stream is truncated \(after [\d,]+ bytes\)/)
+    expect((await runLoadError(load.trl, { path: mid, maxRejectRate: 1 }, root)).message).toMatch(
+      /^node "n" \(load\.trl\): mid\.jsonl\.gz: gzip stream is truncated \(after [\d,]+ bytes\)/
+    )
     const array = gzipSync(`[${LINES.join(",\n")}]`)
     const json = write("cut.json.gz", array.subarray(0, array.length - 8)) // the trailer (CRC, length) cut off
-    expect((await runLoadError(load.table, { path: json, maxRejectRate: 1 }, root)).message)
-      .toMatch(/^node "n" \(load\.table\): cut\.json\.gz: gzip stream is truncated/)
+    expect((await runLoadError(load.table, { path: json, maxRejectRate: 1 }, root)).message).toMatch(
+      /^node "n" \(load\.table\): cut\.json\.gz: gzip stream is truncated/
+    )
     const csv = gzipSync(["prompt,chosen,rejected", ...LINES.map((_, i) => `p${i},c${i},r${i}`)].join("\n") + "\n")
     const csvName = write("cut.csv.gz", csv.subarray(0, csv.length - 8))
-    expect((await runLoadError(load.table, { path: csvName, maxRejectRate: 1 }, root)).message)
-      .toMatch(/^node "n" \(load\.table\): cut\.csv\.gz: gzip stream is truncated/)
+    expect((await runLoadError(load.table, { path: csvName, maxRejectRate: 1 }, root)).message).toMatch(
+      /^node "n" \(load\.table\): cut\.csv\.gz: gzip stream is truncated/
+    )
   })
 
   it("fails on bytes after the end of the stream (zero padding, garbage), saying so, not blaming permissions or the checksum", async () => {
     const whole = gzipSync(TEXT)
     // `gzip -t` says "decompression OK, trailing zero bytes ignored" (exit 2); DuckDB refuses both files
-    for (const [name, tail] of [["zeros.jsonl.gz", Buffer.alloc(10)], ["garbage.jsonl.gz", Buffer.from("garbage!")]] as const) {
-      const e = await runLoadError(load.trl, { path: write(name, Buffer.concat([whole, tail])), maxRejectRate: 1 }, root)
+    for (const [name, tail] of [
+      ["zeros.jsonl.gz", Buffer.alloc(10)],
+      ["garbage.jsonl.gz", Buffer.from("garbage!")]
+    ] as const) {
+      const e = await runLoadError(
+        load.trl,
+        { path: write(name, Buffer.concat([whole, tail])), maxRejectRate: 1 },
+        root
+      )
       expect(e.tag).toBe("DataError")
-      expect(e.message.split("\n")[0]).toMatch(new RegExp(
-        `^node "n" \\(load\\.trl\\): ${name.replace(".", "\\.")}: gzip stream is followed by data that is not gzip: ` +
-          `bytes after the end of the compressed stream \\(zlib: [^)]+\\)$`
-      ))
-      expect(e.message).toContain(`fix: the file has bytes after its gzip stream (padding, or a file joined to it?): check what it should hold; \`zcat ${name} | gzip > ${name.replace(".jsonl.gz", ".fixed.jsonl.gz")}\` keeps the gzip part`)
+      expect(e.message.split("\n")[0]).toMatch(
+        new RegExp(
+          `^node "n" \\(load\\.trl\\): ${name.replace(".", "\\.")}: gzip stream is followed by data that is not gzip: ` +
+            `bytes after the end of the compressed stream \\(zlib: [^)]+\\)$`
+        )
+      )
+      expect(e.message).toContain(
+        `fix: the file has bytes after its gzip stream (padding, or a file joined to it?): check what it should hold; \`zcat ${name} | gzip > ${name.replace(".jsonl.gz", ".fixed.jsonl.gz")}\` keeps the gzip part`
+      )
     }
   })
 
   it("verifies zstd where this Node can decode it, and refuses it unread where it cannot", async () => {
     const name = "z.jsonl.zst"
-    await runWithSql(Effect.gen(function*() {
-      yield* (yield* Sql).run(`COPY (SELECT 'p' || i AS prompt, 'c' || i AS chosen, 'r' || i AS rejected FROM range(20) t(i))
+    await runWithSql(
+      Effect.gen(function* () {
+        yield* (yield* Sql).run(`COPY (SELECT 'p' || i AS prompt, 'c' || i AS chosen, 'r' || i AS rejected FROM range(20) t(i))
         TO '${join(root, name)}' (FORMAT json, COMPRESSION zstd)`)
-    }))
+      })
+    )
     if (canVerify("zstd")) {
       expect((await runLoad(load.trl, { path: name }, root)).pairs).toHaveLength(20)
     } else {

@@ -26,8 +26,16 @@ describe("mixed CRLF/LF line endings", () => {
     // CRLF, LF, CRLF, a malformed line, LF, a blank CRLF line, LF
     const text = `${line(0)}\r\n${line(1)}\n${line(2)}\r\n{"prompt": broken\r\n${line(4)}\n\r\n${line(6)}\n`
     const r = await runLoad(load.trl, { path: write("mixed.jsonl", text), maxRejectRate: 0.2 }, root)
-    expect(crOf(r)).toEqual([[0, "q0", "yes 0"], [1, "q1", "yes 1"], [2, "q2", "yes 2"], [4, "q4", "yes 4"], [6, "q6", "yes 6"]])
-    expect(r.rejects.map((x) => [x["line"], x["reason"], x["raw"]])).toEqual([[4, "malformed JSON", '{"prompt": broken']])
+    expect(crOf(r)).toEqual([
+      [0, "q0", "yes 0"],
+      [1, "q1", "yes 1"],
+      [2, "q2", "yes 2"],
+      [4, "q4", "yes 4"],
+      [6, "q6", "yes 6"]
+    ])
+    expect(r.rejects.map((x) => [x["line"], x["reason"], x["raw"]])).toEqual([
+      [4, "malformed JSON", '{"prompt": broken']
+    ])
     expect(r.out.stats).toMatchObject({ records: 6, rejected: 1, blank_lines: 1 })
     expectComplete(r, 6)
     // gzip'd, the same rows
@@ -38,11 +46,23 @@ describe("mixed CRLF/LF line endings", () => {
   it("load as CSV, keeping a CRLF inside a quoted field as it is", async () => {
     const text = 'prompt,chosen,rejected\r\np0,"two\r\nlines",r0\np1,c1,r1\r\n"p\n2",c2,r2\np3,c3,r3\n'
     const r = await runLoad(load.table, { path: write("mixed.csv", text) }, root)
-    expect(crOf(r)).toEqual([[0, "p0", "two\r\nlines"], [1, "p1", "c1"], [2, "p\n2", "c2"], [3, "p3", "c3"]])
+    expect(crOf(r)).toEqual([
+      [0, "p0", "two\r\nlines"],
+      [1, "p1", "c1"],
+      [2, "p\n2", "c2"],
+      [3, "p3", "c3"]
+    ])
     expect(r.rejects).toEqual([])
     expectComplete(r, 4)
-    const tsv = await runLoad(load.table, { path: write("mixed.tsv", "prompt\tchosen\trejected\r\np0\tc0\tr0\np1\tc1\tr1\r\n") }, root)
-    expect(crOf(tsv)).toEqual([[0, "p0", "c0"], [1, "p1", "c1"]])
+    const tsv = await runLoad(
+      load.table,
+      { path: write("mixed.tsv", "prompt\tchosen\trejected\r\np0\tc0\tr0\np1\tc1\tr1\r\n") },
+      root
+    )
+    expect(crOf(tsv)).toEqual([
+      [0, "p0", "c0"],
+      [1, "p1", "c1"]
+    ])
   })
 
   it("fail on a carriage return that ends no line, naming the line", async () => {
@@ -75,7 +95,11 @@ describe("the byte passes behind them", () => {
     const offset = 2 * (MiB / 2 + 1) + 10 // inside line 3
     const r = await linesFrom(join(root, "long.txt"), "none", offset)
     expect(r.firstLine).toBe(3)
-    expect(r.lines.map((l) => [l.line, l.text.slice(0, 1), l.text.length > 10_000])).toEqual([[3, "2", true], [4, "3", true], [5, "4", true]])
+    expect(r.lines.map((l) => [l.line, l.text.slice(0, 1), l.text.length > 10_000])).toEqual([
+      [3, "2", true],
+      [4, "3", true],
+      [5, "4", true]
+    ])
     expect(r.lines[0]!.text).toMatch(/… \(524288 bytes\)$/)
   })
 })

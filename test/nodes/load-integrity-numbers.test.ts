@@ -25,7 +25,14 @@ const columnsOf = (rows: ReadonlyArray<Record<string, unknown>>) => Object.keys(
 
 describe("reject numbers and reasons", () => {
   it("JSON Lines: 1-based line numbers, blank lines counted", async () => {
-    const lines = [good("a"), "", '{"prompt": "b", "chosen": ', [1, 2], { prompt: 7, chosen: "y", rejected: "n" }, good("c")]
+    const lines = [
+      good("a"),
+      "",
+      '{"prompt": "b", "chosen": ',
+      [1, 2],
+      { prompt: 7, chosen: "y", rejected: "n" },
+      good("c")
+    ]
     const path = write("n.jsonl", lines.map((l) => (typeof l === "string" ? l : JSON.stringify(l))).join("\n") + "\n")
     const r = await runLoad(load.table, { path, maxRejectRate: 1 }, root)
     expect(columnsOf(r.rejects)).toEqual(["file", "line", "reason", "raw"])
@@ -52,32 +59,45 @@ describe("reject numbers and reasons", () => {
     const csv = write("n.csv", 'prompt,chosen,rejected\n"two\nlines",c,r\np2,c2\np3,c3,r3\n')
     const r = await runLoad(load.table, { path: csv, maxRejectRate: 1 }, root)
     expect(columnsOf(r.rejects)).toEqual(["file", "row", "reason", "raw"])
-    expect(r.rejects.map((x) => [x["row"], x["reason"]])).toEqual([[2, "unreadable row: missing columns (Expected Number of Columns: 3 Found: 2)"]])
-    await runWithSql(Effect.gen(function*() {
-      yield* (yield* Sql).run(`COPY (SELECT * FROM (VALUES ('p1', 'c1', 'r1'), ('p2', NULL, 'r2'), ('p3', 'c3', 'r3')) t(prompt, chosen, rejected))
+    expect(r.rejects.map((x) => [x["row"], x["reason"]])).toEqual([
+      [2, "unreadable row: missing columns (Expected Number of Columns: 3 Found: 2)"]
+    ])
+    await runWithSql(
+      Effect.gen(function* () {
+        yield* (yield* Sql).run(`COPY (SELECT * FROM (VALUES ('p1', 'c1', 'r1'), ('p2', NULL, 'r2'), ('p3', 'c3', 'r3')) t(prompt, chosen, rejected))
         TO '${join(root, "n.parquet")}' (FORMAT parquet)`)
-    }))
+      })
+    )
     const pq = await runLoad(load.table, { path: "n.parquet", maxRejectRate: 1 }, root)
     expect(pq.rejects.map((x) => [x["row"], x["reason"]])).toEqual([[2, "chosen: expected a string, got null"]])
   })
 
   it("a loader reading several formats gets one number column per format, and the message uses each", async () => {
-    const result = await runWithSql(Effect.gen(function*() {
-      const sql = yield* Sql
-      yield* sql.run(`CREATE TABLE a AS SELECT * FROM (VALUES (0, '{}', NULL), (1, 'x', 'malformed JSON')) t(record, raw, reason);
+    const result = await runWithSql(
+      Effect.gen(function* () {
+        const sql = yield* Sql
+        yield* sql.run(`CREATE TABLE a AS SELECT * FROM (VALUES (0, '{}', NULL), (1, 'x', 'malformed JSON')) t(record, raw, reason);
         CREATE TABLE b AS SELECT * FROM (VALUES (0, '5', 'expected a JSON object, got a number')) t(record, raw, reason)`)
-      const files = [
-        { file: { abs: "/a.jsonl", shown: "a.jsonl", format: "jsonl" as const }, records: { table: "a", records: 2, blankLines: 0 } },
-        { file: { abs: "/b.json", shown: "b.json", format: "json" as const }, records: { table: "b", records: 1, blankLines: 0 } }
-      ]
-      const rows = yield* collectRejects({ node: "n", kind: "load.test", root: "/" }, files, 1).pipe(
-        Effect.flatMap((r) => sql.rows<Record<string, unknown>>(`SELECT * FROM ${r.table}`))
-      )
-      const message = yield* collectRejects({ node: "n", kind: "load.test", root: "/" }, files, 0).pipe(
-        Effect.flip, Effect.map((e) => e.message.split("\n")[0])
-      )
-      return { rows, message }
-    }))
+        const files = [
+          {
+            file: { abs: "/a.jsonl", shown: "a.jsonl", format: "jsonl" as const },
+            records: { table: "a", records: 2, blankLines: 0 }
+          },
+          {
+            file: { abs: "/b.json", shown: "b.json", format: "json" as const },
+            records: { table: "b", records: 1, blankLines: 0 }
+          }
+        ]
+        const rows = yield* collectRejects({ node: "n", kind: "load.test", root: "/" }, files, 1).pipe(
+          Effect.flatMap((r) => sql.rows<Record<string, unknown>>(`SELECT * FROM ${r.table}`))
+        )
+        const message = yield* collectRejects({ node: "n", kind: "load.test", root: "/" }, files, 0).pipe(
+          Effect.flip,
+          Effect.map((e) => e.message.split("\n")[0])
+        )
+        return { rows, message }
+      })
+    )
     expect(result.rows).toEqual([
       { file: "a.jsonl", line: 2, index: null, reason: "malformed JSON", raw: "x" },
       { file: "b.json", line: null, index: 0, reason: "expected a JSON object, got a number", raw: "5" }

@@ -19,7 +19,8 @@ mkdirSync(join(root, "in"))
 const record = (prompt: string) => ({ prompt, chosen: `${prompt} yes`, rejected: `${prompt} no` })
 const write = (name: string, text: string) => writeFileSync(join(root, name), text)
 const jsonl = (prompts: ReadonlyArray<string>) => prompts.map((p) => `${JSON.stringify(record(p))}\n`).join("")
-const csv = (prompts: ReadonlyArray<string>) => ["prompt,chosen,rejected", ...prompts.map((p) => `${p},${p} yes,${p} no`)].join("\n") + "\n"
+const csv = (prompts: ReadonlyArray<string>) =>
+  ["prompt,chosen,rejected", ...prompts.map((p) => `${p},${p} yes,${p} no`)].join("\n") + "\n"
 const promptsOf = (r: { pairs: ReadonlyArray<Record<string, unknown>> }) => r.pairs.map((p) => p["prompt"])
 
 describe("load paths are literal", () => {
@@ -54,12 +55,19 @@ describe("load paths are literal", () => {
     write("in/a[1].json", JSON.stringify([record("array bracket")]))
     write("in/a1.json", JSON.stringify([record("array plain")]))
     expect(promptsOf(await runLoad(load.table, { path: "in/a[1].json" }, root))).toEqual(["array bracket"])
-    await runWithSql(Effect.gen(function*() {
-      const sql = yield* Sql
-      for (const [name, prompt] of [["p[1].parquet", "parquet bracket"], ["p1.parquet", "parquet plain"]] as const) {
-        yield* sql.run(`COPY (SELECT '${prompt}' AS prompt, 'y' AS chosen, 'n' AS rejected) TO '${join(root, "in", name)}' (FORMAT parquet)`)
-      }
-    }))
+    await runWithSql(
+      Effect.gen(function* () {
+        const sql = yield* Sql
+        for (const [name, prompt] of [
+          ["p[1].parquet", "parquet bracket"],
+          ["p1.parquet", "parquet plain"]
+        ] as const) {
+          yield* sql.run(
+            `COPY (SELECT '${prompt}' AS prompt, 'y' AS chosen, 'n' AS rejected) TO '${join(root, "in", name)}' (FORMAT parquet)`
+          )
+        }
+      })
+    )
     expect(promptsOf(await runLoad(load.table, { path: "in/p[1].parquet" }, root))).toEqual(["parquet bracket"])
     mkdirSync(join(root, "run[*]"))
     mkdirSync(join(root, "runX"))

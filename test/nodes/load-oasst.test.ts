@@ -6,16 +6,26 @@ import { load } from "../../nodes/load/index.js"
 import { count, type LoadResult, runLoad, type Row } from "./load-helpers.js"
 
 const PATH = "data/oasst-en-100-trees/en_100_tree.jsonl"
-interface Message { message_id: string; role: string; text: string; rank?: number; replies: Array<Message>; [k: string]: unknown }
+interface Message {
+  message_id: string
+  role: string
+  text: string
+  rank?: number
+  replies: Array<Message>
+  [k: string]: unknown
+}
 
 /** Reference: walk the trees in JS, listing (group, better, worse, conversation) for every ranked pair. */
 function expectedPairs(lines: ReadonlyArray<string>) {
-  const out: Array<{ group: string; better: string; worse: string; conv: Array<{ role: string; content: string }> }> = []
+  const out: Array<{ group: string; better: string; worse: string; conv: Array<{ role: string; content: string }> }> =
+    []
   const walk = (m: Message, path: Array<{ role: string; content: string }>) => {
     const conv = [...path, { role: m.role === "prompter" ? "user" : m.role, content: m.text }]
     const ranked = m.replies.filter((c) => c.role === "assistant" && typeof c.rank === "number")
     if (m.role === "prompter") {
-      for (const x of ranked) for (const y of ranked) if (x.rank! < y.rank!) out.push({ group: m.message_id, better: x.message_id, worse: y.message_id, conv })
+      for (const x of ranked)
+        for (const y of ranked)
+          if (x.rank! < y.rank!) out.push({ group: m.message_id, better: x.message_id, worse: y.message_id, conv })
     }
     for (const c of m.replies) walk(c, conv)
   }
@@ -69,7 +79,10 @@ describe("load.oasst", () => {
       ["p1|a2|a1", "What is a good name for a cat?"],
       ["p1|a2|a5", "What is a good name for a cat?"],
       ["p1|a1|a5", "What is a good name for a cat?"],
-      ["p2|a3|a4", "Human: What is a good name for a cat?\n\nAssistant: Mittens is a classic choice.\n\nHuman: Why Mittens?"]
+      [
+        "p2|a3|a4",
+        "Human: What is a good name for a cat?\n\nAssistant: Mittens is a classic choice.\n\nHuman: Why Mittens?"
+      ]
     ])
     expect(t.pairs.every((p) => p["source_row"] === 0 && p["label_source"] === "human")).toBe(true)
   })
@@ -87,7 +100,8 @@ describe("load.oasst", () => {
     const f = await runLoad(load.oasst, { path: join(dir, "messages.jsonl") })
     const fromTrees = r.pairs.filter((p) => Number(p["source_row"]) < 10)
     expect(f.out.stats).toMatchObject({ layout: "flat", records: flat.length })
-    expect(new Set(f.pairs.map((p) => `${key(p)}|${p["prompt"]}|${p["pair_id"]}`)))
-      .toEqual(new Set(fromTrees.map((p) => `${key(p)}|${p["prompt"]}|${p["pair_id"]}`)))
+    expect(new Set(f.pairs.map((p) => `${key(p)}|${p["prompt"]}|${p["pair_id"]}`))).toEqual(
+      new Set(fromTrees.map((p) => `${key(p)}|${p["prompt"]}|${p["pair_id"]}`))
+    )
   })
 })

@@ -31,7 +31,13 @@ describe("load.pandalm on the shipped test set", () => {
     const first = r.pairs[0]!
     expect(String(first["prompt"]).startsWith("The sentence you are given might be too wordy")).toBe(true)
     expect(String(first["prompt"])).toContain("unnecessary words.\n\nIf you have any questions about my rate")
-    expect(first).toMatchObject({ idx: 0, cmp_key: "bloom-7b_llama-7b", motivation_app: "Grammarly", source: "pandalm", source_row: 0 })
+    expect(first).toMatchObject({
+      idx: 0,
+      cmp_key: "bloom-7b_llama-7b",
+      motivation_app: "Grammarly",
+      source: "pandalm",
+      source_row: 0
+    })
     expect(count(r.pairs, (p) => !String(p["prompt"]).includes("\n\n"))).toBeGreaterThan(100) // the rows with an empty input
   })
 
@@ -50,25 +56,42 @@ describe("load.pandalm on the shipped test set", () => {
       expect(by(rater).length).toBe(993)
       expect(by(rater).every((v) => v["rater_kind"] === "human" && v["vote"] !== null)).toBe(true)
     }
-    const gpt = by("gpt-3.5-turbo"), panda = by("pandalm-7b")
+    const gpt = by("gpt-3.5-turbo"),
+      panda = by("pandalm-7b")
     expect([gpt.length, panda.length]).toEqual([993, 993])
-    expect([count(gpt, (v) => v["vote"] === "a"), count(gpt, (v) => v["vote"] === "b"), count(gpt, (v) => v["vote"] === "tie"),
-      count(gpt, (v) => v["vote"] === null)]).toEqual([456, 475, 38, 24])
-    expect([count(panda, (v) => v["vote"] === "a"), count(panda, (v) => v["vote"] === "b"), count(panda, (v) => v["vote"] === "tie")])
-      .toEqual([432, 459, 102])
+    expect([
+      count(gpt, (v) => v["vote"] === "a"),
+      count(gpt, (v) => v["vote"] === "b"),
+      count(gpt, (v) => v["vote"] === "tie"),
+      count(gpt, (v) => v["vote"] === null)
+    ]).toEqual([456, 475, 38, 24])
+    expect([
+      count(panda, (v) => v["vote"] === "a"),
+      count(panda, (v) => v["vote"] === "b"),
+      count(panda, (v) => v["vote"] === "tie")
+    ]).toEqual([432, 459, 102])
     const garbage = gpt.find((v) => v["vote"] === null)!
     expect(JSON.parse(String(garbage["meta"]))).toMatchObject({ verdict: "garbage", error: "unparseable verdict" })
     expect(gpt.every((v) => v["rater_kind"] === "ai" && v["p_a"] === null)).toBe(true)
     const pairIds = new Set(r.pairs.map((p) => p["pair_id"]))
     expect(r.votes.every((v) => pairIds.has(v["pair_id"]))).toBe(true)
-    expect(r.out.stats).toMatchObject({ votes: 4965, votes_human: 2979, votes_ai: 1986, votes_unparseable: 24, judge_files: 2, judge_records_unused: 12 })
+    expect(r.out.stats).toMatchObject({
+      votes: 4965,
+      votes_human: 2979,
+      votes_ai: 1986,
+      votes_unparseable: 24,
+      judge_files: 2,
+      judge_records_unused: 12
+    })
   })
 
   it("accepts the test set file itself, finding the judge files beside it", async () => {
     const same = await runLoad(load.pandalm, { path: `${DIR}/testset-v1.json`, maxRejectRate: 0.01 })
     expect(same.votes.length).toBe(4965)
     const explicit = await runLoad(load.pandalm, {
-      path: `${DIR}/testset-v1.json`, gptFile: `${DIR}/gpt-3.5-turbo-testset-v1.json`, pandalmFile: `${DIR}/pandalm-7b-testset-v1.json`,
+      path: `${DIR}/testset-v1.json`,
+      gptFile: `${DIR}/gpt-3.5-turbo-testset-v1.json`,
+      pandalmFile: `${DIR}/pandalm-7b-testset-v1.json`,
       maxRejectRate: 0.01
     })
     expect(explicit.votes).toEqual(same.votes)

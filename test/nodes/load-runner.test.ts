@@ -51,7 +51,9 @@ describe("load nodes in a pipeline", () => {
     utimesSync(file, new Date(), new Date(Date.now() + 5000))
     expect(fileFingerprint(root, ["in/pairs.jsonl"])).toBe(before)
 
-    const def = pipeline("fp", (p) => { p.node("t", load.trl({ path: "in/pairs.jsonl" })) })
+    const def = pipeline("fp", (p) => {
+      p.node("t", load.trl({ path: "in/pairs.jsonl" }))
+    })
     const opts = { root, workspace: join(root, ".wb"), threads: 2 }
     expect((await runPipeline(def, opts)).report.nodes[0]).toMatchObject({ status: "ran", rowsOut: 4 })
     expect((await runPipeline(def, opts)).report.nodes[0]!.status).toBe("cached")

@@ -17,7 +17,14 @@ describe("load.table: prompt messages", () => {
     const path = jsonl("prompt-msgs.jsonl", [
       { prompt: [{ role: "user" }], chosen: "c", rejected: "r" },
       { prompt: [{ role: "user", content: 5 }], chosen: "c", rejected: "r" },
-      { prompt: [{ role: "user", content: "hi" }, { role: "assistant", content: ["x"] }], chosen: "c", rejected: "r" },
+      {
+        prompt: [
+          { role: "user", content: "hi" },
+          { role: "assistant", content: ["x"] }
+        ],
+        chosen: "c",
+        rejected: "r"
+      },
       { prompt: [{ content: "hi" }], chosen: "c", rejected: "r" },
       { prompt: ["hi"], chosen: "c", rejected: "r" },
       { prompt: [{ role: "user", content: "fine" }], chosen: "c", rejected: "r" }
@@ -39,13 +46,26 @@ describe("pass-through field names", () => {
   it("keeps fields whose names differ only in case under distinct columns", async () => {
     const path = jsonl("case.jsonl", [
       { prompt: "p", chosen: "c", rejected: "r", id: 1, ID: 2, Id: 3, Source: "s", src_source: "t", Label_Source: "u" },
-      { prompt: "q", chosen: "c", rejected: "r", id: 4, ID: 5, Id: 6, Source: "s2", src_source: "t2", Label_Source: "u2" }
+      {
+        prompt: "q",
+        chosen: "c",
+        rejected: "r",
+        id: 4,
+        ID: 5,
+        Id: 6,
+        Source: "s2",
+        src_source: "t2",
+        Label_Source: "u2"
+      }
     ])
     for (const kind of [load.table, load.trl] as const) {
       const r = await runLoad(kind as typeof load.table, { path })
       const extras = Object.keys(r.pairTypes).slice(Object.keys(r.pairTypes).indexOf("messages") + 1)
       expect(extras).toEqual(["id", "ID_1", "Id_2", "src_Source", "src_source_1", "src_Label_Source"])
-      expect(r.pairs.map((p) => extras.map((c) => p[c]))).toEqual([[1, 2, 3, "s", "t", "u"], [4, 5, 6, "s2", "t2", "u2"]])
+      expect(r.pairs.map((p) => extras.map((c) => p[c]))).toEqual([
+        [1, 2, 3, "s", "t", "u"],
+        [4, 5, 6, "s2", "t2", "u2"]
+      ])
       expectComplete(r, 2)
     }
   })
@@ -57,7 +77,10 @@ describe("pass-through field names", () => {
     ])
     for (const kind of [load.table, load.trl] as const) {
       const r = await runLoad(kind as typeof load.table, { path })
-      expect(r.pairs.map((p) => [p["prompt"], p["unnamed"], p["unnamed_1"]])).toEqual([["p", 1, "x"], ["q", 2, null]])
+      expect(r.pairs.map((p) => [p["prompt"], p["unnamed"], p["unnamed_1"]])).toEqual([
+        ["p", 1, "x"],
+        ["q", 2, null]
+      ])
       expectComplete(r, 2)
     }
   })

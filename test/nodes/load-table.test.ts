@@ -11,11 +11,15 @@ import { runLoad, runLoadError, type Row } from "./load-helpers.js"
 
 const F = "test/fixtures/data/"
 const tmp = mkdtempSync(join(tmpdir(), "wb-load-"))
-const crOf = (p: Row) => [p["prompt"], p["label"] === "a" ? p["response_a"] : p["response_b"], p["label"] === "a" ? p["response_b"] : p["response_a"]]
+const crOf = (p: Row) => [
+  p["prompt"],
+  p["label"] === "a" ? p["response_a"] : p["response_b"],
+  p["label"] === "a" ? p["response_b"] : p["response_a"]
+]
 const QA = { prompt: "question", chosen: "good", rejected: "bad" }
 const QA_ROWS = [
   ["What is the boiling point of water at sea level?", "100 °C (212 °F).", "About 50 °C."],
-  ["Give me a synonym for \"happy\".", "Joyful, as in \"a joyful day\".", "Sad."],
+  ['Give me a synonym for "happy".', 'Joyful, as in "a joyful day".', "Sad."],
   ["Is 91 prime?", "No: 91 = 7 × 13.", "Yes, 91 is prime."],
   ["Say nothing.", "", "Okay, here is something."],
   ["Capital of Australia?", "Canberra.", "Sydney."]
@@ -26,10 +30,14 @@ beforeAll(async () => {
   writeFileSync(join(tmp, "sides.jsonl.gz"), gzipSync(readFileSync(`${F}table-sides.jsonl`)))
   writeFileSync(join(tmp, "sides.json.gz"), gzipSync(readFileSync(`${F}table-sides.json`)))
   copyFileSync(`${F}table-sides.jsonl`, join(tmp, "sides.txt"))
-  await runWithSql(Effect.gen(function*() {
-    const sql = yield* Sql
-    yield* sql.run(`COPY (SELECT * FROM read_csv('${F}table-qa.csv', all_varchar = true, nullstr = chr(0))) TO '${join(tmp, "qa.parquet")}' (FORMAT parquet)`)
-  }))
+  await runWithSql(
+    Effect.gen(function* () {
+      const sql = yield* Sql
+      yield* sql.run(
+        `COPY (SELECT * FROM read_csv('${F}table-qa.csv', all_varchar = true, nullstr = chr(0))) TO '${join(tmp, "qa.parquet")}' (FORMAT parquet)`
+      )
+    })
+  )
 })
 
 describe("load.table", () => {
@@ -51,7 +59,13 @@ describe("load.table", () => {
 
   it("maps labels of response_a/response_b tables; unknown labels are rejected", async () => {
     const r = await runLoad(load.table, { path: `${F}table-sides.jsonl`, maxRejectRate: 0.2, labelSource: "human" })
-    expect(r.pairs.map((p) => [p["label"], p["label_source"]])).toEqual([["a", "human"], ["b", "human"], ["tie", "human"], [null, null], ["a", "human"]])
+    expect(r.pairs.map((p) => [p["label"], p["label_source"]])).toEqual([
+      ["a", "human"],
+      ["b", "human"],
+      ["tie", "human"],
+      [null, null],
+      ["a", "human"]
+    ])
     expect(r.pairs.map((p) => p["judge_score"])).toEqual([0.9, 0.1, 0.5, null, 0.8])
     expect(r.rejects.map((x) => [x["line"], x["reason"]])).toEqual([
       [5, 'label: unknown value "both" (known: a, b, tie, model_a, model_b, tie (bothbad); see the labels param)']
@@ -60,7 +74,11 @@ describe("load.table", () => {
     expect(chat["prompt"]).toBe("Human: Hi\n\nAssistant: Hello!\n\nHuman: Bye")
     expect(JSON.parse(String(chat["messages"]))).toHaveLength(3)
     expect(r.out.rowsIn).toBe(6)
-    const mapped = await runLoad(load.table, { path: `${F}table-sides.jsonl`, labels: { a: "a", b: "b", tie: "tie", both: "tie", model_b: "b" }, maxRejectRate: 0 })
+    const mapped = await runLoad(load.table, {
+      path: `${F}table-sides.jsonl`,
+      labels: { a: "a", b: "b", tie: "tie", both: "tie", model_b: "b" },
+      maxRejectRate: 0
+    })
     expect(mapped.pairs.map((p) => p["label"])).toEqual(["a", "b", "tie", null, "tie", "a"])
   })
 
@@ -71,7 +89,12 @@ describe("load.table", () => {
       const r = await runLoad(load.table, { path, maxRejectRate: 0.5, source: "table-sides" })
       expect(r.pairs.slice(0, 4)).toEqual(base.pairs)
     }
-    const txt = await runLoad(load.table, { path: join(tmp, "sides.txt"), format: "jsonl", maxRejectRate: 0.5, source: "table-sides" })
+    const txt = await runLoad(load.table, {
+      path: join(tmp, "sides.txt"),
+      format: "jsonl",
+      maxRejectRate: 0.5,
+      source: "table-sides"
+    })
     expect(txt.pairs.slice(0, 4)).toEqual(base.pairs)
   })
 
@@ -83,7 +106,11 @@ describe("load.table", () => {
       [4, "invalid UTF-8", "Q3,caf??E"],
       [5, "unreadable row: too many columns (Expected Number of Columns: 3 Found: 4)", "Q4,F,G,extra"]
     ])
-    expect(r.pairs.map((p) => [p["source_row"], p["prompt"]])).toEqual([[0, "Q0"], [2, "Q2"], [5, "Q5"]])
+    expect(r.pairs.map((p) => [p["source_row"], p["prompt"]])).toEqual([
+      [0, "Q0"],
+      [2, "Q2"],
+      [5, "Q5"]
+    ])
     expect(r.out.rowsIn).toBe(6)
   })
 
@@ -96,14 +123,19 @@ describe("load.table", () => {
   })
 
   it("says which field is missing, with the file's fields and a close match", async () => {
-    const e = await runLoadError(load.table, { path: `${F}table-qa.csv`, columns: { prompt: "questions", chosen: "good", rejected: "bad" } })
+    const e = await runLoadError(load.table, {
+      path: `${F}table-qa.csv`,
+      columns: { prompt: "questions", chosen: "good", rejected: "bad" }
+    })
     expect(e.message).toBe(
       `node "n" (load.table) param columns.prompt: the file has no field "questions"; its fields: question, good, bad, topic\n` +
         `  expected: a field holding the prompt\n` +
         `  fix: did you mean "question"? set columns.prompt to one of the file's fields`
     )
     const auto = await runLoadError(load.table, { path: `${F}table-qa.csv` })
-    expect(auto.message).toContain("cannot tell which fields hold the prompt and the responses; the file has: question, good, bad, topic")
+    expect(auto.message).toContain(
+      "cannot tell which fields hold the prompt and the responses; the file has: question, good, bad, topic"
+    )
   })
 
   it("names the resolved path and what exists nearby when the file is missing", async () => {
@@ -113,7 +145,9 @@ describe("load.table", () => {
     expect(e.message.split("\n")[0]).toBe(
       `node "n" (load.table) param path: no such file: test/fixtures/data/table-qa.cvs (resolved to ${abs}); ` +
         `test/fixtures/data/ has: ${readdirSorted("test/fixtures/data").slice(0, 12).join(", ")}` +
-        (readdirSorted("test/fixtures/data").length > 12 ? `, … (${readdirSorted("test/fixtures/data").length} entries)` : "")
+        (readdirSorted("test/fixtures/data").length > 12
+          ? `, … (${readdirSorted("test/fixtures/data").length} entries)`
+          : "")
     )
     expect(e.message).toContain(`  expected: a JSONL, JSON, CSV or Parquet file (optionally .gz)`)
     expect(e.message).toContain(`  fix: did you mean "table-qa.csv"`)
@@ -125,5 +159,7 @@ describe("load.table", () => {
 })
 
 function readdirSorted(dir: string): Array<string> {
-  return readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? `${e.name}/` : e.name)).sort()
+  return readdirSync(dir, { withFileTypes: true })
+    .map((e) => (e.isDirectory() ? `${e.name}/` : e.name))
+    .sort()
 }

@@ -76,7 +76,8 @@ describe("load.trl: layouts that do not fit together", () => {
       { prompt: "p", chosen: "same", rejected: "same" }
     ])
     const r = await runLoad(load.trl, { path, maxRejectRate: 1 })
-    const identical = "chosen and rejected are identical: no implicit prompt can be split off (without a prompt field, " +
+    const identical =
+      "chosen and rejected are identical: no implicit prompt can be split off (without a prompt field, " +
       "the prompt is their common beginning)"
     expect(r.rejects.map((x) => [x["line"], x["reason"]])).toEqual([
       [1, identical],
@@ -84,8 +85,15 @@ describe("load.trl: layouts that do not fit together", () => {
       [3, "chosen and rejected share no prompt (without a prompt field, the prompt is their common beginning)"]
     ])
     // one response a prefix of the other: the prompt is all of the shorter one; identical explicit responses are data
-    const cr = r.pairs.map((p) => [p["prompt"], p["label"] === "a" ? p["response_a"] : p["response_b"], p["label"] === "a" ? p["response_b"] : p["response_a"]])
-    expect(cr).toEqual([["The sky is blue.", "", " Or green."], ["p", "same", "same"]])
+    const cr = r.pairs.map((p) => [
+      p["prompt"],
+      p["label"] === "a" ? p["response_a"] : p["response_b"],
+      p["label"] === "a" ? p["response_b"] : p["response_a"]
+    ])
+    expect(cr).toEqual([
+      ["The sky is blue.", "", " Or green."],
+      ["p", "same", "same"]
+    ])
     expectComplete(r, 5)
   })
 })

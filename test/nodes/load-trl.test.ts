@@ -24,7 +24,9 @@ describe("load.trl", () => {
     ])
     expect(r.pairs.map((p) => p["score_chosen"])).toEqual([9, 10, 8, 9.5])
     expect(r.pairTypes).toMatchObject({ score_chosen: "DOUBLE", messages: "JSON" })
-    expect(r.pairs.every((p) => p["label_source"] === "ai" && p["source"] === "trl" && p["messages"] === null)).toBe(true)
+    expect(r.pairs.every((p) => p["label_source"] === "ai" && p["source"] === "trl" && p["messages"] === null)).toBe(
+      true
+    )
     expect(r.pairs.map((p) => p["source_row"])).toEqual([0, 1, 2, 3])
     expect(r.out.stats).toMatchObject({ records: 4, pairs: 4, rejected: 0, explicit_prompt: 4, empty_responses: 1 })
     expect(r.out.rowsIn).toBe(4)
@@ -53,7 +55,11 @@ describe("load.trl", () => {
       }
     ])
     expect(JSON.parse(String(r.pairs[0]!["messages"]))).toEqual([{ role: "user", content: "What color is the sky?" }])
-    expect(JSON.parse(String(r.pairs[2]!["messages"])).map((m: { role: string }) => m.role)).toEqual(["user", "assistant", "user"])
+    expect(JSON.parse(String(r.pairs[2]!["messages"])).map((m: { role: string }) => m.role)).toEqual([
+      "user",
+      "assistant",
+      "user"
+    ])
     expect(r.out.stats).toMatchObject({ conversational: 3, explicit_prompt: 2, implicit_prompt: 1 })
   })
 
@@ -66,8 +72,16 @@ describe("load.trl", () => {
       [`${F}trl-malformed.jsonl`, 4, "rejected: missing"],
       [`${F}trl-malformed.jsonl`, 5, "chosen: expected a string or an array, got a boolean"],
       [`${F}trl-malformed.jsonl`, 7, "expected a JSON object, got an array"],
-      [`${F}trl-malformed.jsonl`, 9, "chosen and rejected: expected both strings or both message lists, got a string and an array"],
-      [`${F}trl-malformed.jsonl`, 10, "chosen and rejected share no prompt (without a prompt field, the prompt is their common beginning)"]
+      [
+        `${F}trl-malformed.jsonl`,
+        9,
+        "chosen and rejected: expected both strings or both message lists, got a string and an array"
+      ],
+      [
+        `${F}trl-malformed.jsonl`,
+        10,
+        "chosen and rejected share no prompt (without a prompt field, the prompt is their common beginning)"
+      ]
     ])
     expect(r.rejects[0]!["raw"]).toBe('{"prompt": "broken", "chosen": "a", "rejected": ')
     expect(String(r.rejects[1]!["raw"])).toContain('"prompt": "caf?')
@@ -83,8 +97,17 @@ describe("load.trl", () => {
     const path = join(mkdtempSync(join(tmpdir(), "wb-trl-")), "gaps.jsonl")
     writeFileSync(path, Buffer.concat(lines.flatMap((l) => [l, Buffer.from("\n")])))
     const r = await runLoad(load.trl, { path, maxRejectRate: 0.5 })
-    expect(r.pairs.map((p) => [p["source_row"], p["prompt"]])).toEqual([[0, "q0"], [3, "q3"], [6, "q6"], [8, "q8"]])
-    expect(r.rejects.map((x) => [x["line"], x["reason"]])).toEqual([[2, "invalid UTF-8"], [3, "invalid UTF-8"], [6, "invalid UTF-8"]])
+    expect(r.pairs.map((p) => [p["source_row"], p["prompt"]])).toEqual([
+      [0, "q0"],
+      [3, "q3"],
+      [6, "q6"],
+      [8, "q8"]
+    ])
+    expect(r.rejects.map((x) => [x["line"], x["reason"]])).toEqual([
+      [2, "invalid UTF-8"],
+      [3, "invalid UTF-8"],
+      [6, "invalid UTF-8"]
+    ])
     expect(r.out.stats).toMatchObject({ records: 7, blank_lines: 2 })
   })
 

@@ -6,8 +6,13 @@ const PATH = "test/fixtures/data/ultrafeedback.jsonl"
 /** [record, chosen model, rejected model, chosen score, rejected score] */
 const view = (p: Row) => {
   const aWins = p["label"] === "a"
-  return [p["source_row"], aWins ? p["model_a"] : p["model_b"], aWins ? p["model_b"] : p["model_a"],
-    aWins ? p["score_a"] : p["score_b"], aWins ? p["score_b"] : p["score_a"]]
+  return [
+    p["source_row"],
+    aWins ? p["model_a"] : p["model_b"],
+    aWins ? p["model_b"] : p["model_a"],
+    aWins ? p["score_a"] : p["score_b"],
+    aWins ? p["score_b"] : p["score_a"]
+  ]
 }
 
 describe("load.ultrafeedback", () => {
@@ -26,15 +31,29 @@ describe("load.ultrafeedback", () => {
       expect(p["response_a"]).not.toBe(p["response_b"])
       expect(p["score_a"]).not.toBe(p["score_b"])
     }
-    expect(r.pairs[0]).toMatchObject({ prompt: "Explain photosynthesis in one sentence.", label_source: "ai", source: "ultrafeedback", src_source: "evol_instruct" })
+    expect(r.pairs[0]).toMatchObject({
+      prompt: "Explain photosynthesis in one sentence.",
+      label_source: "ai",
+      source: "ultrafeedback",
+      src_source: "evol_instruct"
+    })
     expect(r.rejects.map((x) => [x["line"], x["reason"]])).toEqual([
       [5, "completions[1].response: expected a string, got null"],
       [6, "instruction: missing"]
     ])
     // rows in count a record once per pair it gives (6 pairs), or once when rejected (2) or pairless (1)
     expect(r.out.rowsIn).toBe(9)
-    expect(r.out.stats).toMatchObject({ records: 6, pairs: 6, rejected: 2, removed: 1, completions: 13, records_without_pair: 1 })
-    expect(r.removed.map((x) => [x["source_row"], x["reason"], x["response_a"], x["kept_pair_id"]])).toEqual([[2, "no-pair", null, null]])
+    expect(r.out.stats).toMatchObject({
+      records: 6,
+      pairs: 6,
+      rejected: 2,
+      removed: 1,
+      completions: 13,
+      records_without_pair: 1
+    })
+    expect(r.removed.map((x) => [x["source_row"], x["reason"], x["response_a"], x["kept_pair_id"]])).toEqual([
+      [2, "no-pair", null, null]
+    ])
   })
 
   it("best-vs-random draws one lower completion per record, by seed", async () => {
@@ -50,7 +69,12 @@ describe("load.ultrafeedback", () => {
   })
 
   it("ranks by overall_score when asked", async () => {
-    const r = await runLoad(load.ultrafeedback, { path: PATH, score: "overall", pairing: "best-vs-each", maxRejectRate: 0.34 })
+    const r = await runLoad(load.ultrafeedback, {
+      path: PATH,
+      score: "overall",
+      pairing: "best-vs-each",
+      maxRejectRate: 0.34
+    })
     expect(r.pairs.filter((p) => p["source_row"] === 1).map(view)).toEqual([
       [1, "alpaca-7b", "llama-2-13b-chat", 9, 5],
       [1, "alpaca-7b", "wizardlm-7b", 9, 7]

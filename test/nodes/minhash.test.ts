@@ -2,17 +2,31 @@
 import { describe, expect, it } from "vitest"
 import { packTexts, shingleSet, sketchPacked } from "../../nodes/lib/minhash-kernel.js"
 import {
-  candidateProbability, crossMatches, forEachBucket, jaccard, lshShape, nearClusters, nearPairs, sketchTexts,
+  candidateProbability,
+  crossMatches,
+  forEachBucket,
+  jaccard,
+  lshShape,
+  nearClusters,
+  nearPairs,
+  sketchTexts,
   type SketchOptions
 } from "../../nodes/lib/minhash.js"
 import { SketchPool } from "../../nodes/lib/minhash-pool.js"
 
-const opts = (over: Partial<SketchOptions> = {}): SketchOptions => ({ bands: 21, rows: 6, shingle: 3, seed: 1, setCap: 256, ...over })
+const opts = (over: Partial<SketchOptions> = {}): SketchOptions => ({
+  bands: 21,
+  rows: 6,
+  shingle: 3,
+  seed: 1,
+  setCap: 256,
+  ...over
+})
 
 /** Seeded text generator over a 2,000-word vocabulary. */
 function textMaker(seed: number) {
   let s = seed
-  const random = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32)
+  const random = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32
   const word = () => `w${Math.floor(random() * 2000)}`
   return {
     random,
@@ -27,16 +41,23 @@ function textMaker(seed: number) {
 }
 
 const exactJaccard = (a: string, b: string, k = 3) => {
-  const A = new Set(shingleSet(a, k)), B = new Set(shingleSet(b, k))
+  const A = new Set(shingleSet(a, k)),
+    B = new Set(shingleSet(b, k))
   let shared = 0
   for (const x of A) if (B.has(x)) shared++
   return shared / (A.size + B.size - shared)
 }
 
 const sortedJaccard = (A: Uint32Array, B: Uint32Array) => {
-  let p = 0, q = 0, shared = 0
+  let p = 0,
+    q = 0,
+    shared = 0
   while (p < A.length && q < B.length) {
-    if (A[p] === B[q]) { shared++; p++; q++ } else if (A[p]! < B[q]!) p++
+    if (A[p] === B[q]) {
+      shared++
+      p++
+      q++
+    } else if (A[p]! < B[q]!) p++
     else q++
   }
   return shared / (A.length + B.length - shared)
@@ -44,7 +65,9 @@ const sortedJaccard = (A: Uint32Array, B: Uint32Array) => {
 
 describe("shingles", () => {
   it("ignore case, punctuation and spacing", () => {
-    expect(Array.from(shingleSet("Hello, World!  How are\nyou?", 3))).toEqual(Array.from(shingleSet("hello world how are you", 3)))
+    expect(Array.from(shingleSet("Hello, World!  How are\nyou?", 3))).toEqual(
+      Array.from(shingleSet("hello world how are you", 3))
+    )
     expect(Array.from(shingleSet("hello world", 3))).not.toEqual(Array.from(shingleSet("world hello", 3)))
   })
 
@@ -61,11 +84,13 @@ describe("jaccard on shingle samples", () => {
     const texts = Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? g.text(30 + i) : ""))
     for (let i = 1; i < texts.length; i += 2) texts[i] = g.edit(texts[i - 1]!, 1 + (i % 5))
     const sk = sketchTexts(texts, opts())
-    for (let i = 0; i < texts.length; i += 2) expect(jaccard(sk, i, sk, i + 1)).toBeCloseTo(exactJaccard(texts[i]!, texts[i + 1]!), 12)
+    for (let i = 0; i < texts.length; i += 2)
+      expect(jaccard(sk, i, sk, i + 1)).toBeCloseTo(exactJaccard(texts[i]!, texts[i + 1]!), 12)
   })
 
   it("estimates from the bottom-k sample above setCap", () => {
-    const a = g.text(2000), b = g.edit(a, 150)
+    const a = g.text(2000),
+      b = g.edit(a, 150)
     const sk = sketchTexts([a, b], opts({ setCap: 256 }))
     expect(sk.offsets[1]).toBe(256)
     expect(Math.abs(jaccard(sk, 0, sk, 1) - exactJaccard(a, b))).toBeLessThan(0.06)
@@ -90,11 +115,23 @@ describe("lshShape", () => {
 
 describe("LSH buckets", () => {
   it("forEachBucket finds exactly the groups of equal keys of >= 2 docs, per band", () => {
-    const keys = [[5, 1], [7, 1], [5, 2], [0x12345678, 2], [0x12345678, 3], [9, 70000]]
+    const keys = [
+      [5, 1],
+      [7, 1],
+      [5, 2],
+      [0x12345678, 2],
+      [0x12345678, 3],
+      [9, 70000]
+    ]
     const seen: Array<string> = []
-    forEachBucket(Int32Array.from([0, 1, 2, 3, 4, 5]), 2, (d, b) => keys[d]![b]!, (m, from, to) => {
-      seen.push(Array.from(m.subarray(from, to)).join(","))
-    })
+    forEachBucket(
+      Int32Array.from([0, 1, 2, 3, 4, 5]),
+      2,
+      (d, b) => keys[d]![b]!,
+      (m, from, to) => {
+        seen.push(Array.from(m.subarray(from, to)).join(","))
+      }
+    )
     expect(seen.sort()).toEqual(["0,1", "0,2", "2,3", "3,4"])
   })
 })
@@ -103,19 +140,27 @@ describe("near-duplicate search", () => {
   const g = textMaker(11)
   const bases = Array.from({ length: 300 }, () => g.text(40 + Math.floor(g.random() * 40)))
   // each base with two light edits (1 word of 40-80: J ~ 0.86-0.93), plus 300 unrelated texts
-  const texts = [...bases, ...bases.map((t) => g.edit(t, 1)), ...bases.map((t) => g.edit(t, 1)), ...Array.from({ length: 300 }, () => g.text(60))]
+  const texts = [
+    ...bases,
+    ...bases.map((t) => g.edit(t, 1)),
+    ...bases.map((t) => g.edit(t, 1)),
+    ...Array.from({ length: 300 }, () => g.text(60))
+  ]
   const sk = sketchTexts(texts, opts())
 
-  it.each(["oph", "classic"] as const)("finds every pair at Jaccard >= 0.8 and nothing below (brute force agrees), %s MinHash", (method) => {
-    const sets = texts.map((t) => shingleSet(t, 3))
-    const truth: Array<string> = []
-    for (let i = 0; i < texts.length; i++) {
-      for (let j = i + 1; j < texts.length; j++) if (sortedJaccard(sets[i]!, sets[j]!) >= 0.8) truth.push(`${i},${j}`)
+  it.each(["oph", "classic"] as const)(
+    "finds every pair at Jaccard >= 0.8 and nothing below (brute force agrees), %s MinHash",
+    (method) => {
+      const sets = texts.map((t) => shingleSet(t, 3))
+      const truth: Array<string> = []
+      for (let i = 0; i < texts.length; i++) {
+        for (let j = i + 1; j < texts.length; j++) if (sortedJaccard(sets[i]!, sets[j]!) >= 0.8) truth.push(`${i},${j}`)
+      }
+      const found = nearPairs(sketchTexts(texts, opts({ method })), { threshold: 0.8 }).map(([i, j]) => `${i},${j}`)
+      expect(truth.length).toBeGreaterThan(600)
+      expect(found.sort()).toEqual(truth.sort())
     }
-    const found = nearPairs(sketchTexts(texts, opts({ method })), { threshold: 0.8 }).map(([i, j]) => `${i},${j}`)
-    expect(truth.length).toBeGreaterThan(600)
-    expect(found.sort()).toEqual(truth.sort())
-  })
+  )
 
   it("clusters each base with its edits and leaves unrelated texts alone", () => {
     const clusters = nearClusters(sk, { threshold: 0.8 })
@@ -153,7 +198,10 @@ describe("SketchPool", () => {
       const order = Array.from({ length: texts.length }, (_, i) => (i * 7919) % texts.length)
       for (let k = 0; k < order.length; k += 1000) {
         const at = order.slice(k, k + 1000)
-        pool.push(at, at.map((i) => texts[i]))
+        pool.push(
+          at,
+          at.map((i) => texts[i])
+        )
       }
       const pooled = await pool.finish(texts.length)
       expect(pooled.bandHashes).toEqual(inline.bandHashes)
@@ -169,15 +217,32 @@ describe("SketchPool", () => {
   it("in document order (a table scan), including texts that are not strings and documents never pushed", async () => {
     const g = textMaker(9)
     const texts: Array<unknown> = Array.from({ length: 9000 }, (_, i) =>
-      i % 89 === 0 ? null : i % 211 === 0 ? 42 : i % 7 === 0 ? `Ünïcödé ΣΑΣ ${g.text(3)} \ud800 😀` : g.text(5 + (i % 70)))
-    for (const [workers, missing] of [[2, 0], [2, 3], [0, 3]] as const) {
+      i % 89 === 0
+        ? null
+        : i % 211 === 0
+          ? 42
+          : i % 7 === 0
+            ? `Ünïcödé ΣΑΣ ${g.text(3)} \ud800 😀`
+            : g.text(5 + (i % 70))
+    )
+    for (const [workers, missing] of [
+      [2, 0],
+      [2, 3],
+      [0, 3]
+    ] as const) {
       // with `missing` > 0, the last documents are never pushed: no words, like empty texts
       const n = texts.length + missing
-      const inline = sketchTexts([...texts, ...Array(missing).fill(null)].map((t) => (typeof t === "string" ? t : null)), opts())
+      const inline = sketchTexts(
+        [...texts, ...Array(missing).fill(null)].map((t) => (typeof t === "string" ? t : null)),
+        opts()
+      )
       const pool = new SketchPool(opts(), workers)
       try {
         for (let k = 0; k < texts.length; k += 700) {
-          pool.push(Array.from({ length: Math.min(700, texts.length - k) }, (_, i) => k + i), texts.slice(k, k + 700))
+          pool.push(
+            Array.from({ length: Math.min(700, texts.length - k) }, (_, i) => k + i),
+            texts.slice(k, k + 700)
+          )
         }
         const pooled = await pool.finish(n)
         expect(pooled.n).toBe(n)
@@ -201,7 +266,10 @@ describe("SketchPool with long texts", () => {
     const pool = new SketchPool(opts(), 2)
     try {
       for (let k = 0; k < texts.length; k += 1500) {
-        pool.push(Array.from({ length: 1500 }, (_, i) => k + i), texts.slice(k, k + 1500))
+        pool.push(
+          Array.from({ length: 1500 }, (_, i) => k + i),
+          texts.slice(k, k + 1500)
+        )
       }
       const pooled = await pool.finish(texts.length)
       expect(Array.from(pooled.bandHashes)).toEqual(Array.from(inline.bandHashes))
@@ -217,12 +285,14 @@ describe("packed texts", () => {
   it("sketchPacked(packTexts(texts)) = sketchBatch(texts), and shingles read the same from both", () => {
     const g = textMaker(13)
     const texts = Array.from({ length: 300 }, (_, i) =>
-      i % 50 === 0 ? "" : `${g.text(2 + (i % 40))} İstanbul ǅ ẞ Σ. \udc00x ${"ab ".repeat(i % 5)}`)
+      i % 50 === 0 ? "" : `${g.text(2 + (i % 40))} İstanbul ǅ ẞ Σ. \udc00x ${"ab ".repeat(i % 5)}`
+    )
     const { units, ends } = packTexts(texts)
     expect(ends.length).toBe(texts.length)
     expect(units.length).toBe(texts.reduce((s, t) => s + t.length, 0))
     for (const method of ["oph", "classic"] as const) {
-      const a = sketchTexts(texts, opts({ method })), b = sketchPacked(units, ends, opts({ method }))
+      const a = sketchTexts(texts, opts({ method })),
+        b = sketchPacked(units, ends, opts({ method }))
       expect(Array.from(b.bandHashes)).toEqual(Array.from(a.bandHashes))
       expect(Array.from(b.offsets)).toEqual(Array.from(a.offsets))
       expect(Array.from(b.sets)).toEqual(Array.from(a.sets))

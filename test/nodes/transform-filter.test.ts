@@ -30,25 +30,41 @@ const SETUP = `
 
 /** Run filter.sql on the inline tables and read back every output. */
 const runFilter = (params: typeof filter.sql.definition.params.Encoded, withVotes = true) =>
-  runWithSql(Effect.gen(function*() {
-    const sql = yield* Sql
-    yield* sql.run(SETUP)
-    const inputs: { pairs: InputTable; votes?: InputTable } = { pairs: yield* inputTable(sql, "src_pairs") }
-    if (withVotes) inputs.votes = yield* inputTable(sql, "src_votes")
-    const decoded = Schema.decodeUnknownSync(filter.sql.definition.params)(params)
-    const out = yield* filter.sql.definition.run({ node: "f", kind: "filter.sql", params: decoded, inputs: inputs as never })
-    const read = (t: "pairs" | "votes" | "removed") => sql.rows<Row>(`SELECT * FROM ${out.tables[t]}`)
-    return { stats: out.stats, pairs: yield* read("pairs"), votes: yield* read("votes"), removed: yield* read("removed") }
-  }))
+  runWithSql(
+    Effect.gen(function* () {
+      const sql = yield* Sql
+      yield* sql.run(SETUP)
+      const inputs: { pairs: InputTable; votes?: InputTable } = { pairs: yield* inputTable(sql, "src_pairs") }
+      if (withVotes) inputs.votes = yield* inputTable(sql, "src_votes")
+      const decoded = Schema.decodeUnknownSync(filter.sql.definition.params)(params)
+      const out = yield* filter.sql.definition.run({
+        node: "f",
+        kind: "filter.sql",
+        params: decoded,
+        inputs: inputs as never
+      })
+      const read = (t: "pairs" | "votes" | "removed") => sql.rows<Row>(`SELECT * FROM ${out.tables[t]}`)
+      return {
+        stats: out.stats,
+        pairs: yield* read("pairs"),
+        votes: yield* read("votes"),
+        removed: yield* read("removed")
+      }
+    })
+  )
 
 const runFilterError = (where: string) =>
-  runWithSql(Effect.gen(function*() {
-    const sql = yield* Sql
-    yield* sql.run(SETUP)
-    const inputs = { pairs: yield* inputTable(sql, "src_pairs"), votes: yield* inputTable(sql, "src_votes") }
-    const e = yield* Effect.flip(filter.sql.definition.run({ node: "f", kind: "filter.sql", params: { where }, inputs }))
-    return e.message
-  }))
+  runWithSql(
+    Effect.gen(function* () {
+      const sql = yield* Sql
+      yield* sql.run(SETUP)
+      const inputs = { pairs: yield* inputTable(sql, "src_pairs"), votes: yield* inputTable(sql, "src_votes") }
+      const e = yield* Effect.flip(
+        filter.sql.definition.run({ node: "f", kind: "filter.sql", params: { where }, inputs })
+      )
+      return e.message
+    })
+  )
 
 describe("filter.sql", () => {
   it("keeps rows where the condition is true, removes the false and NULL ones with the condition as reason", async () => {
@@ -59,7 +75,15 @@ describe("filter.sql", () => {
       [2, "where source_row <> 1 and prompt <> 'drop': false"],
       [4, "where source_row <> 1 and prompt <> 'drop': null"]
     ])
-    expect(Object.keys(r.removed[0]!)).toEqual(["pair_id", "prompt", "response_a", "response_b", "label", "source_row", "reason"])
+    expect(Object.keys(r.removed[0]!)).toEqual([
+      "pair_id",
+      "prompt",
+      "response_a",
+      "response_b",
+      "label",
+      "source_row",
+      "reason"
+    ])
     expect(Object.keys(r.pairs[0]!)).toEqual(["pair_id", "prompt", "response_a", "response_b", "label", "source_row"])
     expect(r.stats).toMatchObject({ rows_in: 5, rows_out: 2, removed: 3, removed_null: 1 })
     expect(r.pairs.length + r.removed.length).toBe(5)
@@ -79,7 +103,10 @@ describe("filter.sql", () => {
   })
 
   it("writes the reason param on removed rows; the condition may read the votes input", async () => {
-    const r = await runFilter({ where: "pair_id in (select pair_id from votes where rater = 'h1')", reason: "no h1 vote" })
+    const r = await runFilter({
+      where: "pair_id in (select pair_id from votes where rater = 'h1')",
+      reason: "no h1 vote"
+    })
     expect(r.pairs.map((p) => p["source_row"])).toEqual([0, 1, 2, 4])
     expect(r.removed.map((p) => [p["pair_id"], p["reason"]])).toEqual([["p3", "no h1 vote"]])
   })
@@ -97,11 +124,15 @@ describe("filter.sql", () => {
         "  expected: a boolean expression (true keeps the row)\n" +
         "  fix: compare the value, e.g. length(prompt) < 2000, or label is not null"
     )
-    expect(await runFilterError("count(*) > 1")).toContain("DuckDB cannot run it: Binder Error: WHERE clause cannot contain aggregates!")
+    expect(await runFilterError("count(*) > 1")).toContain(
+      "DuckDB cannot run it: Binder Error: WHERE clause cannot contain aggregates!"
+    )
     expect(await runFilterError("lenght(prompt) > 1")).toContain('fix: did you mean "length"? correct the expression')
     expect(await runFilterError("true) union all select * from pairs where (true")).toContain("a syntax error")
     expect(await runFilterError("true) as k, (false")).toContain("text that is not one expression")
-    expect(await runFilterError("exists (select 1 from read_csv('/etc/passwd'))")).toContain("table function read_csv() is not allowed")
+    expect(await runFilterError("exists (select 1 from read_csv('/etc/passwd'))")).toContain(
+      "table function read_csv() is not allowed"
+    )
     expect(await runFilterError("promt is null")).toContain(
       'param where: column promt does not exist (DuckDB: Binder Error: Referenced column "promt" not found in FROM clause!)'
     )
@@ -114,15 +145,26 @@ describe("filter.sql in a pipeline with PandaLM's votes", () => {
       const panda = p.node("panda", load.pandalm({ path: "data/pandalm-testset", maxRejectRate: 0.01 }))
       p.node("f", filter.sql({ where: "label = 'a'" }), { pairs: panda, votes: panda.votes })
     })
-    const result = await runPipeline(def, { workspace: join(mkdtempSync(join(tmpdir(), "wb-filter-")), ".wb"), threads: 2 })
+    const result = await runPipeline(def, {
+      workspace: join(mkdtempSync(join(tmpdir(), "wb-filter-")), ".wb"),
+      threads: 2
+    })
     expect(result.report.status).toBe("ok")
     const read = (node: string, table: string) => readParquet(result.nodes[node]!.tables[table]!)
     const [pairs, votes, kept, keptVotes, removed] = await Promise.all([
-      read("panda", "pairs"), read("panda", "votes"), read("f", "pairs"), read("f", "votes"), read("f", "removed")
+      read("panda", "pairs"),
+      read("panda", "votes"),
+      read("f", "pairs"),
+      read("f", "votes"),
+      read("f", "removed")
     ])
     expect(kept.length + removed.length).toBe(pairs.length)
     expect(kept.every((p) => p["label"] === "a")).toBe(true)
-    expect(removed.every((p) => p["label"] !== "a" && p["reason"] === `where label = 'a': ${p["label"] === null ? "null" : "false"}`)).toBe(true)
+    expect(
+      removed.every(
+        (p) => p["label"] !== "a" && p["reason"] === `where label = 'a': ${p["label"] === null ? "null" : "false"}`
+      )
+    ).toBe(true)
     // the row a vote was cast on: its pair_id and meta.source_row, as load.pandalm writes them
     const rowKept = new Map(pairs.map((p) => [`${p["pair_id"]}#${p["source_row"]}`, p["label"] === "a"]))
     const rowOf = (v: Row) => `${v["pair_id"]}#${(JSON.parse(String(v["meta"])) as { source_row: number }).source_row}`

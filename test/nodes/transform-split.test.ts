@@ -34,16 +34,22 @@ const quickstartSplits = pipeline("split", (p) => {
 })
 
 const notes: Array<string> = []
-const run = () => runPipeline(quickstartSplits, {
-  workspace: join(mkdtempSync(join(tmpdir(), "wb-split-")), ".wb"), threads: 2,
-  onEvent: (e) => {
-    if (e._tag === "NodeNote") notes.push(`${e.node}: ${e.text}`)
-  }
-})
+const run = () =>
+  runPipeline(quickstartSplits, {
+    workspace: join(mkdtempSync(join(tmpdir(), "wb-split-")), ".wb"),
+    threads: 2,
+    onEvent: (e) => {
+      if (e._tag === "NodeNote") notes.push(`${e.node}: ${e.text}`)
+    }
+  })
 
 const partsOf = async (result: PipelineResult, node: string): Promise<Parts> => {
   const t = result.nodes[node]!.tables
-  return { train: [...await readParquet(t["train"]!)], validation: [...await readParquet(t["validation"]!)], test: [...await readParquet(t["test"]!)] }
+  return {
+    train: [...(await readParquet(t["train"]!))],
+    validation: [...(await readParquet(t["validation"]!))],
+    test: [...(await readParquet(t["test"]!))]
+  }
 }
 
 const ids = (rows: ReadonlyArray<Row>) => rows.map((r) => r["pair_id"] as string)
@@ -56,8 +62,10 @@ let parts: Record<keyof typeof splits, Parts>
 beforeAll(async () => {
   first = await run()
   expect(first.report.status).toBe("ok")
-  clean = [...await readParquet(first.nodes["clean"]!.tables["pairs"]!)]
-  parts = Object.fromEntries(await Promise.all(Object.keys(splits).map(async (n) => [n, await partsOf(first, n)] as const))) as typeof parts
+  clean = [...(await readParquet(first.nodes["clean"]!.tables["pairs"]!))]
+  parts = Object.fromEntries(
+    await Promise.all(Object.keys(splits).map(async (n) => [n, await partsOf(first, n)] as const))
+  ) as typeof parts
 }, 120_000)
 
 describe("split.hash on the quickstart data", () => {
@@ -82,7 +90,9 @@ describe("split.hash on the quickstart data", () => {
     const [train, validation, test] = [parts.seed0.train.length, parts.seed0.validation.length, parts.seed0.test.length]
     const n = (x: number) => x.toLocaleString("en-US")
     expect(notes).toContain(`seed0: 3,145 rows split: train ${n(train)}, validation ${n(validation)}, test ${n(test)}`)
-    expect(notes).toContain(`twoWay: 3,145 rows split: train ${n(parts.twoWay.train.length)}, validation 0, test ${n(parts.twoWay.test.length)}`)
+    expect(notes).toContain(
+      `twoWay: 3,145 rows split: train ${n(parts.twoWay.train.length)}, validation 0, test ${n(parts.twoWay.test.length)}`
+    )
   })
 
   it("never puts one prompt (or, grouped by pair_id, one pair_id) in two splits", () => {
@@ -112,7 +122,9 @@ describe("split.hash on the quickstart data", () => {
     const s = first.report.nodes.find((r) => r.name === "seed0")!
     expect(s).toMatchObject({ rowsIn: n, rowsOut: parts.seed0.train.length })
     expect(s.stats).toMatchObject({
-      train_rows: parts.seed0.train.length, validation_rows: parts.seed0.validation.length, test_rows: parts.seed0.test.length
+      train_rows: parts.seed0.train.length,
+      validation_rows: parts.seed0.validation.length,
+      test_rows: parts.seed0.test.length
     })
   })
 
@@ -133,7 +145,11 @@ describe("split.hash on the quickstart data", () => {
     for (const label of ["a", "b", "tie"]) {
       const total = count(clean, "label", label)
       expect(total, label).toBeGreaterThan(50)
-      for (const [s, f] of [["train", 0.8], ["validation", 0.1], ["test", 0.1]] as const) {
+      for (const [s, f] of [
+        ["train", 0.8],
+        ["validation", 0.1],
+        ["test", 0.1]
+      ] as const) {
         expect(Math.abs(count(parts.byLabel[s], "label", label) / total - f), `${label} ${s}`).toBeLessThan(0.01)
       }
     }
@@ -150,19 +166,31 @@ describe("split.hash on the quickstart data", () => {
     // PandaLM pairs one prompt with ~6 response pairs of different labels: grouped by prompt, such a group
     // cannot follow every label; the stat says how many there are
     const labels = new Map<string, Set<unknown>>()
-    for (const r of clean) labels.set(r["prompt"] as string, (labels.get(r["prompt"] as string) ?? new Set()).add(r["label"]))
+    for (const r of clean)
+      labels.set(r["prompt"] as string, (labels.get(r["prompt"] as string) ?? new Set()).add(r["label"]))
     const mixed = [...labels.values()].filter((l) => l.size > 1).length
     expect(mixed).toBeGreaterThan(0)
-    expect(first.report.nodes.find((r) => r.name === "byLabelPrompt")!.stats).toMatchObject({ strata: 3, mixed_groups: mixed })
+    expect(first.report.nodes.find((r) => r.name === "byLabelPrompt")!.stats).toMatchObject({
+      strata: 3,
+      mixed_groups: mixed
+    })
   })
 })
 
 describe("split.hash params", () => {
   const invalid = (params: Record<string, unknown>) =>
-    Effect.runPromise(Effect.flip(buildGraph(pipeline("bad", (p) => {
-      const hh = p.node("hh", load.hhRlhf({ path: "data/hh-rlhf-harmless-base/test.jsonl.gz" }))
-      p.node("parts", split.hash(params as never), { pairs: hh })
-    }), new Map(), { services: "any" }))).then((e) => e.message)
+    Effect.runPromise(
+      Effect.flip(
+        buildGraph(
+          pipeline("bad", (p) => {
+            const hh = p.node("hh", load.hhRlhf({ path: "data/hh-rlhf-harmless-base/test.jsonl.gz" }))
+            p.node("parts", split.hash(params as never), { pairs: hh })
+          }),
+          new Map(),
+          { services: "any" }
+        )
+      )
+    ).then((e) => e.message)
 
   it("refuses fractions that do not sum to 1, saying what they sum to", async () => {
     expect(await invalid({ fractions: { train: 0.8, validation: 0.1 } })).toBe(
@@ -171,7 +199,9 @@ describe("split.hash params", () => {
         '    param fractions: found {"train":0.8,"validation":0.1}; expected fractions that sum to 1; these sum to 0.9 (train 0.8 + validation 0.1)\n' +
         "    fix: correct the params, or run `wb nodes split.hash` to see each param, its type and default"
     )
-    expect(await invalid({ fractions: { train: 0.7, validation: 0.2, test: 0.2 } })).toContain("these sum to 1.1 (train 0.7 + validation 0.2 + test 0.2)")
+    expect(await invalid({ fractions: { train: 0.7, validation: 0.2, test: 0.2 } })).toContain(
+      "these sum to 1.1 (train 0.7 + validation 0.2 + test 0.2)"
+    )
   })
 
   it("refuses split names other than the node's output tables, and says how to get more parts", async () => {
@@ -182,7 +212,9 @@ describe("split.hash params", () => {
   })
 
   it("refuses a fraction outside 0-1 and an empty groupBy list", async () => {
-    expect(await invalid({ fractions: { train: 1.2, test: -0.2 } })).toContain("param fractions.train: found 1.2; expected a value between 0 and 1")
+    expect(await invalid({ fractions: { train: 1.2, test: -0.2 } })).toContain(
+      "param fractions.train: found 1.2; expected a value between 0 and 1"
+    )
     expect(await invalid({ groupBy: [] })).toContain("param groupBy")
   })
 })

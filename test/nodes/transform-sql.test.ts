@@ -23,16 +23,16 @@ const workspace = () => join(mkdtempSync(join(tmpdir(), "wb-transform-")), ".wb"
 
 /** What `wb validate` does in-process: build the graph, then the infer phase on a real probe. */
 const validate = (def: PipelineDefinition) =>
-  Effect.runPromise(buildGraph(def, new Map(), { services: "any" }).pipe(
-    Effect.flatMap(inferSchemas),
-    Effect.provide(SchemaProbeLive)
-  ))
+  Effect.runPromise(
+    buildGraph(def, new Map(), { services: "any" }).pipe(Effect.flatMap(inferSchemas), Effect.provide(SchemaProbeLive))
+  )
 
 describe("wb validate checks SQL nodes against the upstream columns (e2e)", () => {
   it("names a misspelt column of a transform, a filter's condition and a split's param, listing what exists", async () => {
     const r = await wb(["validate", pipelineFile("transform-typo.ts")], { cwd: REPO })
     expect(r.code).toBe(1)
-    const columns = "pair_id (utf8), prompt (utf8), response_a (utf8), response_b (utf8), label (utf8), label_source (utf8), " +
+    const columns =
+      "pair_id (utf8), prompt (utf8), response_a (utf8), response_b (utf8), label (utf8), label_source (utf8), " +
       "source (utf8), source_row (int64), prompt_format (utf8)"
     for (const line of [
       'pipeline "broken-transform" is invalid',
@@ -44,15 +44,20 @@ describe("wb validate checks SQL nodes against the upstream columns (e2e)", () =
       '  node "parts" (split.hash) param stratify: column lable does not exist in its input pairs',
       `    expected: a column of pairs: ${columns}`,
       '    fix: did you mean "label"? name an existing column, or produce lable upstream'
-    ]) expect(r.stderr).toContain(line)
+    ])
+      expect(r.stderr).toContain(line)
     expect(r.stdout + r.stderr).not.toMatch(/^\s+at /m)
   })
 
   it("checks the nodes after a transform against the columns its SELECT gives", async () => {
     const r = await wb(["validate", pipelineFile("transform-downstream.ts")], { cwd: REPO })
     expect(r.code).toBe(1)
-    expect(r.stderr).toContain('  node "clean" (dedupe.exact) needs columns response_a (utf8), response_b (utf8) on input "pairs"')
-    expect(r.stderr).toContain('    its input comes from "ids" (transform.sql), whose rows table has: pair_id (utf8), prompt (utf8), a_wins (bool)')
+    expect(r.stderr).toContain(
+      '  node "clean" (dedupe.exact) needs columns response_a (utf8), response_b (utf8) on input "pairs"'
+    )
+    expect(r.stderr).toContain(
+      '    its input comes from "ids" (transform.sql), whose rows table has: pair_id (utf8), prompt (utf8), a_wins (bool)'
+    )
   })
 
   it("accepts a valid YAML pipeline of transform.sql, filter.sql and split.hash", async () => {
@@ -65,7 +70,8 @@ describe("wb validate checks SQL nodes against the upstream columns (e2e)", () =
 
 describe("transform.sql output schema", () => {
   it("is the SELECT's columns and types before the run, and the run's table has exactly them", async () => {
-    const sql = "select pair_id, prompt, length(prompt) as prompt_chars, label = 'a' as a_wins, 1.5 as w from pairs where label = 'a' order by pair_id"
+    const sql =
+      "select pair_id, prompt, length(prompt) as prompt_chars, label = 'a' as a_wins, 1.5 as w from pairs where label = 'a' order by pair_id"
     const def = pipeline("t", (p) => {
       const hh = p.node("hh", load.hhRlhf({ path: HH }))
       p.node("t", transform.sql({ sql: `${sql};  ` }), { pairs: hh })
@@ -76,8 +82,11 @@ describe("transform.sql output schema", () => {
     expect(inferred).toEqual({
       open: false,
       columns: [
-        { name: "pair_id", type: "utf8" }, { name: "prompt", type: "utf8" }, { name: "prompt_chars", type: "int64" },
-        { name: "a_wins", type: "bool" }, { name: "w", type: "float64" }
+        { name: "pair_id", type: "utf8" },
+        { name: "prompt", type: "utf8" },
+        { name: "prompt_chars", type: "int64" },
+        { name: "a_wins", type: "bool" },
+        { name: "w", type: "float64" }
       ]
     })
     const result = await runPipeline(def, { workspace: workspace(), threads: 2 })
@@ -89,16 +98,25 @@ describe("transform.sql output schema", () => {
     expect(rows.every((r) => r["a_wins"] === true && r["w"] === 1.5 && Number.isInteger(r["prompt_chars"]))).toBe(true)
     const ids = rows.map((r) => r["pair_id"] as string)
     expect(ids).toEqual([...ids].sort())
-    expect(result.report.nodes[1]).toMatchObject({ kind: "transform.sql", rowsIn: 2312, rowsOut: 1192, stats: { rows_in_pairs: 2312, rows_out: 1192 } })
+    expect(result.report.nodes[1]).toMatchObject({
+      kind: "transform.sql",
+      rowsIn: 2312,
+      rowsOut: 1192,
+      stats: { rows_in_pairs: 2312, rows_out: 1192 }
+    })
   })
 
   it("reads several inputs by their names (a join), each unioned from its tables", async () => {
     const def = pipeline("t2", (p) => {
       const a = p.node("a", load.trl({ path: "test/fixtures/data/trl-explicit.jsonl" }))
       const b = p.node("b", load.trl({ path: "test/fixtures/data/trl-implicit.jsonl" }))
-      p.node("j", transform.sql({
-        sql: "select l.source, count(*) as n, count(r.pair_id) as also_right from lefts l left join rights r using (pair_id) group by all"
-      }), { lefts: [a, b], rights: a })
+      p.node(
+        "j",
+        transform.sql({
+          sql: "select l.source, count(*) as n, count(r.pair_id) as also_right from lefts l left join rights r using (pair_id) group by all"
+        }),
+        { lefts: [a, b], rights: a }
+      )
     })
     const result = await runPipeline(def, { workspace: workspace(), threads: 2 })
     expect(result.report.status).toBe("ok")
@@ -106,19 +124,27 @@ describe("transform.sql output schema", () => {
     // 4 + 3 rows on the left; the 4 of a match themselves, and the implicit "The sky is blue." splits into
     // the same prompt and responses as a's first pair, so it has the same pair_id
     expect(rows).toEqual([{ source: "trl", n: 7, also_right: 5 }])
-    expect(result.report.nodes.find((n) => n.name === "j")).toMatchObject({ rowsIn: 7, rowsOut: 1, stats: { rows_in_lefts: 7, rows_in_rights: 4 } })
+    expect(result.report.nodes.find((n) => n.name === "j")).toMatchObject({
+      rowsIn: 7,
+      rowsOut: 1,
+      stats: { rows_in_lefts: 7, rows_in_rights: 4 }
+    })
   })
 
   it("over an input whose upstream passes columns through: a note at validate, checked for real when it runs", async () => {
-    const def = (sql: string) => pipeline("open", (p) => {
-      const trl = p.node("trl", load.trl({ path: "test/fixtures/data/trl-explicit.jsonl" }))
-      p.node("m", transform.sql({ sql }), { pairs: trl })
-    })
+    const def = (sql: string) =>
+      pipeline("open", (p) => {
+        const trl = p.node("trl", load.trl({ path: "test/fixtures/data/trl-explicit.jsonl" }))
+        p.node("m", transform.sql({ sql }), { pairs: trl })
+      })
     const good = await validate(def("select prompt, score_chosen - score_rejected as margin from pairs"))
     expect(good.notes.map((n) => n.text)).toEqual([
       "column score_chosen is not among the columns pairs is known to have; its upstream may pass more columns through, so it is checked when the node runs"
     ])
-    const ran = await runPipeline(def("select prompt, score_chosen - score_rejected as margin from pairs"), { workspace: workspace(), threads: 2 })
+    const ran = await runPipeline(def("select prompt, score_chosen - score_rejected as margin from pairs"), {
+      workspace: workspace(),
+      threads: 2
+    })
     expect((await readParquet(ran.nodes["m"]!.tables["rows"]!)).map((r) => r["margin"])).toEqual([6.5, 9, 8, 6.5])
 
     const bad = await runPipeline(def("select prompt, score_chosn from pairs"), { workspace: workspace(), threads: 2 })
@@ -132,9 +158,14 @@ describe("transform.sql output schema", () => {
   it("refuses a SELECT that gives one column name twice (a table would rename it without a word)", async () => {
     const def = pipeline("dup", (p) => {
       const hh = p.node("hh", load.hhRlhf({ path: HH }))
-      p.node("t", transform.sql({ sql: "select a.prompt, b.* from pairs a join pairs b using (pair_id)" }), { pairs: hh })
+      p.node("t", transform.sql({ sql: "select a.prompt, b.* from pairs a join pairs b using (pair_id)" }), {
+        pairs: hh
+      })
     })
-    const error = await validate(def).then(() => undefined, (e: unknown) => e)
+    const error = await validate(def).then(
+      () => undefined,
+      (e: unknown) => e
+    )
     expect((error as Error).message).toContain(
       'node "t" (transform.sql) param sql: the SELECT gives column prompt more than once (names are compared without case)\n' +
         "    expected: one output column per name: tables are stored and read by column name\n" +
@@ -147,7 +178,10 @@ describe("transform.sql output schema", () => {
       const hh = p.node("hh", load.hhRlhf({ path: HH }))
       p.node("t", transform.sql({ sql: "select nope from pairs" }), { pairs: hh })
     })
-    const error = await runPipeline(def, { workspace: workspace(), threads: 2 }).then(() => undefined, (e: unknown) => e)
+    const error = await runPipeline(def, { workspace: workspace(), threads: 2 }).then(
+      () => undefined,
+      (e: unknown) => e
+    )
     expect(error).toMatchObject({ _tag: "PipelineInvalidError" })
     expect((error as Error).message).toContain('node "t" (transform.sql) param sql: column nope does not exist')
   })
@@ -156,9 +190,11 @@ describe("transform.sql output schema", () => {
 describe("transform.sql runs only reading SQL over its inputs", () => {
   const inputs = ["pairs", "votes"]
   const check = (text: string) =>
-    runWithSql(Effect.gen(function*() {
-      return checkSelectTree(yield* parseTree(yield* Sql, text), inputs, "select * from pairs")
-    }))
+    runWithSql(
+      Effect.gen(function* () {
+        return checkSelectTree(yield* parseTree(yield* Sql, text), inputs, "select * from pairs")
+      })
+    )
   const refused: Array<[string, string]> = [
     ["create table x as select 1", "a statement that is not a SELECT"],
     ["copy pairs to '/tmp/x.csv'", "a statement that is not a SELECT"],

@@ -17,24 +17,27 @@ export function runWithSql<A, E>(
   root: string = process.cwd()
 ): Promise<A> {
   const dir = mkdtempSync(join(tmpdir(), "wb-test-"))
-  const program = Effect.scoped(Effect.gen(function*() {
-    const db = yield* Database
-    const sql = yield* db.connect
-    return yield* effect.pipe(
-      Effect.provideService(Sql, sql),
-      Effect.provideService(Progress, quietProgress),
-      Effect.provideService(Workspace, { root, dir }),
-      Effect.provideService(ExportFiles, exportFiles)
-    )
-  }))
+  const program = Effect.scoped(
+    Effect.gen(function* () {
+      const db = yield* Database
+      const sql = yield* db.connect
+      return yield* effect.pipe(
+        Effect.provideService(Sql, sql),
+        Effect.provideService(Progress, quietProgress),
+        Effect.provideService(Workspace, { root, dir }),
+        Effect.provideService(ExportFiles, exportFiles)
+      )
+    })
+  )
   return Effect.runPromise(program.pipe(Effect.provide(DuckDbLive({ tempDirectory: join(dir, "tmp"), threads: 2 }))))
 }
 
-export const layerForTests = (dir: string) => Layer.mergeAll(DuckDbLive({ tempDirectory: join(dir, "tmp"), threads: 2 }))
+export const layerForTests = (dir: string) =>
+  Layer.mergeAll(DuckDbLive({ tempDirectory: join(dir, "tmp"), threads: 2 }))
 
 /** An InputTable over a relation of the test's own connection, as the runner would hand it to a node. */
 export const inputTable = (sql: SqlShape, relation: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const table: InputTable = {
       relation,
       // small test tables are read in insertion order; the runner uses file positions instead
@@ -47,6 +50,10 @@ export const inputTable = (sql: SqlShape, relation: string) =>
 
 /** The rows of a Parquet file (an artifact's table), in file order. */
 export const readParquet = (file: string): Promise<ReadonlyArray<Record<string, unknown>>> =>
-  runWithSql(Effect.gen(function*() {
-    return yield* (yield* Sql).rows<Record<string, unknown>>(`SELECT * FROM read_parquet('${file.replaceAll("'", "''")}')`)
-  }))
+  runWithSql(
+    Effect.gen(function* () {
+      return yield* (yield* Sql).rows<Record<string, unknown>>(
+        `SELECT * FROM read_parquet('${file.replaceAll("'", "''")}')`
+      )
+    })
+  )

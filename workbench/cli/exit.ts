@@ -16,4 +16,7 @@ export const reportErrors = <A, E extends { readonly message: string }, R>(
   effect: Effect.Effect<A, E, R>
 ): Effect.Effect<A, CliExit, R> =>
   Effect.catch(effect, (e: E) =>
-    e instanceof CliExit ? Effect.fail(e) : Console.error(e.message).pipe(Effect.andThen(Effect.fail(new CliExit({ code: 1 })))))
+    e instanceof CliExit
+      ? Effect.fail(e)
+      : Console.error(e.message).pipe(Effect.andThen(Effect.fail(new CliExit({ code: 1 }))))
+  )

@@ -46,11 +46,13 @@ const cachedArtifact = (file: string, workspace: string, node: string) =>
     const run = `wb run ${shellArg(file)} --only ${node}`
     // the cache state checks sizes (and hashes files whose mtime moved); an export is data leaving wb,
     // so bit rot that keeps size and mtime must not leave with it: every file is hashed here
-    const checked = state.state._tag === "Cached"
-      ? checkArtifactSync(artifactDir(ctx.dir, state.state.manifest.key), state.state.manifest, true)
-      : undefined
+    const checked =
+      state.state._tag === "Cached"
+        ? checkArtifactSync(artifactDir(ctx.dir, state.state.manifest.key), state.state.manifest, true)
+        : undefined
     if (checked?._tag === "Intact") return { ctx, kind, manifest: checked.manifest }
-    const problem = checked?._tag === "Damaged" ? checked.problem : state.state._tag === "Damaged" ? state.state.problem : undefined
+    const problem =
+      checked?._tag === "Damaged" ? checked.problem : state.state._tag === "Damaged" ? state.state.problem : undefined
     if (problem !== undefined) {
       return yield* new DataError({
         where: `node "${node}" (${kind}): artifact ${state.key} in ${ctx.dir}`,
@@ -69,8 +71,8 @@ const cachedArtifact = (file: string, workspace: string, node: string) =>
         : state.state._tag === "NotRun"
           ? "it has not run yet, so there is nothing to export (wb export only reads artifacts; it runs nothing)"
           : state.state._tag === "Upstream"
-          ? `upstream ${waitingFor(states, state.state.upstream)} must run first, so there is nothing to export yet`
-          : "its last artifact is stale: its params or inputs changed since it ran",
+            ? `upstream ${waitingFor(states, state.state.upstream)} must run first, so there is nothing to export yet`
+            : "its last artifact is stale: its params or inputs changed since it ran",
       expected: "an artifact for the node's current params and inputs",
       fix: failed
         ? `fix what made it fail (${run} shows the whole error), run it again, then export`

@@ -46,14 +46,24 @@ export interface Column {
 }
 
 /** Rows as an aligned text table with a header line; every line is prefixed with `indent`. */
-export function table(columns: ReadonlyArray<Column>, rows: ReadonlyArray<ReadonlyArray<string>>, indent = "  "): Array<string> {
+export function table(
+  columns: ReadonlyArray<Column>,
+  rows: ReadonlyArray<ReadonlyArray<string>>,
+  indent = "  "
+): Array<string> {
   const widths = columns.map((c, i) => Math.max(width(c.header), ...rows.map((r) => width(r[i] ?? ""))))
   const line = (cells: ReadonlyArray<string>) =>
-    indent + cells.map((cell, i) => (columns[i]?.align === "right" ? padStart(cell, widths[i]!) : padEnd(cell, widths[i]!)))
-      .join("  ").trimEnd()
+    indent +
+    cells
+      .map((cell, i) => (columns[i]?.align === "right" ? padStart(cell, widths[i]!) : padEnd(cell, widths[i]!)))
+      .join("  ")
+      .trimEnd()
   return [line(columns.map((c) => c.header)), ...rows.map(line)]
 }
 
 /** Indent every line of `text`. */
 export const indent = (text: string, prefix: string): string =>
-  text.split("\n").map((l) => prefix + l).join("\n")
+  text
+    .split("\n")
+    .map((l) => prefix + l)
+    .join("\n")

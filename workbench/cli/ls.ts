@@ -11,11 +11,13 @@ import { count, table } from "./format.js"
 
 function inputsText(node: GraphNode, graph: PipelineGraph): string {
   const byName = new Map(graph.nodes.map((n) => [n.name, n]))
-  const refs = Object.values(node.inputs).flat().map((r) => {
-    const outputs = byName.get(r.node)?.definition.outputs ?? {}
-    const main = Object.keys(outputs).find((t) => outputs[t]!.role === "main")
-    return r.table === main ? r.node : `${r.node}.${r.table}`
-  })
+  const refs = Object.values(node.inputs)
+    .flat()
+    .map((r) => {
+      const outputs = byName.get(r.node)?.definition.outputs ?? {}
+      const main = Object.keys(outputs).find((t) => outputs[t]!.role === "main")
+      return r.table === main ? r.node : `${r.node}.${r.table}`
+    })
   return refs.length === 0 ? "" : `← ${[...new Set(refs)].join(", ")}`
 }
 
@@ -27,7 +29,8 @@ function stateText(state: CacheState): string {
       const m = state.manifest
       const main = mainTable(m)
       const rows = main === undefined ? 0 : m.tables[main]!.rows
-      const others = Object.entries(m.tables).filter(([t, x]) => t !== main && x.rows > 0 && x.role !== "aux")
+      const others = Object.entries(m.tables)
+        .filter(([t, x]) => t !== main && x.rows > 0 && x.role !== "aux")
         .map(([t, x]) => `${count(x.rows)} ${t}`)
       return `cached · ${count(rows)} rows${others.length > 0 ? ` (${others.join(", ")})` : ""}`
     }
@@ -46,18 +49,23 @@ function stateText(state: CacheState): string {
   }
 }
 
-export const lsCommand = Command.make("ls", {
-  file: Argument.String("file").pipe(Argument.withDescription("Pipeline file (.ts or .yaml)")),
-  workspace: workspaceFlag
-}, ({ file, workspace }) =>
-  Effect.gen(function*() {
-    const ctx = yield* openPipeline(file, workspace)
-    const n = ctx.graph.nodes.length
-    const states = cacheStates(ctx.graph, ctx.root, ctx.dir)
-    const lines = table(
-      [{ header: "node" }, { header: "kind" }, { header: "inputs" }, { header: "cache" }],
-      states.map((s) => [s.node.name, s.node.definition.kind, inputsText(s.node, ctx.graph), stateText(s.state)])
-    )
-    yield* Console.log([`${ctx.graph.name} · ${n} node${n === 1 ? "" : "s"} · workspace ${ctx.label}`, ...lines].join("\n"))
-  }).pipe(reportErrors)
+export const lsCommand = Command.make(
+  "ls",
+  {
+    file: Argument.String("file").pipe(Argument.withDescription("Pipeline file (.ts or .yaml)")),
+    workspace: workspaceFlag
+  },
+  ({ file, workspace }) =>
+    Effect.gen(function* () {
+      const ctx = yield* openPipeline(file, workspace)
+      const n = ctx.graph.nodes.length
+      const states = cacheStates(ctx.graph, ctx.root, ctx.dir)
+      const lines = table(
+        [{ header: "node" }, { header: "kind" }, { header: "inputs" }, { header: "cache" }],
+        states.map((s) => [s.node.name, s.node.definition.kind, inputsText(s.node, ctx.graph), stateText(s.state)])
+      )
+      yield* Console.log(
+        [`${ctx.graph.name} · ${n} node${n === 1 ? "" : "s"} · workspace ${ctx.label}`, ...lines].join("\n")
+      )
+    }).pipe(reportErrors)
 ).pipe(Command.withDescription("List a pipeline's nodes in run order with their inputs and cache state"))

@@ -78,7 +78,11 @@ export class RunView {
       case "NodeProgress": {
         const row = this.row(event.node)
         if (row === undefined) return
-        row.progress = { done: event.done, unit: event.unit, ...(event.total === undefined ? {} : { total: event.total }) }
+        row.progress = {
+          done: event.done,
+          unit: event.unit,
+          ...(event.total === undefined ? {} : { total: event.total })
+        }
         this.supersede(row)
         this.dirty = true
         return
@@ -95,9 +99,12 @@ export class RunView {
       case "NodeFinished":
         return this.change(event.report.name, (row) => {
           row.report = event.report
-          row.state = event.report.status === "failed"
-            ? "failed"
-            : event.report.status === "skipped" || event.report.status === "interrupted" ? "skipped" : "done"
+          row.state =
+            event.report.status === "failed"
+              ? "failed"
+              : event.report.status === "skipped" || event.report.status === "interrupted"
+                ? "skipped"
+                : "done"
         })
       case "RunFinished":
         return this.stop()
@@ -139,7 +146,9 @@ export class RunView {
     if (!this.out.isTTY && row.state === "running") {
       const nameWidth = Math.max(...this.rows.map((r) => r.name.length), 0)
       const kindWidth = Math.max(...this.rows.map((r) => r.kind.length), 0)
-      this.out.write(`  ${SYMBOL.running} ${padEnd(row.name, nameWidth)}  ${padEnd(row.kind, kindWidth)}  ${row.note}\n`)
+      this.out.write(
+        `  ${SYMBOL.running} ${padEnd(row.name, nameWidth)}  ${padEnd(row.kind, kindWidth)}  ${row.note}\n`
+      )
     }
   }
 
@@ -194,8 +203,12 @@ export class RunView {
       case "done": {
         if (r === undefined) return "done"
         const note = row.note === undefined || row.noteFresh !== true ? "" : `   (${row.note})`
-        const extra = [r.rejected > 0 ? `${count(r.rejected)} rejected` : "", r.removed > 0 ? `${count(r.removed)} removed` : ""]
-          .filter((s) => s !== "").join(", ")
+        const extra = [
+          r.rejected > 0 ? `${count(r.rejected)} rejected` : "",
+          r.removed > 0 ? `${count(r.removed)} removed` : ""
+        ]
+          .filter((s) => s !== "")
+          .join(", ")
         // a cached node's note says what it restored outside the workspace (an export's deleted file)
         if (r.status === "cached") return `${padEnd(`${count(r.rowsOut)} rows`, 18)}  cached${note}`
         const rows = r.rowsIn > 0 ? `${count(r.rowsIn)} → ${count(r.rowsOut)}` : `${count(r.rowsOut)} rows`

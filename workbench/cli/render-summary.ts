@@ -32,26 +32,28 @@ export function summaryLines(report: RunReport, graph: PipelineGraph, file: stri
   const out: Array<string> = []
   const statusWord = report.status === "ok" ? "ok" : report.status
   out.push("", `summary · ${report.pipeline} · ${statusWord} · ${seconds(report.seconds)}`)
-  out.push(...table(
-    [
-      { header: "node" },
-      { header: "kind" },
-      { header: "rows in → out", align: "right" },
-      { header: "rejected", align: "right" },
-      { header: "removed", align: "right" },
-      { header: "status" },
-      { header: "seconds", align: "right" }
-    ],
-    report.nodes.map((n) => [
-      n.name,
-      n.kind,
-      ok(n) ? `${count(n.rowsIn)} → ${count(n.rowsOut)}` : "–",
-      ok(n) ? count(n.rejected) : "–",
-      ok(n) ? count(n.removed) : "–",
-      n.status,
-      n.status === "ran" || n.status === "failed" ? n.seconds.toFixed(1) : "–"
-    ])
-  ))
+  out.push(
+    ...table(
+      [
+        { header: "node" },
+        { header: "kind" },
+        { header: "rows in → out", align: "right" },
+        { header: "rejected", align: "right" },
+        { header: "removed", align: "right" },
+        { header: "status" },
+        { header: "seconds", align: "right" }
+      ],
+      report.nodes.map((n) => [
+        n.name,
+        n.kind,
+        ok(n) ? `${count(n.rowsIn)} → ${count(n.rowsOut)}` : "–",
+        ok(n) ? count(n.rejected) : "–",
+        ok(n) ? count(n.removed) : "–",
+        n.status,
+        n.status === "ran" || n.status === "failed" ? n.seconds.toFixed(1) : "–"
+      ])
+    )
+  )
 
   // which folder the pipeline's data paths were read from: it is not always the current directory
   if (root !== undefined) out.push("", describeProjectRoot(root))

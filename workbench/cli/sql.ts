@@ -24,67 +24,89 @@ const DEFAULT_TIMEOUT = 60
 /** Rows a table on a terminal shows unless --limit says otherwise. */
 const TERMINAL_ROWS = 100
 
-export const sqlCommand = Command.make("sql", {
-  file: Argument.String("file").pipe(Argument.withDescription("Pipeline file (.ts or .yaml)")),
-  query: Argument.String("query").pipe(Argument.withDescription("One SELECT (or PIVOT); tables are \"node\" and \"node.table\"")),
-  format: formatFlag,
-  json: Flag.Boolean("json").pipe(Flag.withDescription("Same as --format json"), Flag.withDefault(false)),
-  limit: Flag.Int("limit").pipe(
-    Flag.withDescription("At most this many rows (default: 100 in a table on a terminal; every row otherwise)"),
-    Flag.optional
-  ),
-  timeout: Flag.Finite("timeout").pipe(
-    Flag.withDescription("Stop the query after this many seconds"),
-    Flag.withDefault(DEFAULT_TIMEOUT)
-  ),
-  vertical: verticalFlag,
-  set: setFlag,
-  sample: sampleFlag("Read the artifacts of `wb run --sample N` (in <workspace>/sample-N/)"),
-  workspace: workspaceFlag
-}, (args) =>
-  Effect.gen(function*() {
-    const format = yield* rowFormat(args.format, args.json, args.vertical, "wb sql")
-    const limit = yield* rowLimit(args.limit, format, "wb sql", TERMINAL_ROWS)
-    if (!(args.timeout > 0)) {
-      return yield* new DataError({
-        where: "wb sql --timeout",
-        found: String(args.timeout),
-        expected: "a number of seconds greater than 0",
-        fix: `pass --timeout ${DEFAULT_TIMEOUT} (the default), or more for a long query`
-      })
-    }
-    const sample = yield* checkSample(args.sample, "wb sql")
-    const ctx = yield* openPipeline(args.file, sampleWorkspace(args.workspace, sample), { set: args.set })
-    const states = cacheStates(ctx.graph, ctx.root, ctx.dir, sample)
-    const tables: Array<SandboxTable> = []
-    for (const s of states) {
-      if (s.state._tag !== "Cached") continue
-      const m = s.state.manifest
-      const main = mainTable(m)
-      if (main !== undefined) tables.push({ name: s.node.name, file: tableFile(ctx.dir, m, main) })
-      for (const t of Object.keys(m.tables)) tables.push({ name: `${s.node.name}.${t}`, file: tableFile(ctx.dir, m, t) })
-    }
-    const notRun = states.filter((s) => s.state._tag !== "Cached").map((s) => s.node.name)
-    // a damaged artifact is not exposed: a query that names it is told why
-    const damaged = new Map(states.flatMap((s) => s.state._tag === "Damaged" ? [[s.node.name, `${s.key}: ${s.state.problem}`] as const] : []))
-    const options = { label: "wb sql", timeoutSeconds: args.timeout, timeoutFlag: "--timeout", ...(limit.rows === undefined ? {} : { maxRows: limit.rows }) }
-    yield* Effect.scoped(Effect.gen(function*() {
-      const sandbox = yield* openSandbox({ directory: join(ctx.dir, "artifacts"), tables })
-      if (format !== "table") {
-        const writer = rowsWriter(format, (text) => void process.stdout.write(text))
-        const out = yield* sandbox.stream(args.query, { ...options, onColumns: writer.columns, onRows: writer.rows })
-        writer.end()
-        // an explicit --limit cut it: said on stderr, since a note inside JSON or CSV would be data
-        if (out.truncated) process.stderr.write(`wb sql: first ${count(out.rows)} rows (--limit ${count(out.rows)}); more exist\n`)
-        return
+export const sqlCommand = Command.make(
+  "sql",
+  {
+    file: Argument.String("file").pipe(Argument.withDescription("Pipeline file (.ts or .yaml)")),
+    query: Argument.String("query").pipe(
+      Argument.withDescription('One SELECT (or PIVOT); tables are "node" and "node.table"')
+    ),
+    format: formatFlag,
+    json: Flag.Boolean("json").pipe(Flag.withDescription("Same as --format json"), Flag.withDefault(false)),
+    limit: Flag.Int("limit").pipe(
+      Flag.withDescription("At most this many rows (default: 100 in a table on a terminal; every row otherwise)"),
+      Flag.optional
+    ),
+    timeout: Flag.Finite("timeout").pipe(
+      Flag.withDescription("Stop the query after this many seconds"),
+      Flag.withDefault(DEFAULT_TIMEOUT)
+    ),
+    vertical: verticalFlag,
+    set: setFlag,
+    sample: sampleFlag("Read the artifacts of `wb run --sample N` (in <workspace>/sample-N/)"),
+    workspace: workspaceFlag
+  },
+  (args) =>
+    Effect.gen(function* () {
+      const format = yield* rowFormat(args.format, args.json, args.vertical, "wb sql")
+      const limit = yield* rowLimit(args.limit, format, "wb sql", TERMINAL_ROWS)
+      if (!(args.timeout > 0)) {
+        return yield* new DataError({
+          where: "wb sql --timeout",
+          found: String(args.timeout),
+          expected: "a number of seconds greater than 0",
+          fix: `pass --timeout ${DEFAULT_TIMEOUT} (the default), or more for a long query`
+        })
       }
-      const result = yield* sandbox.query(args.query, options)
-      const width = outputWidth()
-      const hint = limit.explicit ? "raise --limit" : "use --limit N, or pipe the output for every row"
-      const lines = args.vertical ? rowsVertical(result, width) : rowsTable(result, width)
-      yield* Console.log([...lines, `  ${rowsFooter(result, hint)}`].join("\n"))
-    })).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(explain(e, tables, notRun, args.file, damaged))))
-  }).pipe(reportErrors)
+      const sample = yield* checkSample(args.sample, "wb sql")
+      const ctx = yield* openPipeline(args.file, sampleWorkspace(args.workspace, sample), { set: args.set })
+      const states = cacheStates(ctx.graph, ctx.root, ctx.dir, sample)
+      const tables: Array<SandboxTable> = []
+      for (const s of states) {
+        if (s.state._tag !== "Cached") continue
+        const m = s.state.manifest
+        const main = mainTable(m)
+        if (main !== undefined) tables.push({ name: s.node.name, file: tableFile(ctx.dir, m, main) })
+        for (const t of Object.keys(m.tables))
+          tables.push({ name: `${s.node.name}.${t}`, file: tableFile(ctx.dir, m, t) })
+      }
+      const notRun = states.filter((s) => s.state._tag !== "Cached").map((s) => s.node.name)
+      // a damaged artifact is not exposed: a query that names it is told why
+      const damaged = new Map(
+        states.flatMap((s) =>
+          s.state._tag === "Damaged" ? [[s.node.name, `${s.key}: ${s.state.problem}`] as const] : []
+        )
+      )
+      const options = {
+        label: "wb sql",
+        timeoutSeconds: args.timeout,
+        timeoutFlag: "--timeout",
+        ...(limit.rows === undefined ? {} : { maxRows: limit.rows })
+      }
+      yield* Effect.scoped(
+        Effect.gen(function* () {
+          const sandbox = yield* openSandbox({ directory: join(ctx.dir, "artifacts"), tables })
+          if (format !== "table") {
+            const writer = rowsWriter(format, (text) => void process.stdout.write(text))
+            const out = yield* sandbox.stream(args.query, {
+              ...options,
+              onColumns: writer.columns,
+              onRows: writer.rows
+            })
+            writer.end()
+            // an explicit --limit cut it: said on stderr, since a note inside JSON or CSV would be data
+            if (out.truncated)
+              process.stderr.write(`wb sql: first ${count(out.rows)} rows (--limit ${count(out.rows)}); more exist\n`)
+            return
+          }
+          const result = yield* sandbox.query(args.query, options)
+          const width = outputWidth()
+          const hint = limit.explicit ? "raise --limit" : "use --limit N, or pipe the output for every row"
+          const lines = args.vertical ? rowsVertical(result, width) : rowsTable(result, width)
+          yield* Console.log([...lines, `  ${rowsFooter(result, hint)}`].join("\n"))
+        })
+      ).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(explain(e, tables, notRun, args.file, damaged))))
+    }).pipe(reportErrors)
 ).pipe(Command.withDescription("Query the pipeline's tables with one read-only SELECT (or PIVOT)"))
 
 /** A DuckDB error in the user's query, said in terms of the pipeline. */
@@ -96,7 +118,10 @@ function explain(
   damaged: ReadonlyMap<string, string>
 ) {
   const reason = e.reason.split("\n")[0] ?? e.reason
-  const missing = /Table with name (.+?) does not exist/.exec(e.reason)?.[1]?.replace(/^"|"$/g, "").replace(/^'|'$/g, "")
+  const missing = /Table with name (.+?) does not exist/
+    .exec(e.reason)?.[1]
+    ?.replace(/^"|"$/g, "")
+    .replace(/^'|'$/g, "")
   const node = missing?.split(".")[0]
   if (node !== undefined && damaged.has(node)) {
     return new DataError({
@@ -136,7 +161,8 @@ function explain(
     where: "wb sql",
     found: missing === undefined ? reason : `no table "${missing}"`,
     expected,
-    fix: (missing === undefined ? "" : didYouMean(missing, names)) ||
+    fix:
+      (missing === undefined ? "" : didYouMean(missing, names)) ||
       `correct the query; quote names with dots, e.g. select * from "${names.find((n) => n.includes(".")) ?? "node.table"}"`
   })
 }

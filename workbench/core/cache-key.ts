@@ -48,7 +48,12 @@ export type Recipe = Omit<CacheKeyParts, "inputs">
  * Every node's recipe, known before anything runs (fingerprints read the files loaders will read).
  * `workspace`: the workspace directory, where fingerprints remember file hashes between runs.
  */
-export function computeRecipes(graph: PipelineGraph, root: string, workspace?: string, sample?: number): Map<string, Recipe> {
+export function computeRecipes(
+  graph: PipelineGraph,
+  root: string,
+  workspace?: string,
+  sample?: number
+): Map<string, Recipe> {
   const recipes = new Map<string, Recipe>()
   for (const node of graph.nodes) {
     let fingerprint = ""
@@ -76,24 +81,38 @@ export function computeRecipes(graph: PipelineGraph, root: string, workspace?: s
  * is its recipe alone (the same key as before early cutoff existed).
  */
 export function nodeKey(node: GraphNode, recipe: Recipe, manifestOf: (node: string) => Manifest | undefined): string {
-  const inputs = Object.fromEntries(Object.entries(node.inputs).map(([name, refs]) =>
-    [name, refs.map((r): InputContent => {
-      const m = manifestOf(r.node)
-      // a manifest always records hashes since artifact integrity (an older one is treated as damaged
-      // and recomputed): the key fallback only keeps the key well defined
-      return { table: r.table, content: m?.tables[r.table]?.hash ?? `key:${m?.key ?? "?"}` }
-    })] as const))
+  const inputs = Object.fromEntries(
+    Object.entries(node.inputs).map(
+      ([name, refs]) =>
+        [
+          name,
+          refs.map((r): InputContent => {
+            const m = manifestOf(r.node)
+            // a manifest always records hashes since artifact integrity (an older one is treated as damaged
+            // and recomputed): the key fallback only keeps the key well defined
+            return { table: r.table, content: m?.tables[r.table]?.hash ?? `key:${m?.key ?? "?"}` }
+          })
+        ] as const
+    )
+  )
   return cacheKey({ ...recipe, inputs })
 }
 
 /** What the manifest records of each input: the artifact read (lineage) and its file's content hash (the key's part). */
 export const inputRecord = (node: GraphNode, manifestOf: (node: string) => Manifest | undefined) =>
-  Object.fromEntries(Object.entries(node.inputs).map(([name, refs]) =>
-    [name, refs.map((r) => {
-      const m = manifestOf(r.node)
-      const hash = m?.tables[r.table]?.hash
-      return { key: m?.key ?? "?", table: r.table, ...(hash === undefined ? {} : { hash }) }
-    })] as const))
+  Object.fromEntries(
+    Object.entries(node.inputs).map(
+      ([name, refs]) =>
+        [
+          name,
+          refs.map((r) => {
+            const m = manifestOf(r.node)
+            const hash = m?.tables[r.table]?.hash
+            return { key: m?.key ?? "?", table: r.table, ...(hash === undefined ? {} : { hash }) }
+          })
+        ] as const
+    )
+  )
 
 /** The sample size a node runs with: sources only (downstream nodes see sampled tables, and their keys follow their inputs'). */
 export const sampled = (node: GraphNode, sample: number | undefined): number | undefined =>

@@ -27,7 +27,8 @@ const families: Record<string, string> = {
 /** Whether a column of type `found` satisfies a contract that asks for `expected`. */
 export function isAssignable(found: ColumnType, expected: ColumnType): boolean {
   if (expected === "any" || found === expected) return true
-  const f = families[found], e = families[expected]
+  const f = families[found],
+    e = families[expected]
   if (f !== undefined && f === e) return true
   // integers widen to floats without loss for the ranges preference data uses (ranks, counts)
   return e === "float" && f === "integer"

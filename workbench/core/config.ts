@@ -62,7 +62,10 @@ export function extendRegistry(
 }
 
 /** The registry of a config's `nodes` (`shown`: how messages name the config); two kinds under one id fail. */
-export const configRegistry = (config: WbConfig, shown = "wb.config.ts"): Result.Result<NodeRegistry, NodeKindClashError> => {
+export const configRegistry = (
+  config: WbConfig,
+  shown = "wb.config.ts"
+): Result.Result<NodeRegistry, NodeKindClashError> => {
   try {
     return Result.succeed(registryOf(config.nodes ?? [], shown))
   } catch (e) {
@@ -77,15 +80,22 @@ export const configRegistry = (config: WbConfig, shown = "wb.config.ts"): Result
  */
 export const labelLayer = (layer: ServicesLayer, where: string): Layer.Layer<never, DataError, never> =>
   Layer.catch(layer, (e) =>
-    Layer.effectDiscard(Effect.fail(new DataError({
-      where,
-      found: `the layer failed to build: ${typeof e === "object" && e !== null && "message" in e ? String(e.message) : String(e)}`,
-      expected: "a layer that builds the services the nodes need",
-      fix: "fix the layer, or leave it out if no node of the pipeline needs its services"
-    }))))
+    Layer.effectDiscard(
+      Effect.fail(
+        new DataError({
+          where,
+          found: `the layer failed to build: ${typeof e === "object" && e !== null && "message" in e ? String(e.message) : String(e)}`,
+          expected: "a layer that builds the services the nodes need",
+          fix: "fix the layer, or leave it out if no node of the pipeline needs its services"
+        })
+      )
+    )
+  )
 
 /** The layers of a run, merged: any of them may be absent. */
-export const mergeLayers = <E>(layers: ReadonlyArray<Layer.Layer<never, E, never> | undefined>): Layer.Layer<never, E, never> => {
+export const mergeLayers = <E>(
+  layers: ReadonlyArray<Layer.Layer<never, E, never> | undefined>
+): Layer.Layer<never, E, never> => {
   const present = layers.filter((l): l is Layer.Layer<never, E, never> => l !== undefined)
   return present.length === 0 ? Layer.empty : Layer.mergeAll(...(present as [Layer.Layer<never, E, never>]))
 }

@@ -33,7 +33,11 @@ type InputOptions = Omit<InputContract, "required">
 
 /** `optionalInput` of an options literal: false when absent, its literal type when given. */
 type OptionalOf<O> = "optionalInput" extends keyof O
-  ? O extends { readonly optionalInput: true } ? true : O extends { readonly optionalInput?: false } ? false : boolean
+  ? O extends { readonly optionalInput: true }
+    ? true
+    : O extends { readonly optionalInput?: false }
+      ? false
+      : boolean
   : false
 
 /** How the engine counts an output table in run summaries. */
@@ -75,7 +79,11 @@ export const output = (
 export const outputLike = <const From extends string>(
   role: OutputRole,
   from: From,
-  change: { readonly add?: Readonly<Record<string, ColumnType>>; readonly drop?: ReadonlyArray<string>; readonly doc?: string } = {}
+  change: {
+    readonly add?: Readonly<Record<string, ColumnType>>
+    readonly drop?: ReadonlyArray<string>
+    readonly doc?: string
+  } = {}
 ): OutputContract<From> => ({
   role,
   like: from,

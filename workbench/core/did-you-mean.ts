@@ -18,8 +18,12 @@ export function closeMatches(name: string, known: Iterable<string>): Array<strin
   const lower = name.toLowerCase()
   return [...known]
     .map((k) => ({ k, d: editDistance(lower, k.toLowerCase()) }))
-    .filter(({ k, d }) =>
-      d <= Math.max(2, Math.floor(k.length / 3)) || k.toLowerCase().includes(lower) || (k.length >= 2 && lower.startsWith(k.toLowerCase())))
+    .filter(
+      ({ k, d }) =>
+        d <= Math.max(2, Math.floor(k.length / 3)) ||
+        k.toLowerCase().includes(lower) ||
+        (k.length >= 2 && lower.startsWith(k.toLowerCase()))
+    )
     .sort((x, y) => x.d - y.d || x.k.localeCompare(y.k))
     .slice(0, 3)
     .map(({ k }) => k)

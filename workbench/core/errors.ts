@@ -19,18 +19,24 @@ export class UnknownNodeKindError extends Data.TaggedError("UnknownNodeKindError
     // the kinds of the same family when there are some: the whole list is long once libraries add theirs
     const family = this.kind.split(".")[0]
     const same = this.known.filter((k) => k.split(".")[0] === family)
-    const known = same.length > 0 && same.length < this.known.length
-      ? `known ${family}.* kinds: ${same.join(", ")} (\`wb nodes\` lists every kind)`
-      : `known kinds: ${this.known.join(", ") || "(none)"}`
+    const known =
+      same.length > 0 && same.length < this.known.length
+        ? `known ${family}.* kinds: ${same.join(", ")} (\`wb nodes\` lists every kind)`
+        : `known kinds: ${this.known.join(", ") || "(none)"}`
     // a family wb does not know, and nothing close: most likely the project's own kind, not registered
-    const tsName = (this.kind.split(".").slice(1).join(".") || this.kind).replace(/[-_.]+(\w)/g, (_, c: string) => c.toUpperCase())
-    const fix = same.length === 0 && !hint
-      ? "correct the kind; for a kind of your own, register it in wb.config.ts at the project root " +
-        `(export default defineConfig({ nodes: { ${family}: { ${tsName} } } }), see docs/custom-nodes.md); \`wb nodes\` lists every kind`
-      : "correct the kind, or run `wb nodes` to list every kind with its params"
-    return `node "${this.node}" uses unknown node kind "${this.kind}"${hint ? `; ${hint}` : ""}\n` +
+    const tsName = (this.kind.split(".").slice(1).join(".") || this.kind).replace(/[-_.]+(\w)/g, (_, c: string) =>
+      c.toUpperCase()
+    )
+    const fix =
+      same.length === 0 && !hint
+        ? "correct the kind; for a kind of your own, register it in wb.config.ts at the project root " +
+          `(export default defineConfig({ nodes: { ${family}: { ${tsName} } } }), see docs/custom-nodes.md); \`wb nodes\` lists every kind`
+        : "correct the kind, or run `wb nodes` to list every kind with its params"
+    return (
+      `node "${this.node}" uses unknown node kind "${this.kind}"${hint ? `; ${hint}` : ""}\n` +
       `  ${known}\n` +
       `  fix: ${fix}`
+    )
   }
 }
 
@@ -42,10 +48,12 @@ export class UnknownInputError extends Data.TaggedError("UnknownInputError")<{
 }> {
   override get message() {
     const hint = didYouMean(this.reference, this.available)
-    return `node "${this.node}" input "${this.input}" refers to "${this.reference}", which is not a node or table of this pipeline` +
+    return (
+      `node "${this.node}" input "${this.input}" refers to "${this.reference}", which is not a node or table of this pipeline` +
       `${hint ? `; ${hint}` : ""}\n` +
       `  available: ${this.available.join(", ") || "(none)"}\n` +
       `  fix: refer to an existing node ("name") or one of its tables ("name.table")`
+    )
   }
 }
 
@@ -57,9 +65,11 @@ export class InputNameError extends Data.TaggedError("InputNameError")<{
 }> {
   override get message() {
     const hint = didYouMean(this.input, this.accepted)
-    return `node "${this.node}" (${this.kind}) has no input named "${this.input}"${hint ? `; ${hint}` : ""}\n` +
+    return (
+      `node "${this.node}" (${this.kind}) has no input named "${this.input}"${hint ? `; ${hint}` : ""}\n` +
       `  it accepts: ${this.accepted.join(", ") || "(no inputs)"}\n` +
       `  fix: rename the input, or run \`wb nodes ${this.kind}\` to see its inputs`
+    )
   }
 }
 
@@ -69,8 +79,10 @@ export class InputMissingError extends Data.TaggedError("InputMissingError")<{
   readonly input: string
 }> {
   override get message() {
-    return `node "${this.node}" (${this.kind}) needs input "${this.input}", but none is connected\n` +
+    return (
+      `node "${this.node}" (${this.kind}) needs input "${this.input}", but none is connected\n` +
       `  fix: add \`${this.input}: <node>\` to the node's inputs`
+    )
   }
 }
 
@@ -81,16 +93,20 @@ export class InputArityError extends Data.TaggedError("InputArityError")<{
   readonly count: number
 }> {
   override get message() {
-    return `node "${this.node}" (${this.kind}) input "${this.input}" takes one table, but ${this.count} are connected\n` +
+    return (
+      `node "${this.node}" (${this.kind}) input "${this.input}" takes one table, but ${this.count} are connected\n` +
       `  fix: connect a single node, or combine the tables upstream`
+    )
   }
 }
 
 export class CycleError extends Data.TaggedError("CycleError")<{ readonly path: ReadonlyArray<string> }> {
   override get message() {
-    return `the pipeline has a cycle: ${this.path.join(" -> ")}\n` +
+    return (
+      `the pipeline has a cycle: ${this.path.join(" -> ")}\n` +
       `  a node cannot depend on its own output, directly or through other nodes\n` +
       `  fix: remove one of these input references`
+    )
   }
 }
 
@@ -102,9 +118,11 @@ export class DuplicateNodeError extends Data.TaggedError("DuplicateNodeError")<{
 
 export class NodeNameError extends Data.TaggedError("NodeNameError")<{ readonly node: string }> {
   override get message() {
-    return `node name "${this.node}" is not allowed\n` +
+    return (
+      `node name "${this.node}" is not allowed\n` +
       `  expected: letters, digits, "-" or "_", starting with a letter (no dots: "a.b" means table b of node a)\n` +
       `  fix: rename the node`
+    )
   }
 }
 
@@ -121,8 +139,10 @@ export class ParamDecodeError extends Data.TaggedError("ParamDecodeError")<{
 }> {
   override get message() {
     const lines = this.issues.map((i) => `  param ${i.path || "(params)"}: found ${i.value}; expected ${i.expected}`)
-    return `node "${this.node}" (${this.kind}) has invalid params\n${lines.join("\n")}\n` +
+    return (
+      `node "${this.node}" (${this.kind}) has invalid params\n${lines.join("\n")}\n` +
       `  fix: correct the params, or run \`wb nodes ${this.kind}\` to see each param, its type and default`
+    )
   }
 }
 
@@ -138,9 +158,11 @@ export class ColumnMissingError extends Data.TaggedError("ColumnMissingError")<{
     const names = this.available.map((c) => c.name)
     const hints = this.missing.map((c) => didYouMean(c.name, names)).filter((h) => h !== "")
     const what = this.missing.length === 1 ? "column" : "columns"
-    return `node "${this.node}" (${this.kind}) needs ${what} ${listColumns(this.missing)} on input "${this.input}"\n` +
+    return (
+      `node "${this.node}" (${this.kind}) needs ${what} ${listColumns(this.missing)} on input "${this.input}"\n` +
       `  its input comes from ${this.producer} has: ${listColumns(this.available)}\n` +
       `  fix: ${hints.length > 0 ? `${hints.join("; ")} ` : ""}map or add the ${what} upstream, or connect a node that produces ${this.missing.length === 1 ? "it" : "them"}`
+    )
   }
 }
 
@@ -154,9 +176,11 @@ export class ColumnTypeError extends Data.TaggedError("ColumnTypeError")<{
   readonly producer: string
 }> {
   override get message() {
-    return `node "${this.node}" (${this.kind}) needs column ${this.column} on input "${this.input}" as ${this.expected}\n` +
+    return (
+      `node "${this.node}" (${this.kind}) needs column ${this.column} on input "${this.input}" as ${this.expected}\n` +
       `  ${this.producer} gives it as ${this.found}\n` +
       `  fix: cast ${this.column} to ${this.expected} upstream, or connect a node that produces it with that type`
+    )
   }
 }
 
@@ -170,9 +194,11 @@ export class ServiceMissingError extends Data.TaggedError("ServiceMissingError")
 }> {
   override get message() {
     const named = this.service === this.key ? `"${this.key}"` : `${this.service} ("${this.key}")`
-    return `node "${this.node}" (${this.kind}) needs the service ${named}, which no layer of this run provides\n` +
+    return (
+      `node "${this.node}" (${this.kind}) needs the service ${named}, which no layer of this run provides\n` +
       `  fix: provide it with a layer: \`runPipeline(p, { layer })\` from TypeScript, or for \`wb\`, ` +
       `\`export default defineConfig({ layer })\` in wb.config.ts beside package.json`
+    )
   }
 }
 
@@ -215,8 +241,17 @@ export class PipelineInvalidError extends Data.TaggedError("PipelineInvalidError
   readonly problems: ReadonlyArray<DefinitionError>
 }> {
   override get message() {
-    return `pipeline "${this.pipeline}" is invalid\n` +
-      this.problems.map((p) => p.message.split("\n").map((l) => `  ${l}`).join("\n")).join("\n")
+    return (
+      `pipeline "${this.pipeline}" is invalid\n` +
+      this.problems
+        .map((p) =>
+          p.message
+            .split("\n")
+            .map((l) => `  ${l}`)
+            .join("\n")
+        )
+        .join("\n")
+    )
   }
 }
 
@@ -283,9 +318,11 @@ export class NodeKindClashError extends Data.TaggedError("NodeKindClashError")<{
   readonly existing: string
 }> {
   override get message() {
-    return `node kind "${this.kind}" from ${this.added} clashes with the kind "${this.kind}" of ${this.existing}\n` +
+    return (
+      `node kind "${this.kind}" from ${this.added} clashes with the kind "${this.kind}" of ${this.existing}\n` +
       `  expected: each kind id registered once (YAML pipelines name kinds by id)\n` +
       `  fix: give the kind in ${this.added} another id${this.example === this.kind ? "" : `, e.g. "${this.example}"`}`
+    )
   }
 
   /** A free-looking id to suggest: the kind's own name in the `my` family. */

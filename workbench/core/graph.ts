@@ -78,7 +78,11 @@ export const providedServiceKeys: Effect.Effect<ReadonlySet<string>> = Effect.ma
 )
 
 /** A node's `requires` that neither the core nor `provided` covers, as definition problems. */
-export function missingServices(node: string, definition: NodeDefinition, provided: ReadonlySet<string>): Array<ServiceMissingError> {
+export function missingServices(
+  node: string,
+  definition: NodeDefinition,
+  provided: ReadonlySet<string>
+): Array<ServiceMissingError> {
   return (definition.requires ?? [])
     .filter((s) => !coreServiceKeys.has(s.key) && !provided.has(s.key))
     .map((s) => {
@@ -96,7 +100,9 @@ export function missingServices(node: string, definition: NodeDefinition, provid
 export const checkServices = (graph: PipelineGraph) =>
   Effect.flatMap(providedServiceKeys, (provided) => {
     const problems = graph.nodes.flatMap((n) => missingServices(n.name, n.definition, provided))
-    return problems.length === 0 ? Effect.void : Effect.fail(new PipelineInvalidError({ pipeline: graph.name, problems }))
+    return problems.length === 0
+      ? Effect.void
+      : Effect.fail(new PipelineInvalidError({ pipeline: graph.name, problems }))
   })
 
 /**
@@ -110,110 +116,143 @@ function outputLikeProblems(node: string, definition: NodeDefinition): Array<Def
   return Object.entries(definition.outputs).flatMap(([table, c]) => {
     if (c.like === undefined || Object.hasOwn(definition.inputs, c.like)) return []
     const hint = didYouMean(c.like, inputs)
-    return [new NodeCheckError({
-      node, kind: definition.kind, where: `output "${table}"`,
-      found: `declared outputLike(…, "${c.like}"), but the kind has no input "${c.like}"`,
-      expected: inputs.length === 0 ? "no outputLike: the kind has no inputs (use output(role, columns))" : `an input of the kind: ${inputs.join(", ")}`,
-      fix: `correct the input name in outputLike in the definition of ${definition.kind}${hint === "" ? "" : `: ${hint}`}`
-    })]
+    return [
+      new NodeCheckError({
+        node,
+        kind: definition.kind,
+        where: `output "${table}"`,
+        found: `declared outputLike(…, "${c.like}"), but the kind has no input "${c.like}"`,
+        expected:
+          inputs.length === 0
+            ? "no outputLike: the kind has no inputs (use output(role, columns))"
+            : `an input of the kind: ${inputs.join(", ")}`,
+        fix: `correct the input name in outputLike in the definition of ${definition.kind}${hint === "" ? "" : `: ${hint}`}`
+      })
+    ]
   })
 }
 
 export const buildGraph = (def: PipelineDefinition, registry: NodeRegistry = new Map(), options: BuildOptions = {}) =>
-  Effect.flatMap(options.services === undefined ? providedServiceKeys : Effect.succeed(options.services), (services) => {
-    const problems: Array<DefinitionError> = []
-    const defs = new Map<string, { definition: NodeDefinition; params: unknown }>()
-    const seen = new Set<string>()
-    for (const n of def.nodes) {
-      if (seen.has(n.name)) problems.push(new DuplicateNodeError({ node: n.name }))
-      seen.add(n.name)
-      if (!NAME.test(n.name)) problems.push(new NodeNameError({ node: n.name }))
-      const definition = n.spec.definition ?? registry.get(n.spec.kind)
-      if (definition === undefined) {
-        problems.push(new UnknownNodeKindError({ node: n.name, kind: n.spec.kind, known: [...registry.keys()].sort() }))
-        continue
-      }
-      const decoded = decodeParams(definition.params, n.spec.params)
-      if (Result.isFailure(decoded)) {
-        problems.push(new ParamDecodeError({ node: n.name, kind: definition.kind, issues: decoded.failure }))
-      }
-      if (services !== "any") problems.push(...missingServices(n.name, definition, services))
-      problems.push(...outputLikeProblems(n.name, definition))
-      if (!defs.has(n.name)) defs.set(n.name, { definition, params: Result.isSuccess(decoded) ? decoded.success : undefined })
-    }
-
-    // Resolve input references.
-    const available = def.nodes.flatMap((n) => {
-      const d = defs.get(n.name)?.definition
-      return [n.name, ...(d === undefined ? [] : Object.keys(d.outputs).map((t) => `${n.name}.${t}`))]
-    })
-    const inputs = new Map<string, Record<string, Array<ResolvedRef>>>()
-    for (const n of def.nodes) {
-      const d = defs.get(n.name)
-      if (d === undefined) continue
-      const resolved: Record<string, Array<ResolvedRef>> = {}
-      for (const [inputName, binding] of Object.entries(n.inputs)) {
-        if (inputContract(d.definition, inputName) === undefined) {
-          problems.push(new InputNameError({
-            node: n.name, kind: d.definition.kind, input: inputName, accepted: Object.keys(d.definition.inputs)
-          }))
+  Effect.flatMap(
+    options.services === undefined ? providedServiceKeys : Effect.succeed(options.services),
+    (services) => {
+      const problems: Array<DefinitionError> = []
+      const defs = new Map<string, { definition: NodeDefinition; params: unknown }>()
+      const seen = new Set<string>()
+      for (const n of def.nodes) {
+        if (seen.has(n.name)) problems.push(new DuplicateNodeError({ node: n.name }))
+        seen.add(n.name)
+        if (!NAME.test(n.name)) problems.push(new NodeNameError({ node: n.name }))
+        const definition = n.spec.definition ?? registry.get(n.spec.kind)
+        if (definition === undefined) {
+          problems.push(
+            new UnknownNodeKindError({ node: n.name, kind: n.spec.kind, known: [...registry.keys()].sort() })
+          )
           continue
         }
-        const refs = (Array.isArray(binding) ? binding : [binding]) as ReadonlyArray<TableRef | string>
-        resolved[inputName] = []
-        for (const raw of refs) {
-          const ref = parseRef(raw)
-          const producer = defs.get(ref.node)?.definition
-          const known = producer !== undefined || def.nodes.some((m) => m.name === ref.node)
-          if (!known || (producer !== undefined && ref.table !== undefined && !(ref.table in producer.outputs))) {
-            problems.push(new UnknownInputError({ node: n.name, input: inputName, reference: formatRef(ref), available }))
+        const decoded = decodeParams(definition.params, n.spec.params)
+        if (Result.isFailure(decoded)) {
+          problems.push(new ParamDecodeError({ node: n.name, kind: definition.kind, issues: decoded.failure }))
+        }
+        if (services !== "any") problems.push(...missingServices(n.name, definition, services))
+        problems.push(...outputLikeProblems(n.name, definition))
+        if (!defs.has(n.name))
+          defs.set(n.name, { definition, params: Result.isSuccess(decoded) ? decoded.success : undefined })
+      }
+
+      // Resolve input references.
+      const available = def.nodes.flatMap((n) => {
+        const d = defs.get(n.name)?.definition
+        return [n.name, ...(d === undefined ? [] : Object.keys(d.outputs).map((t) => `${n.name}.${t}`))]
+      })
+      const inputs = new Map<string, Record<string, Array<ResolvedRef>>>()
+      for (const n of def.nodes) {
+        const d = defs.get(n.name)
+        if (d === undefined) continue
+        const resolved: Record<string, Array<ResolvedRef>> = {}
+        for (const [inputName, binding] of Object.entries(n.inputs)) {
+          if (inputContract(d.definition, inputName) === undefined) {
+            problems.push(
+              new InputNameError({
+                node: n.name,
+                kind: d.definition.kind,
+                input: inputName,
+                accepted: Object.keys(d.definition.inputs)
+              })
+            )
             continue
           }
-          if (producer === undefined) continue // its own problem is already reported
-          resolved[inputName].push({ node: ref.node, table: ref.table ?? defaultTable(producer, inputName) })
+          const refs = (Array.isArray(binding) ? binding : [binding]) as ReadonlyArray<TableRef | string>
+          resolved[inputName] = []
+          for (const raw of refs) {
+            const ref = parseRef(raw)
+            const producer = defs.get(ref.node)?.definition
+            const known = producer !== undefined || def.nodes.some((m) => m.name === ref.node)
+            if (!known || (producer !== undefined && ref.table !== undefined && !(ref.table in producer.outputs))) {
+              problems.push(
+                new UnknownInputError({ node: n.name, input: inputName, reference: formatRef(ref), available })
+              )
+              continue
+            }
+            if (producer === undefined) continue // its own problem is already reported
+            resolved[inputName].push({ node: ref.node, table: ref.table ?? defaultTable(producer, inputName) })
+          }
         }
-      }
-      // declared inputs, then those a kind with `otherInputs` takes under names the pipeline chose
-      const others = d.definition.otherInputs === undefined ? [] : Object.keys(resolved).filter((k) => !Object.hasOwn(d.definition.inputs, k))
-      for (const [inputName, contract] of [...Object.entries(d.definition.inputs), ...others.map((k) => [k, d.definition.otherInputs!] as const)]) {
-        const count = n.inputs[inputName] === undefined ? 0 : (resolved[inputName]?.length ?? 1)
-        if (n.inputs[inputName] === undefined && contract.optionalInput !== true) {
-          problems.push(new InputMissingError({ node: n.name, kind: d.definition.kind, input: inputName }))
-        } else if (count > 1 && contract.many !== true) {
-          problems.push(new InputArityError({ node: n.name, kind: d.definition.kind, input: inputName, count }))
+        // declared inputs, then those a kind with `otherInputs` takes under names the pipeline chose
+        const others =
+          d.definition.otherInputs === undefined
+            ? []
+            : Object.keys(resolved).filter((k) => !Object.hasOwn(d.definition.inputs, k))
+        for (const [inputName, contract] of [
+          ...Object.entries(d.definition.inputs),
+          ...others.map((k) => [k, d.definition.otherInputs!] as const)
+        ]) {
+          const count = n.inputs[inputName] === undefined ? 0 : (resolved[inputName]?.length ?? 1)
+          if (n.inputs[inputName] === undefined && contract.optionalInput !== true) {
+            problems.push(new InputMissingError({ node: n.name, kind: d.definition.kind, input: inputName }))
+          } else if (count > 1 && contract.many !== true) {
+            problems.push(new InputArityError({ node: n.name, kind: d.definition.kind, input: inputName, count }))
+          }
         }
+        inputs.set(n.name, resolved)
       }
-      inputs.set(n.name, resolved)
-    }
 
-    const order = topologicalOrder(def.nodes.map((n) => n.name), (name) =>
-      Object.values(inputs.get(name) ?? {}).flat().map((r) => r.node))
-    if (order._tag === "Cycle") problems.push(new CycleError({ path: order.path }))
+      const order = topologicalOrder(
+        def.nodes.map((n) => n.name),
+        (name) =>
+          Object.values(inputs.get(name) ?? {})
+            .flat()
+            .map((r) => r.node)
+      )
+      if (order._tag === "Cycle") problems.push(new CycleError({ path: order.path }))
 
-    const nodes: Array<GraphNode> = []
-    if (order._tag === "Order") {
-      const schemas = new Map<string, Readonly<Record<string, TableSchema>>>()
-      for (const name of order.order) {
-        const d = defs.get(name)
-        const ins = inputs.get(name)
-        if (d === undefined || ins === undefined) continue
-        const known: Record<string, TableSchema | undefined> = {}
-        for (const [inputName, refs] of Object.entries(ins)) {
-          const upstream = refs.map((r) => schemas.get(r.node)?.[r.table] ?? { columns: [], open: true })
-          known[inputName] = unionSchemas(upstream)
-          refs.forEach((r, i) => checkContract(problems, name, d.definition, inputName, r, defs.get(r.node)!.definition, upstream[i]!))
+      const nodes: Array<GraphNode> = []
+      if (order._tag === "Order") {
+        const schemas = new Map<string, Readonly<Record<string, TableSchema>>>()
+        for (const name of order.order) {
+          const d = defs.get(name)
+          const ins = inputs.get(name)
+          if (d === undefined || ins === undefined) continue
+          const known: Record<string, TableSchema | undefined> = {}
+          for (const [inputName, refs] of Object.entries(ins)) {
+            const upstream = refs.map((r) => schemas.get(r.node)?.[r.table] ?? { columns: [], open: true })
+            known[inputName] = unionSchemas(upstream)
+            refs.forEach((r, i) =>
+              checkContract(problems, name, d.definition, inputName, r, defs.get(r.node)!.definition, upstream[i]!)
+            )
+          }
+          const outputs = Object.fromEntries(
+            Object.entries(d.definition.outputs).map(([t, c]) => [t, c.schema(known)] as const)
+          )
+          schemas.set(name, outputs)
+          nodes.push({ name, definition: d.definition, params: d.params, inputs: ins, outputs })
         }
-        const outputs = Object.fromEntries(
-          Object.entries(d.definition.outputs).map(([t, c]) => [t, c.schema(known)] as const)
-        )
-        schemas.set(name, outputs)
-        nodes.push({ name, definition: d.definition, params: d.params, inputs: ins, outputs })
       }
+      return problems.length > 0
+        ? Effect.fail(new PipelineInvalidError({ pipeline: def.name, problems }))
+        : Effect.succeed<PipelineGraph>({ name: def.name, nodes })
     }
-    return problems.length > 0
-      ? Effect.fail(new PipelineInvalidError({ pipeline: def.name, problems }))
-      : Effect.succeed<PipelineGraph>({ name: def.name, nodes })
-  })
+  )
 
 /** Check one upstream table feeding `inputName` against the input's contract; problems are appended. */
 export function checkContract(
@@ -233,15 +272,30 @@ export function checkContract(
     if (found === undefined) {
       if (column in contract.required && !schema.open) missing.push({ name: column, type: expected })
     } else if (!isAssignable(found.type, expected)) {
-      problems.push(new ColumnTypeError({
-        node, kind: definition.kind, input: inputName, column, expected, found: found.type, producer: from
-      }))
+      problems.push(
+        new ColumnTypeError({
+          node,
+          kind: definition.kind,
+          input: inputName,
+          column,
+          expected,
+          found: found.type,
+          producer: from
+        })
+      )
     }
   }
   if (missing.length > 0) {
-    problems.push(new ColumnMissingError({
-      node, kind: definition.kind, input: inputName, missing, producer: from, available: schema.columns
-    }))
+    problems.push(
+      new ColumnMissingError({
+        node,
+        kind: definition.kind,
+        input: inputName,
+        missing,
+        producer: from,
+        available: schema.columns
+      })
+    )
   }
 }
 
@@ -249,7 +303,9 @@ export function checkContract(
 export function topologicalOrder(
   names: ReadonlyArray<string>,
   parentsOf: (name: string) => ReadonlyArray<string>
-): { readonly _tag: "Order"; readonly order: Array<string> } | { readonly _tag: "Cycle"; readonly path: Array<string> } {
+):
+  | { readonly _tag: "Order"; readonly order: Array<string> }
+  | { readonly _tag: "Cycle"; readonly path: Array<string> } {
   const state = new Map<string, "visiting" | "done">()
   const order: Array<string> = []
   const stack: Array<string> = []
@@ -293,7 +349,12 @@ export function upstreamOf(graph: PipelineGraph, start: string): Set<string> {
 export function downstreamOf(graph: PipelineGraph, start: string): Set<string> {
   const out = new Set<string>([start])
   for (const n of graph.nodes) {
-    if (Object.values(n.inputs).flat().some((r) => out.has(r.node))) out.add(n.name)
+    if (
+      Object.values(n.inputs)
+        .flat()
+        .some((r) => out.has(r.node))
+    )
+      out.add(n.name)
   }
   return out
 }

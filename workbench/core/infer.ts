@@ -41,7 +41,7 @@ export interface InferredGraph {
  * problem the phase found.
  */
 export const inferSchemas = (graph: PipelineGraph) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const notes: Array<InferNote> = []
     if (!needsInference(graph)) return { graph, notes } satisfies InferredGraph
     const probe = yield* Effect.serviceOption(SchemaProbe)
@@ -67,20 +67,41 @@ export const inferSchemas = (graph: PipelineGraph) =>
       )
       // a node whose inputs already break its contract is not asked: its own check would only repeat that
       if (node.definition.inferOutputs !== undefined && problems.length === before) {
-        const inferred = yield* Effect.result(node.definition.inferOutputs({
-          node: node.name, kind: node.definition.kind, params: node.params, inputs: known
-        }).pipe(Effect.provideService(SchemaProbe, probe.value)))
+        const inferred = yield* Effect.result(
+          node.definition
+            .inferOutputs({
+              node: node.name,
+              kind: node.definition.kind,
+              params: node.params,
+              inputs: known
+            })
+            .pipe(Effect.provideService(SchemaProbe, probe.value))
+        )
         if (Result.isSuccess(inferred)) {
           outputs = { ...outputs, ...(inferred.success.outputs as Record<string, TableSchema> | undefined) }
-          for (const text of inferred.success.notes ?? []) notes.push({ node: node.name, kind: node.definition.kind, text })
+          for (const text of inferred.success.notes ?? [])
+            notes.push({ node: node.name, kind: node.definition.kind, text })
         } else {
           const e = inferred.failure
-          problems.push(e._tag === "DataError"
-            ? new NodeCheckError({ node: node.name, kind: node.definition.kind, where: e.where, found: e.found, expected: e.expected, fix: e.fix })
-            : new NodeCheckError({
-              node: node.name, kind: node.definition.kind, where: "output columns", found: `the table engine failed: ${e.reason}`,
-              expected: "a query the engine can describe", fix: "correct the node's params; if they are right, this is a bug in wb"
-            }))
+          problems.push(
+            e._tag === "DataError"
+              ? new NodeCheckError({
+                  node: node.name,
+                  kind: node.definition.kind,
+                  where: e.where,
+                  found: e.found,
+                  expected: e.expected,
+                  fix: e.fix
+                })
+              : new NodeCheckError({
+                  node: node.name,
+                  kind: node.definition.kind,
+                  where: "output columns",
+                  found: `the table engine failed: ${e.reason}`,
+                  expected: "a query the engine can describe",
+                  fix: "correct the node's params; if they are right, this is a bug in wb"
+                })
+          )
         }
       }
       schemas.set(node.name, outputs)

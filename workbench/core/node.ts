@@ -118,7 +118,9 @@ export type ServiceKey = Context.Key<any, any>
 
 /** The services a `requires` list stands for, as the type `run` may use. */
 export type ServicesOf<Req extends ReadonlyArray<ServiceKey>> = Req[number] extends infer K
-  ? K extends Context.Key<infer Id, any> ? Id : never
+  ? K extends Context.Key<infer Id, any>
+    ? Id
+    : never
   : never
 
 export type ParamsSchema = Schema.ConstraintDecoder<unknown> & Schema.Top
@@ -196,7 +198,9 @@ export interface NodeDeclaration<
   readonly outputs: Readonly<Record<O, OutputContract<L>>>
   readonly requires?: Req
   readonly otherInputs?: InputContract
-  readonly inferOutputs?: (ctx: InferContext<S["Type"]>) => Effect.Effect<Inferred<NoInfer<O>>, DataError | SqlError, SchemaProbe>
+  readonly inferOutputs?: (
+    ctx: InferContext<S["Type"]>
+  ) => Effect.Effect<Inferred<NoInfer<O>>, DataError | SqlError, SchemaProbe>
   readonly fingerprint?: (params: S["Type"], root: string, workspace: string) => string
   readonly keyParams?: (params: S["Type"]) => unknown
   readonly onCacheHit?: (ctx: CacheHitContext<S["Type"]>) => Effect.Effect<void, E, CoreServices | ServicesOf<Req>>
@@ -211,16 +215,20 @@ type Undeclared<T extends NodeOutput, O extends string> = Exclude<keyof T["table
  * A compile error on `run` when it returns a table that is not a declared output. (A run that only
  * fails returns `never`; tables typed as a plain record cannot be checked by name.)
  */
-type OnlyDeclaredOutputs<T extends NodeOutput, O extends string> = [T] extends [never] ? unknown
-  : string extends keyof T["tables"] ? unknown
-  : [Undeclared<T, O>] extends [never] ? unknown
-  : { readonly run: `run returns tables that are not declared outputs: ${Undeclared<T, O>}` }
+type OnlyDeclaredOutputs<T extends NodeOutput, O extends string> = [T] extends [never]
+  ? unknown
+  : string extends keyof T["tables"]
+    ? unknown
+    : [Undeclared<T, O>] extends [never]
+      ? unknown
+      : { readonly run: `run returns tables that are not declared outputs: ${Undeclared<T, O>}` }
 
 /**
  * A compile error on `outputs` when an `outputLike` output copies an input the kind does not declare:
  * a typo there would leave the output's columns unknown, and every node below it unchecked.
  */
-type OnlyDeclaredLikes<L extends string, I extends Inputs> = [Exclude<L, keyof I>] extends [never] ? unknown
+type OnlyDeclaredLikes<L extends string, I extends Inputs> = [Exclude<L, keyof I>] extends [never]
+  ? unknown
   : { readonly outputs: `outputLike copies an input the kind does not declare: ${Exclude<L, keyof I>}` }
 
 /** A service's key for messages ("my/RewardModel"): class-style services carry it in their type. */
@@ -232,9 +240,13 @@ type ServiceName<S> = S extends { readonly key: infer K extends string } ? K : "
  * fall behind the code. (Without this check tsc still refuses such a run, but explains it through the
  * shape of an unrelated core service.)
  */
-type OnlyListedServices<R, Allowed> = 0 extends 1 & R ? unknown
-  : [Exclude<R, Allowed>] extends [never] ? unknown
-  : { readonly run: `run uses services that requires does not list: ${ServiceName<Exclude<R, Allowed>>} (add them to requires)` }
+type OnlyListedServices<R, Allowed> = 0 extends 1 & R
+  ? unknown
+  : [Exclude<R, Allowed>] extends [never]
+    ? unknown
+    : {
+        readonly run: `run uses services that requires does not list: ${ServiceName<Exclude<R, Allowed>>} (add them to requires)`
+      }
 
 /** The contract of a node's input `name`: a declared input, else `otherInputs` (undefined: not an input of the kind). */
 export const inputContract = (definition: NodeDefinition, name: string): InputContract | undefined =>
@@ -276,10 +288,10 @@ export function defineNode<
   // the services run uses: each a core one or listed in `requires`
   R = never
 >(
-  declaration: NodeDeclaration<S, O, I, Req, E, T, L, R>
-    & OnlyDeclaredOutputs<T, NoInfer<O>>
-    & OnlyDeclaredLikes<L, I>
-    & OnlyListedServices<R, CoreServices | ServicesOf<NoInfer<Req>>>
+  declaration: NodeDeclaration<S, O, I, Req, E, T, L, R> &
+    OnlyDeclaredOutputs<T, NoInfer<O>> &
+    OnlyDeclaredLikes<L, I> &
+    OnlyListedServices<R, CoreServices | ServicesOf<NoInfer<Req>>>
 ): NodeKind<S, O, I, ServicesOf<Req>, E> {
   const definition = declaration as NodeDefinition<S, O, I, ServicesOf<Req>, E>
   const make = (params?: S["Encoded"]): NodeSpec<O> => ({
@@ -326,7 +338,9 @@ export function registryOf(
   if (Array.isArray(kinds)) {
     for (const [i, k] of (kinds as ReadonlyArray<AnyKind>).entries()) add(k, `[${i}] (${k.definition.kind})`)
   } else {
-    for (const [family, members] of Object.entries(kinds as Readonly<Record<string, Readonly<Record<string, AnyKind>>>>)) {
+    for (const [family, members] of Object.entries(
+      kinds as Readonly<Record<string, Readonly<Record<string, AnyKind>>>>
+    )) {
       for (const [name, k] of Object.entries(members)) add(k, `${family}.${name}`, `${family}.${name}`)
     }
   }

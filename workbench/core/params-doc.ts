@@ -58,7 +58,7 @@ function defaultOf(ps: SchemaAST.PropertySignature): string | undefined {
   }
   if (Result.isFailure(decoded)) return undefined
   const value = decoded.success as Record<PropertyKey, unknown>
-  return ps.name in value ? JSON.stringify(value[ps.name]) ?? String(value[ps.name]) : undefined
+  return ps.name in value ? (JSON.stringify(value[ps.name]) ?? String(value[ps.name])) : undefined
 }
 
 /** A short type text: "integer (a value greater than 0)", "\"a\" | \"b\"", "array of string". */

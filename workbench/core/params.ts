@@ -14,7 +14,10 @@ const show = (value: unknown): string => {
 }
 
 const at = (root: unknown, path: ReadonlyArray<PropertyKey>): unknown =>
-  path.reduce<unknown>((v, k) => (typeof v === "object" && v !== null ? (v as Record<PropertyKey, unknown>)[k] : undefined), root)
+  path.reduce<unknown>(
+    (v, k) => (typeof v === "object" && v !== null ? (v as Record<PropertyKey, unknown>)[k] : undefined),
+    root
+  )
 
 /**
  * A param with a default and a description (what `wb nodes` prints). The default lives in the schema:
@@ -43,7 +46,9 @@ const structsOf = (ast: SchemaAST.AST): Array<SchemaAST.Objects> => {
 function declaredAt(schema: ParamsSchema, path: ReadonlyArray<PropertyKey>): Array<string> {
   let level = structsOf(schema.ast)
   for (const key of path) {
-    level = level.flatMap((o) => o.propertySignatures.filter((ps) => ps.name === key).flatMap((ps) => structsOf(ps.type)))
+    level = level.flatMap((o) =>
+      o.propertySignatures.filter((ps) => ps.name === key).flatMap((ps) => structsOf(ps.type))
+    )
   }
   return [...new Set(level.flatMap((o) => o.propertySignatures.map((ps) => String(ps.name))))]
 }
@@ -53,27 +58,28 @@ function unknownParamExpected(schema: ParamsSchema, path: ReadonlyArray<Property
   const known = declaredAt(schema, path.slice(0, -1))
   if (known.length === 0) return "one of the declared params"
   const close = closeMatches(String(path.at(-1) ?? ""), known)
-  return `one of the declared params: ${known.join(", ")}` +
+  return (
+    `one of the declared params: ${known.join(", ")}` +
     (close.length === 0 ? "" : `; did you mean ${close.map((k) => `"${k}"`).join(" or ")}?`)
+  )
 }
 
-export function decodeParams(
-  schema: ParamsSchema,
-  raw: unknown
-): Result.Result<unknown, ReadonlyArray<ParamIssue>> {
+export function decodeParams(schema: ParamsSchema, raw: unknown): Result.Result<unknown, ReadonlyArray<ParamIssue>> {
   const standard = Schema.toStandardSchemaV1(schema, { parseOptions: { errors: "all", onExcessProperty: "error" } })
   const out = standard["~standard"].validate(raw)
   if (out instanceof Promise) {
     return Result.fail([{ path: "", value: show(raw), expected: "params that decode without services" }])
   }
   if (out.issues === undefined) return Result.succeed(out.value)
-  return Result.fail(out.issues.map((issue) => {
-    const path = (issue.path ?? []).map((p) => (typeof p === "object" && p !== null && "key" in p ? p.key : p))
-    const unknown = /^Unexpected key|excess property/.test(issue.message)
-    return {
-      path: path.map(String).join("."),
-      value: unknown ? "an unknown param" : show(at(raw, path)),
-      expected: unknown ? unknownParamExpected(schema, path) : issue.message.replace(/^Expected /, "")
-    }
-  }))
+  return Result.fail(
+    out.issues.map((issue) => {
+      const path = (issue.path ?? []).map((p) => (typeof p === "object" && p !== null && "key" in p ? p.key : p))
+      const unknown = /^Unexpected key|excess property/.test(issue.message)
+      return {
+        path: path.map(String).join("."),
+        value: unknown ? "an unknown param" : show(at(raw, path)),
+        expected: unknown ? unknownParamExpected(schema, path) : issue.message.replace(/^Expected /, "")
+      }
+    })
+  )
 }

@@ -73,7 +73,10 @@ export function pipeline(
     }
   })
   const layer = options.layer === undefined ? {} : { layer: options.layer }
-  return Object.assign({ _tag: "PipelineDefinition" as const, name, nodes, builtBy: import.meta.url, ...layer }, { [THIS_COPY]: true })
+  return Object.assign(
+    { _tag: "PipelineDefinition" as const, name, nodes, builtBy: import.meta.url, ...layer },
+    { [THIS_COPY]: true }
+  )
 }
 
 /**
@@ -88,7 +91,8 @@ export const isPipelineDefinition = (u: unknown): u is PipelineDefinition =>
 
 /** Parse "node" or "node.table". */
 export const parseRef = (ref: InputRef): TableRef => {
-  if (typeof ref !== "string") return typeof ref.table !== "string" ? { node: ref.node } : { node: ref.node, table: ref.table }
+  if (typeof ref !== "string")
+    return typeof ref.table !== "string" ? { node: ref.node } : { node: ref.node, table: ref.table }
   const dot = ref.indexOf(".")
   return dot < 0 ? { node: ref } : { node: ref.slice(0, dot), table: ref.slice(dot + 1) }
 }

@@ -23,7 +23,7 @@ export function makeReadCheck(
 ) {
   const checked = new Map<string, ArtifactLookup>()
   return (node: GraphNode, input: string, from: string, manifest: Manifest) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       if (published.has(manifest.key) || options.verify === true) return
       let check = checked.get(manifest.key)
       if (check === undefined) {
@@ -31,11 +31,14 @@ export function makeReadCheck(
         checked.set(manifest.key, check)
       }
       if (check._tag === "Found") return
-      return yield* Effect.fail(new DataError({
-        where: `node "${node.name}" (${node.definition.kind}) input ${input}`,
-        found: `the cached artifact ${manifest.key} of node "${from}" it reads is ${check._tag === "Damaged" ? `damaged (${check.problem})` : "gone (deleted during the run)"}`,
-        expected: "an artifact whose files have the content hashes its manifest recorded: a damaged one is never read",
-        fix: `run again with --verify${options.file ? ` (wb run ${options.file} --verify)` : ""}: it hashes every cached artifact and recomputes the damaged ones`
-      }))
+      return yield* Effect.fail(
+        new DataError({
+          where: `node "${node.name}" (${node.definition.kind}) input ${input}`,
+          found: `the cached artifact ${manifest.key} of node "${from}" it reads is ${check._tag === "Damaged" ? `damaged (${check.problem})` : "gone (deleted during the run)"}`,
+          expected:
+            "an artifact whose files have the content hashes its manifest recorded: a damaged one is never read",
+          fix: `run again with --verify${options.file ? ` (wb run ${options.file} --verify)` : ""}: it hashes every cached artifact and recomputes the damaged ones`
+        })
+      )
     })
 }

@@ -26,7 +26,9 @@ export interface Manifest {
    * input name -> the artifacts (key) and tables it was read from, with each file's content hash (absent
    * in manifests of older versions): the key of this artifact was computed from the hashes (early cutoff)
    */
-  readonly inputs: Readonly<Record<string, ReadonlyArray<{ readonly key: string; readonly table: string; readonly hash?: string }>>>
+  readonly inputs: Readonly<
+    Record<string, ReadonlyArray<{ readonly key: string; readonly table: string; readonly hash?: string }>>
+  >
   readonly tables: Readonly<Record<string, ManifestTable>>
   readonly stats: Readonly<Record<string, number | string>>
   readonly rowsIn: number

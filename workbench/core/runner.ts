@@ -53,26 +53,45 @@ interface Outcome {
 
 /** Check `--only` / `--from` before starting anything: known names, and a --from that --only runs. */
 export const checkSelection = (graph: PipelineGraph, options: RunOptions) =>
-  Effect.forEach([["only", options.only], ["from", options.from]] as const, ([flag, name]) => {
-    const names = graph.nodes.map((n) => n.name)
-    return name === undefined || names.includes(name) ? Effect.void : Effect.fail(new DataError({
-      where: `--${flag} ${name}`,
-      found: `pipeline "${graph.name}" has no node "${name}"`,
-      expected: `one of: ${names.join(", ")}`,
-      fix: didYouMean(name, names) || "pick a node name from `wb ls <file>`"
-    }))
-  }, { discard: true }).pipe(Effect.andThen(Effect.suspend(() => {
-    if (options.only === undefined || options.from === undefined) return Effect.void
-    const runs = [...upstreamOf(graph, options.only)]
-    return runs.includes(options.from) ? Effect.void : Effect.fail(new DataError({
-      where: `--only ${options.only} --from ${options.from}`,
-      found: `"${options.from}" is not among the nodes --only ${options.only} runs (${runs.join(", ")})`,
-      expected: "a --from node that --only selects, so that it can be re-run",
-      fix: `drop one of the two flags, or pick --from among: ${runs.join(", ")}`
-    }))
-  })))
+  Effect.forEach(
+    [
+      ["only", options.only],
+      ["from", options.from]
+    ] as const,
+    ([flag, name]) => {
+      const names = graph.nodes.map((n) => n.name)
+      return name === undefined || names.includes(name)
+        ? Effect.void
+        : Effect.fail(
+            new DataError({
+              where: `--${flag} ${name}`,
+              found: `pipeline "${graph.name}" has no node "${name}"`,
+              expected: `one of: ${names.join(", ")}`,
+              fix: didYouMean(name, names) || "pick a node name from `wb ls <file>`"
+            })
+          )
+    },
+    { discard: true }
+  ).pipe(
+    Effect.andThen(
+      Effect.suspend(() => {
+        if (options.only === undefined || options.from === undefined) return Effect.void
+        const runs = [...upstreamOf(graph, options.only)]
+        return runs.includes(options.from)
+          ? Effect.void
+          : Effect.fail(
+              new DataError({
+                where: `--only ${options.only} --from ${options.from}`,
+                found: `"${options.from}" is not among the nodes --only ${options.only} runs (${runs.join(", ")})`,
+                expected: "a --from node that --only selects, so that it can be re-run",
+                fix: `drop one of the two flags, or pick --from among: ${runs.join(", ")}`
+              })
+            )
+      })
+    )
+  )
 
-export const runGraph = Effect.fn("runGraph")(function*(built: PipelineGraph, options: RunOptions = {}) {
+export const runGraph = Effect.fn("runGraph")(function* (built: PipelineGraph, options: RunOptions = {}) {
   // output schemas only the table engine can tell (SQL transforms), before anything starts or is logged
   const { graph } = yield* inferSchemas(built)
   yield* checkSelection(graph, options)
@@ -92,14 +111,19 @@ export const runGraph = Effect.fn("runGraph")(function*(built: PipelineGraph, op
   const forced = options.force === true ? all : new Set(options.from === undefined ? [] : [options.from])
   const recipes = computeRecipes(graph, workspace.root, workspace.dir, options.sample)
 
-  const runId = yield* log.start(graph.name, options.file ?? "", graph.nodes.map((n) => n.name))
+  const runId = yield* log.start(
+    graph.name,
+    options.file ?? "",
+    graph.nodes.map((n) => n.name)
+  )
   // every event carries the run id, its place in the run's stream and the time: stamped here, at the
   // one place events leave the runner, so the order of `seq` is the order of delivery
   let seq = 0
   const emit: Emit = (event) =>
     Effect.suspend(() => events.emit({ ...event, runId, seq: seq++, time: new Date().toISOString() } as RunEvent))
   yield* emit({
-    _tag: "RunStarted", pipeline: graph.name,
+    _tag: "RunStarted",
+    pipeline: graph.name,
     nodes: graph.nodes.map((n) => ({ name: n.name, kind: n.definition.kind, selected: selected.has(n.name) }))
   })
   // a node holds a permit only while it executes: waiting for its inputs takes none, so independent
@@ -116,7 +140,7 @@ export const runGraph = Effect.fn("runGraph")(function*(built: PipelineGraph, op
   const checkBeforeRead = makeReadCheck(store, published, options)
 
   const finish = (node: GraphNode, report: NodeReport, outcome: Outcome, trace?: string) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       reports.set(node.name, report)
       yield* log.node(runId, report, outcome.manifest, trace)
       yield* emit({ _tag: "NodeFinished", report })
@@ -131,7 +155,7 @@ export const runGraph = Effect.fn("runGraph")(function*(built: PipelineGraph, op
    * else is a bug: its trace goes to the defect log (and the run log), the user gets an id and a path.
    */
   const describeCause = (node: GraphNode, cause: Cause.Cause<NodeError>) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const failure = Cause.findErrorOption(cause)
       if (Option.isSome(failure)) {
         return { text: errorMessage(failure.value), failure: errorData(failure.value) as FailureData, trace: undefined }
@@ -141,148 +165,219 @@ export const runGraph = Effect.fn("runGraph")(function*(built: PipelineGraph, op
         `run ${runId} of pipeline "${graph.name}"${options.file ? ` (${options.file})` : ""}: node "${node.name}" (${node.definition.kind})`
       )
       return {
-        text: internalErrorText(defect.error, `node kind ${node.definition.kind} (or in wb itself)`, `the run log (node_runs, run ${runId})`),
+        text: internalErrorText(
+          defect.error,
+          `node kind ${node.definition.kind} (or in wb itself)`,
+          `the run log (node_runs, run ${runId})`
+        ),
         failure: defect.error as FailureData,
         trace: defect.trace
       }
     })
 
-  const visit = (node: GraphNode) => Effect.gen(function*() {
-    const parents = [...new Set(Object.values(node.inputs).flat().map((r) => r.node))]
-    const upstream = new Map<string, Outcome>()
-    for (const p of parents) upstream.set(p, yield* Deferred.await(done.get(p)!))
-    if (!selected.has(node.name)) return yield* skip(node, `not selected (--only ${options.only})`)
-    const broken = parents.filter((p) => !upstream.get(p)!.ok)
-    if (broken.length > 0) {
-      return yield* skip(node, `upstream ${broken.map((b) => `"${b}"`).join(", ")} ${reports.get(broken[0]!)?.status === "skipped" ? "did not run" : "failed"}`)
-    }
-    // known only now: it hashes what the upstream nodes just wrote (or had cached)
-    const key = nodeKey(node, recipes.get(node.name)!, (p) => upstream.get(p)?.manifest)
-    // two nodes can share a key (one kind and params over byte-identical tables): the later one waits
-    // for the first and is served its artifact, so they never publish the same artifact at once
-    let holder = keyHolders.get(key)
-    const twin = holder?.node
-    if (holder === undefined) keyHolders.set(key, holder = { lock: Semaphore.makeUnsafe(1), node: node.name })
-    return yield* Semaphore.withPermit(holder.lock)(serve(node, key, upstream, twin))
-  })
+  const visit = (node: GraphNode) =>
+    Effect.gen(function* () {
+      const parents = [
+        ...new Set(
+          Object.values(node.inputs)
+            .flat()
+            .map((r) => r.node)
+        )
+      ]
+      const upstream = new Map<string, Outcome>()
+      for (const p of parents) upstream.set(p, yield* Deferred.await(done.get(p)!))
+      if (!selected.has(node.name)) return yield* skip(node, `not selected (--only ${options.only})`)
+      const broken = parents.filter((p) => !upstream.get(p)!.ok)
+      if (broken.length > 0) {
+        return yield* skip(
+          node,
+          `upstream ${broken.map((b) => `"${b}"`).join(", ")} ${reports.get(broken[0]!)?.status === "skipped" ? "did not run" : "failed"}`
+        )
+      }
+      // known only now: it hashes what the upstream nodes just wrote (or had cached)
+      const key = nodeKey(node, recipes.get(node.name)!, (p) => upstream.get(p)?.manifest)
+      // two nodes can share a key (one kind and params over byte-identical tables): the later one waits
+      // for the first and is served its artifact, so they never publish the same artifact at once
+      let holder = keyHolders.get(key)
+      const twin = holder?.node
+      if (holder === undefined) keyHolders.set(key, (holder = { lock: Semaphore.makeUnsafe(1), node: node.name }))
+      return yield* Semaphore.withPermit(holder.lock)(serve(node, key, upstream, twin))
+    })
 
   /** Serve a node whose key is known: from its artifact when cached (and not forced), else by running it. */
-  const serve = (node: GraphNode, key: string, upstream: ReadonlyMap<string, Outcome>, twin: string | undefined) => Effect.gen(function*() {
-    // a damaged artifact (a file whose size or content hash differs from its record) is never read:
-    // the run says so, and recomputes it like a missing one
-    let damaged: string | undefined
-    // forced, but its twin just published this key in this run: that artifact is fresh
-    if (!forced.has(node.name) || published.has(key)) {
-      const hit = yield* store.lookup(key, { verify: options.verify === true })
-      if (hit._tag === "Found") {
-        if (twin !== undefined && published.has(key)) {
-          yield* emit({ _tag: "NodeNote", node: node.name, text: `same kind, params and input content as "${twin}": served from its artifact` })
-        }
-        if (node.definition.onCacheHit !== undefined) {
-          const checked = yield* Semaphore.withPermit(permits)(Effect.exit(onCacheHit(node, hit.manifest)))
-          if (Exit.isFailure(checked)) {
-            if (Cause.hasInterruptsOnly(checked.cause)) return yield* Effect.interrupt
-            const { text, failure, trace } = yield* describeCause(node, checked.cause)
-            return yield* finish(node, { ...emptyReport(node), status: "failed", key, error: text, failure }, { ok: false }, trace)
+  const serve = (node: GraphNode, key: string, upstream: ReadonlyMap<string, Outcome>, twin: string | undefined) =>
+    Effect.gen(function* () {
+      // a damaged artifact (a file whose size or content hash differs from its record) is never read:
+      // the run says so, and recomputes it like a missing one
+      let damaged: string | undefined
+      // forced, but its twin just published this key in this run: that artifact is fresh
+      if (!forced.has(node.name) || published.has(key)) {
+        const hit = yield* store.lookup(key, { verify: options.verify === true })
+        if (hit._tag === "Found") {
+          if (twin !== undefined && published.has(key)) {
+            yield* emit({
+              _tag: "NodeNote",
+              node: node.name,
+              text: `same kind, params and input content as "${twin}": served from its artifact`
+            })
           }
+          if (node.definition.onCacheHit !== undefined) {
+            const checked = yield* Semaphore.withPermit(permits)(Effect.exit(onCacheHit(node, hit.manifest)))
+            if (Exit.isFailure(checked)) {
+              if (Cause.hasInterruptsOnly(checked.cause)) return yield* Effect.interrupt
+              const { text, failure, trace } = yield* describeCause(node, checked.cause)
+              return yield* finish(
+                node,
+                { ...emptyReport(node), status: "failed", key, error: text, failure },
+                { ok: false },
+                trace
+              )
+            }
+          }
+          return yield* finish(node, reportFrom(node, hit.manifest, "cached", 0), { ok: true, manifest: hit.manifest })
         }
-        return yield* finish(node, reportFrom(node, hit.manifest, "cached", 0), { ok: true, manifest: hit.manifest })
+        if (hit._tag === "Damaged") {
+          damaged = `its cached artifact ${key} is damaged (${hit.problem})`
+          yield* emit({ _tag: "NodeNote", node: node.name, text: `${damaged}; not read, recomputing` })
+        }
       }
-      if (hit._tag === "Damaged") {
-        damaged = `its cached artifact ${key} is damaged (${hit.problem})`
-        yield* emit({ _tag: "NodeNote", node: node.name, text: `${damaged}; not read, recomputing` })
+      const exit = yield* Semaphore.withPermit(permits)(
+        Effect.gen(function* () {
+          yield* emit({ _tag: "NodeStarted", node: node.name, kind: node.definition.kind })
+          running.set(node.name, { started: performance.now(), key })
+          return yield* Effect.exit(execute(node, key, upstream))
+        })
+      )
+      const seconds = (performance.now() - running.get(node.name)!.started) / 1000
+      running.delete(node.name)
+      if (Exit.isSuccess(exit)) {
+        published.add(key)
+        // again at the end, so the node's last line says why it ran
+        if (damaged !== undefined) yield* emit({ _tag: "NodeNote", node: node.name, text: `recomputed: ${damaged}` })
+        return yield* finish(node, reportFrom(node, exit.value, "ran", seconds), { ok: true, manifest: exit.value })
       }
-    }
-    const exit = yield* Semaphore.withPermit(permits)(Effect.gen(function*() {
-      yield* emit({ _tag: "NodeStarted", node: node.name, kind: node.definition.kind })
-      running.set(node.name, { started: performance.now(), key })
-      return yield* Effect.exit(execute(node, key, upstream))
-    }))
-    const seconds = (performance.now() - running.get(node.name)!.started) / 1000
-    running.delete(node.name)
-    if (Exit.isSuccess(exit)) {
-      published.add(key)
-      // again at the end, so the node's last line says why it ran
-      if (damaged !== undefined) yield* emit({ _tag: "NodeNote", node: node.name, text: `recomputed: ${damaged}` })
-      return yield* finish(node, reportFrom(node, exit.value, "ran", seconds), { ok: true, manifest: exit.value })
-    }
-    if (Cause.hasInterruptsOnly(exit.cause)) return yield* Effect.interrupt
-    const { text, failure, trace } = yield* describeCause(node, exit.cause)
-    return yield* finish(node, { ...emptyReport(node), status: "failed", seconds, key, error: text, failure }, { ok: false }, trace)
-  })
+      if (Cause.hasInterruptsOnly(exit.cause)) return yield* Effect.interrupt
+      const { text, failure, trace } = yield* describeCause(node, exit.cause)
+      return yield* finish(
+        node,
+        { ...emptyReport(node), status: "failed", seconds, key, error: text, failure },
+        { ok: false },
+        trace
+      )
+    })
 
   /** A cached node's check of what it keeps outside the workspace (an export's file), on its own connection. */
   const onCacheHit = (node: GraphNode, manifest: Manifest) =>
-    Effect.scoped(Effect.gen(function*() {
-      const sql = yield* (yield* Database).connect
-      const tables = Object.fromEntries(Object.keys(manifest.tables).map((t) => [t, store.relation(manifest, t)] as const))
-      yield* node.definition.onCacheHit!({ node: node.name, kind: node.definition.kind, params: node.params, key: manifest.key, tables }).pipe(
-        Effect.provideService(Sql, sql),
-        Effect.provideService(Progress, makeProgress(node.name, emit)),
-        Effect.provideService(Workspace, workspace),
-        Effect.provideService(ExportFiles, exportFiles)
-      )
-    }))
+    Effect.scoped(
+      Effect.gen(function* () {
+        const sql = yield* (yield* Database).connect
+        const tables = Object.fromEntries(
+          Object.keys(manifest.tables).map((t) => [t, store.relation(manifest, t)] as const)
+        )
+        yield* node.definition.onCacheHit!({
+          node: node.name,
+          kind: node.definition.kind,
+          params: node.params,
+          key: manifest.key,
+          tables
+        }).pipe(
+          Effect.provideService(Sql, sql),
+          Effect.provideService(Progress, makeProgress(node.name, emit)),
+          Effect.provideService(Workspace, workspace),
+          Effect.provideService(ExportFiles, exportFiles)
+        )
+      })
+    )
 
   const execute = (node: GraphNode, key: string, upstream: ReadonlyMap<string, Outcome>) =>
-    Effect.scoped(Effect.gen(function*() {
-      const db = yield* Database
-      const sql = yield* db.connect
-      const inputs: Record<string, InputTable> = {}
-      for (const [name, refs] of Object.entries(node.inputs)) {
-        for (const r of refs) yield* checkBeforeRead(node, name, r.node, upstream.get(r.node)!.manifest!)
-        const parts = refs.map((r) => ({ manifest: upstream.get(r.node)!.manifest!, table: r.table }))
-        const assembled = yield* assembly.assemble(sql, parts)
-        if (assembled.readAsText.length > 0) {
-          yield* emit({
-            _tag: "NodeNote", node: node.name,
-            text: `input ${name}: ${assembled.readAsText.map((c) => `${c.name} (${c.types.join(" / ")})`).join(", ")} read as text: the unioned tables disagree on the type`
-          })
+    Effect.scoped(
+      Effect.gen(function* () {
+        const db = yield* Database
+        const sql = yield* db.connect
+        const inputs: Record<string, InputTable> = {}
+        for (const [name, refs] of Object.entries(node.inputs)) {
+          for (const r of refs) yield* checkBeforeRead(node, name, r.node, upstream.get(r.node)!.manifest!)
+          const parts = refs.map((r) => ({ manifest: upstream.get(r.node)!.manifest!, table: r.table }))
+          const assembled = yield* assembly.assemble(sql, parts)
+          if (assembled.readAsText.length > 0) {
+            yield* emit({
+              _tag: "NodeNote",
+              node: node.name,
+              text: `input ${name}: ${assembled.readAsText.map((c) => `${c.name} (${c.types.join(" / ")})`).join(", ")} read as text: the unioned tables disagree on the type`
+            })
+          }
+          yield* checkRealColumns(node, name, assembled.table.schema.columns)
+          inputs[name] = {
+            ...assembled.table,
+            from: refs.map((r) => ({ node: r.node, table: r.table, key: upstream.get(r.node)!.manifest!.key }))
+          }
         }
-        yield* checkRealColumns(node, name, assembled.table.schema.columns)
-        inputs[name] = {
-          ...assembled.table,
-          from: refs.map((r) => ({ node: r.node, table: r.table, key: upstream.get(r.node)!.manifest!.key }))
+        const progress = makeProgress(node.name, emit)
+        const sample = sampled(node, options.sample)
+        const ctx = {
+          node: node.name,
+          kind: node.definition.kind,
+          params: node.params,
+          inputs,
+          ...(sample === undefined ? {} : { sample })
         }
-      }
-      const progress = makeProgress(node.name, emit)
-      const sample = sampled(node, options.sample)
-      const ctx = { node: node.name, kind: node.definition.kind, params: node.params, inputs, ...(sample === undefined ? {} : { sample }) }
-      const out = yield* node.definition.run(ctx).pipe(
-        Effect.provideService(Sql, sql),
-        Effect.provideService(Progress, progress),
-        Effect.provideService(Workspace, workspace),
-        Effect.provideService(ExportFiles, exportFiles),
-        Effect.raceFirst(reportEngineProgress(node.name, sql, progress, emit))
-      )
-      const tables: Record<string, { relation: string; role: "main" | "rejects" | "removed" | "aux" }> = {}
-      for (const [name, contract] of Object.entries(node.definition.outputs)) {
-        const relation = out.tables[name]
-        if (relation === undefined) {
-          return yield* Effect.die(new Error(`node kind ${node.definition.kind} returned no table "${name}"`))
+        const out = yield* node.definition
+          .run(ctx)
+          .pipe(
+            Effect.provideService(Sql, sql),
+            Effect.provideService(Progress, progress),
+            Effect.provideService(Workspace, workspace),
+            Effect.provideService(ExportFiles, exportFiles),
+            Effect.raceFirst(reportEngineProgress(node.name, sql, progress, emit))
+          )
+        const tables: Record<string, { relation: string; role: "main" | "rejects" | "removed" | "aux" }> = {}
+        for (const [name, contract] of Object.entries(node.definition.outputs)) {
+          const relation = out.tables[name]
+          if (relation === undefined) {
+            return yield* Effect.die(new Error(`node kind ${node.definition.kind} returned no table "${name}"`))
+          }
+          yield* checkOutput(node, name, sql, relation)
+          tables[name] = { relation, role: contract.role }
         }
-        yield* checkOutput(node, name, sql, relation)
-        tables[name] = { relation, role: contract.role }
-      }
-      // by default a node's rows in are those of its first declared input (pairs, not the votes beside them)
-      const primary = Object.keys(node.definition.inputs)[0]
-      const rowsIn = out.rowsIn ?? (primary === undefined ? 0 : inputs[primary]?.rows ?? 0)
-      return yield* store.publish(sql, {
-        key, node: node.name, kind: node.definition.kind, version: node.definition.version, params: recordedParams(node),
-        inputs: inputRecord(node, (p) => upstream.get(p)?.manifest), stats: out.stats ?? {}, rowsIn, seconds: 0, createdAt: new Date().toISOString()
-      }, tables)
-    }))
+        // by default a node's rows in are those of its first declared input (pairs, not the votes beside them)
+        const primary = Object.keys(node.definition.inputs)[0]
+        const rowsIn = out.rowsIn ?? (primary === undefined ? 0 : (inputs[primary]?.rows ?? 0))
+        return yield* store.publish(
+          sql,
+          {
+            key,
+            node: node.name,
+            kind: node.definition.kind,
+            version: node.definition.version,
+            params: recordedParams(node),
+            inputs: inputRecord(node, (p) => upstream.get(p)?.manifest),
+            stats: out.stats ?? {},
+            rowsIn,
+            seconds: 0,
+            createdAt: new Date().toISOString()
+          },
+          tables
+        )
+      })
+    )
 
   // on Ctrl-C: the nodes that were running are logged as interrupted, and a partial report says
   // what finished, what was cut short and what never started
-  const interrupted = Effect.gen(function*() {
+  const interrupted = Effect.gen(function* () {
     const now = performance.now()
     for (const node of graph.nodes) {
       if (reports.has(node.name)) continue
       const run = running.get(node.name)
-      const report: NodeReport = run === undefined
-        ? { ...emptyReport(node), status: "skipped", error: "the run was interrupted before it started" }
-        : { ...emptyReport(node), status: "interrupted", seconds: (now - run.started) / 1000, key: run.key, error: "interrupted while running" }
+      const report: NodeReport =
+        run === undefined
+          ? { ...emptyReport(node), status: "skipped", error: "the run was interrupted before it started" }
+          : {
+              ...emptyReport(node),
+              status: "interrupted",
+              seconds: (now - run.started) / 1000,
+              key: run.key,
+              error: "interrupted while running"
+            }
       reports.set(node.name, report)
       if (run !== undefined) yield* log.node(runId, report, undefined)
       // as in a failed run: every node the stream started ends with a NodeFinished, so a consumer
@@ -300,9 +395,15 @@ export const runGraph = Effect.fn("runGraph")(function*(built: PipelineGraph, op
     Effect.onInterrupt(() => interrupted)
   )
   const nodes = graph.nodes.map((n) => reports.get(n.name)!)
-  const status = nodes.some((n) => n.status === "failed") ? "failed" as const : "ok" as const
+  const status = nodes.some((n) => n.status === "failed") ? ("failed" as const) : ("ok" as const)
   yield* log.finish(runId, status)
-  const report: RunReport = { pipeline: graph.name, runId, status, seconds: (performance.now() - started) / 1000, nodes }
+  const report: RunReport = {
+    pipeline: graph.name,
+    runId,
+    status,
+    seconds: (performance.now() - started) / 1000,
+    nodes
+  }
   yield* emit({ _tag: "RunFinished", report })
   return report
 })
@@ -316,12 +417,13 @@ function makeProgress(node: string, emit: Emit) {
     /** When the node itself last reported rows (ms), so engine estimates do not overwrite them. */
     lastReport: () => last,
     ...Progress.of({
-      rows: (done, total, unit = "rows") => Effect.suspend(() => {
-        const now = performance.now()
-        if (now - last < 100 && (total === undefined || done < total)) return Effect.void
-        last = now
-        return emit({ _tag: "NodeProgress", node, done, unit, ...(total === undefined ? {} : { total }) })
-      }),
+      rows: (done, total, unit = "rows") =>
+        Effect.suspend(() => {
+          const now = performance.now()
+          if (now - last < 100 && (total === undefined || done < total)) return Effect.void
+          last = now
+          return emit({ _tag: "NodeProgress", node, done, unit, ...(total === undefined ? {} : { total }) })
+        }),
       note: (text) => emit({ _tag: "NodeNote", node, text })
     })
   }
@@ -331,13 +433,8 @@ function makeProgress(node: string, emit: Emit) {
  * Never ends: every 250 ms, while the node reports no rows of its own, forwards the engine's estimate
  * for the running statement, so long SQL steps still get a bar.
  */
-const reportEngineProgress = (
-  node: string,
-  sql: SqlShape,
-  progress: ReturnType<typeof makeProgress>,
-  emit: Emit
-) =>
-  Effect.gen(function*() {
+const reportEngineProgress = (node: string, sql: SqlShape, progress: ReturnType<typeof makeProgress>, emit: Emit) =>
+  Effect.gen(function* () {
     let shown = -1
     for (;;) {
       yield* Effect.sleep("250 millis")
@@ -353,41 +450,64 @@ const checkRealColumns = (node: GraphNode, input: string, columns: ReadonlyArray
   for (const [column, expected] of Object.entries(contract.required)) {
     const found = columns.find((c) => c.name === column)
     if (found === undefined || !isAssignable(found.type, expected)) {
-      return Effect.fail(new DataError({
-        where: `node "${node.name}" (${node.definition.kind}) input "${input}"`,
-        found: found === undefined
-          ? `no column ${column}; the table has: ${columns.map((c) => `${c.name} (${c.type})`).join(", ")}`
-          : `column ${column} is ${found.type}`,
-        expected: `column ${column} (${expected})`,
-        fix: `produce ${column} upstream, or map a source column onto it`
-      }))
+      return Effect.fail(
+        new DataError({
+          where: `node "${node.name}" (${node.definition.kind}) input "${input}"`,
+          found:
+            found === undefined
+              ? `no column ${column}; the table has: ${columns.map((c) => `${c.name} (${c.type})`).join(", ")}`
+              : `column ${column} is ${found.type}`,
+          expected: `column ${column} (${expected})`,
+          fix: `produce ${column} upstream, or map a source column onto it`
+        })
+      )
     }
   }
   return Effect.void
 }
 
 const checkOutput = (node: GraphNode, table: string, sql: SqlShape, relation: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const real = yield* sql.describe(relation)
     for (const c of node.outputs[table]?.columns ?? []) {
       const found = real.columns.find((r) => r.name === c.name)
       if (found === undefined || !isAssignable(found.type, c.type)) {
-        return yield* Effect.die(new Error(
-          `node kind ${node.definition.kind} broke its own output contract: table ${table} column ${c.name} ` +
-            `should be ${c.type}, found ${found?.type ?? "nothing"}`
-        ))
+        return yield* Effect.die(
+          new Error(
+            `node kind ${node.definition.kind} broke its own output contract: table ${table} column ${c.name} ` +
+              `should be ${c.type}, found ${found?.type ?? "nothing"}`
+          )
+        )
       }
     }
   })
 
 const emptyReport = (node: GraphNode): NodeReport => ({
-  name: node.name, kind: node.definition.kind, status: "skipped", rowsIn: 0, rowsOut: 0, rejected: 0, removed: 0, seconds: 0
+  name: node.name,
+  kind: node.definition.kind,
+  status: "skipped",
+  rowsIn: 0,
+  rowsOut: 0,
+  rejected: 0,
+  removed: 0,
+  seconds: 0
 })
 
 function reportFrom(node: GraphNode, m: Manifest, status: "ran" | "cached", seconds: number): NodeReport {
-  const byRole = (role: string) => Object.values(m.tables).filter((t) => t.role === role).reduce((s, t) => s + t.rows, 0)
+  const byRole = (role: string) =>
+    Object.values(m.tables)
+      .filter((t) => t.role === role)
+      .reduce((s, t) => s + t.rows, 0)
   return {
-    name: node.name, kind: node.definition.kind, status, key: m.key, seconds, stats: m.stats,
-    rowsIn: m.rowsIn, rowsOut: byRole("main"), rejected: byRole("rejects"), removed: byRole("removed")
+    name: node.name,
+    kind: node.definition.kind,
+    status,
+    key: m.key,
+    seconds,
+    stats: m.stats,
+    rowsIn: m.rowsIn,
+    rowsOut: byRole("main"),
+    rejected: byRole("rejects"),
+    removed: byRole("removed")
   }
 }

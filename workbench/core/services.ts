@@ -46,9 +46,12 @@ export interface SqlShape {
 export class Sql extends Context.Service<Sql, SqlShape>()("wb/Sql") {}
 
 /** Opens connections to the shared table engine. */
-export class Database extends Context.Service<Database, {
-  readonly connect: Effect.Effect<SqlShape, SqlError, Scope.Scope>
-}>()("wb/Database") {}
+export class Database extends Context.Service<
+  Database,
+  {
+    readonly connect: Effect.Effect<SqlShape, SqlError, Scope.Scope>
+  }
+>()("wb/Database") {}
 
 /** How a running node reports progress. */
 export interface ProgressShape {
@@ -58,17 +61,20 @@ export interface ProgressShape {
 export class Progress extends Context.Service<Progress, ProgressShape>()("wb/Progress") {}
 
 /** Where a pipeline's relative paths resolve. */
-export class Workspace extends Context.Service<Workspace, {
-  /** Directory that relative input paths are resolved against (the project root). */
-  readonly root: string
-  /** The `.wb` directory holding artifacts, the run log and scratch space. */
-  readonly dir: string
-  /**
-   * Set in a sample run (`wb run --sample N`), whose `dir` is a workspace of its own: a node that writes
-   * files outside the workspace (an export) writes them inside `dir` instead, never over a full run's.
-   */
-  readonly sample?: number | undefined
-}>()("wb/Workspace") {}
+export class Workspace extends Context.Service<
+  Workspace,
+  {
+    /** Directory that relative input paths are resolved against (the project root). */
+    readonly root: string
+    /** The `.wb` directory holding artifacts, the run log and scratch space. */
+    readonly dir: string
+    /**
+     * Set in a sample run (`wb run --sample N`), whose `dir` is a workspace of its own: a node that writes
+     * files outside the workspace (an export) writes them inside `dir` instead, never over a full run's.
+     */
+    readonly sample?: number | undefined
+  }
+>()("wb/Workspace") {}
 
 export interface PublishTable {
   readonly relation: string
@@ -86,46 +92,63 @@ export type ArtifactLookup =
   | { readonly _tag: "Damaged"; readonly problem: string }
 
 /** Immutable, content-addressed node outputs. */
-export class ArtifactStore extends Context.Service<ArtifactStore, {
-  /** Sizes are checked on every lookup; content hashes when a file changed, or on every file with `verify`. */
-  readonly lookup: (key: string, options?: { readonly verify?: boolean }) => Effect.Effect<ArtifactLookup>
-  /**
-   * Writes the new files beside any previous artifact of the same key and swaps the manifest
-   * atomically: on failure (a full disk: DataError) the previous artifact is left as it was.
-   */
-  readonly publish: (
-    sql: SqlShape,
-    manifest: Omit<Manifest, "tables">,
-    tables: Readonly<Record<string, PublishTable>>
-  ) => Effect.Effect<Manifest, ArtifactError | DataError | SqlError>
-  /** A SQL relation reading one table of a published artifact. */
-  readonly relation: (manifest: Manifest, table: string) => string
-  /** The same relation plus `_wb_row` = (part << 40) + the row's position in the file. */
-  readonly numberedRelation: (manifest: Manifest, table: string, part: number) => string
-  readonly file: (manifest: Manifest, table: string) => string
-}>()("wb/ArtifactStore") {}
+export class ArtifactStore extends Context.Service<
+  ArtifactStore,
+  {
+    /** Sizes are checked on every lookup; content hashes when a file changed, or on every file with `verify`. */
+    readonly lookup: (key: string, options?: { readonly verify?: boolean }) => Effect.Effect<ArtifactLookup>
+    /**
+     * Writes the new files beside any previous artifact of the same key and swaps the manifest
+     * atomically: on failure (a full disk: DataError) the previous artifact is left as it was.
+     */
+    readonly publish: (
+      sql: SqlShape,
+      manifest: Omit<Manifest, "tables">,
+      tables: Readonly<Record<string, PublishTable>>
+    ) => Effect.Effect<Manifest, ArtifactError | DataError | SqlError>
+    /** A SQL relation reading one table of a published artifact. */
+    readonly relation: (manifest: Manifest, table: string) => string
+    /** The same relation plus `_wb_row` = (part << 40) + the row's position in the file. */
+    readonly numberedRelation: (manifest: Manifest, table: string, part: number) => string
+    readonly file: (manifest: Manifest, table: string) => string
+  }
+>()("wb/ArtifactStore") {}
 
 /** Durable record of runs, node executions, artifacts and lineage. */
-export class RunLog extends Context.Service<RunLog, {
-  readonly start: (pipeline: string, file: string, nodes: ReadonlyArray<string>) => Effect.Effect<string>
-  /** `trace`: a failed node's full trace when the failure was a bug (internal error), for the log only. */
-  readonly node: (runId: string, report: NodeReport, manifest: Manifest | undefined, trace?: string) => Effect.Effect<void>
-  readonly finish: (runId: string, status: "ok" | "failed" | "interrupted") => Effect.Effect<void>
-}>()("wb/RunLog") {}
+export class RunLog extends Context.Service<
+  RunLog,
+  {
+    readonly start: (pipeline: string, file: string, nodes: ReadonlyArray<string>) => Effect.Effect<string>
+    /** `trace`: a failed node's full trace when the failure was a bug (internal error), for the log only. */
+    readonly node: (
+      runId: string,
+      report: NodeReport,
+      manifest: Manifest | undefined,
+      trace?: string
+    ) => Effect.Effect<void>
+    readonly finish: (runId: string, status: "ok" | "failed" | "interrupted") => Effect.Effect<void>
+  }
+>()("wb/RunLog") {}
 
 /** Where run events go: the CLI renders them, the server forwards them. */
-export class RunEvents extends Context.Service<RunEvents, {
-  readonly emit: (event: RunEvent) => Effect.Effect<void>
-}>()("wb/RunEvents") {}
+export class RunEvents extends Context.Service<
+  RunEvents,
+  {
+    readonly emit: (event: RunEvent) => Effect.Effect<void>
+  }
+>()("wb/RunEvents") {}
 
 /**
  * A scratch table engine for the infer phase (see infer.ts): it runs `use` on a connection of its own
  * where each of `tables` is an empty table under its own name, typed from its schema, so a node can
  * DESCRIBE a query over its inputs before any data exists. The tables are gone when `use` ends.
  */
-export class SchemaProbe extends Context.Service<SchemaProbe, {
-  readonly withTables: <A, E>(
-    tables: Readonly<Record<string, TableSchema>>,
-    use: (sql: SqlShape) => Effect.Effect<A, E>
-  ) => Effect.Effect<A, E | SqlError>
-}>()("wb/SchemaProbe") {}
+export class SchemaProbe extends Context.Service<
+  SchemaProbe,
+  {
+    readonly withTables: <A, E>(
+      tables: Readonly<Record<string, TableSchema>>,
+      use: (sql: SqlShape) => Effect.Effect<A, E>
+    ) => Effect.Effect<A, E | SqlError>
+  }
+>()("wb/SchemaProbe") {}

@@ -38,18 +38,26 @@ export function columnTypeOf(duckType: string): ColumnType {
 /** Engine column type -> DuckDB type name, for tables created from JS data. */
 export function duckTypeOf(type: ColumnType): string {
   switch (type) {
-    case "utf8": return "VARCHAR"
-    case "json": return "JSON"
-    case "int64": return "BIGINT"
-    case "int32": return "INTEGER"
-    case "float64": return "DOUBLE"
-    case "bool": return "BOOLEAN"
-    case "timestamp": return "TIMESTAMP"
-    case "list<utf8>": return "VARCHAR[]"
-    default: return type.toUpperCase()
+    case "utf8":
+      return "VARCHAR"
+    case "json":
+      return "JSON"
+    case "int64":
+      return "BIGINT"
+    case "int32":
+      return "INTEGER"
+    case "float64":
+      return "DOUBLE"
+    case "bool":
+      return "BOOLEAN"
+    case "timestamp":
+      return "TIMESTAMP"
+    case "list<utf8>":
+      return "VARCHAR[]"
+    default:
+      return type.toUpperCase()
   }
 }
-
 
 const toJs = (v: unknown): unknown =>
   typeof v === "bigint" ? (Number.isSafeInteger(Number(v)) ? Number(v) : v.toString()) : v
@@ -107,7 +115,9 @@ export function sqlOn(con: DuckDBConnection, created: Set<string> = new Set()): 
       }),
     load: (table, columns, data) =>
       call(`append into ${table}`, async () => {
-        await con.run(`CREATE OR REPLACE TABLE ${table} (${columns.map((c) => `"${c.name}" ${duckTypeOf(c.type)}`).join(", ")})`)
+        await con.run(
+          `CREATE OR REPLACE TABLE ${table} (${columns.map((c) => `"${c.name}" ${duckTypeOf(c.type)}`).join(", ")})`
+        )
         const appender = await con.createAppender(table)
         const n = data[0]?.length ?? 0
         for (let i = 0; i < n; i++) {
@@ -168,27 +178,31 @@ export async function openDuckDb(options: DuckDbOptions): Promise<DuckDBInstance
 
 /** The `Database` service over one in-memory DuckDB for the life of the layer. */
 export const DuckDbLive = (options: DuckDbOptions) =>
-  Layer.effect(Database, Effect.gen(function*() {
-    const instance = yield* Effect.acquireRelease(
-      Effect.tryPromise({ try: () => openDuckDb(options), catch: fail("open DuckDB") }),
-      (i) => Effect.sync(() => i.closeSync())
-    )
-    return Database.of({
-      connect: Effect.acquireRelease(
-        Effect.tryPromise({
-          try: async () => {
-            const con = await instance.connect()
-            // lets the runner show a bar for long statements; DuckDB's own printing stays off
-            await con.run(`SET enable_progress_bar = true; SET enable_progress_bar_print = false; SET progress_bar_time = 200`)
-            return con
-          },
-          catch: fail("connect")
-        }).pipe(
-          Effect.map((con) => ({ con, created: new Set<string>() }))
-        ),
-        ({ con, created }) => Effect.promise(() => dropCreated(con, created).catch(() => undefined)).pipe(
-          Effect.andThen(Effect.sync(() => con.closeSync()))
-        )
-      ).pipe(Effect.map(({ con, created }) => sqlOn(con, created)))
+  Layer.effect(
+    Database,
+    Effect.gen(function* () {
+      const instance = yield* Effect.acquireRelease(
+        Effect.tryPromise({ try: () => openDuckDb(options), catch: fail("open DuckDB") }),
+        (i) => Effect.sync(() => i.closeSync())
+      )
+      return Database.of({
+        connect: Effect.acquireRelease(
+          Effect.tryPromise({
+            try: async () => {
+              const con = await instance.connect()
+              // lets the runner show a bar for long statements; DuckDB's own printing stays off
+              await con.run(
+                `SET enable_progress_bar = true; SET enable_progress_bar_print = false; SET progress_bar_time = 200`
+              )
+              return con
+            },
+            catch: fail("connect")
+          }).pipe(Effect.map((con) => ({ con, created: new Set<string>() }))),
+          ({ con, created }) =>
+            Effect.promise(() => dropCreated(con, created).catch(() => undefined)).pipe(
+              Effect.andThen(Effect.sync(() => con.closeSync()))
+            )
+        ).pipe(Effect.map(({ con, created }) => sqlOn(con, created)))
+      })
     })
-  }))
+  )

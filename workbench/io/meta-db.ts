@@ -29,84 +29,117 @@ function runLogUnavailable(dir: string, e: unknown): DataError {
   const lock = /Conflicting lock is held in .*?\(PID (\d+)\)/.exec(message)
   return lock === null
     ? new DataError({
-      where: `workspace ${dir}`,
-      found: `its run log ${join(dir, "meta.duckdb")} cannot be opened: ${message.split("\n")[0]}`,
-      expected: "a readable, writable DuckDB file (or none yet)",
-      fix: "check the directory's permissions and free space; move the file aside if it is damaged"
-    })
+        where: `workspace ${dir}`,
+        found: `its run log ${join(dir, "meta.duckdb")} cannot be opened: ${message.split("\n")[0]}`,
+        expected: "a readable, writable DuckDB file (or none yet)",
+        fix: "check the directory's permissions and free space; move the file aside if it is damaged"
+      })
     : new DataError({
-      where: `workspace ${dir}`,
-      found: `another process (PID ${lock[1]}) holds its run log ${join(dir, "meta.duckdb")}, most likely another \`wb run\``,
-      expected: "one `wb run` at a time per workspace",
-      fix: "wait for the other run to finish (or stop it), or pass --workspace <another directory>"
-    })
+        where: `workspace ${dir}`,
+        found: `another process (PID ${lock[1]}) holds its run log ${join(dir, "meta.duckdb")}, most likely another \`wb run\``,
+        expected: "one `wb run` at a time per workspace",
+        fix: "wait for the other run to finish (or stop it), or pass --workspace <another directory>"
+      })
 }
 
 export const MetaDbLive = (dir: string) =>
-  Layer.effect(RunLog, Effect.gen(function*() {
-    const { con } = yield* Effect.acquireRelease(
-      Effect.tryPromise({
-        try: async () => {
-          mkdirSync(dir, { recursive: true })
-          const instance = await DuckDBInstance.create(join(dir, "meta.duckdb"), { threads: "1" })
-          const con = await instance.connect()
-          await con.run(SCHEMA)
-          // one process holds this file at a time: a run still "running" here died without a word (SIGKILL,
-          // power loss); its finished nodes were logged as they finished
-          await con.run(`UPDATE runs SET status = 'abandoned' WHERE status = 'running'`)
-          return { instance, con }
-        },
-        catch: (e) => runLogUnavailable(dir, e)
-      }),
-      ({ instance, con }) => Effect.sync(() => {
-        con.closeSync()
-        instance.closeSync() // checkpoints the WAL and releases the file lock
-      })
-    )
-    // the log must never fail a run: a failed write is reported on stderr and the run goes on
-    const write = (sql: string, params: Record<string, unknown>) =>
-      Effect.promise(() => (con as DuckDBConnection).run(sql, params as never).then(() => undefined, (e: unknown) => {
-        process.stderr.write(`wb: could not write the run log: ${String(e)}\n`)
-      }))
-    return RunLog.of({
-      start: (pipeline, file, nodes) => {
-        const runId = `${new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "")}-${randomBytes(3).toString("hex")}`
-        return write(
-          `INSERT INTO runs VALUES ($id, $pipeline, $file, $nodes::VARCHAR[], now(), NULL, 'running')`,
-          { id: runId, pipeline, file, nodes: JSON.stringify(nodes) }
-        ).pipe(Effect.as(runId))
-      },
-      // trace: the full trace of an internal error (users see its id; .wb/logs/<id>.log has it too)
-      node: (runId, r, manifest, trace) =>
-        Effect.gen(function*() {
-          yield* write(
-            `INSERT INTO node_runs (run_id, node, kind, artifact_key, status, cache_hit, rows_in, rows_out, rejected, removed,
-               seconds, error, stats, finished, trace)
-             VALUES ($run, $node, $kind, $key, $status, $hit, $in, $out, $rej, $rem, $sec, $err, $stats, now(), $trace)`,
-            {
-              run: runId, node: r.name, kind: r.kind, key: r.key ?? null, status: r.status, hit: r.status === "cached",
-              in: r.rowsIn, out: r.rowsOut, rej: r.rejected, rem: r.removed, sec: r.seconds, err: r.error ?? null,
-              stats: JSON.stringify(r.stats ?? {}), trace: trace ?? null
+  Layer.effect(
+    RunLog,
+    Effect.gen(function* () {
+      const { con } = yield* Effect.acquireRelease(
+        Effect.tryPromise({
+          try: async () => {
+            mkdirSync(dir, { recursive: true })
+            const instance = await DuckDBInstance.create(join(dir, "meta.duckdb"), { threads: "1" })
+            const con = await instance.connect()
+            await con.run(SCHEMA)
+            // one process holds this file at a time: a run still "running" here died without a word (SIGKILL,
+            // power loss); its finished nodes were logged as they finished
+            await con.run(`UPDATE runs SET status = 'abandoned' WHERE status = 'running'`)
+            return { instance, con }
+          },
+          catch: (e) => runLogUnavailable(dir, e)
+        }),
+        ({ instance, con }) =>
+          Effect.sync(() => {
+            con.closeSync()
+            instance.closeSync() // checkpoints the WAL and releases the file lock
+          })
+      )
+      // the log must never fail a run: a failed write is reported on stderr and the run goes on
+      const write = (sql: string, params: Record<string, unknown>) =>
+        Effect.promise(() =>
+          (con as DuckDBConnection).run(sql, params as never).then(
+            () => undefined,
+            (e: unknown) => {
+              process.stderr.write(`wb: could not write the run log: ${String(e)}\n`)
             }
           )
-          if (manifest === undefined || r.status !== "ran") return
-          for (const [table, t] of Object.entries(manifest.tables)) {
-            yield* write(`INSERT OR REPLACE INTO artifacts VALUES ($key, $table, $node, $kind, $file, $rows, now())`, {
-              key: manifest.key, table, node: manifest.node, kind: manifest.kind, file: t.file, rows: t.rows
-            })
-          }
-          for (const [input, refs] of Object.entries(manifest.inputs)) {
-            for (const ref of refs) {
-              yield* write(`INSERT OR REPLACE INTO lineage VALUES ($key, $input, $ikey, $itable)`, {
-                key: manifest.key, input, ikey: ref.key, itable: ref.table
-              })
+        )
+      return RunLog.of({
+        start: (pipeline, file, nodes) => {
+          const runId = `${new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "")}-${randomBytes(3).toString("hex")}`
+          return write(`INSERT INTO runs VALUES ($id, $pipeline, $file, $nodes::VARCHAR[], now(), NULL, 'running')`, {
+            id: runId,
+            pipeline,
+            file,
+            nodes: JSON.stringify(nodes)
+          }).pipe(Effect.as(runId))
+        },
+        // trace: the full trace of an internal error (users see its id; .wb/logs/<id>.log has it too)
+        node: (runId, r, manifest, trace) =>
+          Effect.gen(function* () {
+            yield* write(
+              `INSERT INTO node_runs (run_id, node, kind, artifact_key, status, cache_hit, rows_in, rows_out, rejected, removed,
+               seconds, error, stats, finished, trace)
+             VALUES ($run, $node, $kind, $key, $status, $hit, $in, $out, $rej, $rem, $sec, $err, $stats, now(), $trace)`,
+              {
+                run: runId,
+                node: r.name,
+                kind: r.kind,
+                key: r.key ?? null,
+                status: r.status,
+                hit: r.status === "cached",
+                in: r.rowsIn,
+                out: r.rowsOut,
+                rej: r.rejected,
+                rem: r.removed,
+                sec: r.seconds,
+                err: r.error ?? null,
+                stats: JSON.stringify(r.stats ?? {}),
+                trace: trace ?? null
+              }
+            )
+            if (manifest === undefined || r.status !== "ran") return
+            for (const [table, t] of Object.entries(manifest.tables)) {
+              yield* write(
+                `INSERT OR REPLACE INTO artifacts VALUES ($key, $table, $node, $kind, $file, $rows, now())`,
+                {
+                  key: manifest.key,
+                  table,
+                  node: manifest.node,
+                  kind: manifest.kind,
+                  file: t.file,
+                  rows: t.rows
+                }
+              )
             }
-          }
-        }),
-      finish: (runId, status) =>
-        write(`UPDATE runs SET finished = now(), status = $status WHERE run_id = $id`, { id: runId, status })
+            for (const [input, refs] of Object.entries(manifest.inputs)) {
+              for (const ref of refs) {
+                yield* write(`INSERT OR REPLACE INTO lineage VALUES ($key, $input, $ikey, $itable)`, {
+                  key: manifest.key,
+                  input,
+                  ikey: ref.key,
+                  itable: ref.table
+                })
+              }
+            }
+          }),
+        finish: (runId, status) =>
+          write(`UPDATE runs SET finished = now(), status = $status WHERE run_id = $id`, { id: runId, status })
+      })
     })
-  }))
+  )
 
 /**
  * The last logged execution of artifact `key` in the workspace's run log, read-only, or undefined when
@@ -129,7 +162,11 @@ export const lastNodeRun = (dir: string, key: string) =>
         const row = reader.getRowObjectsJS()[0]
         return row === undefined
           ? undefined
-          : { status: String(row["status"]), error: row["error"] === null ? undefined : String(row["error"]), finished: String(row["finished"]) }
+          : {
+              status: String(row["status"]),
+              error: row["error"] === null ? undefined : String(row["error"]),
+              finished: String(row["finished"])
+            }
       } finally {
         instance.closeSync()
       }

@@ -31,8 +31,9 @@ export function findProjectRoot(pipelineFile: string, cwd: string = process.cwd(
 
 /** How `wb run`'s summary names the root: `project root /p (nearest package.json above the pipeline; …)`. */
 export function describeProjectRoot(root: ProjectRoot): string {
-  const why = root.reason === "pipeline folder"
-    ? "the pipeline's folder: no package.json or .wb/ above it"
-    : `nearest ${root.reason === ".wb" ? ".wb/" : "package.json"} above the pipeline`
+  const why =
+    root.reason === "pipeline folder"
+      ? "the pipeline's folder: no package.json or .wb/ above it"
+      : `nearest ${root.reason === ".wb" ? ".wb/" : "package.json"} above the pipeline`
   return `project root ${root.dir} (${why}; relative paths resolve here)`
 }

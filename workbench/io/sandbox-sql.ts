@@ -10,7 +10,14 @@
  *
  * Tables are exposed as views named after them (`"clean"`, `"clean.removed"`).
  */
-import { DuckDBInstance, quotedIdentifier, quotedString, JSDuckDBValueConverter, StatementType, type DuckDBConnection } from "./duckdb-api.js"
+import {
+  DuckDBInstance,
+  quotedIdentifier,
+  quotedString,
+  JSDuckDBValueConverter,
+  StatementType,
+  type DuckDBConnection
+} from "./duckdb-api.js"
 import { Effect } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { availableParallelism, tmpdir } from "node:os"
@@ -66,7 +73,13 @@ export interface Sandbox {
 
 /** Table functions a query may call. Everything else (read_csv, read_text, query, enable_logging, ...) is refused. */
 export const ALLOWED_TABLE_FUNCTIONS: ReadonlySet<string> = new Set([
-  "read_parquet", "parquet_scan", "parquet_metadata", "parquet_schema", "range", "generate_series", "unnest"
+  "read_parquet",
+  "parquet_scan",
+  "parquet_metadata",
+  "parquet_schema",
+  "range",
+  "generate_series",
+  "unnest"
 ])
 
 const reason = (e: unknown) => (e instanceof Error ? e.message : String(e))
@@ -97,7 +110,7 @@ async function open(directory: string, scratch: string, tables: ReadonlyArray<Sa
 
 /** Open a sandbox that can read only files under `directory`; closed when the scope ends. */
 export const openSandbox = (options: { readonly directory: string; readonly tables: ReadonlyArray<SandboxTable> }) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const scratch = yield* Effect.acquireRelease(
       Effect.sync(() => mkdtempSync(join(tmpdir(), "wb-sql-"))),
       (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
@@ -107,15 +120,21 @@ export const openSandbox = (options: { readonly directory: string; readonly tabl
         try: () => open(options.directory, scratch, options.tables),
         catch: (e) => new SqlError({ sql: "open the SQL sandbox", reason: reason(e) })
       }),
-      ({ instance, con }) => Effect.sync(() => {
-        con.closeSync()
-        instance.closeSync()
-      })
+      ({ instance, con }) =>
+        Effect.sync(() => {
+          con.closeSync()
+          instance.closeSync()
+        })
     )
     const names = options.tables.map((t) => t.name)
-    const run = <A>(sql: string, queryOptions: QueryOptions, read: (deadline: Deadline) => Effect.Effect<A, SqlError>) =>
+    const run = <A>(
+      sql: string,
+      queryOptions: QueryOptions,
+      read: (deadline: Deadline) => Effect.Effect<A, SqlError>
+    ) =>
       withDeadline(con, queryOptions, (deadline) =>
-        checkQuery(con, sql, queryOptions.label ?? "sql", names).pipe(Effect.andThen(read(deadline))))
+        checkQuery(con, sql, queryOptions.label ?? "sql", names).pipe(Effect.andThen(read(deadline)))
+      )
     return {
       tables: names,
       query: (sql, queryOptions = {}) => run(sql, queryOptions, (d) => readRows(con, sql, queryOptions.maxRows, d)),
@@ -151,14 +170,20 @@ const withDeadline = <A>(
     })
   }
   return Effect.acquireUseRelease(
-    Effect.sync(() => setTimeout(() => {
-      deadline.expired = true
-      con.interrupt()
-    }, Math.max(0, limit * 1000))),
-    () => f(deadline).pipe(
-      Effect.catch((e) => Effect.fail(deadline.expired ? overLimit() : e)),
-      Effect.flatMap((a) => deadline.expired ? Effect.fail(overLimit()) : Effect.succeed(a))
+    Effect.sync(() =>
+      setTimeout(
+        () => {
+          deadline.expired = true
+          con.interrupt()
+        },
+        Math.max(0, limit * 1000)
+      )
     ),
+    () =>
+      f(deadline).pipe(
+        Effect.catch((e) => Effect.fail(deadline.expired ? overLimit() : e)),
+        Effect.flatMap((a) => (deadline.expired ? Effect.fail(overLimit()) : Effect.succeed(a)))
+      ),
     (timer) => Effect.sync(() => clearTimeout(timer))
   )
 }
@@ -172,7 +197,8 @@ const interruptible = <A>(con: DuckDBConnection, sql: string, f: () => Promise<A
     catch: (e) => new SqlError({ sql, reason: reason(e) })
   })
 
-const firstWord = (sql: string) => (sql.replace(/^(\s|--[^\n]*\n|\/\*[\s\S]*?\*\/)+/, "").match(/^[A-Za-z_]+/)?.[0] ?? "").toUpperCase()
+const firstWord = (sql: string) =>
+  (sql.replace(/^(\s|--[^\n]*\n|\/\*[\s\S]*?\*\/)+/, "").match(/^[A-Za-z_]+/)?.[0] ?? "").toUpperCase()
 
 /**
  * One SELECT whose table functions are all allowed, as parsed by DuckDB itself (not by regex). A PIVOT
@@ -184,18 +210,25 @@ function checkQuery(con: DuckDBConnection, sql: string, label: string, tables: R
     Effect.fail(new DataError({ where: `${label} refused the query`, found, expected, fix }))
   const checkFunctions = (names: ReadonlyArray<string>) => {
     const banned = names.find((f) => !ALLOWED_TABLE_FUNCTIONS.has(f))
-    return banned === undefined ? Effect.void : refuse(
-      `table function ${banned}() is not allowed`,
-      `the pipeline's tables by name (${tables.map((t) => quotedIdentifier(t)).join(", ") || "none have run yet"}), ` +
-        `or one of: ${[...ALLOWED_TABLE_FUNCTIONS].join(", ")}`,
-      `query the pipeline's tables instead, e.g. ${example}`
-    )
+    return banned === undefined
+      ? Effect.void
+      : refuse(
+          `table function ${banned}() is not allowed`,
+          `the pipeline's tables by name (${tables.map((t) => quotedIdentifier(t)).join(", ") || "none have run yet"}), ` +
+            `or one of: ${[...ALLOWED_TABLE_FUNCTIONS].join(", ")}`,
+          `query the pipeline's tables instead, e.g. ${example}`
+        )
   }
   // statements are counted first: json_serialize_sql words "select 1; drop …" as a non-SELECT
-  const statements = interruptible(con, "extract statements", () => con.extractStatements(sql).then((x) => x.count))
-    .pipe(Effect.catch(() => Effect.succeed(1))) // a syntax error: json_serialize_sql says where
+  const statements = interruptible(con, "extract statements", () =>
+    con.extractStatements(sql).then((x) => x.count)
+  ).pipe(Effect.catch(() => Effect.succeed(1))) // a syntax error: json_serialize_sql says where
   const several = (count: number) => {
-    const notOne = refuse(`${count} statements`, "exactly one SELECT (or PIVOT) statement", "run one SELECT at a time; the sandbox is read-only")
+    const notOne = refuse(
+      `${count} statements`,
+      "exactly one SELECT (or PIVOT) statement",
+      "run one SELECT at a time; the sandbox is read-only"
+    )
     if (!looksLikePivot(sql)) return notOne
     // the functions first: a PIVOT over a refused one must say so, not that its statements do not prepare
     return interruptible(con, "check a PIVOT", () => calledTableFunctions(con, sql)).pipe(
@@ -204,7 +237,9 @@ function checkQuery(con: DuckDBConnection, sql: string, label: string, tables: R
       Effect.flatMap((ok) => (ok ? Effect.void : notOne))
     )
   }
-  const one = interruptible(con, "json_serialize_sql", () => con.runAndReadAll(`SELECT json_serialize_sql($1::VARCHAR)`, [sql])).pipe(
+  const one = interruptible(con, "json_serialize_sql", () =>
+    con.runAndReadAll(`SELECT json_serialize_sql($1::VARCHAR)`, [sql])
+  ).pipe(
     Effect.flatMap((reader) => {
       const ast = JSON.parse(String(reader.getColumnsJS()[0]![0])) as {
         error: boolean
@@ -238,7 +273,8 @@ function checkQuery(con: DuckDBConnection, sql: string, label: string, tables: R
 const QUERY_WORDS = new Set(["PIVOT", "SELECT", "WITH", "FROM", "UNPIVOT"])
 
 /** Whether the text starts like a query and has the word PIVOT outside strings and comments. */
-const looksLikePivot = (sql: string): boolean => QUERY_WORDS.has(firstWord(sql)) && /\bpivot\b/i.test(withoutLiterals(sql))
+const looksLikePivot = (sql: string): boolean =>
+  QUERY_WORDS.has(firstWord(sql)) && /\bpivot\b/i.test(withoutLiterals(sql))
 
 /**
  * A PIVOT without an IN list (`PIVOT t ON c USING sum(n)`): DuckDB first runs a CREATE TYPE holding
@@ -252,7 +288,10 @@ async function pivotStatements(con: DuckDBConnection, sql: string, count: number
   // the first statement's own error (a table that does not exist) is the user's to see
   if ((await extracted.prepare(0)).statementType !== StatementType.CREATE) return false
   for (let i = 1; i < count - 1; i++) {
-    const type = await extracted.prepare(i).then((p) => p.statementType, () => undefined)
+    const type = await extracted.prepare(i).then(
+      (p) => p.statementType,
+      () => undefined
+    )
     if (type !== StatementType.CREATE) return false
   }
   return true
@@ -269,7 +308,8 @@ async function calledTableFunctions(con: DuckDBConnection, sql: string): Promise
   )
   const known = new Set(reader.getColumnsJS()[0]!.map((f) => String(f).toLowerCase()))
   const called = [...withoutLiterals(sql).matchAll(/("(?:[^"]|"")+"|[A-Za-z_][\w$]*)\s*\(/g)].map((m) =>
-    m[1]!.startsWith('"') ? m[1]!.slice(1, -1).replaceAll('""', '"') : m[1]!.toLowerCase())
+    m[1]!.startsWith('"') ? m[1]!.slice(1, -1).replaceAll('""', '"') : m[1]!.toLowerCase()
+  )
   return called.filter((f) => known.has(f.toLowerCase()))
 }
 
@@ -298,14 +338,16 @@ const columnsOf = (reader: { columnNames(): Array<string>; columnType(i: number)
 
 /** Up to `maxRows` rows (all when absent); `truncated` when more existed. */
 const readRows = (con: DuckDBConnection, sql: string, maxRows: number | undefined, deadline: Deadline) =>
-  interruptible(con, sql, () => maxRows === undefined ? con.runAndReadAll(sql) : con.runAndReadUntil(sql, maxRows + 1)).pipe(
+  interruptible(con, sql, () =>
+    maxRows === undefined ? con.runAndReadAll(sql) : con.runAndReadUntil(sql, maxRows + 1)
+  ).pipe(
     Effect.map((reader): SandboxResult => {
       const rows = reader.getRowsJS()
       const shown = maxRows === undefined ? rows : rows.slice(0, maxRows)
       return { columns: columnsOf(reader), rows: shown.map((r) => r.map(plain)), truncated: shown.length < rows.length }
     }),
     // an interrupted read ends early without an error: the deadline tells
-    Effect.tap(() => deadline.expired ? Effect.fail(new SqlError({ sql, reason: "Interrupted" })) : Effect.void)
+    Effect.tap(() => (deadline.expired ? Effect.fail(new SqlError({ sql, reason: "Interrupted" })) : Effect.void))
   )
 
 /** Every row (up to `maxRows`), chunk by chunk, to `onRows`. */
@@ -337,7 +379,7 @@ const streamRows = (
     return { rows, truncated }
   }).pipe(
     // an interrupted stream ends like a complete one (duckdb guide §9): the deadline tells them apart
-    Effect.tap(() => deadline.expired ? Effect.fail(new SqlError({ sql, reason: "Interrupted" })) : Effect.void)
+    Effect.tap(() => (deadline.expired ? Effect.fail(new SqlError({ sql, reason: "Interrupted" })) : Effect.void))
   )
 
 /** A DuckDB JS value as plain JSON-safe data. */

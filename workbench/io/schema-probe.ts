@@ -20,9 +20,10 @@ const standInType = (c: ColumnSpec, duckTypeOf: (t: string) => string, loose: bo
 
 /** `CREATE TEMP TABLE` for one stand-in; a table with no known column gets one placeholder (DuckDB needs one). */
 const createSql = (name: string, schema: TableSchema, duckTypeOf: (t: string) => string, loose: boolean) => {
-  const columns = schema.columns.length === 0
-    ? `"_wb_no_known_column" BOOLEAN`
-    : schema.columns.map((c) => `${quoted(c.name)} ${standInType(c, duckTypeOf, loose)}`).join(", ")
+  const columns =
+    schema.columns.length === 0
+      ? `"_wb_no_known_column" BOOLEAN`
+      : schema.columns.map((c) => `${quoted(c.name)} ${standInType(c, duckTypeOf, loose)}`).join(", ")
   // TEMP: private to this connection, and found before any table of the same name
   return `CREATE TEMP TABLE ${quoted(name)} (${columns})`
 }
@@ -40,37 +41,45 @@ async function openProbe(): Promise<DuckDBInstance> {
   })
 }
 
-export const SchemaProbeLive = Layer.effect(SchemaProbe, Effect.gen(function*() {
-  let instance: DuckDBInstance | undefined
-  yield* Effect.addFinalizer(() => Effect.sync(() => instance?.closeSync()))
-  // opened once, on the first probe
-  const opened = yield* Effect.cached(Effect.tryPromise({
-    try: async () => (instance = await openProbe()),
-    catch: fail("open the schema probe")
-  }))
-  const connection = Effect.acquireRelease(
-    Effect.flatMap(opened, (i) => Effect.tryPromise({ try: () => i.connect(), catch: fail("connect") })),
-    (con) => Effect.sync(() => con.closeSync())
-  )
-  const standIns = (con: DuckDBConnection, tables: Readonly<Record<string, TableSchema>>) =>
-    Effect.tryPromise({
-      try: async () => {
-        const { duckTypeOf } = await import("./duckdb.js")
-        for (const [name, schema] of Object.entries(tables)) {
-          // a type name DuckDB does not know (a pass-through type spelled by another engine) is read as text
-          await con.run(createSql(name, schema, duckTypeOf, false))
-            .catch(() => con.run(createSql(name, schema, duckTypeOf, true)))
-        }
-      },
-      catch: fail("create the probe's stand-in tables")
+export const SchemaProbeLive = Layer.effect(
+  SchemaProbe,
+  Effect.gen(function* () {
+    let instance: DuckDBInstance | undefined
+    yield* Effect.addFinalizer(() => Effect.sync(() => instance?.closeSync()))
+    // opened once, on the first probe
+    const opened = yield* Effect.cached(
+      Effect.tryPromise({
+        try: async () => (instance = await openProbe()),
+        catch: fail("open the schema probe")
+      })
+    )
+    const connection = Effect.acquireRelease(
+      Effect.flatMap(opened, (i) => Effect.tryPromise({ try: () => i.connect(), catch: fail("connect") })),
+      (con) => Effect.sync(() => con.closeSync())
+    )
+    const standIns = (con: DuckDBConnection, tables: Readonly<Record<string, TableSchema>>) =>
+      Effect.tryPromise({
+        try: async () => {
+          const { duckTypeOf } = await import("./duckdb.js")
+          for (const [name, schema] of Object.entries(tables)) {
+            // a type name DuckDB does not know (a pass-through type spelled by another engine) is read as text
+            await con
+              .run(createSql(name, schema, duckTypeOf, false))
+              .catch(() => con.run(createSql(name, schema, duckTypeOf, true)))
+          }
+        },
+        catch: fail("create the probe's stand-in tables")
+      })
+    return SchemaProbe.of({
+      withTables: (tables, use) =>
+        Effect.scoped(
+          Effect.gen(function* () {
+            const con = yield* connection
+            yield* standIns(con, tables)
+            const { sqlOn } = yield* Effect.promise(() => import("./duckdb.js"))
+            return yield* use(sqlOn(con))
+          })
+        )
     })
-  return SchemaProbe.of({
-    withTables: (tables, use) =>
-      Effect.scoped(Effect.gen(function*() {
-        const con = yield* connection
-        yield* standIns(con, tables)
-        const { sqlOn } = yield* Effect.promise(() => import("./duckdb.js"))
-        return yield* use(sqlOn(con))
-      }))
   })
-}))
+)

@@ -54,8 +54,10 @@ export function errorMessage(e: { readonly _tag: string; readonly message: strin
   } catch {
     fields = "{…}"
   }
-  return `${e._tag} ${fields} (this error has no message: give ${e._tag} a \`message\` that says where, ` +
+  return (
+    `${e._tag} ${fields} (this error has no message: give ${e._tag} a \`message\` that says where, ` +
     "what was found, what was expected and what to do)"
+  )
 }
 
 /** The data of any error-like value: its tag, message and house fields when present. */
@@ -63,5 +65,12 @@ export function errorData(e: { readonly _tag: string; readonly message: string }
   const fields = e as unknown as Record<string, unknown>
   const text = (key: "where" | "found" | "expected" | "fix") =>
     typeof fields[key] === "string" ? { [key]: fields[key] as string } : {}
-  return { _tag: e._tag, message: errorMessage(e), ...text("where"), ...text("found"), ...text("expected"), ...text("fix") }
+  return {
+    _tag: e._tag,
+    message: errorMessage(e),
+    ...text("where"),
+    ...text("found"),
+    ...text("expected"),
+    ...text("fix")
+  }
 }

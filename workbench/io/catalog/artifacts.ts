@@ -52,7 +52,13 @@ export function cacheStates(graph: PipelineGraph, root: string, dir: string, sam
   const previousOf = (node: GraphNode) =>
     (manifests ??= listArtifacts(dir)).find((m) => m.node === node.name && m.kind === node.definition.kind)
   return graph.nodes.map((node): NodeArtifacts => {
-    const waiting = [...new Set(Object.values(node.inputs).flat().map((r) => r.node))].filter((p) => !cached.has(p))
+    const waiting = [
+      ...new Set(
+        Object.values(node.inputs)
+          .flat()
+          .map((r) => r.node)
+      )
+    ].filter((p) => !cached.has(p))
     if (waiting.length > 0) {
       const previous = previousOf(node)
       return {
@@ -75,10 +81,13 @@ export function cacheStates(graph: PipelineGraph, root: string, dir: string, sam
  */
 export function waitingFor(states: ReadonlyArray<NodeArtifacts>, upstream: ReadonlyArray<string>): string {
   const why = (state: CacheState | undefined) =>
-    state?._tag === "Damaged" ? "its artifact is damaged"
-      : state?._tag === "Stale" ? "its params or inputs changed since it ran"
-      : state?._tag === "Upstream" ? "it waits on its own upstream"
-      : "it has no artifact: it has not run, or its artifact was removed"
+    state?._tag === "Damaged"
+      ? "its artifact is damaged"
+      : state?._tag === "Stale"
+        ? "its params or inputs changed since it ran"
+        : state?._tag === "Upstream"
+          ? "it waits on its own upstream"
+          : "it has no artifact: it has not run, or its artifact was removed"
   return upstream.map((u) => `"${u}" (${why(states.find((s) => s.node.name === u)?.state)})`).join(", ")
 }
 

@@ -45,32 +45,45 @@ const BUILT_IN = "the built-in library (nodes/index.ts)"
 const importRegistry = (url: string, label: string, fix: string) =>
   Effect.tryPromise({
     try: () => import(url) as Promise<Record<string, unknown>>,
-    catch: (e) => new DataError({
-      where: label,
-      found: `importing it failed: ${importFailureText(e)}`,
-      expected: "a module that loads without errors",
-      fix
+    catch: (e) =>
+      new DataError({
+        where: label,
+        found: `importing it failed: ${importFailureText(e)}`,
+        expected: "a module that loads without errors",
+        fix
+      })
+  }).pipe(
+    Effect.flatMap((mod) => {
+      const registry = mod["registry"]
+      if (isRegistry(registry)) return Effect.succeed(registry)
+      return Effect.fail(
+        new DataError({
+          where: label,
+          found:
+            registry === undefined
+              ? "no `registry` export"
+              : "a `registry` export that is not a map of node definitions",
+          expected: "`export const registry = registryOf([...])` (a NodeRegistry)",
+          fix
+        })
+      )
     })
-  }).pipe(Effect.flatMap((mod) => {
-    const registry = mod["registry"]
-    if (isRegistry(registry)) return Effect.succeed(registry)
-    return Effect.fail(new DataError({
-      where: label,
-      found: registry === undefined ? "no `registry` export" : "a `registry` export that is not a map of node definitions",
-      expected: "`export const registry = registryOf([...])` (a NodeRegistry)",
-      fix
-    }))
-  }))
+  )
 
 /** `base` plus `added`, as an Effect that fails on a clash of kind ids. */
-const extend = (base: NodeLibrary, added: NodeRegistry, source: string): Effect.Effect<NodeLibrary, NodeKindClashError> =>
+const extend = (
+  base: NodeLibrary,
+  added: NodeRegistry,
+  source: string
+): Effect.Effect<NodeLibrary, NodeKindClashError> =>
   Result.match(extendRegistry({ registry: base.registry, label: base.origin }, { registry: added, label: source }), {
     onFailure: (e) => Effect.fail(e),
-    onSuccess: (registry) => Effect.succeed({
-      registry,
-      sources: [...base.sources, source],
-      origin: (kind) => (added.has(kind) ? source : base.origin(kind))
-    })
+    onSuccess: (registry) =>
+      Effect.succeed({
+        registry,
+        sources: [...base.sources, source],
+        origin: (kind) => (added.has(kind) ? source : base.origin(kind))
+      })
   })
 
 let cached: NodeLibrary | undefined
@@ -84,20 +97,27 @@ const builtInAndEnv: Effect.Effect<NodeLibrary, DataError | NodeKindClashError> 
   const builtIn = packageFile("nodes/index.js")
   const builtInPath = fileURLToPath(builtIn)
   const hasBuiltIn = existsSync(builtInPath) || existsSync(builtInPath.replace(/\.js$/, ".ts"))
-  return Effect.gen(function*() {
+  return Effect.gen(function* () {
     const base: NodeLibrary = {
-      registry: hasBuiltIn ? yield* importRegistry(builtIn.href, `node library ${BUILT_IN}`, "fix nodes/index.ts") : new Map(),
+      registry: hasBuiltIn
+        ? yield* importRegistry(builtIn.href, `node library ${BUILT_IN}`, "fix nodes/index.ts")
+        : new Map(),
       sources: hasBuiltIn ? ["nodes/index.ts"] : [],
       origin: () => BUILT_IN
     }
     const where = nodeLibraryLocation()
-    if (!where.custom) return cached = base
+    if (!where.custom) return (cached = base)
     const env = `${process.env["WB_NODE_LIBRARY"]} (WB_NODE_LIBRARY)`
     const fix = "point WB_NODE_LIBRARY at a module that exports `registry`"
     if (!where.present) {
-      return yield* new DataError({ where: `node library ${env}`, found: "no such file", expected: "a module that exports `registry`", fix })
+      return yield* new DataError({
+        where: `node library ${env}`,
+        found: "no such file",
+        expected: "a module that exports `registry`",
+        fix
+      })
     }
-    return cached = yield* extend(base, yield* importRegistry(where.url, `node library ${env}`, fix), env)
+    return (cached = yield* extend(base, yield* importRegistry(where.url, `node library ${env}`, fix), env))
   })
 })
 
@@ -110,6 +130,7 @@ export const loadNodeLibrary = (project?: ProjectConfig): Effect.Effect<NodeLibr
     project?.config.nodes === undefined
       ? Effect.succeed(library)
       : Result.match(configRegistry(project.config, project.shown ?? "wb.config.ts"), {
-        onFailure: (e) => Effect.fail(e),
-        onSuccess: (added) => extend(library, added, project.shown ?? "wb.config.ts")
-      }))
+          onFailure: (e) => Effect.fail(e),
+          onSuccess: (added) => extend(library, added, project.shown ?? "wb.config.ts")
+        })
+  )

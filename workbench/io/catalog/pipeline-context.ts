@@ -64,7 +64,7 @@ export interface OpenOptions {
 
 /** Load the pipeline; YAML pipelines (kinds named by string) also load the node library (with the project's kinds). */
 export const loadDefinition = (file: string, root: string = process.cwd(), project?: ProjectConfig) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const definition = yield* loadPipelineFile(file, root)
     const needsLibrary = definition.nodes.some((n) => n.spec.definition === undefined)
     const registry: NodeRegistry = needsLibrary ? (yield* loadNodeLibrary(project)).registry : new Map()
@@ -79,31 +79,51 @@ class NotedError extends Data.TaggedError("NotedError")<{ readonly text: string 
 }
 
 export const openPipeline = (file: string, workspace: string, options: OpenOptions = {}) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const projectRoot = findProjectRoot(file, process.cwd())
     const paths = { ...workspacePaths(workspace, projectRoot.dir), ...labelFor(resolve(projectRoot.dir, workspace)) }
     const project = yield* loadProjectConfig(projectRoot.dir)
     const loadedDefinition = yield* loadDefinition(file, paths.root, project)
     const { registry, needsLibrary } = loadedDefinition
-    const definition = options.set === undefined || options.set.length === 0
-      ? loadedDefinition.definition
-      : yield* applyOverrides(loadedDefinition.definition, registry, options.set)
+    const definition =
+      options.set === undefined || options.set.length === 0
+        ? loadedDefinition.definition
+        : yield* applyOverrides(loadedDefinition.definition, registry, options.set)
     const layers = [
-      project.config.layer === undefined ? undefined : labelLayer(project.config.layer, `the layer of ${project.shown}`),
-      definition.layer === undefined ? undefined : labelLayer(definition.layer, `the layer of pipeline "${definition.name}"`)
+      project.config.layer === undefined
+        ? undefined
+        : labelLayer(project.config.layer, `the layer of ${project.shown}`),
+      definition.layer === undefined
+        ? undefined
+        : labelLayer(definition.layer, `the layer of pipeline "${definition.name}"`)
     ]
     const layer = mergeLayers(layers)
     const services = options.services ?? "any"
     const unchecked = services === "any" || (services === "defer" && layers.some((l) => l !== undefined))
     const build = buildGraph(definition, registry, unchecked ? { services: "any" } : {})
     const graph = yield* (services === "check" ? build.pipe(Effect.provide(layer)) : build).pipe(
-      Effect.catchTag("PipelineInvalidError", (e): Effect.Effect<never, PipelineInvalidError | NotedError> =>
-        Effect.fail(needsLibrary && registry.size === 0 && !nodeLibraryLocation().present
-          ? new NotedError({
-            text: `${e.message}\n  note: no node library is loaded (nodes/index.ts does not exist yet); ` +
-              "add kinds with `nodes` in wb.config.ts, or WB_NODE_LIBRARY=<module exporting registry>"
-          })
-          : e))
+      Effect.catchTag(
+        "PipelineInvalidError",
+        (e): Effect.Effect<never, PipelineInvalidError | NotedError> =>
+          Effect.fail(
+            needsLibrary && registry.size === 0 && !nodeLibraryLocation().present
+              ? new NotedError({
+                  text:
+                    `${e.message}\n  note: no node library is loaded (nodes/index.ts does not exist yet); ` +
+                    "add kinds with `nodes` in wb.config.ts, or WB_NODE_LIBRARY=<module exporting registry>"
+                })
+              : e
+          )
+      )
     )
-    return { ...paths, root: projectRoot.dir, projectRoot, file, definition, graph, project, layer } satisfies PipelineContext
+    return {
+      ...paths,
+      root: projectRoot.dir,
+      projectRoot,
+      file,
+      definition,
+      graph,
+      project,
+      layer
+    } satisfies PipelineContext
   })

@@ -45,24 +45,29 @@ export const loadProjectConfig = (rootDir: string): Effect.Effect<ProjectConfig,
     const expected = "a module that default-exports defineConfig({ layer, nodes }) from preference-workbench"
     return Effect.tryPromise({
       try: () => import(pathToFileURL(file).href) as Promise<Record<string, unknown>>,
-      catch: (e) => new DataError({
-        where: shown,
-        found: `importing it failed: ${importFailureText(e)}`,
-        expected,
-        fix: "fix the error above; `npx tsc -p .` type-checks the config"
-      })
-    }).pipe(Effect.flatMap((mod) => {
-      const config = mod["default"]
-      if (!isWbConfig(config)) {
-        return Effect.fail(new DataError({
+      catch: (e) =>
+        new DataError({
           where: shown,
-          found: config === undefined ? "no default export" : "a default export that is not defineConfig(...)",
+          found: `importing it failed: ${importFailureText(e)}`,
           expected,
-          fix: "write `export default defineConfig({ ... })`, importing defineConfig from preference-workbench"
-        }))
-      }
-      const loaded: ProjectConfig = { config, file, shown }
-      cache.set(file, loaded)
-      return Effect.succeed(loaded)
-    }))
+          fix: "fix the error above; `npx tsc -p .` type-checks the config"
+        })
+    }).pipe(
+      Effect.flatMap((mod) => {
+        const config = mod["default"]
+        if (!isWbConfig(config)) {
+          return Effect.fail(
+            new DataError({
+              where: shown,
+              found: config === undefined ? "no default export" : "a default export that is not defineConfig(...)",
+              expected,
+              fix: "write `export default defineConfig({ ... })`, importing defineConfig from preference-workbench"
+            })
+          )
+        }
+        const loaded: ProjectConfig = { config, file, shown }
+        cache.set(file, loaded)
+        return Effect.succeed(loaded)
+      })
+    )
   })
