@@ -120,6 +120,8 @@ export const defineExport = <
       }),
       card: output("aux", cardColumns, { doc: "the file's name, size, sha256 and its section of the data card" })
     },
+    // a second export to the same file fails the graph build (each run would replace the other's file)
+    writes: (params) => [{ param: "to", path: params.to }],
     // a wrong file name or a column the input lacks fails `wb validate`, before anything runs
     inferOutputs: ({ params, inputs }) =>
       Effect.gen(function* () {

@@ -220,8 +220,38 @@ export class NodeCheckError extends Data.TaggedError("NodeCheckError")<{
   }
 }
 
+/** A node's writing of a file, for SameFileWritersError: the path as its param gives it. */
+export interface FileWriter {
+  readonly node: string
+  readonly kind: string
+  readonly param: string
+  readonly path: string
+}
+
+/** Two nodes of one pipeline write the same file (see file-writers.ts). */
+export class SameFileWritersError extends Data.TaggedError("SameFileWritersError")<{
+  /** The path both name, normalised. */
+  readonly file: string
+  readonly first: FileWriter
+  readonly second: FileWriter
+}> {
+  override get message() {
+    const { first: a, second: b } = this
+    const given = a.path === b.path ? "" : ` (given as "${a.path}" and "${b.path}")`
+    const param = a.param === b.param ? `\`${a.param}\`` : `file (\`${a.param}\`, \`${b.param}\`)`
+    // the second writer's own name beside its file's extension: "out/x.jsonl" -> "out/x-b.jsonl"
+    const example = this.file.replace(/(\.[^./]*)*$/, (ext) => `-${b.node}${ext}`)
+    return (
+      `nodes "${a.node}" (${a.kind}) param ${a.param} and "${b.node}" (${b.kind}) param ${b.param} both write ${this.file}${given}\n` +
+      `  expected: one writer per file (with two, every run rewrites it twice and it holds whichever ran last)\n` +
+      `  fix: give each its own ${param} (e.g. "${example}" for "${b.node}"), or export one table`
+    )
+  }
+}
+
 export type DefinitionError =
   | NodeCheckError
+  | SameFileWritersError
   | ServiceMissingError
   | UnknownNodeKindError
   | UnknownInputError

@@ -28,6 +28,7 @@ import { inputContract, type NodeDefinition, type NodeRegistry } from "./node.js
 import { decodeParams } from "./params.js"
 import { formatRef, parseRef, type PipelineDefinition, type TableRef } from "./pipeline.js"
 import { ExportFiles } from "./export-files.js"
+import { sameFileProblems } from "./file-writers.js"
 import { Progress, Sql, Workspace } from "./services.js"
 
 export interface ResolvedRef {
@@ -159,6 +160,9 @@ export const buildGraph = (def: PipelineDefinition, registry: NodeRegistry = new
         if (!defs.has(n.name))
           defs.set(n.name, { definition, params: Result.isSuccess(decoded) ? decoded.success : undefined })
       }
+
+      // two nodes writing one file would replace each other's on every run
+      problems.push(...sameFileProblems([...defs].map(([name, d]) => ({ name, ...d }))))
 
       // Resolve input references.
       const available = def.nodes.flatMap((n) => {

@@ -123,6 +123,12 @@ export type ServicesOf<Req extends ReadonlyArray<ServiceKey>> = Req[number] exte
     : never
   : never
 
+/** A file a node writes (see `writes`): the path, and the param that names it (for messages). */
+export interface FileWrite {
+  readonly param: string
+  readonly path: string
+}
+
 export type ParamsSchema = Schema.ConstraintDecoder<unknown> & Schema.Top
 
 /**
@@ -174,6 +180,12 @@ export interface NodeDefinition<
    * it from the artifact's tables where it was deleted or changed. A failure fails the node.
    */
   onCacheHit?(ctx: CacheHitContext<S["Type"]>): Effect.Effect<void, E, CoreServices | R>
+  /**
+   * The files outside the workspace the node writes, from its params (an export's `to`), each with the
+   * param naming it: the graph build refuses a pipeline in which two nodes write the same file (each
+   * run would replace the other's; see file-writers.ts). Paths as the params give them.
+   */
+  writes?(params: S["Type"]): ReadonlyArray<FileWrite>
   // a method, so that a definition with typed inputs is still a NodeDefinition (parameters compare bivariantly)
   run(ctx: NodeRunContext<S["Type"], I>): Effect.Effect<NodeOutput<O>, E, CoreServices | R>
 }
@@ -204,6 +216,7 @@ export interface NodeDeclaration<
   readonly fingerprint?: (params: S["Type"], root: string, workspace: string) => string
   readonly keyParams?: (params: S["Type"]) => unknown
   readonly onCacheHit?: (ctx: CacheHitContext<S["Type"]>) => Effect.Effect<void, E, CoreServices | ServicesOf<Req>>
+  readonly writes?: (params: S["Type"]) => ReadonlyArray<FileWrite>
   /** `R`: the services run uses; defineNode checks them against the core ones and `requires`. */
   readonly run: (ctx: NodeRunContext<S["Type"], I>) => Effect.Effect<T, E, R>
 }

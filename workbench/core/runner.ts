@@ -6,20 +6,21 @@
  * only the downstream of a failed node.
  */
 import { Cause, Deferred, Effect, Exit, Option, Semaphore } from "effect"
-import { isAssignable } from "./column-type.js"
+import { checkOutput, checkRealColumns, checkSelection } from "./run-checks.js"
+import { type Emit, makeProgress, reportEngineProgress } from "./run-progress.js"
+import { emptyReport, reportFrom } from "./node-report.js"
 import { computeRecipes, inputRecord, nodeKey, recordedParams, sampled } from "./cache-key.js"
 import { recordDefect, internalErrorText } from "./defects.js"
-import { DataError, type NodeError } from "./errors.js"
-import type { RunEvent, RunEventBody } from "./events.js"
+import type { NodeError } from "./errors.js"
+import type { RunEvent } from "./events.js"
 import { checkServices, type GraphNode, type PipelineGraph, upstreamOf } from "./graph.js"
 import { InputAssembly } from "./input-assembly.js"
 import { inferSchemas } from "./infer.js"
 import { makeReadCheck } from "./read-check.js"
-import { inputContract, type InputTable } from "./node.js"
+import type { InputTable } from "./node.js"
 import type { Manifest, NodeReport, RunReport } from "./report.js"
 import { ExportFiles } from "./export-files.js"
-import { ArtifactStore, Database, Progress, RunEvents, RunLog, Sql, type SqlShape, Workspace } from "./services.js"
-import { didYouMean } from "./did-you-mean.js"
+import { ArtifactStore, Database, Progress, RunEvents, RunLog, Sql, Workspace } from "./services.js"
 import { errorData, errorMessage, type FailureData } from "../protocol/errors.js"
 
 export interface RunOptions {
@@ -51,45 +52,7 @@ interface Outcome {
   readonly manifest?: Manifest
 }
 
-/** Check `--only` / `--from` before starting anything: known names, and a --from that --only runs. */
-export const checkSelection = (graph: PipelineGraph, options: RunOptions) =>
-  Effect.forEach(
-    [
-      ["only", options.only],
-      ["from", options.from]
-    ] as const,
-    ([flag, name]) => {
-      const names = graph.nodes.map((n) => n.name)
-      return name === undefined || names.includes(name)
-        ? Effect.void
-        : Effect.fail(
-            new DataError({
-              where: `--${flag} ${name}`,
-              found: `pipeline "${graph.name}" has no node "${name}"`,
-              expected: `one of: ${names.join(", ")}`,
-              fix: didYouMean(name, names) || "pick a node name from `wb ls <file>`"
-            })
-          )
-    },
-    { discard: true }
-  ).pipe(
-    Effect.andThen(
-      Effect.suspend(() => {
-        if (options.only === undefined || options.from === undefined) return Effect.void
-        const runs = [...upstreamOf(graph, options.only)]
-        return runs.includes(options.from)
-          ? Effect.void
-          : Effect.fail(
-              new DataError({
-                where: `--only ${options.only} --from ${options.from}`,
-                found: `"${options.from}" is not among the nodes --only ${options.only} runs (${runs.join(", ")})`,
-                expected: "a --from node that --only selects, so that it can be re-run",
-                fix: `drop one of the two flags, or pick --from among: ${runs.join(", ")}`
-              })
-            )
-      })
-    )
-  )
+export { checkSelection } from "./run-checks.js"
 
 export const runGraph = Effect.fn("runGraph")(function* (built: PipelineGraph, options: RunOptions = {}) {
   // output schemas only the table engine can tell (SQL transforms), before anything starts or is logged
@@ -407,107 +370,3 @@ export const runGraph = Effect.fn("runGraph")(function* (built: PipelineGraph, o
   yield* emit({ _tag: "RunFinished", report })
   return report
 })
-
-/** Emits an event, stamped with the run id, sequence number and time. */
-type Emit = (event: RunEventBody) => Effect.Effect<void>
-
-function makeProgress(node: string, emit: Emit) {
-  let last = 0
-  return {
-    /** When the node itself last reported rows (ms), so engine estimates do not overwrite them. */
-    lastReport: () => last,
-    ...Progress.of({
-      rows: (done, total, unit = "rows") =>
-        Effect.suspend(() => {
-          const now = performance.now()
-          if (now - last < 100 && (total === undefined || done < total)) return Effect.void
-          last = now
-          return emit({ _tag: "NodeProgress", node, done, unit, ...(total === undefined ? {} : { total }) })
-        }),
-      note: (text) => emit({ _tag: "NodeNote", node, text })
-    })
-  }
-}
-
-/**
- * Never ends: every 250 ms, while the node reports no rows of its own, forwards the engine's estimate
- * for the running statement, so long SQL steps still get a bar.
- */
-const reportEngineProgress = (node: string, sql: SqlShape, progress: ReturnType<typeof makeProgress>, emit: Emit) =>
-  Effect.gen(function* () {
-    let shown = -1
-    for (;;) {
-      yield* Effect.sleep("250 millis")
-      const pct = sql.progress()
-      if (pct < 0 || pct === shown || performance.now() - progress.lastReport() < 1000) continue
-      shown = pct
-      yield* emit({ _tag: "NodeProgress", node, done: Math.round(pct), total: 100, unit: "%" })
-    }
-  }).pipe(Effect.andThen(Effect.never))
-
-const checkRealColumns = (node: GraphNode, input: string, columns: ReadonlyArray<{ name: string; type: string }>) => {
-  const contract = inputContract(node.definition, input)!
-  for (const [column, expected] of Object.entries(contract.required)) {
-    const found = columns.find((c) => c.name === column)
-    if (found === undefined || !isAssignable(found.type, expected)) {
-      return Effect.fail(
-        new DataError({
-          where: `node "${node.name}" (${node.definition.kind}) input "${input}"`,
-          found:
-            found === undefined
-              ? `no column ${column}; the table has: ${columns.map((c) => `${c.name} (${c.type})`).join(", ")}`
-              : `column ${column} is ${found.type}`,
-          expected: `column ${column} (${expected})`,
-          fix: `produce ${column} upstream, or map a source column onto it`
-        })
-      )
-    }
-  }
-  return Effect.void
-}
-
-const checkOutput = (node: GraphNode, table: string, sql: SqlShape, relation: string) =>
-  Effect.gen(function* () {
-    const real = yield* sql.describe(relation)
-    for (const c of node.outputs[table]?.columns ?? []) {
-      const found = real.columns.find((r) => r.name === c.name)
-      if (found === undefined || !isAssignable(found.type, c.type)) {
-        return yield* Effect.die(
-          new Error(
-            `node kind ${node.definition.kind} broke its own output contract: table ${table} column ${c.name} ` +
-              `should be ${c.type}, found ${found?.type ?? "nothing"}`
-          )
-        )
-      }
-    }
-  })
-
-const emptyReport = (node: GraphNode): NodeReport => ({
-  name: node.name,
-  kind: node.definition.kind,
-  status: "skipped",
-  rowsIn: 0,
-  rowsOut: 0,
-  rejected: 0,
-  removed: 0,
-  seconds: 0
-})
-
-function reportFrom(node: GraphNode, m: Manifest, status: "ran" | "cached", seconds: number): NodeReport {
-  const byRole = (role: string) =>
-    Object.values(m.tables)
-      .filter((t) => t.role === role)
-      .reduce((s, t) => s + t.rows, 0)
-  return {
-    name: node.name,
-    kind: node.definition.kind,
-    status,
-    key: m.key,
-    seconds,
-    stats: m.stats,
-    rowsIn: m.rowsIn,
-    rowsOut: byRole("main"),
-    rejected: byRole("rejects"),
-    removed: byRole("removed")
-  }
-}
