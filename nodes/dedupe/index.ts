@@ -9,7 +9,8 @@
  *    prompt. First, so that no clean row is merged into a twin that is then dropped as contaminated.
  *    Empty or whitespace-only eval prompts are ignored (counted in `eval_prompts_empty`).
  * 2. exact: same prompt, response_a and response_b after `normalize` (none / whitespace / case / nfc).
- * 3. mirrored: (prompt, a, b) and (prompt, b, a). The twin's votes are flipped (a <-> b, p_a -> 1 - p_a).
+ * 3. mirrored: (prompt, a, b) and (prompt, b, a). The twin's votes are flipped (a <-> b, p_a -> 1 - p_a,
+ *    order 'ab' <-> 'ba').
  * 4. degenerate: an empty (or whitespace-only) response; identical responses after `normalize`.
  * 5. near-duplicates (off by default): MinHash + LSH on word shingles, each text on its own (never
  *    concatenated). `on: "pair"` (the default): the prompts are near-duplicates and so is each
@@ -28,7 +29,7 @@
  * **Input columns**
  * - `pairs` (one or more tables): pair_id, prompt, response_a, response_b; optional label,
  *   label_source, source, source_row ("first" = lowest source, then source_row); extras pass through.
- * - `votes` (optional, one or more): pair_id, rater, vote; optional rater_kind, p_a, meta, source_row.
+ * - `votes` (optional, one or more): pair_id, rater, vote; optional rater_kind, p_a, order, sample, meta, source_row.
  * - `against` (optional, one or more): an eval set with a `prompt` column.
  *
  * **Output columns**
@@ -165,7 +166,7 @@ const runWith =
 /** Every step, each switchable: decontaminate -> exact -> mirrored -> degenerate -> near (off). */
 export const pairs = defineNode({
   kind: "dedupe.pairs",
-  version: 4,
+  version: 5,
   summary: "Remove exact, mirrored, degenerate, near-duplicate and eval-contaminated pairs",
   params: DedupeParams,
   inputs: inputs("optional"),
@@ -176,7 +177,7 @@ export const pairs = defineNode({
 /** Exact duplicates only (same prompt, response_a, response_b after `normalize`). */
 export const exact = defineNode({
   kind: "dedupe.exact",
-  version: 3,
+  version: 4,
   summary: "Remove exact duplicate pairs, merging their votes",
   params: ExactParams,
   inputs: inputs("none"),
@@ -187,7 +188,7 @@ export const exact = defineNode({
 /** Mirrored pairs only: (prompt, a, b) and (prompt, b, a) collapse, votes flipped. */
 export const mirrored = defineNode({
   kind: "dedupe.mirrored",
-  version: 3,
+  version: 4,
   summary: "Collapse pairs present in both orders (a, b) and (b, a), flipping votes",
   params: MirroredParams,
   inputs: inputs("none"),
@@ -198,7 +199,7 @@ export const mirrored = defineNode({
 /** Near-duplicates only (MinHash + LSH per field): the whole pair (default), the prompt, or the responses. */
 export const nearDuplicates = defineNode({
   kind: "dedupe.near",
-  version: 4,
+  version: 5,
   summary: "Remove near-duplicate pairs: prompt and both responses near (default), prompts only, or responses only",
   params: NearParams,
   inputs: inputs("none"),
@@ -209,7 +210,7 @@ export const nearDuplicates = defineNode({
 /** Decontamination only: drop pairs whose prompt equals or nearly matches an eval prompt. */
 export const decontaminate = defineNode({
   kind: "dedupe.decontaminate",
-  version: 3,
+  version: 4,
   summary: "Drop pairs whose prompt matches an eval prompt exactly or nearly",
   params: DecontaminateParams,
   inputs: inputs("required"),

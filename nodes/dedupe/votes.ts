@@ -16,6 +16,7 @@ import { Effect } from "effect"
 import type { InputTable } from "../../workbench/core/node.js"
 import type { SqlShape } from "../../workbench/core/services.js"
 import type { DedupeSource, PlanTables } from "./apply.js"
+import { createEmptyVotesSql } from "../lib/pair-tables.js"
 import { hasColumn } from "./sql.js"
 
 /** SQL for the row a vote `v` names (its source_row), or undefined when the votes cannot name one. */
@@ -76,9 +77,7 @@ export const applyVotes = (sql: SqlShape, t: PlanTables, planTable: string) =>
       row = t.source.row
     const table = sql.tempName("dedupe_votes")
     if (t.votes === undefined) {
-      yield* sql.run(
-        `CREATE TABLE ${table} (pair_id VARCHAR, rater VARCHAR, rater_kind VARCHAR, vote VARCHAR, p_a DOUBLE, meta JSON)`
-      )
+      yield* sql.run(createEmptyVotesSql(table))
       return { table, relabel: undefined, stats: {} }
     }
     const pmap = sql.tempName("dedupe_vote_map")
@@ -103,7 +102,12 @@ export const applyVotes = (sql: SqlShape, t: PlanTables, planTable: string) =>
       to = pick("to")
     const flip = `(${moved} AND ${pick("flip")})`
     const from = `${t.votes} v LEFT JOIN ${pmap} m ON m.from_id = v.pair_id ${own?.join ?? ""}`
-    const pA = hasColumn(t.votesInput, "p_a") ? `, CASE WHEN ${flip} THEN 1 - v.p_a ELSE v.p_a END AS p_a` : ""
+    // a mirrored twin's sides are swapped: its a is the kept pair's b, so 'ab' (its a shown first) becomes 'ba'
+    const pA =
+      (hasColumn(t.votesInput, "p_a") ? `, CASE WHEN ${flip} THEN 1 - v.p_a ELSE v.p_a END AS p_a` : "") +
+      (hasColumn(t.votesInput, "order")
+        ? `, CASE WHEN ${flip} THEN CASE v."order" WHEN 'ab' THEN 'ba' WHEN 'ba' THEN 'ab' ELSE v."order" END ELSE v."order" END AS "order"`
+        : "")
     yield* sql.run(`CREATE TABLE ${table} AS
     SELECT v.* REPLACE (CASE WHEN ${moved} THEN ${to} ELSE v.pair_id END AS pair_id,
       CASE WHEN ${flip} THEN ${voteSwap("v.vote")} ELSE v.vote END AS vote${pA})

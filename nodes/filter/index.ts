@@ -41,7 +41,7 @@ import { input, outputLike, type OutputContract, type TableSchema } from "../../
 import { DataError } from "../../workbench/core/errors.js"
 import { defineNode, type Inferred, type InputTable } from "../../workbench/core/node.js"
 import { SchemaProbe, Sql, type SqlShape } from "../../workbench/core/services.js"
-import { voteColumns, votesInput } from "../lib/pair-tables.js"
+import { emptyVotesSelectSql, voteColumns, votesInput } from "../lib/pair-tables.js"
 import {
   anyOpen,
   bindRefusal,
@@ -118,13 +118,11 @@ const votesOutput: OutputContract = {
     ins["votes"] ?? { columns: Object.entries(voteColumns).map(([name, type]) => ({ name, type })), open: false }
 }
 
-const emptyVotesSql = `SELECT ${Object.entries(voteColumns)
-  .map(([n, t]) => `NULL::${t === "utf8" ? "VARCHAR" : t === "float64" ? "DOUBLE" : "JSON"} AS ${n}`)
-  .join(", ")} WHERE false`
+const emptyVotesSql = emptyVotesSelectSql()
 
 export const sql = defineNode({
   kind: "filter.sql",
-  version: 1,
+  version: 2,
   summary: "Keep rows where a SQL condition is true; the others go to removed with the condition as reason",
   params: FilterParams,
   inputs: {

@@ -2,7 +2,7 @@ import { Effect, Schema } from "effect"
 import { join } from "node:path"
 import { DataError } from "../../workbench/core/errors.js"
 import { Sql } from "../../workbench/core/services.js"
-import { isDirectory, listDirectory, resolvePath } from "./file-fingerprint.js"
+import { isDirectory, listDirectory, resolvePath } from "../lib/file-fingerprint.js"
 import { checkRecords, type CheckedFile } from "./check.js"
 import { defineLoader } from "./define.js"
 import { fileStem, FormatParam, GlobParam, MaxRejectRateParam, SourceParam, sourceFile, where } from "./files.js"
@@ -43,12 +43,40 @@ function annotationFiles(path: AlpacaEvalParams["path"], glob: boolean, root: st
 const str = (field: string) => `json_extract_string(raw, '$.${field}')`
 const PAIR_ID = pairIdSql(str("instruction"), str("output_1"), str("output_2"))
 
+const completion = (path: string) => `json_extract(raw, '$.raw_completion${path}')`
+/** The logprob of `token` among the first answer token's top logprobs (weighted annotators), or NULL. */
+const topLogprobSql = (token: string) =>
+  `TRY_CAST(json_extract_string(list_filter(${completion(".logprobs.content[0].top_logprobs[*]")},
+     lambda x: json_extract_string(x, '$.token') = '${token}')[1], '$.logprob') AS DOUBLE)`
+
+/**
+ * Which side the judge saw first ('ab': output_1). AlpacaEval's templates show the two outputs as
+ * models "m" (first) and "M" (second), randomly swapped per instruction, and record the answer in
+ * those names: the cot annotators map them to output_1/output_2 (`referenced_models`); the fn ones
+ * rank "m"/"M" (`raw_completion.ordered_models`); the weighted ones give each name's logprob. Knowing
+ * whether output_1 won (preference) and which name won tells which name output_1 had. NULL for a tie,
+ * no judge call (identical outputs), or another template. On the shipped files the three judges'
+ * orders agree on 801 of 805 pairs (the same seeded swap), which is what tells this reading is right.
+ */
+const orderSql = `CASE
+  WHEN json_extract_string(raw, '$.referenced_models.m') = 'output_1' OR json_extract_string(raw, '$.referenced_models.M') = 'output_2' THEN 'ab'
+  WHEN json_extract_string(raw, '$.referenced_models.m') = 'output_2' OR json_extract_string(raw, '$.referenced_models.M') = 'output_1' THEN 'ba'
+  WHEN pref IS NULL OR pref = 1.5 THEN NULL
+  ELSE CASE coalesce(
+      json_extract_string(list_filter(${completion(".ordered_models[*]")}, lambda x: json_extract_string(x, '$.rank') = '1')[1], '$.model'),
+      CASE WHEN coalesce(${topLogprobSql("m")}, '-Infinity'::DOUBLE) > coalesce(${topLogprobSql("M")}, '-Infinity'::DOUBLE) THEN 'm'
+           WHEN coalesce(${topLogprobSql("M")}, '-Infinity'::DOUBLE) > coalesce(${topLogprobSql("m")}, '-Infinity'::DOUBLE) THEN 'M' END)
+    WHEN 'm' THEN CASE WHEN pref < 1.5 THEN 'ab' ELSE 'ba' END
+    WHEN 'M' THEN CASE WHEN pref < 1.5 THEN 'ba' ELSE 'ab' END END
+  END`
+
 /**
  * The good records, each with its pair_id, its rank among the records of that pair (_k = 1: the first,
  * by file then record, which becomes the pair; later ones are merged into it) and the first's record.
  */
 const judgedSql = (records: string) => `
-  SELECT *, CASE WHEN pref < 1.5 THEN 'a' WHEN pref > 1.5 THEN 'b' WHEN pref = 1.5 THEN 'tie' END AS vote,
+  SELECT *, CASE WHEN pref < 1.5 THEN 'a' WHEN pref > 1.5 THEN 'b' WHEN pref = 1.5 THEN 'tie' END AS vote, ${orderSql} AS _order,
+         json_extract_string(raw, '$.raw_completion.concise_explanation') AS _rationale,
          first_value(record) OVER (PARTITION BY pair_id ORDER BY file_no, record) AS kept_record,
          row_number() OVER (PARTITION BY pair_id ORDER BY file_no, record) AS _k
   FROM (SELECT *, ${PAIR_ID} AS pair_id, coalesce(${str("annotator")}, file_stem) AS rater,
@@ -62,9 +90,9 @@ const judgedSql = (records: string) => `
  * (the same texts from another model's file) still says whose answer it judged.
  */
 const votesSql = (judged: string) => `
-  SELECT pair_id, rater, 'ai' AS rater_kind, vote, 2 - pref AS p_a,
+  SELECT pair_id, rater, 'ai' AS rater_kind, vote, 2 - pref AS p_a, _order AS "order", NULL::BIGINT AS sample,
          json_object('file', file, 'record', record, 'preference', raw_pref, 'generator_a', generator_a, 'generator_b', generator_b,
-                     'error', CASE WHEN pref IS NULL THEN 'no preference in [1, 2]' END)::JSON AS meta
+                     'rationale', _rationale, 'error', CASE WHEN pref IS NULL THEN 'no preference in [1, 2]' END)::JSON AS meta
   FROM ${judged} ORDER BY file_no, record`
 
 /**
@@ -85,8 +113,9 @@ const votesSql = (judged: string) => `
  * - `pairs`: pair_id, prompt (instruction), response_a (output_1), response_b (output_2), label,
  *   label_source 'ai', source, source_row (element index in the first file holding the pair),
  *   generator_a, generator_b, dataset.
- * - `votes`: pair_id, rater, rater_kind 'ai', vote, p_a, meta {file, record, preference, generator_a,
- *   generator_b, error}.
+ * - `votes`: pair_id, rater, rater_kind 'ai', vote, p_a, order ('ab' | 'ba': which output the judge
+ *   saw first, read from the annotation; NULL when it does not say), sample (NULL), meta {file, record,
+ *   preference, generator_a, generator_b, rationale (the cot judges' concise_explanation), error}.
  * - `rejects`: file, the record's place in it, reason, raw.
  * - `removed`: the records merged into an earlier pair: its pair columns (label: the record's own
  *   vote), generator_a, generator_b, dataset, reason 'merged-into', kept_pair_id (= its pair_id),
@@ -107,7 +136,7 @@ const votesSql = (judged: string) => `
  */
 export const alpacaEval = defineLoader({
   kind: "load.alpaca-eval",
-  version: 3,
+  version: 4,
   summary: "AlpacaEval annotations (one file per LLM judge) -> pairs + one vote per judge (p_a = 2 - preference)",
   params: AlpacaEvalParams,
   passThrough: false,

@@ -156,7 +156,7 @@ const labelSql = (v: string, labels: Readonly<Record<string, string>>) =>
  */
 export const arrow = defineNode({
   kind: KIND,
-  version: 1,
+  version: 2,
   summary: "An in-memory apache-arrow Table of pairs (TypeScript only), cached by a hash of its content",
   params: ArrowParams,
   inputs: {},

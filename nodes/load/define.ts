@@ -23,13 +23,13 @@
  */
 import { Effect } from "effect"
 import type { DataError, SqlError } from "../../workbench/core/errors.js"
-import { type CoreServices, defineNode, type ParamsSchema } from "../../workbench/core/node.js"
+import { type CoreServices, defineNode, type NodeOutput, type ParamsSchema } from "../../workbench/core/node.js"
 import { Progress, Workspace } from "../../workbench/core/services.js"
 import type { ColumnType } from "../../workbench/core/column-type.js"
-import { output } from "../../workbench/core/contract.js"
+import { output, type OutputContract } from "../../workbench/core/contract.js"
 import { pairColumns, pairsOutput, rejectsOutput, votesOutput } from "../lib/pair-tables.js"
 import { type CheckedFile, collectRejects } from "./check.js"
-import { fileFingerprint } from "./file-fingerprint.js"
+import { fileFingerprint } from "../lib/file-fingerprint.js"
 import { type LoadContext, type SourceFile, sourceFile } from "./files.js"
 import { finishLoad, type Loaded } from "./finish.js"
 import { fingerprintPaths, inputFiles, inputPaths, type PathValue } from "./inputs.js"
@@ -60,7 +60,7 @@ export interface LoaderStep<P> {
   readonly rejectsOf: (files: ReadonlyArray<CheckedFile>) => ReturnType<typeof collectRejects>
 }
 
-export interface LoaderDeclaration<S extends ParamsSchema> {
+export interface LoaderDeclaration<S extends ParamsSchema, X extends string = never> {
   readonly kind: string
   readonly version: number
   readonly summary: string
@@ -71,12 +71,24 @@ export interface LoaderDeclaration<S extends ParamsSchema> {
   readonly pairColumns?: Readonly<Record<string, ColumnType>>
   /** The files the loader finds and reads itself, which the cache key covers (default: the files `path` and `glob` name, read by `read()`). */
   readonly files?: (params: S["Type"], root: string) => ReadonlyArray<string>
+  /**
+   * Tables beyond pairs, votes, rejects and removed, with their contracts (e.g. `ratings`, `raters`):
+   * `load` returns each in `extra`, by name. They are aux tables, outside rows in = out + rejected + removed.
+   */
+  readonly outputs?: Readonly<Record<X, OutputContract>>
   /** The loader's own step: everything between reading its files and `finishLoad`. */
-  readonly load: (step: LoaderStep<S["Type"]>) => Effect.Effect<Omit<Loaded, "ctx">, DataError | SqlError, CoreServices>
+  readonly load: (
+    step: LoaderStep<S["Type"]>
+  ) => Effect.Effect<Omit<Loaded, "ctx"> & ExtraOf<X>, DataError | SqlError, CoreServices>
 }
 
+/** What a loader with extra outputs `X` returns besides the usual tables. */
+type ExtraOf<X extends string> = [X] extends [never] ? unknown : { readonly extra: Readonly<Record<X, string>> }
+
 /** Declare a loader: a source node with pairs, votes, rejects and removed outputs (see the module doc). */
-export const defineLoader = <S extends ParamsSchema & { readonly Type: LoaderParams }>(loader: LoaderDeclaration<S>) =>
+export const defineLoader = <S extends ParamsSchema & { readonly Type: LoaderParams }, X extends string = never>(
+  loader: LoaderDeclaration<S, X>
+) =>
   defineNode({
     kind: loader.kind,
     version: loader.version,
@@ -94,7 +106,8 @@ export const defineLoader = <S extends ParamsSchema & { readonly Type: LoaderPar
             ),
       votes: votesOutput(),
       rejects: rejectsOutput(),
-      removed: removedOutput()
+      removed: removedOutput(),
+      ...(loader.outputs ?? ({} as Readonly<Record<X, OutputContract>>))
     },
     fingerprint: (params, root, workspace) =>
       fileFingerprint(
@@ -104,6 +117,9 @@ export const defineLoader = <S extends ParamsSchema & { readonly Type: LoaderPar
       ),
     run: ({ node, kind, params, sample }) =>
       Effect.gen(function* () {
+        // the extra tables come back under the names `outputs` declares (finishLoad cannot know them)
+        const finish = (loaded: Loaded) =>
+          finishLoad(loaded).pipe(Effect.map((out) => out as NodeOutput<"pairs" | "votes" | "rejects" | "removed" | X>))
         const ctx: LoadContext = {
           node,
           kind,
@@ -130,7 +146,7 @@ export const defineLoader = <S extends ParamsSchema & { readonly Type: LoaderPar
           const loaded = yield* loader.load(
             step(ctx, sourceFile(ctx, "path", String(params.path), format), params.maxRejectRate)
           )
-          return yield* finishLoad({ ctx, ...loaded })
+          return yield* finish({ ctx, ...loaded })
         }
         const files = yield* inputFiles(ctx, pathOf(params), params.glob === true, format)
         for (const r of inputPaths(ctx.root, pathOf(params), params.glob === true).repeated) {
@@ -140,7 +156,7 @@ export const defineLoader = <S extends ParamsSchema & { readonly Type: LoaderPar
         }
         if (files.length === 1) {
           const loaded = yield* loader.load(step(ctx, Effect.succeed(files[0]!), params.maxRejectRate))
-          return yield* finishLoad({ ctx, ...loaded })
+          return yield* finish({ ctx, ...loaded })
         }
         // the reject rate is checked over all files, after the last (loadEach)
         const loaded = yield* loadEach(
@@ -149,6 +165,6 @@ export const defineLoader = <S extends ParamsSchema & { readonly Type: LoaderPar
           (at, file) => loader.load(step(at, Effect.succeed(file), 1)),
           params.maxRejectRate
         )
-        return yield* finishLoad({ ctx, ...loaded })
+        return yield* finish({ ctx, ...loaded })
       })
   })

@@ -13,10 +13,9 @@ import {
   isFile,
   listDirectory,
   nearestExisting,
-  peekText,
   resolvePath
-} from "./file-fingerprint.js"
-import { sqlText } from "./sql.js"
+} from "../lib/file-fingerprint.js"
+import { detectFormat, type FileFormat } from "../lib/table-file.js"
 
 /** Who is loading: for error messages. */
 export interface LoadContext {
@@ -27,7 +26,7 @@ export interface LoadContext {
   readonly sample?: number | undefined
 }
 
-export type FileFormat = "jsonl" | "json" | "csv" | "parquet"
+export type { FileFormat }
 
 /** A resolved input file. `shown` is how messages and the rejects table name it. */
 export interface SourceFile {
@@ -108,25 +107,6 @@ export function missingPathError(ctx: LoadContext, param: string, path: string, 
     expected,
     fix: `${hint === "" ? "" : `${hint} `}correct ${param}; relative paths resolve against the project root ${ctx.root}`
   })
-}
-
-/**
- * `abs` as a SQL string that DuckDB reads as that one file. DuckDB globs every path it is given
- * (`x[1].jsonl` matches `x1.jsonl`, `star*.jsonl` every star file), so each glob character
- * (`[`, `*`, `?`, `{`) goes inside a one-character class, `[[]`, which matches only itself.
- */
-export const literalPathSql = (abs: string): string => sqlText(abs.replace(/[[*?{]/g, "[$&]"))
-
-/** The format a file is in: the `format` param, else its extension (peeking into .json files). */
-export function detectFormat(abs: string, override: string): FileFormat | undefined {
-  if (override !== "auto") return override as FileFormat
-  const name = abs.toLowerCase().replace(/\.(gz|gzip|zst|zstd)$/, "")
-  if (/\.(jsonl|ndjson)$/.test(name)) return "jsonl"
-  if (/\.(csv|tsv)$/.test(name)) return "csv"
-  if (/\.(parquet|pq)$/.test(name)) return "parquet"
-  // ".json" is used for both arrays and JSON Lines: the first non-blank character decides
-  if (name.endsWith(".json")) return peekText(abs).trimStart().startsWith("[") ? "json" : "jsonl"
-  return undefined
 }
 
 /** Resolve a file param: it must exist and have a known format. */

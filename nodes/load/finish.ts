@@ -10,8 +10,8 @@ import type { NodeOutput } from "../../workbench/core/node.js"
 import { Progress, Sql } from "../../workbench/core/services.js"
 import type { CheckedFile, Rejects } from "./check.js"
 import { type LoadContext, where } from "./files.js"
+import { createEmptyVotesSql } from "../lib/pair-tables.js"
 import { createEmptyRemovedSql } from "./removed.js"
-import { createEmptyVotesSql } from "./sql.js"
 
 export interface Loaded {
   readonly pairs: string
@@ -32,6 +32,8 @@ export interface Loaded {
    */
   readonly expands?: boolean
   readonly stats?: Readonly<Record<string, number | string>>
+  /** Tables for the loader's extra outputs (`defineLoader`'s `outputs`: ratings, raters), by output name. */
+  readonly extra?: Readonly<Record<string, string>>
   /** Who is loading, for error messages. */
   readonly ctx: LoadContext
 }
@@ -110,7 +112,7 @@ export const finishLoad = (loaded: Loaded) =>
       return yield* unaccountedError(loaded, records, counts["pairs"]!, loaded.rejects.rejected, removed)
     }
     return {
-      tables: { pairs: loaded.pairs, votes, rejects: loaded.rejects.table, removed: removedTable },
+      tables: { ...loaded.extra, pairs: loaded.pairs, votes, rejects: loaded.rejects.table, removed: removedTable },
       stats: {
         records,
         ...counts,

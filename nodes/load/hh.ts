@@ -99,7 +99,7 @@ const promptFormatSql = () => {
  */
 export const hhRlhf = defineLoader({
   kind: "load.hh-rlhf",
-  version: 3,
+  version: 4,
   summary: "Anthropic HH-RLHF chosen/rejected transcripts -> pairs (prompt = dialogue before the final reply)",
   params: HhRlhfParams,
   passThrough: false,

@@ -5,6 +5,7 @@
  * - `pairs`: one row per comparison (`pairColumns`: pair_id, prompt, response_a, response_b, label,
  *   label_source, source, source_row), then per-preset and pass-through columns;
  * - `votes`: one row per pair x rater (`voteColumns`); empty but typed when the source has no raters;
+ *   (some loaders add `ratings` and `raters` tables: ultrafeedback, pandalm, votes)
  * - `rejects`: records that could not be loaded: file, where the record is as its format counts it
  *   (`line`, 1-based, for JSON Lines; `index`, 0-based, for JSON arrays; `row`, 1-based, for CSV and
  *   Parquet), reason (e.g. "response1: expected a string, got a boolean"), raw;
@@ -29,6 +30,7 @@
  * | `pandalm` | `load.pandalm` | the PandaLM test set with 3 human and 2 AI raters |
  * | `alpacaEval` | `load.alpaca-eval` | AlpacaEval annotations, one file per LLM judge |
  * | `arrow` | `load.arrow` | an in-memory apache-arrow Table (TypeScript programs; no file) |
+ * | `votes` | `load.votes` | recorded judgments in any table: votes on pairs named by text or pair_id |
  *
  * Each preset's doc block (columns, params, stats, example) is at its definition in
  * `nodes/load/<preset>.ts`.
@@ -45,6 +47,7 @@ import { pandalm } from "./pandalm.js"
 import { table } from "./table.js"
 import { trl } from "./trl.js"
 import { ultrafeedback } from "./ultrafeedback.js"
+import { votes } from "./votes.js"
 
 export type { AlpacaEvalParams } from "./alpaca-eval.js"
 export type { ArrowParams } from "./arrow.js"
@@ -54,5 +57,6 @@ export type { PandaLmParams } from "./pandalm.js"
 export type { TableParams } from "./table.js"
 export type { TrlParams } from "./trl.js"
 export type { UltraFeedbackParams } from "./ultrafeedback.js"
+export type { VotesParams } from "./votes-columns.js"
 
-export const load = { table, arrow, hhRlhf, trl, ultrafeedback, oasst, pandalm, alpacaEval }
+export const load = { table, arrow, hhRlhf, trl, ultrafeedback, oasst, pandalm, alpacaEval, votes }

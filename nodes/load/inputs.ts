@@ -8,7 +8,14 @@ import { Effect } from "effect"
 import { basename } from "node:path"
 import { didYouMean } from "../../workbench/core/did-you-mean.js"
 import { DataError } from "../../workbench/core/errors.js"
-import { displayPath, isDirectory, isFile, listDirectory, nearestExisting, resolvePath } from "./file-fingerprint.js"
+import {
+  displayPath,
+  isDirectory,
+  isFile,
+  listDirectory,
+  nearestExisting,
+  resolvePath
+} from "../lib/file-fingerprint.js"
 import { type LoadContext, missingPathError, type SourceFile, sourceFile, where } from "./files.js"
 import { expandGlob, hasGlobChars, patternBase } from "./glob.js"
 

@@ -111,12 +111,28 @@ export const loadEach = (
     )
     const votes = yield* optional((p) => p.votes, "votes")
     const removed = yield* optional((p) => p.removed, "removed")
+    // extra outputs (ratings, raters) stack like votes; every file's step returns the same names
+    const extra: Record<string, string> = {}
+    for (const name of new Set(parts.flatMap((p) => Object.keys(p.extra ?? {})))) {
+      const stacked = yield* optional((p) => p.extra?.[name], name)
+      if (stacked === undefined) continue
+      // one row per rater, as the raters contract says: each file lists the same raters again
+      extra[name] =
+        name === "raters" && parts.length > 1
+          ? yield* sql.create(
+              "raters",
+              `SELECT rater, rater_kind, first(attributes ORDER BY rowid) AS attributes FROM ${stacked}
+               GROUP BY rater, rater_kind ORDER BY min(rowid)`
+            )
+          : stacked
+    }
     const loaded: Part = {
       pairs,
       rejects,
       files: checked,
       ...(votes === undefined ? {} : { votes }),
       ...(removed === undefined ? {} : { removed }),
+      ...(Object.keys(extra).length === 0 ? {} : { extra }),
       ...(parts.some((p) => p.expands === true) ? { expands: true } : {}),
       stats: { files: parts.length, ...mergeStats(parts.map((p) => p.stats)) }
     }

@@ -103,7 +103,7 @@ const rankedPairsSql = (messages: string, paths: string) => `
  */
 export const oasst = defineLoader({
   kind: "load.oasst",
-  version: 3,
+  version: 4,
   summary:
     "Open Assistant message trees -> all pairs of ranked sibling replies (rank i < j), prompt = conversation path",
   params: OasstParams,

@@ -2,7 +2,7 @@ import { Effect, Schema } from "effect"
 import { basename, dirname, join } from "node:path"
 import { param } from "../../workbench/core/params.js"
 import { Sql } from "../../workbench/core/services.js"
-import { isDirectory, isFile, resolvePath } from "./file-fingerprint.js"
+import { isDirectory, isFile, resolvePath } from "../lib/file-fingerprint.js"
 import { checkRecords } from "./check.js"
 import { defineLoader } from "./define.js"
 import { extraColumnsOf, recordStructure } from "./extras.js"
@@ -11,6 +11,7 @@ import { sidesPairsSql } from "./pairs.js"
 import { readRecords } from "./read.js"
 import type { RecordsTable } from "./read-lines.js"
 import { majorityLabelSql, sqlText } from "./sql.js"
+import { ratersOutput } from "../lib/pair-tables.js"
 
 export const PandaLmParams = Schema.Struct({
   path: PathParam(
@@ -65,13 +66,30 @@ const humanVotesSql = (records: string) => `
 
 const judgeVotesSql = (records: string, judge: RecordsTable, rater: string) => `
   SELECT t.record, ${sqlText(rater)} AS rater, 'ai' AS rater_kind, ${VERDICT("j.v")} AS vote,
-         json_object('source_row', t.record, 'verdict', j.v, 'reason', j.why,
+         json_object('source_row', t.record, 'verdict', j.v, 'reason', j.why, 'rationale', nullif(j.why, ''),
                      'error', CASE WHEN ${VERDICT("j.v")} IS NULL THEN 'unparseable verdict' END) AS meta
   FROM (SELECT json_extract_string(raw, '$.idx') AS idx, record FROM ${records} WHERE reason IS NULL) t
   JOIN (SELECT json_extract_string(raw, '$.idx') AS idx,
                json_extract_string(raw, '$."' || list_filter(json_keys(raw), lambda k: suffix(k, '_result'))[1] || '"') AS v,
                json_extract_string(raw, '$."' || list_filter(json_keys(raw), lambda k: suffix(k, '_reason'))[1] || '"') AS why
         FROM ${judge.table} WHERE reason IS NULL) j USING (idx)`
+
+/** The models behind the judge files the PandaLM repository ships, by rater name (others: the name itself). */
+const JUDGE_MODELS: Readonly<Record<string, string>> = {
+  "gpt-3.5-turbo": "gpt-3.5-turbo",
+  "pandalm-7b": "WeOpenML/PandaLM-7B-v1"
+}
+
+/** The raters table: the three anonymous annotators, then each judge file's model. */
+const ratersSql = (judges: ReadonlyArray<string>) => {
+  const rows = [
+    ...["annotator1", "annotator2", "annotator3"].map((a) => [a, "human", "{}"]),
+    ...judges.map((j) => [j, "ai", JSON.stringify({ model: JUDGE_MODELS[j] ?? j })])
+  ]
+  return `SELECT rater, rater_kind, attributes::JSON AS attributes FROM (VALUES ${rows
+    .map((r, k) => `(${k}, ${r.map(sqlText).join(", ")})`)
+    .join(", ")}) t(k, rater, rater_kind, attributes) ORDER BY k`
+}
 
 /**
  * Load the PandaLM human-annotated test set, with its human and AI judgments as votes.
@@ -93,8 +111,12 @@ const judgeVotesSql = (records: string, judge: RecordsTable, rater: string) => `
  *   majority), label_source 'human', source, source_row (element index), then idx, motivation_app,
  *   cmp_key and any other testset field.
  * - `votes`: pair_id, rater (annotator1..3, then one per judge file, named after it: gpt-3.5-turbo,
- *   pandalm-7b), rater_kind, vote, p_a (NULL: the verdicts are hard), meta {source_row, verdict,
- *   reason, error}. Duplicate pairs in the source keep separate votes; meta.source_row tells them apart.
+ *   pandalm-7b), rater_kind, vote, p_a (NULL: the verdicts are hard), order and sample (NULL: the
+ *   files do not say), meta {source_row, verdict, reason, rationale (the judge's gpt_reason /
+ *   pandalm_reason; null when empty), error}. Duplicate pairs in the source keep separate votes;
+ *   meta.source_row tells them apart.
+ * - `raters`: annotator1..3 ('human', attributes {}), then each judge ('ai', attributes {model}:
+ *   gpt-3.5-turbo, WeOpenML/PandaLM-7B-v1).
  * - `rejects`: malformed testset records (judge records are not rejected: one matching no loaded
  *   pair is counted in judge_records_unused).
  *
@@ -111,10 +133,11 @@ const judgeVotesSql = (records: string, judge: RecordsTable, rater: string) => `
  */
 export const pandalm = defineLoader({
   kind: "load.pandalm",
-  version: 2,
+  version: 3,
   summary: "PandaLM test set: pairs with 3 human votes (label = majority) and gpt-3.5/PandaLM-7B judge votes",
   params: PandaLmParams,
   files: (params, root) => pandalmFiles(params, root).map(([, p]) => p),
+  outputs: { raters: ratersOutput() },
   load: ({ ctx, params, rejectsOf }) =>
     Effect.gen(function* () {
       const sql = yield* Sql
@@ -174,7 +197,9 @@ export const pandalm = defineLoader({
         })
       )
       const votes = sql.tempName("votes")
-      yield* sql.run(`CREATE TABLE ${votes} AS SELECT p.pair_id, v.rater, v.rater_kind, v.vote, NULL::DOUBLE AS p_a, v.meta::JSON AS meta
+      // the files do not say in which order the judges saw the responses, nor sample them: order, sample NULL
+      yield* sql.run(`CREATE TABLE ${votes} AS SELECT p.pair_id, v.rater, v.rater_kind, v.vote, NULL::DOUBLE AS p_a,
+        NULL::VARCHAR AS "order", NULL::BIGINT AS sample, v.meta::JSON AS meta
         FROM ${raw} v JOIN ${pairs} p ON p.source_row = v.record ORDER BY p.source_row, v.rater_kind DESC, v.rater`)
       const [vs] = yield* sql.rows<
         Record<string, number>
@@ -184,6 +209,7 @@ export const pandalm = defineLoader({
       let unused = 0
       for (const j of judges)
         unused += j.records.records - (yield* sql.count(`(SELECT * FROM ${raw} WHERE rater = ${sqlText(j.rater)})`))
+      const raters = yield* sql.create("raters", ratersSql(judges.map((j) => j.rater)))
       yield* sql.run(`DROP TABLE ${raw}; DROP TABLE ${labels}`)
       for (const j of judges) yield* sql.run(`DROP TABLE ${j.records.table}`)
       return {
@@ -191,6 +217,7 @@ export const pandalm = defineLoader({
         votes,
         rejects,
         files: [{ file, records }],
+        extra: { raters },
         stats: { ...vs!, judge_files: judges.length, judge_records_unused: unused }
       }
     })

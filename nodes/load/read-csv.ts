@@ -19,8 +19,8 @@
  */
 import { Effect } from "effect"
 import { Sql } from "../../workbench/core/services.js"
-import { literalPathSql } from "./files.js"
-import { peekText } from "./file-fingerprint.js"
+import { literalPathSql } from "../lib/table-file.js"
+import { peekText } from "../lib/file-fingerprint.js"
 import {
   compressionOption,
   plainSql,

@@ -15,7 +15,7 @@
  */
 import { Effect } from "effect"
 import { Sql } from "../../workbench/core/services.js"
-import { literalPathSql } from "./files.js"
+import { literalPathSql } from "../lib/table-file.js"
 import type { Compression } from "./read-stream.js"
 import { sqlIdent, sqlText } from "./sql.js"
 

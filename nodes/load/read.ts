@@ -18,7 +18,8 @@ import { Effect } from "effect"
 import { DataError } from "../../workbench/core/errors.js"
 import { Progress, Sql, Workspace } from "../../workbench/core/services.js"
 import type { LoadContext, SourceFile } from "./files.js"
-import { literalPathSql, where } from "./files.js"
+import { literalPathSql } from "../lib/table-file.js"
+import { where } from "./files.js"
 import { type CsvDialect, csvQuoting, readCsv } from "./read-csv.js"
 import {
   compressionOption,

@@ -9,6 +9,8 @@
  *   stay here, and its vote keeps them in `meta`.
  * - `no-pair`: the record is well-formed but its pairing rule gives no pair (OASST: no two ranked
  *   sibling replies; UltraFeedback: no completion scored below the best). Its response columns are NULL.
+ * - `vote-only`: the record is a vote on a pair it names by pair_id alone (load.votes): its vote is in
+ *   votes, the pair comes from another loader. Its text columns are NULL.
  */
 import { output } from "../../workbench/core/contract.js"
 import { pairColumns } from "../lib/pair-tables.js"

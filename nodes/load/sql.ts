@@ -57,7 +57,3 @@ export const commonListPrefixSql = (a: string, b: string): string =>
 export const majorityLabelSql = (na: string, nb: string, nt: string): string =>
   `CASE WHEN ${na} + ${nb} + ${nt} = 0 THEN NULL WHEN ${na} > ${nb} AND ${na} > ${nt} THEN 'a'
      WHEN ${nb} > ${na} AND ${nb} > ${nt} THEN 'b' ELSE 'tie' END`
-
-/** The typed votes table, empty: every loader returns one, even without raters. */
-export const createEmptyVotesSql = (table: string): string =>
-  `CREATE TABLE ${table} (pair_id VARCHAR, rater VARCHAR, rater_kind VARCHAR, vote VARCHAR, p_a DOUBLE, meta JSON)`

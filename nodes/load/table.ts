@@ -204,7 +204,7 @@ const labelSql = (v: string, labels: Readonly<Record<string, string>>) =>
  */
 export const table = defineLoader({
   kind: "load.table",
-  version: 2,
+  version: 3,
   summary: "Any JSONL/JSON/CSV/Parquet table of pairs, with a column mapping; extra columns pass through",
   params: TableParams,
   load: ({ ctx, params, read, rejectsOf }) =>

@@ -158,7 +158,7 @@ const buildTable = (all: string, records: RecordsTable, params: TrlParams) =>
  */
 export const trl = defineLoader({
   kind: "load.trl",
-  version: 2,
+  version: 3,
   summary: "TRL preference datasets (explicit/implicit prompt, standard or conversational) -> pairs",
   params: TrlParams,
   load: ({ params, read, rejectsOf }) =>

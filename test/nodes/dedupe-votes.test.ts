@@ -120,6 +120,28 @@ describe("votes are attributed to their source row", () => {
   })
 })
 
+describe("both-order votes on mirrored twins", () => {
+  it("flip their order with their vote: the twin's a, shown first, is the kept pair's b", async () => {
+    // row 1 is row 0 with the responses swapped; a judge saw each in both orders
+    const pairs = pairsTable("p", [
+      ["Q", "x", "y", "a", "ai", "s", 0],
+      ["Q", "y", "x", "b", "ai", "s", 1]
+    ])
+    const votes = `CREATE TABLE v AS SELECT p.pair_id, 'judge' AS rater, 'ai' AS rater_kind, t.vote, t.p_a, t."order",
+        NULL::BIGINT AS sample, json_object('source_row', p.source_row)::JSON AS meta
+      FROM p JOIN (VALUES (0, 'a', 0.8, 'ab'), (0, 'a', 0.6, 'ba'), (1, 'b', 0.3, 'ab'), (1, 'a', 0.55, 'ba')) t(r, vote, p_a, "order")
+        ON t.r = p.source_row ORDER BY p.source_row;`
+    const [r] = await runDedupeEach(dedupe.mirrored, [{ normalize: "none" }], pairs + votes, { pairs: "p", votes: "v" })
+    expect(r!.pairs.map((x) => x["source_row"])).toEqual([0])
+    expect(r!.votes.map((v) => [v["vote"], v["p_a"], v["order"]])).toEqual([
+      ["a", 0.8, "ab"],
+      ["a", 0.6, "ba"],
+      ["a", expect.closeTo(0.7, 12), "ba"],
+      ["b", expect.closeTo(0.45, 12), "ab"]
+    ])
+  })
+})
+
 describe("on the PandaLM test set, as load.pandalm writes its votes", () => {
   it("with the quickstart's settings, each kept pair holds the votes of its own row and of the twins merged into it", async () => {
     // (the shipped test set has no exact group whose labels disagree, so keep-first never applies there)

@@ -210,7 +210,7 @@ const inlinePairs = defineNode({
         v = sql.tempName("inline_votes")
       yield* sql.run(pairsTable(t, params.rows))
       yield* sql.run(`CREATE TABLE ${v} AS SELECT pair_id, 'r' || source_row AS rater, 'human' AS rater_kind, label AS vote,
-      NULL::DOUBLE AS p_a, NULL::JSON AS meta FROM ${t}`)
+      NULL::DOUBLE AS p_a, NULL::VARCHAR AS "order", NULL::BIGINT AS sample, NULL::JSON AS meta FROM ${t}`)
       return { tables: { pairs: t, votes: v }, rowsIn: params.rows.length }
     })
 })

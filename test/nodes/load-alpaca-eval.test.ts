@@ -1,4 +1,5 @@
-import { mkdtempSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { gunzipSync } from "node:zlib"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
@@ -53,6 +54,46 @@ describe("load.alpaca-eval on the shipped annotations", () => {
     expect(w["p_a"]).toBeCloseTo(2 - meta.preference, 12)
     expect(meta.preference).toBeCloseTo(1.000012607, 9)
     expect(count(votesOf(JUDGES[2]!), (v) => Number(v["p_a"]) > 0 && Number(v["p_a"]) < 1)).toBeGreaterThan(700)
+  })
+
+  it("reads which output each judge saw first from its annotation, and keeps the cot judge's explanation", () => {
+    // independently, from the raw files: the templates name the first output "m" and the second "M"
+    type Ann = {
+      preference: number
+      referenced_models?: Record<string, string> | null
+      raw_completion: {
+        ordered_models?: Array<{ model: string; rank: number }>
+        logprobs?: { content: Array<{ top_logprobs: Array<{ token: string; logprob: number }> }> }
+        concise_explanation?: string
+      } | null
+    }
+    const read = (j: string) =>
+      JSON.parse(gunzipSync(readFileSync(`${DIR}/${j}.annotations.json.gz`)).toString()) as Array<Ann>
+    const winnerName = (a: Ann): string | undefined => {
+      const ranked = a.raw_completion?.ordered_models?.find((m) => m.rank === 1)?.model
+      if (ranked !== undefined) return ranked
+      const top = a.raw_completion?.logprobs?.content[0]?.top_logprobs ?? []
+      const lp = (t: string) => top.find((x) => x.token === t)?.logprob ?? -Infinity
+      return lp("m") > lp("M") ? "m" : lp("M") > lp("m") ? "M" : undefined
+    }
+    const orderOf = (a: Ann): string | null => {
+      const ref = a.referenced_models
+      if (ref?.["m"] === "output_1" || ref?.["M"] === "output_2") return "ab"
+      if (ref?.["m"] === "output_2" || ref?.["M"] === "output_1") return "ba"
+      const w = winnerName(a)
+      if (a.preference === 1.5 || w === undefined) return null
+      return (w === "m") === a.preference < 1.5 ? "ab" : "ba"
+    }
+    const orders = JUDGES.map((j) => read(j).map(orderOf))
+    for (const [k, j] of JUDGES.entries()) {
+      expect(r.votes.filter((v) => v["rater"] === j).map((v) => v["order"])).toEqual(orders[k])
+    }
+    // the same seeded swap for all three judges: their orders agree on 801 pairs, and each is ~half 'ab'
+    expect(orders[0]!.filter((o, i) => o !== null && o === orders[1]![i] && o === orders[2]![i]).length).toBe(801)
+    expect(count(orders[2]!, (o) => o === "ab")).toBe(399)
+    expect(r.votes.every((v) => v["sample"] === null)).toBe(true)
+    const cot = r.votes.find((v) => v["rater"] === JUDGES[0])!
+    expect(JSON.parse(String(cot["meta"])).rationale).toBe(read(JUDGES[0]!)[0]!.raw_completion!.concise_explanation)
   })
 
   it("labels by the judges' majority; row 370 (identical outputs) is a tie for all", () => {

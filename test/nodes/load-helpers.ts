@@ -18,6 +18,8 @@ export interface LoadResult {
   readonly removed: ReadonlyArray<Row>
   /** DuckDB column types of the pairs table, by name. */
   readonly pairTypes: Readonly<Record<string, string>>
+  /** Every output table by name (ratings and raters too, where the loader has them). */
+  readonly tables: Readonly<Record<string, ReadonlyArray<Row>>>
 }
 
 /** Decode `params` as the graph builder would, run the node, and return its tables as rows. */
@@ -35,8 +37,11 @@ export function runLoad<S extends ParamsSchema>(
       const types = yield* sql.rows<{ column_name: string; column_type: string }>(
         `DESCRIBE SELECT * FROM ${out.tables["pairs"]}`
       )
+      const tables: Record<string, ReadonlyArray<Row>> = {}
+      for (const [name, t] of Object.entries(out.tables)) tables[name] = yield* read(t)
       return {
         out,
+        tables,
         pairs: yield* read(out.tables["pairs"]),
         votes: yield* read(out.tables["votes"]),
         rejects: yield* read(out.tables["rejects"]),

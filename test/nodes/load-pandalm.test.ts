@@ -85,6 +85,37 @@ describe("load.pandalm on the shipped test set", () => {
     })
   })
 
+  it("keeps the judges' reasons as meta.rationale, leaves order and sample unknown, and lists the raters", () => {
+    const by = (rater: string) => r.votes.filter((v) => v["rater"] === rater)
+    expect(Object.keys(r.votes[0]!)).toEqual([
+      "pair_id",
+      "rater",
+      "rater_kind",
+      "vote",
+      "p_a",
+      "order",
+      "sample",
+      "meta"
+    ])
+    expect(r.votes.every((v) => v["order"] === null && v["sample"] === null)).toBe(true)
+    const meta = (v: Record<string, unknown>) => JSON.parse(String(v["meta"])) as Record<string, unknown>
+    const gpt0 = meta(by("gpt-3.5-turbo")[0]!)
+    expect(String(gpt0["rationale"])).toMatch(/^Response 1 is better because/)
+    expect(gpt0["reason"]).toBe(gpt0["rationale"])
+    expect(String(meta(by("pandalm-7b")[0]!)["rationale"])).toMatch(/^Response 2 is better because/)
+    // an empty gpt_reason is no rationale: the 24 garbage verdicts on loaded pairs, and 13 "1"/"2" verdicts (idx 119, 355, …)
+    expect(count(by("gpt-3.5-turbo"), (v) => meta(v)["rationale"] === null)).toBe(37)
+    expect(count(by("gpt-3.5-turbo"), (v) => meta(v)["rationale"] === null && v["vote"] !== null)).toBe(13)
+    expect(by("annotator1").every((v) => meta(v)["rationale"] === undefined)).toBe(true)
+    expect(r.tables["raters"]).toEqual([
+      { rater: "annotator1", rater_kind: "human", attributes: "{}" },
+      { rater: "annotator2", rater_kind: "human", attributes: "{}" },
+      { rater: "annotator3", rater_kind: "human", attributes: "{}" },
+      { rater: "gpt-3.5-turbo", rater_kind: "ai", attributes: '{"model":"gpt-3.5-turbo"}' },
+      { rater: "pandalm-7b", rater_kind: "ai", attributes: '{"model":"WeOpenML/PandaLM-7B-v1"}' }
+    ])
+  })
+
   it("accepts the test set file itself, finding the judge files beside it", async () => {
     const same = await runLoad(load.pandalm, { path: `${DIR}/testset-v1.json`, maxRejectRate: 0.01 })
     expect(same.votes.length).toBe(4965)

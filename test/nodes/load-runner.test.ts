@@ -4,7 +4,7 @@ import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, utimesSync } from
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { fileFingerprint } from "../../nodes/load/file-fingerprint.js"
+import { fileFingerprint } from "../../nodes/lib/file-fingerprint.js"
 import { load } from "../../nodes/load/index.js"
 import { pipeline } from "../../workbench/core/pipeline.js"
 import { runPipeline } from "../../workbench/run-pipeline.js"
@@ -33,7 +33,16 @@ describe("load nodes in a pipeline", () => {
     expect(by["oasst"]).toMatchObject({ rowsIn: 754, rowsOut: 754, rejected: 0, removed: 0 })
     expect(by["panda"]).toMatchObject({ rowsIn: 999, rowsOut: 993, rejected: 6 })
     expect(by["ae"]).toMatchObject({ rowsIn: 2415, rowsOut: 805, rejected: 0, removed: 1610 })
-    expect(Object.keys(first.nodes["panda"]!.tables).sort()).toEqual(["pairs", "rejects", "removed", "votes"])
+    expect(Object.keys(first.nodes["panda"]!.tables).sort()).toEqual(["pairs", "raters", "rejects", "removed", "votes"])
+    expect(Object.keys(first.nodes["uf"]!.tables).sort()).toEqual([
+      "pairs",
+      "raters",
+      "ratings",
+      "rejects",
+      "removed",
+      "votes"
+    ])
+    expect(Object.keys(first.nodes["hh"]!.tables).sort()).toEqual(["pairs", "rejects", "removed", "votes"])
     const again = await runPipeline(def, { workspace, threads: 2 })
     expect(again.report.nodes.map((n) => n.status)).toEqual(Array(7).fill("cached"))
   })

@@ -1,3 +1,6 @@
+import { copyFileSync, mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { load } from "../../nodes/load/index.js"
 import { runLoad, runLoadError, type Row } from "./load-helpers.js"
@@ -80,6 +83,71 @@ describe("load.ultrafeedback", () => {
       [1, "alpaca-7b", "wizardlm-7b", 9, 7]
     ])
     expect(r.pairs.filter((p) => p["source_row"] === 3).map(view)).toEqual([[3, "gpt-4", "alpaca-7b", 9.5, 3]])
+  })
+
+  it("emits each pair's two completions' aspect ratings (and overall) as a ratings table that joins the pairs", async () => {
+    const r = await runLoad(load.ultrafeedback, { path: PATH, pairing: "best-vs-each", maxRejectRate: 0.34 })
+    const ratings = r.tables["ratings"]!
+    // 6 pairs x 2 sides x (4 aspects + overall)
+    expect(ratings.length).toBe(6 * 2 * 5)
+    expect(r.out.stats!["ratings"]).toBe(60)
+    const pairIds = new Set(r.pairs.map((p) => p["pair_id"]))
+    expect(ratings.every((x) => pairIds.has(x["pair_id"]) && x["rater"] === "gpt-4" && x["rater_kind"] === "ai")).toBe(
+      true
+    )
+    // record 0's first pair: gpt-4 (chosen, 5 on every aspect) vs alpaca-7b (2, 3, 2, 3); overall 9 vs 4
+    const first = r.pairs[0]!
+    const chosen = first["label"] as "a" | "b"
+    const of = (side: string) =>
+      ratings
+        .filter((x) => x["pair_id"] === first["pair_id"] && x["side"] === side)
+        .map((x) => [x["aspect"], x["score"], x["scale_min"], x["scale_max"]])
+    expect(of(chosen)).toEqual([
+      ["helpfulness", 5, 1, 5],
+      ["honesty", 5, 1, 5],
+      ["instruction_following", 5, 1, 5],
+      ["truthfulness", 5, 1, 5],
+      ["overall", 9, 1, 10]
+    ])
+    expect(of(chosen === "a" ? "b" : "a").map((x) => x[1])).toEqual([2, 3, 2, 3, 4])
+    const alpaca = ratings.find(
+      (x) => x["pair_id"] === first["pair_id"] && x["side"] !== chosen && x["aspect"] === "helpfulness"
+    )!
+    expect(alpaca["rationale"]).toBe("Rated 2 for this aspect.")
+    expect(
+      ratings.find((x) => x["pair_id"] === first["pair_id"] && x["side"] !== chosen && x["aspect"] === "overall")![
+        "rationale"
+      ]
+    ).toBe("Critique of alpaca-7b.")
+    // record 3: honesty "N/A" is a NULL score, not a 0
+    const r3 = r.pairs.find((p) => p["source_row"] === 3)!
+    const honesty = ratings.filter((x) => x["pair_id"] === r3["pair_id"] && x["aspect"] === "honesty")
+    expect(honesty.map((x) => x["score"])).toEqual([null, null])
+    // the score_a / score_b the pairs carry are the mean of the side's aspect ratings
+    for (const p of r.pairs) {
+      for (const side of ["a", "b"]) {
+        const xs = ratings
+          .filter((x) => x["pair_id"] === p["pair_id"] && x["side"] === side && x["aspect"] !== "overall")
+          .flatMap((x) => (x["score"] === null ? [] : [Number(x["score"])]))
+        expect(xs.reduce((a, b) => a + b, 0) / xs.length).toBeCloseTo(Number(p[`score_${side}`]), 12)
+      }
+    }
+    expect(r.tables["raters"]).toEqual([{ rater: "gpt-4", rater_kind: "ai", attributes: '{"model":"gpt-4"}' }])
+  })
+
+  it("stacks the ratings and raters of several files, as it stacks their pairs", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wb-uf-files-"))
+    for (const name of ["one.jsonl", "two.jsonl"]) copyFileSync(PATH, join(dir, name))
+    const r = await runLoad(load.ultrafeedback, {
+      path: [join(dir, "one.jsonl"), join(dir, "two.jsonl")],
+      pairing: "best-vs-each",
+      maxRejectRate: 0.34
+    })
+    expect(r.pairs.length).toBe(12)
+    expect(r.tables["ratings"]!.length).toBe(120)
+    const ids = new Set(r.pairs.map((p) => p["pair_id"]))
+    expect(r.tables["ratings"]!.every((x) => ids.has(x["pair_id"]))).toBe(true)
+    expect(r.tables["raters"]).toEqual([{ rater: "gpt-4", rater_kind: "ai", attributes: '{"model":"gpt-4"}' }])
   })
 
   it("fails on the malformed records by default", async () => {

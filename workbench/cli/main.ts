@@ -7,6 +7,7 @@ import { packageVersion } from "../io/package-root.js"
 import { installProcessDefectHandlers, reportDefects } from "./defects.js"
 import type { exportCommand } from "./export.js"
 import type { gcCommand } from "./gc.js"
+import type { llmCommand } from "./llm.js"
 import type { lsCommand } from "./ls.js"
 import type { nodesCommand } from "./nodes.js"
 import type { runCommand } from "./run.js"
@@ -23,6 +24,7 @@ type WbCommand =
   | typeof exportCommand
   | typeof gcCommand
   | typeof nodesCommand
+  | typeof llmCommand
 
 /**
  * Each command's module, loaded only when the command runs: `run`, `show` and `sql` bring DuckDB
@@ -36,7 +38,8 @@ const COMMANDS: Record<string, () => Promise<WbCommand>> = {
   sql: () => import("./sql.js").then((m) => m.sqlCommand),
   export: () => import("./export.js").then((m) => m.exportCommand),
   gc: () => import("./gc.js").then((m) => m.gcCommand),
-  nodes: () => import("./nodes.js").then((m) => m.nodesCommand)
+  nodes: () => import("./nodes.js").then((m) => m.nodesCommand),
+  llm: () => import("./llm.js").then((m) => m.llmCommand)
 }
 
 let loaded: { readonly args: string; readonly commands: ReadonlyArray<WbCommand> } | undefined

@@ -19,6 +19,8 @@ export function runJson(report: RunReport) {
       rejected: n.rejected,
       removed: n.removed,
       seconds: Math.round(n.seconds * 1000) / 1000,
+      // the node's own counts (a judge's requests, tokens, cost, retryable failures)
+      ...(n.stats === undefined ? {} : { stats: n.stats }),
       ...(n.error === undefined ? {} : { error: n.error }),
       // why it failed, as data: the error's tag and fields, or an internal error's id and log file
       ...(n.failure === undefined ? {} : { failure: n.failure })
@@ -55,6 +57,14 @@ export function summaryLines(report: RunReport, graph: PipelineGraph, file: stri
     )
   )
 
+  // nodes that talked to a model say what it took (stats `requests`, `cache_hits`, tokens, `cost`)
+  const usage = report.nodes.filter((n) => ok(n) && typeof n.stats?.requests === "number")
+  if (usage.length > 0) {
+    out.push("", "model usage")
+    for (const n of usage)
+      out.push(`  ${n.name}: ${usageText(n.stats!)}${n.status === "cached" ? " (when it ran)" : ""}`)
+  }
+
   // which folder the pipeline's data paths were read from: it is not always the current directory
   if (root !== undefined) out.push("", describeProjectRoot(root))
 
@@ -73,6 +83,19 @@ export function summaryLines(report: RunReport, graph: PipelineGraph, file: stri
   return out
 }
 
+const num = (v: number | string | undefined) => (typeof v === "number" ? v : 0)
+
+/** "6 requests (2 retries), 3 cache hits, 6,000 prompt + 60 completion tokens, cost 0.01248" */
+function usageText(stats: Readonly<Record<string, number | string>>): string {
+  const retries = num(stats.retries)
+  return [
+    `${count(num(stats.requests))} requests${retries > 0 ? ` (${count(retries)} retries)` : ""}`,
+    `${count(num(stats.cache_hits))} cache hits`,
+    `${count(num(stats.prompt_tokens))} prompt + ${count(num(stats.completion_tokens))} completion tokens`,
+    ...(num(stats.cost) > 0 ? [`cost ${stats.cost}`] : [])
+  ].join(", ")
+}
+
 function nextHints(report: RunReport, graph: PipelineGraph, file: string): Array<string> {
   const hints: Array<string> = []
   const f = shellArg(file)
@@ -89,6 +112,9 @@ function nextHints(report: RunReport, graph: PipelineGraph, file: string): Array
   if (last !== undefined) {
     if (withRemoved === undefined) hints.push(`wb show ${f} ${last.name}`)
     hints.push(`wb sql ${f} 'select count(*) from "${last.name}"'`)
+  }
+  for (const n of report.nodes.filter((x) => ok(x) && num(x.stats?.retryable) > 0)) {
+    hints.push(`wb run ${f} --retry-failed    # "${n.name}" has ${count(num(n.stats?.retryable))} failures to retry`)
   }
   for (const n of report.nodes.filter((x) => x.status === "failed")) {
     hints.push(`wb run ${f} --from ${n.name}    # after fixing "${n.name}"`)

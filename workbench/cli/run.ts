@@ -42,6 +42,12 @@ export const runCommand = Command.make(
       ),
       Flag.withDefault(false)
     ),
+    retryFailed: Flag.Boolean("retry-failed").pipe(
+      Flag.withDescription(
+        "Run again the nodes whose cached result reports retryable failures (a judge's failed requests); answered requests come from the response cache"
+      ),
+      Flag.withDefault(false)
+    ),
     json: Flag.Boolean("json").pipe(
       Flag.withDescription("Print the run report as JSON on stdout (progress goes to stderr)"),
       Flag.withDefault(false)
@@ -90,6 +96,7 @@ export const runCommand = Command.make(
         from: Option.getOrUndefined(args.from),
         force: args.force,
         verify: args.verify,
+        retryFailed: args.retryFailed,
         concurrency: args.concurrency,
         file: args.file,
         ...(sample === undefined ? {} : { sample })

@@ -45,7 +45,16 @@ export interface RunOptions {
    * also keeps them in a workspace of their own).
    */
   readonly sample?: number | undefined
+  /**
+   * Run again every node whose cached artifact reports failed work worth retrying: a stat `retryable`
+   * above 0 (`wb run --retry-failed`; a judge counts its failed requests there, and its response cache
+   * makes the answered ones free). Below such a node, cache keys decide as always.
+   */
+  readonly retryFailed?: boolean | undefined
 }
+
+/** The `retryable` stat of a cached artifact, as a number (0 when absent). */
+const retryableOf = (manifest: Manifest): number => Number(manifest.stats.retryable ?? 0) || 0
 
 interface Outcome {
   readonly ok: boolean
@@ -176,7 +185,16 @@ export const runGraph = Effect.fn("runGraph")(function* (built: PipelineGraph, o
       // forced, but its twin just published this key in this run: that artifact is fresh
       if (!forced.has(node.name) || published.has(key)) {
         const hit = yield* store.lookup(key, { verify: options.verify === true })
-        if (hit._tag === "Found") {
+        const retry =
+          hit._tag === "Found" && options.retryFailed === true && !published.has(key) && retryableOf(hit.manifest) > 0
+        if (retry) {
+          yield* emit({
+            _tag: "NodeNote",
+            node: node.name,
+            text: `--retry-failed: its cached artifact reports ${retryableOf(hit.manifest)} retryable failures; running again`
+          })
+        }
+        if (hit._tag === "Found" && !retry) {
           if (twin !== undefined && published.has(key)) {
             yield* emit({
               _tag: "NodeNote",

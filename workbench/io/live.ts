@@ -1,4 +1,4 @@
-/** The real services of a run, wired: DuckDB, the Parquet artifact store, the run log, events. */
+/** The real services of a run, wired: DuckDB, the Parquet artifact store, the run log, events, the LLM client. */
 import { Effect, Layer } from "effect"
 import { join } from "node:path"
 import type { RunEvent } from "../core/events.js"
@@ -7,6 +7,7 @@ import { DefectLogLive } from "./defect-log.js"
 import { DuckDbLive } from "./duckdb.js"
 import { ExportFilesLive } from "./export-files.js"
 import { InputAssemblyLive } from "./input-assembly.js"
+import { LlmLive } from "./llm/live.js"
 import { MetaDbLive } from "./meta-db.js"
 import { ParquetStoreLive } from "./parquet-store.js"
 import { SchemaProbeLive } from "./schema-probe.js"
@@ -34,6 +35,8 @@ export const workbenchLayer = (options: WorkbenchOptions) =>
     // for the infer phase runGraph starts with (SQL transforms): its own small DuckDB, opened only if asked
     SchemaProbeLive,
     ExportFilesLive,
+    // the LLM client (judge nodes): its response cache lives under the workspace
+    LlmLive(options.dir),
     Layer.succeed(RunEvents, RunEvents.of({ emit: (e) => Effect.sync(() => options.onEvent?.(e)) })),
     Layer.succeed(Workspace, Workspace.of({ root: options.root, dir: options.dir }))
   )

@@ -3,7 +3,8 @@ import { Data, Effect, type Layer } from "effect"
 import { isAbsolute, relative, resolve } from "node:path"
 import { labelLayer, mergeLayers } from "../../core/config.js"
 import type { DataError } from "../../core/errors.js"
-import { buildGraph, type PipelineGraph } from "../../core/graph.js"
+import { buildGraph, type PipelineGraph, providedServiceKeys } from "../../core/graph.js"
+import { Llm } from "../../core/llm.js"
 import { applyOverrides } from "../../core/param-overrides.js"
 import type { NodeRegistry } from "../../core/node.js"
 import type { PipelineDefinition } from "../../core/pipeline.js"
@@ -71,6 +72,9 @@ export const loadDefinition = (file: string, root: string = process.cwd(), proje
     return { definition, registry, needsLibrary }
   })
 
+/** Services the workbench layer of every run provides (workbench/io/live.ts), for the graph's `requires` check. */
+const WORKBENCH_SERVICES: ReadonlyArray<string> = [Llm.key]
+
 /** An error message with a note appended. */
 class NotedError extends Data.TaggedError("NotedError")<{ readonly text: string }> {
   override get message() {
@@ -100,7 +104,11 @@ export const openPipeline = (file: string, workspace: string, options: OpenOptio
     const layer = mergeLayers(layers)
     const services = options.services ?? "any"
     const unchecked = services === "any" || (services === "defer" && layers.some((l) => l !== undefined))
-    const build = buildGraph(definition, registry, unchecked ? { services: "any" } : {})
+    // what every `wb run` provides beside the core services and the project's layers (io/live.ts)
+    const workbench = Effect.map(providedServiceKeys, (keys) => new Set([...keys, ...WORKBENCH_SERVICES]))
+    const build = unchecked
+      ? buildGraph(definition, registry, { services: "any" })
+      : Effect.flatMap(workbench, (services) => buildGraph(definition, registry, { services }))
     const graph = yield* (services === "check" ? build.pipe(Effect.provide(layer)) : build).pipe(
       Effect.catchTag(
         "PipelineInvalidError",

@@ -1,6 +1,6 @@
 /**
- * What loaders need from the file system, kept in one place: resolving a param path against the
- * project root, fingerprints for the cache key, directory listings for "what exists nearby" hints,
+ * What nodes that read files (loaders, judge.recorded) need from the file system, kept in one place
+ * (nodes/lib/, as several families share it): resolving a param path against the project root, fingerprints for the cache key, directory listings for "what exists nearby" hints,
  * and a peek at a file's first bytes (gzip-aware) to tell a JSON array from JSON Lines.
  *
  * A fingerprint is each file's path relative to the project root, its size and a hash of its
