@@ -129,6 +129,16 @@ module.exports = {
       to: { path: ["^nodes/", "^pipelines/", "^workbench/ui/"] }
     },
 
+    {
+      name: "server-not-to-cli",
+      comment:
+        "workbench/server/ is a layer beside cli (style.md §1): it may import core, io and protocol; the CLI " +
+        "starts it (cli/serve.ts), never the other way round. Move what both need to io/ or core/.",
+      severity: "error",
+      from: { path: "^workbench/server/" },
+      to: { path: "^workbench/cli/" }
+    },
+
     // ---- protocol: effect Schema only ---------------------------------------------------------------------
     {
       name: "protocol-only-effect",
@@ -151,7 +161,7 @@ module.exports = {
       to: {
         pathNot: [
           "^workbench/(ui|protocol)/",
-          "^node_modules/(@observablehq/plot|arquero|apache-arrow|@uwdata/|preact|effect)/"
+          "^node_modules/(@observablehq/plot|arquero|apache-arrow|@uwdata/|@dagrejs/dagre|preact|effect)/"
         ]
       }
     },
@@ -186,6 +196,9 @@ module.exports = {
     // dist/ is not excluded, only not followed: an import of the package's own name stays visible as an
     // edge to dist/ (see no-own-package-name-inside)
     doNotFollow: { path: ["node_modules", "^dist/"] },
+    // swc is run without JSX here, so the UI's .tsx files are not parsed: test/lint/ui-imports.test.ts
+    // holds every workbench/ui/ file (.tsx included) to the ui-browser-only rule's list instead
+    exclude: { path: "^workbench/ui/.*\\.tsx$" },
     moduleSystems: ["es6", "cjs"],
     enhancedResolveOptions: {
       exportsFields: ["exports"],

@@ -17,6 +17,9 @@ import { createRequire } from "node:module"
 import { dirname, join, relative } from "node:path"
 import { fileURLToPath } from "node:url"
 import { BUILD_RECORD, buildRecord, DIST, SOURCE_DIRS, filesUnder, sourceFingerprint } from "./dist-record.mjs"
+import { buildUi } from "./build-ui.mjs"
+
+const UI_SOURCES = "workbench/ui"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
 const allowTypeErrors = process.argv.includes("--allow-type-errors")
@@ -66,9 +69,23 @@ if (compiled.status !== 0) {
 let copied = 0
 for (const rel of SOURCE_DIRS.flatMap((d) => filesUnder(root, d))) {
   if (rel.endsWith(".ts") && !rel.endsWith(".d.ts")) continue
+  if (rel.startsWith(`${UI_SOURCES}/`)) continue // bundled by Vite below, not shipped as sources
   mkdirSync(dirname(join(tmp, rel)), { recursive: true })
   copyFileSync(join(root, rel), join(tmp, rel))
   copied++
+}
+
+// the browser UI, bundled by Vite into dist/ui (where `wb serve` finds it, installed or in a checkout)
+try {
+  await buildUi(root, join(tmp, "ui"))
+} catch (e) {
+  if (!allowTypeErrors) {
+    rmSync(tmp, { recursive: true, force: true })
+    console.error(`build: the browser UI did not build; dist/ left as it was.\n${e.message ?? e}`)
+    process.exit(1)
+  }
+  console.warn(`build: the browser UI did not build (wb serve shows a placeholder page): ${e.message ?? e}`)
+  typeErrors = true
 }
 
 writeFileSync(

@@ -16,7 +16,13 @@ export const BUILD_RECORD = "build.json"
 /** Folders compiled into dist/ (their .ts files by tsc; their plain .js and .d.ts files copied as they are). */
 export const SOURCE_DIRS = ["workbench", "nodes"]
 /** Single files that also shape dist/. package.json does not: dist/ imports packages by name. */
-const SOURCE_FILES = ["tsconfig.json", "tsconfig.build.json", "scripts/build.mjs", "scripts/dist-record.mjs"]
+const SOURCE_FILES = [
+  "tsconfig.json",
+  "tsconfig.build.json",
+  "scripts/build.mjs",
+  "scripts/build-ui.mjs",
+  "scripts/dist-record.mjs"
+]
 
 /** Files under `dir` (relative to `root`, with `/`), recursively. */
 export const filesUnder = (root, dir) => {

@@ -78,6 +78,7 @@
 import { Effect } from "effect"
 import { input, outputLike, output, type OutputContract } from "../../workbench/core/contract.js"
 import { defineNode, type NodeRunContext } from "../../workbench/core/node.js"
+import type { NodeView } from "../../workbench/core/views.js"
 import {
   DecontaminateParams,
   DedupeParams,
@@ -163,6 +164,19 @@ const runWith =
       resolve(ctx.params)
     ).pipe(Effect.withSpan("dedupe", { attributes: { node: ctx.node } }))
 
+/** What `wb serve` draws for a dedupe node (core/views.ts): the funnel of removals by reason and source. */
+const dedupeViews: ReadonlyArray<NodeView> = [
+  { name: "funnel", title: "Removed by reason", table: "removed", kind: "bar", x: "reason", color: "source" },
+  {
+    name: "kept-by-source",
+    title: "Kept pairs by source and label",
+    table: "pairs",
+    kind: "bar",
+    x: "source",
+    color: "coalesce(label, 'unlabeled')"
+  }
+]
+
 /** Every step, each switchable: decontaminate -> exact -> mirrored -> degenerate -> near (off). */
 export const pairs = defineNode({
   kind: "dedupe.pairs",
@@ -171,6 +185,7 @@ export const pairs = defineNode({
   params: DedupeParams,
   inputs: inputs("optional"),
   outputs,
+  views: dedupeViews,
   run: runWith(resolvePairs)
 })
 

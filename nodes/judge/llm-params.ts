@@ -56,7 +56,11 @@ export const judgingFields = {
     null,
     "answer length limit; null: 16 for a verdict, 1024 for a reference answer, 512 for aspects and template files"
   ),
-  seed: param(Schema.Int, 0, "sent to the server (where it honours one) and used by orders: random-seeded"),
+  seed: param(
+    Schema.Int,
+    0,
+    "sent to the server (where it honours one) as seed + sample index, so n samples differ; also draws orders: random-seeded"
+  ),
   topLogprobs: param(
     Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 20 })),
     5,
@@ -75,6 +79,14 @@ export const judgingFields = {
   rater: param(Schema.NullOr(Schema.String), null, "the votes' rater name; null: the model (or the GGUF file name)")
 }
 
+/**
+ * Whether built-in templates send their verdict choices (`grammar`, `guided_choice`,
+ * `structured_outputs`): the param when set; otherwise yes, unless a server of the pool is
+ * api.openai.com, which refuses a request with a field it does not know (HTTP 400).
+ */
+export const sendsChoices = (grammar: boolean | null, baseUrls: ReadonlyArray<string>): boolean =>
+  grammar ?? !baseUrls.some((u) => new URL(u).hostname === "api.openai.com")
+
 /** `judge.llm`: a pool of OpenAI-compatible servers, paced and priced. */
 export const JudgeLlmParams = Schema.Struct({
   baseUrl: Schema.Union([BaseUrl, Schema.Array(BaseUrl).check(Schema.isMinLength(1))]).annotate({
@@ -92,8 +104,9 @@ export const JudgeLlmParams = Schema.Struct({
   grammar: param(
     Schema.NullOr(Schema.Boolean),
     null,
-    'send built-in templates\' verdict choices ("1" | "2") as a GBNF grammar (llama.cpp, wb llm serve; servers that do not know ' +
-      "the field ignore it); null: yes, except to api.openai.com, which refuses fields it does not know"
+    'send built-in templates\' verdict choices ("1" | "2"): a GBNF `grammar` (llama.cpp, wb llm serve), `guided_choice` and ' +
+      "`structured_outputs` (vLLM); servers ignore the fields they do not know. null: yes, except to api.openai.com, " +
+      "which refuses unknown fields; false for another server that refuses them (the answer is then parsed as text)"
   ),
   concurrency: param(positiveInt, 8, "requests in flight per server"),
   requestsPerMinute: param(Schema.NullOr(positiveInt), null, "shared by the pool; null: no limit"),

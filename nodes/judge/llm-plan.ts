@@ -27,6 +27,13 @@ export function ordersOf(pairId: string, orders: OrdersParam, seed: number): Rea
   return fnv1a(`${seed}\u001f${pairId}`) % 2 === 0 ? ["ab"] : ["ba"]
 }
 
+/**
+ * The seed sent with sample `sample`: the user's seed plus the sample index. One seed for all n samples
+ * would make a seed-honouring server (llama.cpp, vLLM) return n identical answers, defeating
+ * self-consistency; sample 0 keeps the user's seed, so `samples: 1` asks exactly what was asked.
+ */
+export const sampleSeed = (seed: number, sample: number): number => seed + sample
+
 /** One planned request: a pair (by index) in one order, one sample, and the aspect for aspect ratings. */
 export interface Job<A extends string = string> {
   readonly pair: number

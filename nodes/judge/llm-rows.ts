@@ -143,8 +143,9 @@ export function rowsOf(
         verdict: parsed.verdict === "tie" ? "tie" : parsed.verdict === "first" ? "1" : "2",
         rationale: parsed.rationale,
         ...(reference === undefined ? {} : { reference }),
-        server: outcome.server,
-        cached: outcome.cached
+        // the server that first answered (the cache keeps it); no `cached` flag: a re-run served by the
+        // cache must write the same bytes, or everything below the judge would re-run (stats count hits)
+        server: outcome.server
       })
     })
   }

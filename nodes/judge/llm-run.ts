@@ -10,7 +10,7 @@ import type { InputTable, NodeOutput } from "../../workbench/core/node.js"
 import { Progress, Sql } from "../../workbench/core/services.js"
 import { Workspace } from "../../workbench/core/services.js"
 import type { JudgingParams } from "./llm-params.js"
-import { costOf, displayed, foldJudgments, planJobs } from "./llm-plan.js"
+import { costOf, displayed, foldJudgments, planJobs, sampleSeed } from "./llm-plan.js"
 import { type FailureRow, failureOf, type JobResult, type PairText, rowsOf } from "./llm-rows.js"
 import { writeTables } from "./llm-tables.js"
 import { resolveTemplate } from "./sources.js"
@@ -134,7 +134,8 @@ export const runJudge = (s: JudgeSetup) =>
       const total = jobs.length + (needsReference ? pairs.length : 0)
       const meter = makeMeter(s, client, total, (done) => progress.rows(done, total, "requests"))
       const maxTokens = (kind: keyof typeof DEFAULT_MAX_TOKENS) => p.maxTokens ?? DEFAULT_MAX_TOKENS[kind]
-      const sampling = { temperature: p.temperature, seed: p.seed }
+      // each sample its own seed, so a seed-honouring server gives n different answers
+      const sampling = (sample: number) => ({ temperature: p.temperature, seed: sampleSeed(p.seed, sample), sample })
 
       // the judge's own answers first (reference-guided): one per pair, shared by its orders and samples
       const references = new Map<number, string>()
@@ -144,10 +145,9 @@ export const runJudge = (s: JudgeSetup) =>
           pairs,
           (pair) =>
             meter.ask({
-              ...sampling,
+              ...sampling(0),
               messages: messagesOf(referenceAnswerPrompt, { prompt: pair.prompt }),
-              maxTokens: maxTokens("reference"),
-              sample: 0
+              maxTokens: maxTokens("reference")
             }),
           { concurrency: s.fanOut }
         )
@@ -165,10 +165,9 @@ export const runJudge = (s: JudgeSetup) =>
           const slots = { prompt: pair.prompt, response_1, response_2 }
           if (job.aspect !== null) {
             const request = {
-              ...sampling,
+              ...sampling(job.sample),
               messages: messagesOf(aspectPrompt(job.aspect), slots),
-              maxTokens: maxTokens("aspects"),
-              sample: job.sample
+              maxTokens: maxTokens("aspects")
             }
             return Effect.map(meter.ask(request), (outcome) => ({ job, outcome }))
           }
@@ -181,10 +180,9 @@ export const runJudge = (s: JudgeSetup) =>
             })
           }
           const request: ChatRequest = {
-            ...sampling,
+            ...sampling(job.sample),
             messages: messagesOf(template.prompt, { ...slots, ...(reference === undefined ? {} : { reference }) }),
             maxTokens: maxTokens(template.builtIn ? "verdict" : "template"),
-            sample: job.sample,
             ...(p.topLogprobs > 0 ? { topLogprobs: p.topLogprobs } : {}),
             ...(template.builtIn && s.constrain ? { choices: ["1", "2"] } : {})
           }

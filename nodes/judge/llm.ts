@@ -7,7 +7,7 @@ import { Llm } from "../../workbench/core/llm.js"
 import { defineNode } from "../../workbench/core/node.js"
 import { Workspace } from "../../workbench/core/services.js"
 import { pairsInput, ratersOutput } from "../lib/pair-tables.js"
-import { JudgeGgufParams, JudgeLlmParams, type JudgingParams } from "./llm-params.js"
+import { JudgeGgufParams, JudgeLlmParams, type JudgingParams, sendsChoices } from "./llm-params.js"
 import { runJudge } from "./llm-run.js"
 import { modelFingerprint, templateFingerprint } from "./sources.js"
 import { judgeOutputs } from "./tables.js"
@@ -53,8 +53,8 @@ function apiKeyOf(name: string | null, where: string): Effect.Effect<Redacted.Re
  * answers cached durably as they arrive (a killed run resumes without repeating a request).
  *
  * Templates: `pairwise` asks "which output is better: 1 or 2" (AlpacaEval-style; the answer is
- * restricted to "1"/"2" where the server takes a grammar, and p_a comes from the verdict token's
- * top logprobs when the server returns them); `reference` has the judge write its own answer to the
+ * restricted to "1"/"2" where the server takes a grammar or vLLM's guided choice, and p_a comes from
+ * the verdict token's top logprobs when the server returns them); `reference` has the judge write its own answer to the
  * prompt first, then compare with it in view (two requests per pair; the answer is kept in
  * meta.reference); `aspects` rates both outputs 1-5 with a rationale on UltraFeedback's four aspects
  * (4 requests per pair and order, into `ratings`; no votes); a file path is a template of your own
@@ -74,7 +74,8 @@ function apiKeyOf(name: string | null, where: string): Effect.Effect<Redacted.Re
  *   `label_source` is judge.aggregate's and mix's call).
  * - `votes`: pair_id, rater, rater_kind 'ai', vote ('a' | 'b', oriented to the pair), p_a (P(a wins),
  *   NULL without logprobs), order ('ab': a shown first | 'ba'), sample (0-based), meta {verdict: the
- *   displayed output named, "1" | "2"; rationale; reference (reference template); server; cached}.
+ *   displayed output named, "1" | "2"; rationale; reference (reference template); server (the one
+ *   that first answered: a re-run from the cache writes the same bytes)}.
  * - `judgments`: pair_id, rater, rater_kind, vote (folded over orders and samples), p_a (mean),
  *   position_consistent (NULL unless both orders voted), n (votes folded), confidence (share of them
  *   equal to vote). Pairs with no vote have no row; `inconsistent: drop` leaves inconsistent pairs out.
@@ -87,9 +88,9 @@ function apiKeyOf(name: string | null, where: string): Effect.Effect<Redacted.Re
  *
  * **Params**: baseUrl (string or list), model, apiKeyEnv (null), template ("pairwise"), orders ("both"),
  * inconsistent ("tie"), samples (1), temperature (0), maxTokens (null: by request kind), seed (0),
- * topLogprobs (5), maxRequests (null), maxFailureRate (1), rater (null: the model), grammar (null: yes
- * except to api.openai.com), concurrency (8 per
- * server), requestsPerMinute (null), tokensPerMinute (null), timeoutSeconds (60), maxRetries (4),
+ * topLogprobs (5), maxRequests (null), maxFailureRate (1), rater (null: the model), grammar (null: send
+ * the verdict choices as grammar, guided_choice and structured_outputs, except to api.openai.com),
+ * concurrency (8 per server), requestsPerMinute (null), tokensPerMinute (null), timeoutSeconds (60), maxRetries (4),
  * pricePromptPer1M (0), priceCompletionPer1M (0), maxCost (null).
  *
  * **Stats**: pairs, requests_planned, votes, ratings, judgments, position_consistent,
@@ -107,7 +108,8 @@ function apiKeyOf(name: string | null, where: string): Effect.Effect<Redacted.Re
  */
 export const llm = defineNode({
   kind: "judge.llm",
-  version: 1,
+  // 2: votes' meta has no `cached` flag (a re-run from the cache writes the same bytes); sample i is seeded seed + i
+  version: 2,
   summary: "Judge pairs with an LLM on OpenAI-compatible servers: both orders, strict parsing, cached, budgeted",
   params: JudgeLlmParams,
   inputs: { pairs: pairsInput("the pairs to judge") },
@@ -136,7 +138,7 @@ export const llm = defineNode({
           maxRetries: params.maxRetries
         },
         rater: params.rater ?? params.model,
-        constrain: params.grammar ?? !baseUrls.some((u) => new URL(u).hostname === "api.openai.com"),
+        constrain: sendsChoices(params.grammar, baseUrls),
         fanOut: params.concurrency * baseUrls.length,
         prices: { prompt: params.pricePromptPer1M, completion: params.priceCompletionPer1M },
         maxCost: params.maxCost,
@@ -170,7 +172,8 @@ const modelPathOf = (model: string, root: string) => (isAbsolute(model) ? model 
  */
 export const gguf = defineNode({
   kind: "judge.gguf",
-  version: 1,
+  // 2: votes' meta has no `cached` flag (a re-run from the cache writes the same bytes); sample i is seeded seed + i
+  version: 2,
   summary: "Judge pairs with a GGUF model in process (node-llama-cpp): both orders, strict parsing, cached",
   params: JudgeGgufParams,
   inputs: { pairs: pairsInput("the pairs to judge") },

@@ -136,10 +136,12 @@ const votesSql = (judged: string) => `
  */
 export const alpacaEval = defineLoader({
   kind: "load.alpaca-eval",
-  version: 4,
+  version: 5,
   summary: "AlpacaEval annotations (one file per LLM judge) -> pairs + one vote per judge (p_a = 2 - preference)",
   params: AlpacaEvalParams,
   passThrough: false,
+  // declared so downstream nodes may use them (split by model, win rate by generator)
+  pairColumns: { generator_a: "utf8", generator_b: "utf8", dataset: "utf8" },
   files: (params, root) => annotationFiles(params.path, params.glob, root),
   load: ({ ctx, params, rejectsOf }) =>
     Effect.gen(function* () {

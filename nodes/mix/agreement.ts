@@ -4,6 +4,7 @@
  * are known for: P(prefer longer) and P(prefer position 1).
  */
 import type { TableSchema } from "../../workbench/core/contract.js"
+import { firstSideSql, lengthsDifferSql, longerSideSql } from "../lib/agreement-sql.js"
 import { columnOr, voteSql } from "../lib/vote-rows.js"
 import { isHumanSql } from "./plan.js"
 
@@ -71,7 +72,7 @@ export function decisionsSql(
   if (aiAttached !== undefined && votes !== undefined) {
     const order = columnOr(votes, "v", "order", "utf8")
     parts.unshift(`SELECT v._wb_row, v.rater AS rater, ${voteSql("v.vote")} AS vote,
-      CASE lower(${order}) WHEN 'ba' THEN 'b' ELSE 'a' END AS first FROM ${aiAttached} v WHERE NOT ${isHumanSql(votes, humanKinds)}`)
+      ${firstSideSql(order)} AS first FROM ${aiAttached} v WHERE NOT ${isHumanSql(votes, humanKinds)}`)
   }
   return parts.join(" UNION ALL ")
 }
@@ -87,8 +88,8 @@ export function agreementSql(rows: string, confusion: string, decisions: string,
       ON a.rater = h.rater AND a.k = h.k GROUP BY h.rater)`
   const bias = `(SELECT d.rater, count(*) AS decisive,
       avg((d.vote = d.first)::INTEGER) AS p_prefer_first,
-      avg((d.vote = CASE WHEN length(r.response_a) > length(r.response_b) THEN 'a' ELSE 'b' END)::INTEGER)
-        FILTER (WHERE length(r.response_a) <> length(r.response_b)) AS p_prefer_longer
+      avg((d.vote = ${longerSideSql("r.response_a", "r.response_b")})::INTEGER)
+        FILTER (WHERE ${lengthsDifferSql("r.response_a", "r.response_b")}) AS p_prefer_longer
     FROM (${decisions}) d JOIN ${rows} r USING (_wb_row) WHERE d.vote IN ('a', 'b') GROUP BY d.rater)`
   const kinds = `(SELECT rater, any_value(rater_kind) AS rater_kind FROM (${verdicts}) GROUP BY rater)`
   const rated = `SELECT t.rater, k.rater_kind, t.pairs, t.voted, t.agree, t.agree / nullif(t.pairs, 0) AS accuracy,

@@ -110,7 +110,7 @@ const report = { bin: "int64", bin_lo: "float64", bin_hi: "float64", action: "ut
 
 export const filter = defineNode({
   kind: "strength.filter",
-  version: 1,
+  version: 2,
   summary:
     "Preference strength from an ensemble's votes: drop weak pairs, flip strongly negative ones, weights and margins",
   params: StrengthParams,

@@ -115,7 +115,7 @@ export function reportSql(plan: StrengthPlan, rows: string): string {
       r.lo + (b.i + 1) * (r.hi - r.lo) / ${plan.bins} AS bin_hi, a.k
     FROM range(${plan.bins}) b(i), (VALUES ('kept', 0), ('flipped', 1), ('dropped', 2)) a(action, k), ${range} r)`
   return `SELECT bin, bin_lo, bin_hi, action, pairs FROM (
-      SELECT g.bin, g.bin_lo::DOUBLE AS bin_lo, g.bin_hi::DOUBLE AS bin_hi, g.action, count(x.bin)::BIGINT AS pairs, g.k
+      SELECT g.bin, round(g.bin_lo, 12)::DOUBLE AS bin_lo, round(g.bin_hi, 12)::DOUBLE AS bin_hi, g.action, count(x.bin)::BIGINT AS pairs, g.k
       FROM ${grid} g LEFT JOIN ${binned} x ON x.bin = g.bin AND x.action = g.action GROUP BY ALL
       UNION ALL
       SELECT NULL::BIGINT, NULL::DOUBLE, NULL::DOUBLE, strength_action, count(*)::BIGINT, 3 + (strength_action = 'no-label')::INTEGER

@@ -32,7 +32,7 @@ const failed = (o: ChatOutcome) => {
 }
 
 describe("what the client sends", () => {
-  it("sends model, messages, sampling params, logprobs and a grammar for choices, with the Bearer key", async () => {
+  it("sends model, messages, sampling params, logprobs and the choices (llama.cpp's grammar, vLLM's guided_choice and structured_outputs), with the Bearer key", async () => {
     const server = await start()
     const outcome = await withLlmClient(
       tempWorkspace(),
@@ -66,7 +66,9 @@ describe("what the client sends", () => {
       seed: 42,
       logprobs: true,
       top_logprobs: 5,
-      grammar: 'root ::= "1" | "2"'
+      grammar: 'root ::= "1" | "2"',
+      guided_choice: ["1", "2"],
+      structured_outputs: { choice: ["1", "2"] }
     })
     expect(outcome).toMatchObject({ _tag: "Answered", text: "1", cached: false, server: server.baseUrl })
     if (outcome._tag !== "Answered") return

@@ -68,21 +68,26 @@ export interface JudgeRun {
   readonly judge: { readonly status: string; readonly stats: Readonly<Record<string, number | string>> }
   readonly count: string
   readonly tables: (name: string) => Promise<Array<Row>>
+  /** The Parquet file of one of the judge's output tables. */
+  readonly file: (name: string) => string
   readonly events: ReadonlyArray<RunEvent>
   readonly error: string | undefined
 }
 
+/** What a test may pass on to runPipeline: --retry-failed, --force, --from. */
+export type RunFlags = { readonly retryFailed?: boolean; readonly force?: boolean; readonly from?: string }
+
 export const runJudge = (
   root: string,
   params: Parameters<typeof judge.llm>[0],
-  options: { readonly retryFailed?: boolean } = {}
+  options: RunFlags = {}
 ): Promise<JudgeRun> => runSpec(root, judge.llm(params), options)
 
 /** Run the pipeline with any judge node (judge.llm, judge.gguf). */
 export async function runSpec(
   root: string,
   spec: ReturnType<typeof judge.llm>,
-  options: { readonly retryFailed?: boolean } = {}
+  options: RunFlags = {}
 ): Promise<JudgeRun> {
   const events: Array<RunEvent> = []
   const result = await runPipeline(judgePipeline(spec), {
@@ -99,6 +104,7 @@ export async function runSpec(
     judge: { status: node("judge").status, stats: node("judge").stats ?? {} },
     count: node("count").status,
     tables: async (name) => [...(await readParquet(result.nodes.judge!.tables[name]!))],
+    file: (name) => result.nodes.judge!.tables[name]!,
     events,
     error: node("judge").error
   }

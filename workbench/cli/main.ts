@@ -11,6 +11,7 @@ import type { llmCommand } from "./llm.js"
 import type { lsCommand } from "./ls.js"
 import type { nodesCommand } from "./nodes.js"
 import type { runCommand } from "./run.js"
+import type { serveCommand } from "./serve.js"
 import type { showCommand } from "./show.js"
 import type { sqlCommand } from "./sql.js"
 import type { validateCommand } from "./validate.js"
@@ -25,6 +26,7 @@ type WbCommand =
   | typeof gcCommand
   | typeof nodesCommand
   | typeof llmCommand
+  | typeof serveCommand
 
 /**
  * Each command's module, loaded only when the command runs: `run`, `show` and `sql` bring DuckDB
@@ -39,7 +41,8 @@ const COMMANDS: Record<string, () => Promise<WbCommand>> = {
   export: () => import("./export.js").then((m) => m.exportCommand),
   gc: () => import("./gc.js").then((m) => m.gcCommand),
   nodes: () => import("./nodes.js").then((m) => m.nodesCommand),
-  llm: () => import("./llm.js").then((m) => m.llmCommand)
+  llm: () => import("./llm.js").then((m) => m.llmCommand),
+  serve: () => import("./serve.js").then((m) => m.serveCommand)
 }
 
 let loaded: { readonly args: string; readonly commands: ReadonlyArray<WbCommand> } | undefined

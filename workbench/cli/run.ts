@@ -91,6 +91,11 @@ export const runCommand = Command.make(
         services: "defer",
         set: args.set
       })
+      // saved edits from `wb serve` change what runs: never silently
+      if (ctx.overrides !== undefined)
+        process.stderr.write(
+          `overrides active (${ctx.overrides.file}): ${ctx.overrides.set.join(", ")} · delete the file to drop them\n`
+        )
       const options = {
         only: Option.getOrUndefined(args.only),
         from: Option.getOrUndefined(args.from),

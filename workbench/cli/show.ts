@@ -104,7 +104,8 @@ export const showCommand = Command.make(
       const view = `${args.node}.${tableName}`
       const columns = manifest.tables[tableName]!.columns
       const picked = yield* pickColumns(args.columns, columns, view)
-      const select = picked === undefined ? "*" : picked.map(sqlIdentifier).join(", ")
+      // always quoted: a column may be named by a keyword (votes' "order")
+      const select = picked === undefined ? "*" : picked.map((c) => `"${c.replaceAll('"', '""')}"`).join(", ")
       const where = Option.match(args.where, { onNone: () => "", onSome: (w) => ` WHERE (${w})` })
       yield* Effect.scoped(
         Effect.gen(function* () {

@@ -11,6 +11,12 @@ export type ColumnType =
   | "json"
   | "timestamp"
   | "list<utf8>"
+  /** lists of 32-bit integers (DuckDB INTEGER[]): hashed feature ids */
+  | "list<int32>"
+  /** lists of 32-bit floats (DuckDB FLOAT[]): embeddings */
+  | "list<float32>"
+  /** raw bytes (DuckDB BLOB): model weights and other opaque payloads */
+  | "blob"
   | "any"
   | (string & { readonly __other?: never })
 

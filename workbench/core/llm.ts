@@ -98,6 +98,22 @@ export interface ChatFailure {
 
 export type ChatOutcome = ChatAnswer | ChatFailure
 
+/** Vectors for texts, one per text in order (featurize.embed). */
+export interface Embeddings {
+  readonly _tag: "Embedded"
+  /** One vector per input text, in input order. The providers here return unit-length vectors. */
+  readonly vectors: ReadonlyArray<Float32Array>
+  /** How many texts were served from the embedding cache (no request was made for them). */
+  readonly cached: number
+  /** Prompt tokens the request(s) used (0 when all were cached or the server reports none). */
+  readonly tokens: number
+  /** Which server answered, without credentials (or the GGUF file's name); "cache" when all were cached. */
+  readonly server: string
+}
+
+/** A batch that got no vectors: the same shape as a failed chat request (nothing is cached). */
+export type EmbedOutcome = Embeddings | ChatFailure
+
 /** Counters of one client since it opened. */
 export interface LlmUsage {
   /** Requests sent over the network or to the model (retries included). */
@@ -117,6 +133,14 @@ export interface LlmClient {
   readonly usage: () => LlmUsage
   /** Stops making requests (budget reached): later `chat` calls not answered by the cache are skipped. */
   readonly stop: (reason: string) => void
+  /**
+   * Embed texts in one request (HTTP: `POST {baseUrl}/embeddings`, OpenAI's format, through the same
+   * pool, rate limits and retries as `chat`; GGUF: the model's embedding context). Each text's vector
+   * is cached durably by a hash of (provider, model, text): a text is embedded once across runs, and
+   * a batch whose texts are all cached makes no request. Never fails: a `Failed` outcome is for the
+   * whole batch (embed its texts one by one to find which one a server refuses).
+   */
+  readonly embed: (texts: ReadonlyArray<string>) => Effect.Effect<EmbedOutcome>
 }
 
 export interface LlmShape {

@@ -26,6 +26,7 @@ import type { Context, Effect, Schema } from "effect"
 import type { InputContract, OutputContract, TableSchema } from "./contract.js"
 import { type DataError, type NodeError, NodeKindClashError, type SqlError } from "./errors.js"
 import type { ExportFiles } from "./export-files.js"
+import type { NodeView } from "./views.js"
 import type { Progress, SchemaProbe, Sql, Workspace } from "./services.js"
 
 /** An input as a node sees it at run time: a SQL relation over the upstream artifact(s). */
@@ -186,6 +187,8 @@ export interface NodeDefinition<
    * run would replace the other's; see file-writers.ts). Paths as the params give them.
    */
   writes?(params: S["Type"]): ReadonlyArray<FileWrite>
+  /** Charts of its output tables that `wb serve` draws (core/views.ts); no effect on runs or cache keys. */
+  readonly views?: ReadonlyArray<NodeView>
   // a method, so that a definition with typed inputs is still a NodeDefinition (parameters compare bivariantly)
   run(ctx: NodeRunContext<S["Type"], I>): Effect.Effect<NodeOutput<O>, E, CoreServices | R>
 }
@@ -217,6 +220,7 @@ export interface NodeDeclaration<
   readonly keyParams?: (params: S["Type"]) => unknown
   readonly onCacheHit?: (ctx: CacheHitContext<S["Type"]>) => Effect.Effect<void, E, CoreServices | ServicesOf<Req>>
   readonly writes?: (params: S["Type"]) => ReadonlyArray<FileWrite>
+  readonly views?: ReadonlyArray<NodeView>
   /** `R`: the services run uses; defineNode checks them against the core ones and `requires`. */
   readonly run: (ctx: NodeRunContext<S["Type"], I>) => Effect.Effect<T, E, R>
 }

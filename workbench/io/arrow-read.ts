@@ -6,6 +6,7 @@
  */
 import { DuckDBInstance, JSDuckDBValueConverter } from "./duckdb-api.js"
 import {
+  Binary,
   Bool,
   type Builder,
   type DataType,
@@ -93,6 +94,12 @@ function planColumn(name: string, duckType: string): ColumnPlan | undefined {
       return plain(new TimestampMillisecond("UTC"), `epoch_ms(${col})`)
     case "VARCHAR[]":
       return plain(new List(new Field("item", new Utf8(), true)))
+    case "INTEGER[]":
+      return plain(new List(new Field("item", new Int32(), true)))
+    case "FLOAT[]":
+      return plain(new List(new Field("item", new Float32(), true)))
+    case "BLOB":
+      return plain(new Binary())
   }
   // the engine reads decimals as float64 (duckdb.ts columnTypeOf): so does Arrow
   if (t.startsWith("DECIMAL")) return plain(new Float64(), `${col}::DOUBLE`)
@@ -125,7 +132,8 @@ async function planFile(con: Awaited<ReturnType<typeof openReader>>["con"], file
       throw new DataError({
         where: `table ${name}, column "${column}"`,
         found: `DuckDB type ${type}, which toArrow() has no Arrow form for`,
-        expected: "text, JSON, integers, floats, decimals, booleans, dates, timestamps or lists of text",
+        expected:
+          "text, JSON, integers, floats, decimals, booleans, dates, timestamps, bytes, or lists of text, integers or floats",
         fix: `read it with \`wb sql\` or DuckDB (file ${file}), or cast the column in the node that writes it`
       })
     }

@@ -19,7 +19,8 @@ export interface ResultTable {
   /**
    * All rows as one apache-arrow Table. Types: utf8 -> Utf8, json -> Utf8 marked `arrow.json` (the
    * canonical extension name, in the field's metadata), int64 -> Int64 (bigint values), int32 -> Int32,
-   * float64 -> Float64, bool -> Bool, timestamp -> Timestamp (ms), date -> DateDay, list<utf8> -> List<Utf8>.
+   * float64 -> Float64, bool -> Bool, timestamp -> Timestamp (ms), date -> DateDay, list<utf8> -> List<Utf8>,
+   * list<int32> -> List<Int32>, list<float32> -> List<Float32>, blob -> Binary (Uint8Array values).
    */
   toArrow(): Promise<Table>
   /**

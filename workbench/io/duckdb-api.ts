@@ -16,4 +16,16 @@ export const StatementType = api.StatementType
 export type StatementType = Api.StatementType
 export const quotedIdentifier = api.quotedIdentifier
 export const quotedString = api.quotedString
+export const LIST = api.LIST
+export const INTEGER = api.INTEGER
+export const FLOAT = api.FLOAT
+export const BIGINT = api.BIGINT
+export const BLOB = api.BLOB
+export const BOOLEAN = api.BOOLEAN
+export const DOUBLE = api.DOUBLE
+export const VARCHAR = api.VARCHAR
+export const DuckDBVarCharType = api.DuckDBVarCharType
+export const DuckDBDataChunk = api.DuckDBDataChunk
+export type DuckDBDataChunk = Api.DuckDBDataChunk
+export const blobValue = api.blobValue
 export type { DuckDBConnection, DuckDBValue } from "@duckdb/node-api"

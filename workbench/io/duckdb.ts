@@ -2,7 +2,7 @@
  * The table engine: one in-process DuckDB (in memory, spilling to `.wb/tmp`) shared by all nodes of
  * a run, each node on its own connection. Raw DuckDB calls live here and nowhere else.
  */
-import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from "./duckdb-api.js"
+import { DuckDBInstance, FLOAT, INTEGER, LIST, type DuckDBConnection, type DuckDBValue } from "./duckdb-api.js"
 import { Effect, Layer } from "effect"
 import { mkdirSync } from "node:fs"
 import { totalmem, availableParallelism } from "node:os"
@@ -10,6 +10,7 @@ import type { ColumnType } from "../core/column-type.js"
 import type { ColumnSpec, TableSchema } from "../core/contract.js"
 import { SqlError } from "../core/errors.js"
 import { Database, type SqlShape, type SqlValue } from "../core/services.js"
+import { appendChunks, chunkable } from "./duckdb-chunks.js"
 import { sqlString } from "./sql-text.js"
 
 export { sqlString }
@@ -32,6 +33,9 @@ export function columnTypeOf(duckType: string): ColumnType {
   if (t === "BOOLEAN") return "bool"
   if (t.startsWith("TIMESTAMP")) return "timestamp"
   if (t === "VARCHAR[]") return "list<utf8>"
+  if (t === "INTEGER[]") return "list<int32>"
+  if (t === "FLOAT[]") return "list<float32>"
+  if (t === "BLOB") return "blob"
   return duckType.toLowerCase()
 }
 
@@ -54,6 +58,12 @@ export function duckTypeOf(type: ColumnType): string {
       return "TIMESTAMP"
     case "list<utf8>":
       return "VARCHAR[]"
+    case "list<int32>":
+      return "INTEGER[]"
+    case "list<float32>":
+      return "FLOAT[]"
+    case "blob":
+      return "BLOB"
     default:
       return type.toUpperCase()
   }
@@ -65,6 +75,13 @@ const toJs = (v: unknown): unknown =>
 const fail = (sql: string) => (e: unknown) => new SqlError({ sql, reason: e instanceof Error ? e.message : String(e) })
 
 let nameCounter = 0
+
+const INTEGER_LIST = LIST(INTEGER)
+const FLOAT_LIST = LIST(FLOAT)
+
+/** A list cell from a JS array or typed array (Int32Array, Float32Array): the appender takes plain arrays. */
+const listItems = (v: unknown): ReadonlyArray<number> =>
+  Array.isArray(v) ? (v as Array<number>) : Array.from(v as ArrayLike<number>)
 
 /** Wrap one connection as the engine's `SqlShape`; interrupting an effect interrupts its query. */
 export function sqlOn(con: DuckDBConnection, created: Set<string> = new Set()): SqlShape {
@@ -119,6 +136,12 @@ export function sqlOn(con: DuckDBConnection, created: Set<string> = new Set()): 
           `CREATE OR REPLACE TABLE ${table} (${columns.map((c) => `"${c.name}" ${duckTypeOf(c.type)}`).join(", ")})`
         )
         const appender = await con.createAppender(table)
+        if (chunkable(columns)) {
+          // lists: whole chunks, 60x faster than appendList (duckdb-chunks.ts)
+          appendChunks(appender, columns, data)
+          appender.closeSync()
+          return
+        }
         const n = data[0]?.length ?? 0
         for (let i = 0; i < n; i++) {
           for (let j = 0; j < columns.length; j++) {
@@ -128,6 +151,9 @@ export function sqlOn(con: DuckDBConnection, created: Set<string> = new Set()): 
             else if (columns[j]!.type === "int32") appender.appendInteger(v as number)
             else if (columns[j]!.type === "float64") appender.appendDouble(v as number)
             else if (columns[j]!.type === "bool") appender.appendBoolean(v as boolean)
+            else if (columns[j]!.type === "list<int32>") appender.appendList(listItems(v), INTEGER_LIST)
+            else if (columns[j]!.type === "list<float32>") appender.appendList(listItems(v), FLOAT_LIST)
+            else if (columns[j]!.type === "blob") appender.appendBlob(v as Uint8Array)
             else appender.appendVarchar(String(v))
           }
           appender.endRow()

@@ -204,7 +204,7 @@ const firstWord = (sql: string) =>
  * One SELECT whose table functions are all allowed, as parsed by DuckDB itself (not by regex). A PIVOT
  * without an IN list is accepted too: DuckDB makes it two statements (see `dynamicPivot`).
  */
-function checkQuery(con: DuckDBConnection, sql: string, label: string, tables: ReadonlyArray<string>) {
+export function checkQuery(con: DuckDBConnection, sql: string, label: string, tables: ReadonlyArray<string>) {
   const example = `select * from ${quotedIdentifier(tables[0] ?? "node")} limit 10`
   const refuse = (found: string, expected: string, fix: string) =>
     Effect.fail(new DataError({ where: `${label} refused the query`, found, expected, fix }))

@@ -10,7 +10,19 @@ import type { ColumnSpec, TableSchema } from "../core/contract.js"
 import { SqlError } from "../core/errors.js"
 import { SchemaProbe } from "../core/services.js"
 
-const CORE_TYPES = new Set(["utf8", "json", "int32", "int64", "float64", "bool", "timestamp", "list<utf8>"])
+const CORE_TYPES = new Set([
+  "utf8",
+  "json",
+  "int32",
+  "int64",
+  "float64",
+  "bool",
+  "timestamp",
+  "list<utf8>",
+  "list<int32>",
+  "list<float32>",
+  "blob"
+])
 
 const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`
 

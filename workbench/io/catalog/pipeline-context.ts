@@ -5,10 +5,13 @@ import { labelLayer, mergeLayers } from "../../core/config.js"
 import type { DataError } from "../../core/errors.js"
 import { buildGraph, type PipelineGraph, providedServiceKeys } from "../../core/graph.js"
 import { Llm } from "../../core/llm.js"
+import { Trainer } from "../../core/trainer.js"
 import { applyOverrides } from "../../core/param-overrides.js"
 import type { NodeRegistry } from "../../core/node.js"
 import type { PipelineDefinition } from "../../core/pipeline.js"
 import type { PipelineInvalidError } from "../../core/errors.js"
+import { DataError as DataErrorClass } from "../../core/errors.js"
+import { type OverridesFile, readOverridesFile } from "../overrides-file.js"
 import { loadPipelineFile } from "../pipeline-file.js"
 import { findProjectRoot, type ProjectRoot } from "../project-root.js"
 import { loadNodeLibrary, nodeLibraryLocation } from "./node-library.js"
@@ -49,6 +52,8 @@ export interface PipelineContext extends WorkspacePaths {
   readonly project: ProjectConfig
   /** The services the run must provide beyond the core ones: wb.config.ts's layer and the pipeline's own. */
   readonly layer: Layer.Layer<never, DataError, never>
+  /** Param overrides saved beside the pipeline file (`wb serve`), already applied. */
+  readonly overrides?: OverridesFile
 }
 
 export interface OpenOptions {
@@ -73,7 +78,7 @@ export const loadDefinition = (file: string, root: string = process.cwd(), proje
   })
 
 /** Services the workbench layer of every run provides (workbench/io/live.ts), for the graph's `requires` check. */
-const WORKBENCH_SERVICES: ReadonlyArray<string> = [Llm.key]
+const WORKBENCH_SERVICES: ReadonlyArray<string> = [Llm.key, Trainer.key]
 
 /** An error message with a note appended. */
 class NotedError extends Data.TaggedError("NotedError")<{ readonly text: string }> {
@@ -89,10 +94,12 @@ export const openPipeline = (file: string, workspace: string, options: OpenOptio
     const project = yield* loadProjectConfig(projectRoot.dir)
     const loadedDefinition = yield* loadDefinition(file, paths.root, project)
     const { registry, needsLibrary } = loadedDefinition
+    // edits saved by `wb serve` (io/overrides-file.ts) apply first, so this command's --set wins
+    const saved = readOverridesFile(resolve(process.cwd(), file))
+    if (saved instanceof DataErrorClass) return yield* saved
+    const set = [...(saved?.set ?? []), ...(options.set ?? [])]
     const definition =
-      options.set === undefined || options.set.length === 0
-        ? loadedDefinition.definition
-        : yield* applyOverrides(loadedDefinition.definition, registry, options.set)
+      set.length === 0 ? loadedDefinition.definition : yield* applyOverrides(loadedDefinition.definition, registry, set)
     const layers = [
       project.config.layer === undefined
         ? undefined
@@ -132,6 +139,7 @@ export const openPipeline = (file: string, workspace: string, options: OpenOptio
       definition,
       graph,
       project,
-      layer
+      layer,
+      ...(saved === undefined ? {} : { overrides: saved })
     } satisfies PipelineContext
   })

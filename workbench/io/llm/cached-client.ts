@@ -5,6 +5,8 @@
  */
 import { Deferred, Effect } from "effect"
 import type { ChatFailure, ChatOutcome, ChatRequest, LlmClient, LlmUsage } from "../../core/llm.js"
+import { type EmbedSend, makeCachedEmbed } from "./cached-embed.js"
+import type { EmbeddingCache } from "./embedding-cache.js"
 import { type ModelIdentity, requestKey, type ResponseCache } from "./response-cache.js"
 
 /** Counters a provider's `send` adds to: requests made (retries included) and retries. */
@@ -24,6 +26,8 @@ export interface CachedClientOptions {
   readonly cache: ResponseCache
   /** Answer one request the cache does not hold; never fails (problems are `Failed` outcomes). */
   readonly send: (request: ChatRequest, context: SendContext) => Effect.Effect<ChatOutcome>
+  /** How the provider embeds texts, and the durable cache in front (cached-embed.ts). */
+  readonly embedding: { readonly cache: EmbeddingCache; readonly send: EmbedSend }
 }
 
 export function makeCachedClient(options: CachedClientOptions): LlmClient {
@@ -86,6 +90,7 @@ export function makeCachedClient(options: CachedClientOptions): LlmClient {
 
   return {
     chat,
+    embed: makeCachedEmbed(identity, options.embedding.cache, options.embedding.send, context, usage),
     cacheKey: (request) => requestKey(identity, request),
     usage: (): LlmUsage => ({ ...usage }),
     stop: (reason) => {

@@ -1,6 +1,7 @@
 /**
  * The OpenAI chat-completions wire format: the request body the client sends and the Schema its
- * response is decoded with. Servers that do not know a field ignore it (`grammar` is llama.cpp's).
+ * response is decoded with. Servers that do not know a field ignore it (`grammar` is llama.cpp's,
+ * `guided_choice` and `structured_outputs` vLLM's); api.openai.com refuses them.
  */
 import { Result, Schema } from "effect"
 import type { ChatRequest, TokenLogprob } from "../../core/llm.js"
@@ -27,7 +28,14 @@ export function chatBody(model: string, request: ChatRequest): Record<string, un
     body["logprobs"] = true
     body["top_logprobs"] = request.topLogprobs
   }
-  if (request.choices !== undefined && request.choices.length > 0) body["grammar"] = choicesGrammar(request.choices)
+  if (request.choices !== undefined && request.choices.length > 0) {
+    // each server reads its own field and ignores the others' (vLLM logs a warning for them):
+    // llama.cpp and `wb llm serve` a GBNF grammar, vLLM up to 0.11 guided_choice, newer vLLM
+    // structured_outputs. OpenAI refuses all three, so the judge does not send choices there.
+    body["grammar"] = choicesGrammar(request.choices)
+    body["guided_choice"] = [...request.choices]
+    body["structured_outputs"] = { choice: [...request.choices] }
+  }
   return body
 }
 

@@ -15,20 +15,23 @@
  *   so n samples differ from each other and a re-run draws the same ones.
  */
 import { Effect, type Scope } from "effect"
-import { basename } from "node:path"
+import { basename, dirname } from "node:path"
 import type { DataError } from "../../core/errors.js"
-import type { ChatOutcome, ChatRequest, GgufModelConfig, LlmClient } from "../../core/llm.js"
+import type { ChatFailure, ChatOutcome, ChatRequest, EmbedOutcome, GgufModelConfig, LlmClient } from "../../core/llm.js"
 import { makeCachedClient, type SendContext } from "./cached-client.js"
 import { choicesGrammar } from "./chat-wire.js"
+import { type EmbeddingCache, openEmbeddingCache } from "./embedding-cache.js"
 import { GgufRequestError, openGgufEngine } from "./gguf-engine.js"
 import { requestKey, type ModelIdentity, type ResponseCache } from "./response-cache.js"
 
-const failed = (reason: string): ChatOutcome => ({ _tag: "Failed", reason, status: null, raw: null, skipped: false })
+const failed = (reason: string): ChatFailure => ({ _tag: "Failed", reason, status: null, raw: null, skipped: false })
 
 export const openGgufClient = (
   config: GgufModelConfig,
   where: string,
-  cache: ResponseCache
+  cache: ResponseCache,
+  /** Default: the one beside `cache` (both live in `<workspace>/llm-cache/`). */
+  embeddings?: EmbeddingCache
 ): Effect.Effect<LlmClient, DataError, Scope.Scope> =>
   Effect.gen(function* () {
     const engine = yield* openGgufEngine(
@@ -92,5 +95,31 @@ export const openGgufClient = (
         )
       )
     }
-    return makeCachedClient({ identity, cache, send })
+    // a batch with one input longer than the context fails whole (GgufRequestError); featurize.embed
+    // then embeds that batch's texts one by one to find it
+    const sendEmbed = (texts: ReadonlyArray<string>, context: SendContext): Effect.Effect<EmbedOutcome> => {
+      context.tally.requests++
+      return Effect.tryPromise({ try: () => engine.embed(texts), catch: (e) => e }).pipe(
+        Effect.map(
+          (r): EmbedOutcome => ({
+            _tag: "Embedded",
+            vectors: r.vectors.map((v) => Float32Array.from(v)),
+            cached: 0,
+            tokens: r.tokens,
+            server: engine.fileName
+          })
+        ),
+        Effect.catch((e) =>
+          Effect.succeed(
+            failed(
+              e instanceof GgufRequestError
+                ? e.message
+                : `llama.cpp failed to embed on ${engine.fileName}: ${e instanceof Error ? e.message : String(e)}`
+            )
+          )
+        )
+      )
+    }
+    const embeddingCache = embeddings ?? (yield* openEmbeddingCache(dirname(dirname(cache.file)), identity, where))
+    return makeCachedClient({ identity, cache, send, embedding: { cache: embeddingCache, send: sendEmbed } })
   })

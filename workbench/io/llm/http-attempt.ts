@@ -9,10 +9,10 @@ import { type AttemptResult, parseRetryAfter } from "./retry-policy.js"
 import type { Scrub } from "./scrub.js"
 import type { ServerAddress } from "./server-address.js"
 
-export interface AttemptOutcome {
+export interface AttemptOutcome<A = DecodedAnswer> {
   readonly result: AttemptResult
   /** The answer, when `result` is Ok. */
-  readonly answer: DecodedAnswer | null
+  readonly answer: A | null
   /** What went wrong, in user words ("HTTP 503 from http://h:8000/v1"); empty when Ok. */
   readonly problem: string
   readonly status: number | null
@@ -63,9 +63,21 @@ export const attemptChat = (
   body: string,
   timeoutMs: number,
   scrub: Scrub
-): Effect.Effect<AttemptOutcome> => {
-  const server = address.display
-  const request = HttpClientRequest.post(address.endpoint).pipe(
+): Effect.Effect<AttemptOutcome> =>
+  attemptPost(http, address.endpoint, address.display, headers, body, timeoutMs, scrub, decodeChatBody)
+
+/** One POST of a JSON body to `url`, its 2xx body decoded by `decode` (chat completions, embeddings). */
+export const attemptPost = <A>(
+  http: HttpClient.HttpClient,
+  url: string,
+  server: string,
+  headers: Readonly<Record<string, string>>,
+  body: string,
+  timeoutMs: number,
+  scrub: Scrub,
+  decode: (text: string) => A | { readonly problem: string }
+): Effect.Effect<AttemptOutcome<A>> => {
+  const request = HttpClientRequest.post(url).pipe(
     HttpClientRequest.setHeaders(headers),
     HttpClientRequest.bodyText(body, "application/json")
   )
@@ -77,7 +89,7 @@ export const attemptChat = (
     // no tracing spans or traceparent headers: nothing to trace into, and no reason to tell servers
     Effect.provideService(HttpClient.TracerDisabledWhen, () => true),
     Effect.match({
-      onFailure: (error): AttemptOutcome =>
+      onFailure: (error): AttemptOutcome<A> =>
         Cause.isTimeoutError(error)
           ? {
               result: { _tag: "Timeout" },
@@ -93,7 +105,7 @@ export const attemptChat = (
               status: null,
               raw: null
             },
-      onSuccess: ({ status, retryAfter, text }): AttemptOutcome => {
+      onSuccess: ({ status, retryAfter, text }): AttemptOutcome<A> => {
         if (status < 200 || status > 299) {
           return {
             result: { _tag: "Status", status, retryAfterMs: parseRetryAfter(retryAfter, Date.now()) },
@@ -103,8 +115,8 @@ export const attemptChat = (
             raw: text === "" ? null : trimRaw(text, scrub)
           }
         }
-        const decoded = decodeChatBody(text)
-        if ("problem" in decoded) {
+        const decoded = decode(text)
+        if (typeof decoded === "object" && decoded !== null && "problem" in decoded) {
           return {
             result: { _tag: "Unparseable" },
             answer: null,
@@ -113,7 +125,7 @@ export const attemptChat = (
             raw: trimRaw(text, scrub)
           }
         }
-        return { result: { _tag: "Ok" }, answer: decoded, problem: "", status, raw: null }
+        return { result: { _tag: "Ok" }, answer: decoded as A, problem: "", status, raw: null }
       }
     })
   )

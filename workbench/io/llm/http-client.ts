@@ -14,10 +14,12 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Context, Effect, Layer, Redacted, type Scope } from "effect"
 import { HttpClient } from "effect/http"
 import { DataError } from "../../core/errors.js"
-import type { ChatOutcome, ChatRequest, HttpModelConfig, LlmClient } from "../../core/llm.js"
+import type { ChatFailure, ChatOutcome, ChatRequest, EmbedOutcome, HttpModelConfig, LlmClient } from "../../core/llm.js"
 import { makeCachedClient, type SendContext } from "./cached-client.js"
-import { chatBody } from "./chat-wire.js"
-import { attemptChat } from "./http-attempt.js"
+import { chatBody, type DecodedAnswer } from "./chat-wire.js"
+import { type DecodedEmbeddings, decodeEmbeddings, embedBody } from "./embed-wire.js"
+import type { EmbeddingCache } from "./embedding-cache.js"
+import { type AttemptOutcome, attemptChat, attemptPost } from "./http-attempt.js"
 import { estimateTokens, makeRateLimiter } from "./rate-limiter.js"
 import type { ResponseCache } from "./response-cache.js"
 import { backoffMs, isRetryable, isServerFault } from "./retry-policy.js"
@@ -99,6 +101,7 @@ export const openHttpClient = (
   config: HttpModelConfig,
   where: string,
   cache: ResponseCache,
+  embeddings: EmbeddingCache,
   tuning: Partial<HttpTuning> = {}
 ): Effect.Effect<LlmClient, DataError, Scope.Scope> =>
   Effect.gen(function* () {
@@ -128,15 +131,19 @@ export const openHttpClient = (
     })
 
     /** One try on the pool's choice of server, holding its slot for exactly as long as the request. */
-    const tryOnce = (body: string, estimate: number, avoid: PoolServer | undefined, context: SendContext) =>
+    const tryOnce = <A>(
+      attempt: (address: ServerAddress) => Effect.Effect<AttemptOutcome<A>>,
+      tokensOf: (answer: A) => number | null,
+      estimate: number,
+      avoid: PoolServer | undefined,
+      context: SendContext
+    ) =>
       Effect.gen(function* () {
         const slot = yield* limiter.take(estimate)
         return yield* Effect.uninterruptibleMask((restore) =>
           Effect.flatMap(restore(pool.acquire(avoid)), (server) => {
             context.tally.requests++
-            return restore(
-              attemptChat(http, server.address, headersOf.get(server.address)!, body, config.timeoutMs, scrub)
-            ).pipe(
+            return restore(attempt(server.address)).pipe(
               Effect.onExit((exit) =>
                 Effect.sync(() => {
                   const outcome = exit._tag === "Success" ? exit.value : undefined
@@ -151,9 +158,8 @@ export const openHttpClient = (
                           : "neutral"
                   )
                   const answer = outcome?.answer
-                  if (answer && answer.promptTokens !== null && answer.completionTokens !== null) {
-                    limiter.correct(slot, answer.promptTokens + answer.completionTokens)
-                  }
+                  const used = answer === null || answer === undefined ? null : tokensOf(answer)
+                  if (used !== null) limiter.correct(slot, used)
                 })
               ),
               Effect.map((outcome) => ({ outcome, server }))
@@ -162,29 +168,20 @@ export const openHttpClient = (
         )
       })
 
-    const send = (request: ChatRequest, context: SendContext): Effect.Effect<ChatOutcome> =>
+    /** A request tried until it is answered, or the last problem as a Failed outcome (retry policy above). */
+    const withRetries = <A>(
+      attempt: (address: ServerAddress) => Effect.Effect<AttemptOutcome<A>>,
+      tokensOf: (answer: A) => number | null,
+      estimate: number,
+      context: SendContext
+    ): Effect.Effect<{ readonly answer: A; readonly server: PoolServer } | ChatFailure> =>
       Effect.gen(function* () {
-        const body = JSON.stringify(chatBody(config.model, request))
-        const promptChars = request.messages.reduce((n, m) => n + m.content.length, 0)
-        const estimate = estimateTokens(promptChars, request.maxTokens)
         let avoid: PoolServer | undefined
         for (let retry = 0; ; retry++) {
-          const { outcome, server } = yield* tryOnce(body, estimate, avoid, context)
+          const { outcome, server } = yield* tryOnce(attempt, tokensOf, estimate, avoid, context)
           const { result } = outcome
-          if (result._tag === "Ok" && outcome.answer !== null) {
-            const a = outcome.answer
-            return {
-              _tag: "Answered",
-              text: a.text,
-              // a server that reports no usage: the same estimate the rate limiter used
-              promptTokens: a.promptTokens ?? Math.ceil(promptChars / 4),
-              completionTokens: a.completionTokens ?? Math.ceil(a.text.length / 4),
-              logprobs: a.logprobs,
-              cached: false,
-              server: server.address.display
-            } satisfies ChatOutcome
-          }
-          const fail = (reason: string): ChatOutcome => ({
+          if (result._tag === "Ok" && outcome.answer !== null) return { answer: outcome.answer, server }
+          const fail = (reason: string): ChatFailure => ({
             _tag: "Failed",
             reason: scrub(reason),
             status: outcome.status,
@@ -214,5 +211,66 @@ export const openHttpClient = (
         }
       })
 
-    return makeCachedClient({ identity: { provider: "openai", model: config.model }, cache, send })
+    const send = (request: ChatRequest, context: SendContext): Effect.Effect<ChatOutcome> => {
+      const body = JSON.stringify(chatBody(config.model, request))
+      const promptChars = request.messages.reduce((n, m) => n + m.content.length, 0)
+      const attempt = (address: ServerAddress) =>
+        attemptChat(http, address, headersOf.get(address)!, body, config.timeoutMs, scrub)
+      const tokensOf = (a: DecodedAnswer) =>
+        a.promptTokens !== null && a.completionTokens !== null ? a.promptTokens + a.completionTokens : null
+      return Effect.map(
+        withRetries(attempt, tokensOf, estimateTokens(promptChars, request.maxTokens), context),
+        (r): ChatOutcome => {
+          if ("_tag" in r) return r
+          const a = r.answer
+          return {
+            _tag: "Answered",
+            text: a.text,
+            // a server that reports no usage: the same estimate the rate limiter used
+            promptTokens: a.promptTokens ?? Math.ceil(promptChars / 4),
+            completionTokens: a.completionTokens ?? Math.ceil(a.text.length / 4),
+            logprobs: a.logprobs,
+            cached: false,
+            server: r.server.address.display
+          }
+        }
+      )
+    }
+
+    // embeddings: the same pool, limits and retries; one request per batch of uncached texts
+    const sendEmbed = (texts: ReadonlyArray<string>, context: SendContext): Effect.Effect<EmbedOutcome> => {
+      const body = embedBody(config.model, texts)
+      const chars = texts.reduce((n, s) => n + s.length, 0)
+      const attempt = (address: ServerAddress) =>
+        attemptPost(
+          http,
+          address.embeddings,
+          address.display,
+          headersOf.get(address)!,
+          body,
+          config.timeoutMs,
+          scrub,
+          (text) => decodeEmbeddings(text, texts.length)
+        )
+      return Effect.map(
+        withRetries(attempt, (a: DecodedEmbeddings) => a.promptTokens, estimateTokens(chars, 0), context),
+        (r): EmbedOutcome =>
+          "_tag" in r
+            ? r
+            : {
+                _tag: "Embedded",
+                vectors: r.answer.vectors,
+                cached: 0,
+                tokens: r.answer.promptTokens ?? Math.ceil(chars / 4),
+                server: r.server.address.display
+              }
+      )
+    }
+
+    return makeCachedClient({
+      identity: { provider: "openai", model: config.model },
+      cache,
+      send,
+      embedding: { cache: embeddings, send: sendEmbed }
+    })
   })

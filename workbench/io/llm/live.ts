@@ -11,6 +11,7 @@ import { basename } from "node:path"
 import { DataError } from "../../core/errors.js"
 import { type GgufModelConfig, Llm, type ModelConfig } from "../../core/llm.js"
 import type { HttpTuning } from "./http-client.js"
+import { openEmbeddingCache } from "./embedding-cache.js"
 import { type ModelIdentity, openResponseCache } from "./response-cache.js"
 
 // every run provides Llm, most never judge: the HTTP stack (effect/http, node:http agents) loads on first use
@@ -63,7 +64,8 @@ const openGguf = (workspaceDir: string, config: GgufModelConfig, where: string) 
       }
     })
     const cache = yield* openResponseCache(workspaceDir, identity, where)
-    return yield* module.openGgufClient(config, where, cache)
+    const embeddings = yield* openEmbeddingCache(workspaceDir, identity, where)
+    return yield* module.openGgufClient(config, where, cache, embeddings)
   })
 
 /** `tuning`: retry, rest and rate-window timings; only tests change them. */
@@ -74,9 +76,11 @@ export const LlmLive = (workspaceDir: string, tuning: Partial<HttpTuning> = {}) 
       open: (config: ModelConfig, where: string) =>
         config.provider === "openai"
           ? Effect.gen(function* () {
-              const cache = yield* openResponseCache(workspaceDir, { provider: "openai", model: config.model }, where)
+              const identity = { provider: "openai", model: config.model }
+              const cache = yield* openResponseCache(workspaceDir, identity, where)
+              const embeddings = yield* openEmbeddingCache(workspaceDir, identity, where)
               const { openHttpClient } = yield* httpModule
-              return yield* openHttpClient(config, where, cache, tuning)
+              return yield* openHttpClient(config, where, cache, embeddings, tuning)
             })
           : openGguf(workspaceDir, config, where)
     })

@@ -7,6 +7,8 @@
 export interface ServerAddress {
   /** Where chat requests go: `<base>/chat/completions` (plus the base URL's query); no credentials. */
   readonly endpoint: string
+  /** Where embedding requests go: `<base>/embeddings` (plus the base URL's query). */
+  readonly embeddings: string
   /** What users see: the URL without credentials, query or fragment. */
   readonly display: string
   /** `Basic …` from `http://user:pass@host`, or null. */
@@ -41,6 +43,7 @@ export function parseServerAddress(raw: string): ServerAddress | string {
   const base = url.toString().replace(/\/+$/, "")
   return {
     endpoint: `${base}/chat/completions${query}`,
+    embeddings: `${base}/embeddings${query}`,
     display: base,
     basicAuth,
     secrets: [...new Set(secrets.filter((s) => s !== ""))]

@@ -1,0 +1,162 @@
+/**
+ * Pairs into the Trainer's arrays: featurize.hash's `prompt_hash` / `a_hash` / `b_hash` (or featurize.embed's
+ * `*_embedding` vectors) streamed out of DuckDB in input order, one text slot per prompt and response,
+ * with each pair's orientation (chosen = the labelled side), smoothing, margin and weight.
+ */
+import { Effect } from "effect"
+import type { TableSchema } from "../../workbench/core/contract.js"
+import { DataError } from "../../workbench/core/errors.js"
+import type { InputTable } from "../../workbench/core/node.js"
+import { Sql } from "../../workbench/core/services.js"
+import type { PairSet } from "../../workbench/core/trainer.js"
+import { hashConfigProblem } from "../lib/text-hash.js"
+
+export type Features = "hash" | "embedding"
+
+export const featureColumns = (f: Features) =>
+  f === "hash"
+    ? (["prompt_hash", "a_hash", "b_hash"] as const)
+    : (["prompt_embedding", "a_embedding", "b_embedding"] as const)
+
+const has = (s: TableSchema, name: string) => s.columns.some((c) => c.name === name)
+
+/** A list cell as the engine streams it: an array, a typed array, or an `{ items }` list value. */
+const listOf = (v: unknown): ArrayLike<number> | null =>
+  v === null || v === undefined
+    ? null
+    : Array.isArray(v) || ArrayBuffer.isView(v)
+      ? (v as ArrayLike<number>)
+      : ((v as { items?: ArrayLike<number> }).items ?? null)
+
+export interface ReadOptions {
+  readonly features: Features
+  /** "train": labelled rows only (ties by `ties`); "score": every row, chosen = a, rejected = b. */
+  readonly mode: "train" | "score"
+  readonly ties: "skip" | "half"
+  readonly labelSmoothing: number
+  readonly where: string
+}
+
+export interface ReadPairs {
+  readonly pairs: PairSet
+  /** `_wb_row` of each pair kept, in order (to join results back). */
+  readonly rows: Float64Array
+  readonly skipped: { readonly unlabelled: number; readonly ties: number }
+  /** hash_config of the first row (hash features), or the embedding width. */
+  readonly hashConfig: unknown
+  readonly dim: number
+}
+
+export const readPairs = (input: InputTable, o: ReadOptions) =>
+  Effect.gen(function* () {
+    const sql = yield* Sql
+    const [pc, ac, bc] = featureColumns(o.features)
+    const s = input.schema
+    const opt = (name: string, fallback: string) => (has(s, name) ? `"${name}"::DOUBLE` : fallback)
+    const label = o.mode === "train" ? `"label"` : "'a'"
+    const query = `SELECT _wb_row, ${label}, "${pc}", "${ac}", "${bc}", ${opt("margin", "0")}, ${opt("label_weight", "NULL")},
+      ${opt("weight", "1")}, ${o.features === "hash" ? "hash_config::VARCHAR" : "NULL"} FROM ${input.numbered} ORDER BY _wb_row`
+    const bags: Array<ArrayLike<number>> = []
+    const rows: number[] = [],
+      prompt: number[] = [],
+      chosen: number[] = [],
+      rejected: number[] = []
+    const smoothing: number[] = [],
+      margin: number[] = [],
+      weight: number[] = [],
+      tie: number[] = []
+    let unlabelled = 0,
+      ties = 0,
+      hashConfig: unknown,
+      dim = -1,
+      bad: string | null = null
+    yield* sql.scan(query, (cols, n) => {
+      for (let i = 0; i < n && bad === null; i++) {
+        const l = cols[1]![i] as string | null
+        if (l !== "a" && l !== "b" && !(l === "tie" && o.ties === "half")) {
+          if (l === "tie") ties++
+          else unlabelled++
+          continue
+        }
+        const p = listOf(cols[2]![i]),
+          a = listOf(cols[3]![i]),
+          b = listOf(cols[4]![i])
+        if (p === null || a === null || b === null || p.length === 0 || a.length === 0 || b.length === 0) {
+          bad = `row ${Number(cols[0]![i])} has an empty or NULL ${p === null || p.length === 0 ? pc : a === null || a.length === 0 ? ac : bc}`
+          break
+        }
+        if (o.features === "embedding") {
+          if (dim < 0) dim = p.length
+          if (p.length !== dim || a.length !== dim || b.length !== dim) {
+            bad = `row ${Number(cols[0]![i])} has embeddings of ${p.length} / ${a.length} / ${b.length} values, earlier rows ${dim}`
+            break
+          }
+        } else if (hashConfig === undefined) hashConfig = JSON.parse(String(cols[8]![i]))
+        const t = bags.length
+        bags.push(p, a, b)
+        rows.push(Number(cols[0]![i]))
+        prompt.push(t)
+        chosen.push(l === "b" ? t + 2 : t + 1)
+        rejected.push(l === "b" ? t + 1 : t + 2)
+        const lw = cols[6]![i] as number | null
+        tie.push(l === "tie" ? 1 : 0)
+        smoothing.push(l === "tie" ? 0.5 : lw === null ? o.labelSmoothing : Math.max(o.labelSmoothing, 1 - lw))
+        margin.push(l === "tie" ? 0 : Number(cols[5]![i] ?? 0))
+        weight.push(Number(cols[7]![i] ?? 1))
+      }
+    })
+    const fail = (found: string, expected: string, fix: string) =>
+      new DataError({ where: `${o.where} input pairs`, found, expected, fix })
+    if (bad !== null)
+      return yield* fail(
+        bad,
+        `every pair with its three ${o.features === "hash" ? "hashed feature lists" : "embeddings"}`,
+        `featurize the pairs first (featurize.${o.features === "hash" ? "hash" : "embed"})`
+      )
+    if (o.features === "hash" && hashConfig !== undefined) {
+      const problem = hashConfigProblem(hashConfig)
+      if (problem !== undefined)
+        return yield* fail(
+          `hash_config ${problem}`,
+          "a hash_config written by featurize.hash of this build",
+          "re-run featurize.hash on the pairs"
+        )
+    }
+    if (weight.some((w) => !(w > 0)))
+      return yield* fail(
+        "a weight column with values that are not positive",
+        "weights > 0",
+        "fix the weight column, or drop it"
+      )
+    const texts = o.features === "hash" ? bagTable(bags) : { count: bags.length, vectors: vectorTable(bags, dim) }
+    return {
+      pairs: {
+        texts,
+        prompt: Int32Array.from(prompt),
+        chosen: Int32Array.from(chosen),
+        rejected: Int32Array.from(rejected),
+        smoothing: Float32Array.from(smoothing),
+        margin: Float32Array.from(margin),
+        weight: Float32Array.from(weight),
+        tie: Uint8Array.from(tie)
+      },
+      rows: Float64Array.from(rows),
+      skipped: { unlabelled, ties },
+      hashConfig: hashConfig ?? null,
+      dim
+    } satisfies ReadPairs
+  })
+
+function bagTable(bags: ReadonlyArray<ArrayLike<number>>) {
+  const offsets = new Int32Array(bags.length + 1)
+  for (let i = 0; i < bags.length; i++) offsets[i + 1] = offsets[i]! + bags[i]!.length
+  const ids = new Int32Array(offsets[bags.length]!)
+  for (let i = 0; i < bags.length; i++) ids.set(bags[i]!, offsets[i]!)
+  return { count: bags.length, offsets, ids }
+}
+
+function vectorTable(vs: ReadonlyArray<ArrayLike<number>>, dim: number) {
+  const out = new Float32Array(vs.length * Math.max(dim, 0))
+  for (let i = 0; i < vs.length; i++) out.set(vs[i]!, i * dim)
+  return out
+}
