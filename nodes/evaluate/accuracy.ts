@@ -45,6 +45,7 @@ import {
 } from "./columns.js"
 import { FromParam, predictionSql, resolveFrom } from "./pair-scores.js"
 import { bootstrap, meanAt, seededRandom, seedFor, slicesOf } from "./stats.js"
+import { accuracyViews } from "./views.js"
 
 export const AccuracyParams = Schema.Struct({
   from: FromParam,
@@ -105,6 +106,7 @@ export const accuracy = defineNode({
     )
   },
   outputs: { metrics: output("main", METRICS_COLUMNS, { doc: "slice_by, slice, metric, value, 95% interval, n" }) },
+  views: accuracyViews,
   run: ({ node, kind, params, inputs }) =>
     Effect.gen(function* () {
       const sql = yield* Sql

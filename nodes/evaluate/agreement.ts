@@ -40,6 +40,7 @@ import { agreementMetrics, majority, type RaterRow, VERDICTS, type Verdict } fro
 import { ByParam, byList, loadRows, ResamplesParam, SeedParam, sliceColumnsSql } from "./columns.js"
 import { slicesOf } from "./stats.js"
 import { ratersIn, voteSources, votesIn, votesJoinedSql } from "./votes-join.js"
+import { agreementViews } from "./views.js"
 
 export const AgreementParams = Schema.Struct({
   against: param(
@@ -99,6 +100,7 @@ export const agreement = defineNode({
     metrics: output("main", AGREEMENT_COLUMNS, { doc: "per slice and rater: metric, value, 95% interval, n" }),
     confusion: output("aux", CONFUSION_COLUMNS, { doc: "per slice and rater: against verdict × rater verdict counts" })
   },
+  views: agreementViews,
   run: ({ node, kind, params, inputs }) =>
     Effect.gen(function* () {
       const sql = yield* Sql

@@ -44,6 +44,7 @@ import {
 } from "./columns.js"
 import { FromParam, predictionSql, resolveFrom } from "./pair-scores.js"
 import { bootstrap, seededRandom, seedFor, slicesOf } from "./stats.js"
+import { calibrationViews } from "./views.js"
 
 export const CalibrationParams = Schema.Struct({
   from: FromParam,
@@ -123,6 +124,7 @@ export const calibration = defineNode({
       doc: "reliability diagram: per slice and bin, mean prediction and observed rate"
     })
   },
+  views: calibrationViews,
   run: ({ node, kind, params, inputs }) =>
     Effect.gen(function* () {
       const sql = yield* Sql

@@ -44,6 +44,7 @@ import { ByParam, byList, columnSql, loadRows, noColumnError, sliceColumnsSql } 
 import { PER_MODEL_COLUMNS, type PerModelRow, perModel } from "./win-rate-core.js"
 import { slicesOf } from "./stats.js"
 import { ratersIn, voteSources, votesIn, votesJoinedSql } from "./votes-join.js"
+import { winRateViews } from "./views.js"
 
 export const WinRateParams = Schema.Struct({
   model: param(
@@ -95,6 +96,7 @@ export const winRate = defineNode({
       doc: "per slice and model: win rate, SE, W/L/D, discrete and LC win rate"
     })
   },
+  views: winRateViews,
   run: ({ node, kind, params, inputs }) =>
     Effect.gen(function* () {
       const sql = yield* Sql

@@ -66,6 +66,7 @@ import { defineNode } from "../../workbench/core/node.js"
 import { param } from "../../workbench/core/params.js"
 import { Sql } from "../../workbench/core/services.js"
 import { voteColumns } from "../lib/pair-tables.js"
+import { aggregateViews } from "./tables.js"
 import { hasColumn, votesOnRowsSql } from "../lib/vote-rows.js"
 import {
   AGGREGATE_COLUMNS,
@@ -192,6 +193,7 @@ export const aggregate = defineNode({
       { doc: "one collapsed vote per pair row x rater (samples and orders merged, ratings as votes)" }
     )
   },
+  views: aggregateViews,
   inferOutputs: ({ node, kind, params, inputs }) => {
     const problem = inputProblem(`node "${node}" (${kind})`, params, inputs["votes"], inputs["ratings"])
     return problem === undefined ? Effect.succeed({}) : Effect.fail(problem)

@@ -10,7 +10,7 @@ import { pairsInput, ratersOutput } from "../lib/pair-tables.js"
 import { JudgeGgufParams, JudgeLlmParams, type JudgingParams, sendsChoices } from "./llm-params.js"
 import { runJudge } from "./llm-run.js"
 import { modelFingerprint, templateFingerprint } from "./sources.js"
-import { judgeOutputs } from "./tables.js"
+import { judgeOutputs, judgeViews } from "./tables.js"
 
 const outputs = {
   pairs: outputLike("main", "pairs", { doc: "the input pairs, unchanged" }),
@@ -114,6 +114,7 @@ export const llm = defineNode({
   params: JudgeLlmParams,
   inputs: { pairs: pairsInput("the pairs to judge") },
   outputs,
+  views: judgeViews,
   requires: [Llm],
   fingerprint: (params, root) => templateFingerprint(params.template, root),
   run: ({ node, kind, params, inputs }) =>
@@ -178,6 +179,7 @@ export const gguf = defineNode({
   params: JudgeGgufParams,
   inputs: { pairs: pairsInput("the pairs to judge") },
   outputs,
+  views: judgeViews,
   requires: [Llm],
   fingerprint: (params, root) =>
     `${modelFingerprint(modelPathOf(params.model, root))} ${templateFingerprint(params.template, root)}`,

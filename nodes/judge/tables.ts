@@ -4,6 +4,7 @@
  */
 import type { ColumnType } from "../../workbench/core/column-type.js"
 import { output } from "../../workbench/core/contract.js"
+import type { NodeView } from "../../workbench/core/views.js"
 import { ratingColumns, voteColumns } from "../lib/pair-tables.js"
 
 /**
@@ -61,3 +62,45 @@ export const judgeOutputs = {
     doc: "one row per request without a vote: stage, reason, HTTP status, raw text, retryable"
   })
 }
+
+/**
+ * What `wb serve` draws for an LLM judge (core/views.ts): per rater, how many judged pairs kept their
+ * verdict when the two responses swapped places (LLMBar's positional agreement).
+ */
+export const judgeViews: ReadonlyArray<NodeView> = [
+  {
+    name: "position-consistency",
+    title: "Position consistency per rater",
+    table: "judgments",
+    kind: "bar",
+    x: "rater",
+    color:
+      "CASE position_consistent WHEN true THEN 'consistent' WHEN false THEN 'inconsistent' ELSE 'one order only' END",
+    yLabel: "judged pairs",
+    doc: "inconsistent pairs got opposite verdicts in the two orders: the judge followed the position, not the content"
+  }
+]
+
+/**
+ * What `wb serve` draws for judge.aggregate: a binned scatter of the length difference (characters,
+ * a − b; 20 equal bins over its 2nd..98th percentile, the tails in the end bins) against the share of
+ * the bin's decisive labels that chose a; dots sized by the pairs in the bin. A rising curve is a
+ * length bias: the ensemble prefers whichever response is longer.
+ */
+export const aggregateViews: ReadonlyArray<NodeView> = [
+  {
+    name: "length-bias",
+    title: "Length bias: length difference vs the aggregated label",
+    table: "pairs",
+    kind: "scatter",
+    x: "length(response_a) - length(response_b)",
+    sql: `WITH d AS (SELECT (length(response_a) - length(response_b))::DOUBLE AS d, label FROM input WHERE label IN ('a', 'b')),
+        r AS (SELECT quantile_cont(d, 0.02) AS lo, quantile_cont(d, 0.98) AS hi FROM d),
+        b AS (SELECT least(19, greatest(0, floor((d - lo) / greatest((hi - lo) / 20, 1e-9))))::INTEGER AS bin, d, label FROM d, r)
+      SELECT avg(d) AS x, avg((label = 'a')::INTEGER)::DOUBLE AS y, count(*)::DOUBLE AS n FROM b GROUP BY bin ORDER BY x`,
+    reference: 0.5,
+    xLabel: "length(a) − length(b), characters (bin mean)",
+    yLabel: "P(label = a)",
+    doc: "flat at 0.5 means length does not sway the label; a rising curve means longer wins"
+  }
+]

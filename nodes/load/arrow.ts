@@ -19,6 +19,7 @@ import { type LoadContext, where } from "./files.js"
 import { finishLoad } from "./finish.js"
 import { messageListProblemSql } from "./messages.js"
 import { chosenRejectedPairsSql, sidesPairsSql } from "./pairs.js"
+import { loaderViews } from "./define.js"
 import { removedOutput } from "./removed.js"
 import { chosenIsBSql, renderMessagesSql, sqlText } from "./sql.js"
 import { resolveColumns, TableParams } from "./table.js"
@@ -161,6 +162,7 @@ export const arrow = defineNode({
   params: ArrowParams,
   inputs: {},
   outputs: { pairs: pairsOutput(), votes: votesOutput(), rejects: rejectsOutput(), removed: removedOutput() },
+  views: loaderViews,
   // the Table itself never enters the key or the manifest: its digest stands for it
   keyParams: (params) => ({ ...params, table: digestOf(params) }),
   run: ({ node, params, sample }) =>

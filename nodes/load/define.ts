@@ -26,6 +26,7 @@ import type { DataError, SqlError } from "../../workbench/core/errors.js"
 import { type CoreServices, defineNode, type NodeOutput, type ParamsSchema } from "../../workbench/core/node.js"
 import { Progress, Workspace } from "../../workbench/core/services.js"
 import type { ColumnType } from "../../workbench/core/column-type.js"
+import type { NodeView } from "../../workbench/core/views.js"
 import { output, type OutputContract } from "../../workbench/core/contract.js"
 import { pairColumns, pairsOutput, rejectsOutput, votesOutput } from "../lib/pair-tables.js"
 import { type CheckedFile, collectRejects } from "./check.js"
@@ -36,6 +37,20 @@ import { fingerprintPaths, inputFiles, inputPaths, type PathValue } from "./inpu
 import { loadEach } from "./many-files.js"
 import { readRecords } from "./read.js"
 import { removedOutput } from "./removed.js"
+
+/** What `wb serve` draws for every loader (core/views.ts): how the loaded pairs' labels split by source. */
+export const loaderViews: ReadonlyArray<NodeView> = [
+  {
+    name: "labels",
+    title: "Label distribution by source",
+    table: "pairs",
+    kind: "bar",
+    x: "source",
+    color: "coalesce(label, 'unlabelled')",
+    yLabel: "pairs",
+    doc: "a source labelled mostly one side, or mostly unlabelled, is worth a look before mixing it in"
+  }
+]
 
 /** The params every loader has; `path`, `glob` and `format` are what `read()` reads. */
 interface LoaderParams {
@@ -109,6 +124,7 @@ export const defineLoader = <S extends ParamsSchema & { readonly Type: LoaderPar
       removed: removedOutput(),
       ...(loader.outputs ?? ({} as Readonly<Record<X, OutputContract>>))
     },
+    views: loaderViews,
     fingerprint: (params, root, workspace) =>
       fileFingerprint(
         root,

@@ -60,6 +60,7 @@
 import { Effect } from "effect"
 import { input, output, outputLike } from "../../workbench/core/contract.js"
 import { defineNode } from "../../workbench/core/node.js"
+import type { NodeView } from "../../workbench/core/views.js"
 import { Sql } from "../../workbench/core/services.js"
 import { votesOnRowsSql } from "../lib/vote-rows.js"
 import { AGREEMENT_COLUMNS, CONFUSION_COLUMNS } from "./agreement.js"
@@ -77,6 +78,36 @@ const votesIn = (doc: string) =>
       doc
     }
   )
+
+/**
+ * What `wb serve` draws (core/views.ts): each rater's agreement with the human label (accuracy and
+ * Cohen's kappa, one cell each), and its position bias (P(prefer the response shown first); 0.5 is none).
+ */
+const mixViews: ReadonlyArray<NodeView> = [
+  {
+    name: "agreement",
+    title: "Agreement with the human label",
+    table: "agreement",
+    kind: "heatmap",
+    x: "rater",
+    sql: `SELECT rater AS x, metric AS y, value::DOUBLE AS value FROM (
+        UNPIVOT (SELECT rater, accuracy, kappa FROM input) ON accuracy, kappa INTO NAME metric VALUE value)
+      ORDER BY x, y`,
+    doc: "kappa near 0 is chance agreement; '(ai label)' is the label the unrouted pairs keep"
+  },
+  {
+    name: "position-bias",
+    title: "Position bias: P(prefer the response shown first)",
+    table: "agreement",
+    kind: "bar",
+    x: "rater",
+    y: "max(p_prefer_first)",
+    where: "p_prefer_first IS NOT NULL",
+    reference: 0.5,
+    yLabel: "P(prefer first)",
+    doc: "0.5 is no bias; far above it, the rater favours whatever it saw first"
+  }
+]
 
 export const route = defineNode({
   kind: "mix.route",
@@ -129,6 +160,7 @@ export const route = defineNode({
     confusion: output("aux", CONFUSION_COLUMNS, { doc: "per rater: human label x rater vote counts" }),
     gain_model: output("aux", GAIN_MODEL_COLUMNS, { doc: "route-by-features: the fitted gain per feature bin" })
   },
+  views: mixViews,
   run: (ctx) =>
     Effect.gen(function* () {
       const sql = yield* Sql

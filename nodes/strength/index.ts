@@ -50,6 +50,7 @@
 import { Effect, Schema } from "effect"
 import { input, output, outputLike, type TableSchema } from "../../workbench/core/contract.js"
 import { DataError } from "../../workbench/core/errors.js"
+import type { NodeView } from "../../workbench/core/views.js"
 import { defineNode } from "../../workbench/core/node.js"
 import { param } from "../../workbench/core/params.js"
 import { Sql } from "../../workbench/core/services.js"
@@ -108,6 +109,26 @@ const noLabel = (at: string) =>
 
 const report = { bin: "int64", bin_lo: "float64", bin_hi: "float64", action: "utf8", pairs: "int64" } as const
 
+/**
+ * What `wb serve` draws (core/views.ts): strength_report's bins, stacked by what happened to the rows.
+ * Only bins that hold rows: the report keeps every empty bin of each action, which would draw as
+ * zero-height bars.
+ */
+const strengthViews: ReadonlyArray<NodeView> = [
+  {
+    name: "strength",
+    title: "Strength by action",
+    table: "strength_report",
+    kind: "histogram",
+    x: "bin_lo",
+    sql: `SELECT bin_lo AS x0, bin_hi AS x1, action AS color, pairs::INTEGER AS n FROM input
+      WHERE bin IS NOT NULL AND pairs > 0 ORDER BY bin, action`,
+    xLabel: "strength (ensemble margin towards the label, before any flip)",
+    yLabel: "pairs",
+    doc: "mass below 0 is pairs the raters contradict: flipped or dropped per the params"
+  }
+]
+
 export const filter = defineNode({
   kind: "strength.filter",
   version: 2,
@@ -133,6 +154,7 @@ export const filter = defineNode({
     }),
     strength_report: output("aux", report, { doc: "strength histogram by action (kept, flipped, dropped)" })
   },
+  views: strengthViews,
   inferOutputs: ({ node, kind, inputs }) => {
     const pairs: TableSchema | undefined = inputs["pairs"]
     return pairs !== undefined && !pairs.open && !hasColumn(pairs, "label")

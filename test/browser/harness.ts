@@ -10,6 +10,15 @@ import { REPO, startWb, tempDir } from "../e2e/cli-spawn.js"
 
 export const CHROMIUM = process.env["WB_CHROMIUM"] ?? "/usr/bin/chromium"
 export const QUICKSTART = "pipelines/quickstart.yaml"
+/** A second pipeline in the project, for a declared view with a colour per action (strength.filter). */
+export const STRENGTH = "pipelines/views-strength.yaml"
+const STRENGTH_YAML = `pipeline: views-strength
+nodes:
+  panda: { use: load.pandalm, with: { path: data/pandalm-testset, maxRejectRate: 0.01 } }
+  longer: { use: judge.heuristic, in: { pairs: panda }, with: { rule: prefer-longer } }
+  sim: { use: judge.simulated, in: { pairs: panda }, with: { annotators: 3, flipRate: 0.3, seed: 0 } }
+  strength: { use: strength.filter, in: { pairs: panda, votes: [longer.votes, sim.votes] }, with: { flipBelow: -0.5, drop: { below: -0.2 } } }
+`
 
 export function requireChromium(): void {
   if (!existsSync(CHROMIUM)) {
@@ -20,11 +29,12 @@ export function requireChromium(): void {
   }
 }
 
-/** A project holding the quickstart YAML pipeline and the shipped data (a link); nothing run. */
+/** A project holding the quickstart YAML pipeline, the strength one and the shipped data (a link); nothing run. */
 export function quickstartProject(): string {
   const root = tempDir("wb-ui-")
   mkdirSync(join(root, "pipelines"))
   cpSync(join(REPO, QUICKSTART), join(root, QUICKSTART))
+  writeFileSync(join(root, STRENGTH), STRENGTH_YAML)
   symlinkSync(join(REPO, "data"), join(root, "data"))
   writeFileSync(join(root, "package.json"), '{ "name": "ui-test", "type": "module" }\n')
   return root

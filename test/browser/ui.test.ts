@@ -3,7 +3,8 @@
  * `wb serve` on a quickstart project: open with the token, see the cells and the DAG, run, see the
  * dedupe funnel drawn with one bar per (reason, source), edit a dedupe param and watch only what is
  * downstream re-run, query in a SQL cell and save it as a node, label three pairs and see the votes
- * land in the labels file. Expected numbers come from DuckDB and the API, not from the page.
+ * land in the labels file, then run a second pipeline and see strength.filter's declared histogram with
+ * one bar per non-empty bin. Expected numbers come from DuckDB and the API, not from the page.
  * A failing test leaves a screenshot in test-results/.
  */
 import { mkdirSync, readFileSync, rmSync } from "node:fs"
@@ -21,6 +22,7 @@ import {
   requireChromium,
   type Served,
   serve,
+  STRENGTH,
   watch
 } from "./harness.js"
 
@@ -44,8 +46,8 @@ const api = async (path: string, body?: unknown) => {
   return res
 }
 /** One number from a read-only query over the artifacts (the server's SQL route, not the page). */
-const scalar = async (sql: string) => {
-  const t = tableFromIPC(new Uint8Array(await (await api("/api/sql", { pipeline: QUICKSTART, sql })).arrayBuffer()))
+const scalar = async (sql: string, pipeline = QUICKSTART) => {
+  const t = tableFromIPC(new Uint8Array(await (await api("/api/sql", { pipeline, sql })).arrayBuffer()))
   return Number(t.getChildAt(0)!.get(0))
 }
 const statuses = () =>
@@ -235,6 +237,27 @@ describe("browser workbench", { timeout: 180_000 }, () => {
     await page.keyboard.press("u")
     await page.locator('#label-progress[data-labeled="2"]').waitFor()
     expect((await readVotes()).map((v) => v.pair_id)).toEqual(shown.slice(0, 2))
+    expect(problems).toEqual([])
+  })
+
+  it("another pipeline's strength view: one bar per non-empty (bin, action) of the strength report", async () => {
+    await page.locator("#nav-notebook").click()
+    await page.locator("#pipeline").selectOption(STRENGTH)
+    await page.locator('.cell[data-node="strength"]').waitFor()
+    await page.locator("#run").click()
+    await page.locator('.cell[data-node="strength"][data-status="cached"]').waitFor({ timeout: 90_000 })
+    const bins = await scalar(
+      `select count(*) from "strength.strength_report" where bin is not null and pairs > 0`,
+      STRENGTH
+    )
+    const actions = await scalar(
+      `select count(distinct action) from "strength.strength_report" where pairs > 0`,
+      STRENGTH
+    )
+    expect(actions).toBeGreaterThan(1) // the colours say something: not every pair was kept
+    const bars = page.locator('figure[data-view="strength"] svg g[aria-label="rect"] rect')
+    await bars.first().waitFor()
+    expect(await bars.count()).toBe(bins)
     expect(problems).toEqual([])
   })
 })

@@ -98,6 +98,7 @@ describe("dist/, the compiled package", () => {
       "tsconfig.json",
       "tsconfig.build.json",
       "scripts/build.mjs",
+      "scripts/build-ui.mjs",
       "scripts/dist-record.mjs"
     ]) {
       cpSync(join(REPO, f), join(copy, f), { recursive: true, preserveTimestamps: false })

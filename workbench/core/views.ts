@@ -9,13 +9,18 @@
  * | kind      | fields used              | columns returned                                   |
  * |-----------|--------------------------|----------------------------------------------------|
  * | histogram | x (numeric), color, bins | x0, x1, [color], n — `bins` equal-width bins over min..max of x |
- * | bar       | x, y (aggregate), color  | x, [color], y — y defaults to count(*)            |
+ * | bar       | x, y (aggregate), color, lo, hi (aggregates) | x, [color], y, [lo, hi] — y defaults to count(*) |
  * | heatmap   | x, y, value (aggregate)  | x, y, value — value defaults to count(*)          |
- * | line      | x, y, color              | x, y, [color] — ordered by x                      |
+ * | line      | x, y, color, lo, hi      | x, y, [color], [lo, hi] — ordered by x            |
  * | scatter   | x, y, color              | x, y, [color] — a seeded sample of at most `limit` points |
  *
- * `sql` replaces the generated query: one SELECT over the view's table, written as `input`, returning
- * the columns of its kind (`select reason as x, count(*) as y from input group by 1`).
+ * `where` filters the table's rows first (every kind). `sql` replaces the generated query: one SELECT
+ * over the view's table, written as `input` (its own WITH may follow), returning the columns of its
+ * kind (`select reason as x, count(*) as y from input group by 1`). How the browser draws the
+ * columns, whoever computed them: a
+ * `color` column stacks bars and histogram bins (and splits lines and dots); `lo`/`hi` columns draw an
+ * interval (error bar) on each bar or point; an `n` column on a scatter sizes its dots (a binned
+ * scatter); `reference` adds a rule at y = that number (0.5: no preference) or the y = x diagonal.
  *
  * @example
  * views: [{ name: "funnel", title: "Removed by reason", table: "removed", kind: "bar", x: "reason" }]
@@ -34,6 +39,16 @@ export interface NodeView {
   readonly y?: string
   /** Splits the series (bar fill, histogram stack, scatter colour). */
   readonly color?: string
+  /** A SQL condition over the table's columns: only these rows are drawn (e.g. `slice_by = '(all)'`). */
+  readonly where?: string
+  /** bar, line: the interval around y (a 95% CI, ±1 SE), aggregates for a bar (`max(ci_lo)`). */
+  readonly lo?: string
+  readonly hi?: string
+  /** A reference drawn under the marks: a horizontal rule at y = the number, or the y = x diagonal. */
+  readonly reference?: number | "diagonal"
+  /** Axis labels (default: none for x, "rows" for counts). */
+  readonly xLabel?: string
+  readonly yLabel?: string
   /** heatmap: the cell value, an aggregate (e.g. `avg(kappa)`). */
   readonly value?: string
   /** histogram: number of bins (default 30). */
@@ -65,6 +80,8 @@ export function viewProblems(views: ReadonlyArray<NodeView>, tables: ReadonlyArr
       out.push(
         `view "${v.name}" reads table "${v.table}", which the kind does not output (it has ${tables.join(", ")})`
       )
+    if ((v.lo === undefined) !== (v.hi === undefined))
+      out.push(`view "${v.name}": lo and hi go together (an interval needs both ends); give both or neither`)
     if (!VIEW_KINDS.includes(v.kind))
       out.push(`view "${v.name}": kind "${v.kind}" is not one of ${VIEW_KINDS.join(", ")}`)
   }

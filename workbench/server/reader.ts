@@ -134,10 +134,19 @@ export const q = (name: string) => quotedIdentifier(name)
 
 /** The SQL of a declared view over `file`, per its kind (core/views.ts documents the columns). */
 export function viewSql(view: NodeView, file: string): string {
-  const input = `(SELECT * EXCLUDE (file_row_number) FROM ${parquet(file)})`
-  if (view.sql !== undefined) return `WITH input AS ${input} ${view.sql}`
+  const where = view.where === undefined ? "" : ` WHERE ${view.where}`
+  const input = `(SELECT * EXCLUDE (file_row_number) FROM ${parquet(file)}${where})`
+  if (view.sql !== undefined) {
+    // a query with its own WITH gets `input` as its first common table expression
+    const own = /^\s*with\s+/i.exec(view.sql)
+    return own === null
+      ? `WITH input AS ${input} ${view.sql}`
+      : `WITH input AS ${input}, ${view.sql.slice(own[0].length)}`
+  }
   const color = view.color === undefined ? "" : `, (${view.color})::VARCHAR AS color`
   const colorGroup = view.color === undefined ? "" : ", color"
+  const interval =
+    view.lo === undefined || view.hi === undefined ? "" : `, (${view.lo})::DOUBLE AS lo, (${view.hi})::DOUBLE AS hi`
   switch (view.kind) {
     case "histogram": {
       const bins = Math.max(1, Math.min(200, view.bins ?? 30))
@@ -148,13 +157,13 @@ export function viewSql(view: NodeView, file: string): string {
         FROM b GROUP BY bin, lo, hi${colorGroup} ORDER BY bin${colorGroup}`
     }
     case "bar":
-      return `SELECT (${view.x})::VARCHAR AS x${color}, ${view.y ?? "count(*)"} AS y FROM ${input} t
+      return `SELECT (${view.x})::VARCHAR AS x${color}, ${view.y ?? "count(*)"} AS y${interval} FROM ${input} t
         GROUP BY ALL ORDER BY x${colorGroup}`
     case "heatmap":
       return `SELECT (${view.x})::VARCHAR AS x, (${view.y ?? "NULL"})::VARCHAR AS y, ${view.value ?? "count(*)"} AS value
         FROM ${input} t GROUP BY ALL ORDER BY x, y`
     case "line":
-      return `SELECT ${view.x} AS x, ${view.y ?? "NULL"} AS y${color} FROM ${input} t ORDER BY x`
+      return `SELECT ${view.x} AS x, ${view.y ?? "NULL"} AS y${color}${interval} FROM ${input} t ORDER BY x${colorGroup}`
     case "scatter":
       return `SELECT ${view.x} AS x, ${view.y ?? "NULL"} AS y${color} FROM ${input} t
         USING SAMPLE reservoir(${Math.max(1, Math.min(100_000, view.limit ?? 5000))} ROWS) REPEATABLE (42)`

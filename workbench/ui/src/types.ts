@@ -19,6 +19,10 @@ export interface NodeView {
   readonly table: string
   readonly kind: "histogram" | "bar" | "heatmap" | "line" | "scatter"
   readonly doc?: string
+  /** A rule at y = the number (0.5: no preference), or the y = x diagonal (reliability). */
+  readonly reference?: number | "diagonal"
+  readonly xLabel?: string
+  readonly yLabel?: string
 }
 
 /** A JSON Schema (draft 2020-12), the subset the params form reads. */
