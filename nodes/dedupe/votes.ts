@@ -114,10 +114,11 @@ export const applyVotes = (sql: SqlShape, t: PlanTables, planTable: string) =>
     FROM ${from}
     WHERE NOT ${moved} OR ${to} IS NOT NULL
     ORDER BY v.rowid`)
+    // (count_if over no rows is NULL, hence the coalesce: a stat is always a number)
     // moved: re-pointed to another pair (a row merged into a twin with the same texts keeps its pair_id)
     const [c] = yield* sql.rows<{ votes_in: number; moved: number; flipped: number }>(`
-    SELECT count(*) AS votes_in, count_if(${moved} AND ${to} IS NOT NULL AND ${to} <> v.pair_id) AS moved,
-      count_if(${flip} AND ${to} IS NOT NULL) AS flipped
+    SELECT count(*) AS votes_in, coalesce(count_if(${moved} AND ${to} IS NOT NULL AND ${to} <> v.pair_id), 0) AS moved,
+      coalesce(count_if(${flip} AND ${to} IS NOT NULL), 0) AS flipped
     FROM ${from}`)
     const votesOut = yield* sql.count(table)
     const stats: Record<string, number> = {

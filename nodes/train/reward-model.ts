@@ -94,6 +94,19 @@ export const rewardModel = defineNode({
       doc: "one row per epoch: loss, accuracy, val_loss, val_accuracy, pairs_per_s"
     })
   },
+  // what `wb serve` draws (core/views.ts): per-epoch train and validation curves from `history`
+  views: (["loss", "accuracy"] as const).map((m) => ({
+    name: m,
+    title: `${m === "loss" ? "Loss" : "Accuracy"} per epoch`,
+    table: "history",
+    kind: "line" as const,
+    x: "epoch",
+    sql: `SELECT epoch::DOUBLE AS x, y::DOUBLE AS y, color FROM (UNPIVOT (SELECT epoch, ${m} AS train, val_${m} AS validation
+      FROM input) ON train, validation INTO NAME color VALUE y) ORDER BY x, color`,
+    xLabel: "epoch",
+    yLabel: m,
+    doc: "validation drifting away from train is overfitting; the model kept is the best validation epoch"
+  })),
   requires: [Trainer],
   run: ({ node, kind, params, inputs }) =>
     Effect.gen(function* () {

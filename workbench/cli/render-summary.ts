@@ -65,6 +65,14 @@ export function summaryLines(report: RunReport, graph: PipelineGraph, file: stri
       out.push(`  ${n.name}: ${usageText(n.stats!)}${n.status === "cached" ? " (when it ran)" : ""}`)
   }
 
+  // nodes that computed on a backend chosen at run time (training) say which one (stat `backend`)
+  const backends = report.nodes.filter((n) => ok(n) && typeof n.stats?.backend === "string")
+  if (backends.length > 0) {
+    out.push("", "backends")
+    for (const n of backends)
+      out.push(`  ${n.name}: ${n.stats!.backend}${n.status === "cached" ? " (when it ran)" : ""}`)
+  }
+
   // which folder the pipeline's data paths were read from: it is not always the current directory
   if (root !== undefined) out.push("", describeProjectRoot(root))
 
