@@ -68,8 +68,17 @@ async function streamFile(
   if (decoder === undefined) {
     if (dest === undefined) await pipeline(file, sink)
     else await pipeline(file, sink, dest)
-  } else if (dest === undefined) await pipeline(file, decoder(), sink)
-  else await pipeline(file, decoder(), sink, dest)
+    return
+  }
+  const unzip = decoder()
+  if (dest === undefined) await pipeline(file, unzip, sink)
+  else await pipeline(file, unzip, sink, dest)
+  // zlib stops at bytes that start no member (zero padding) and ends its output early; whether the
+  // pipeline then sees the unread rest as an abort depends on chunk timing (a small file is one chunk
+  // and ends cleanly). What zlib consumed (`bytesWritten`) against the file's size says it every time.
+  const consumed = (unzip as { bytesWritten?: number }).bytesWritten
+  if (typeof consumed === "number" && consumed < file.bytesRead)
+    throw Object.assign(new Error("the stream ended before the file did"), { code: "ABORT_ERR" })
 }
 
 const LF = 0x0a,
