@@ -9,11 +9,12 @@
  * record (a kill mid-write) is cut off on load, so later records stay aligned. The file is read on
  * the first lookup, not on open: a judge's client never loads it. Shared per file, counted references.
  */
-import { Effect, type Scope } from "effect"
+import type { Effect, Scope } from "effect"
 import { createHash, hash } from "node:crypto"
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync, writeSync } from "node:fs"
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from "node:fs"
 import { join } from "node:path"
-import { DataError } from "../../core/errors.js"
+import { openSharedFile } from "./shared-cache-file.js"
+import type { DataError } from "../../core/errors.js"
 import type { ModelIdentity } from "./response-cache.js"
 
 const KEY_BYTES = 32
@@ -127,9 +128,6 @@ class EmbeddingFile implements EmbeddingCache {
   }
 }
 
-const open = new Map<string, EmbeddingFile>()
-let exitHook = false
-
 const fileName = (identity: ModelIdentity) => {
   const slug = `${identity.provider}-${identity.model}`.replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, 80)
   const h = createHash("sha256")
@@ -144,40 +142,6 @@ export const openEmbeddingCache = (
   identity: ModelIdentity,
   where: string
 ): Effect.Effect<EmbeddingCache, DataError, Scope.Scope> => {
-  const dir = join(workspaceDir, "llm-cache")
-  const file = join(dir, fileName(identity))
-  return Effect.acquireRelease(
-    Effect.try({
-      try: () => {
-        let cache = open.get(file)
-        if (cache === undefined) {
-          mkdirSync(dir, { recursive: true })
-          cache = new EmbeddingFile(file)
-          open.set(file, cache)
-        }
-        cache.refs++
-        if (!exitHook) {
-          exitHook = true
-          process.once("exit", () => {
-            for (const c of open.values()) c.write()
-          })
-        }
-        return cache
-      },
-      catch: (e) =>
-        new DataError({
-          where,
-          found: `the embedding cache ${file} could not be opened (${e instanceof Error ? e.message : String(e)})`,
-          expected: "a writable workspace directory",
-          fix: "check the workspace's permissions and free space, or pass another --workspace"
-        })
-    }),
-    (cache) =>
-      Effect.sync(() => {
-        if (--cache.refs === 0) {
-          open.delete(file)
-          cache.close()
-        }
-      })
-  )
+  const file = join(workspaceDir, "llm-cache", fileName(identity))
+  return openSharedFile(file, (f) => new EmbeddingFile(f), "the embedding cache", where)
 }

@@ -11,11 +11,12 @@
  *
  * Every client of one model identity in a process shares one cache (counted references).
  */
-import { Effect, type Scope } from "effect"
+import type { Effect, Scope } from "effect"
 import { createHash, hash } from "node:crypto"
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs"
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from "node:fs"
 import { join } from "node:path"
-import { DataError } from "../../core/errors.js"
+import { openSharedFile } from "./shared-cache-file.js"
+import type { DataError } from "../../core/errors.js"
 import type { ChatAnswer, ChatRequest } from "../../core/llm.js"
 
 /** What makes two clients' answers interchangeable: the model, not the server that runs it. */
@@ -180,50 +181,12 @@ class CacheFile implements ResponseCache {
   }
 }
 
-const open = new Map<string, CacheFile>()
-let exitHook = false
-
 /** The cache of one model identity under `workspaceDir`, shared while any client holds it. */
 export const openResponseCache = (
   workspaceDir: string,
   identity: ModelIdentity,
   where: string
 ): Effect.Effect<ResponseCache, DataError, Scope.Scope> => {
-  const dir = join(workspaceDir, "llm-cache")
-  const file = join(dir, cacheFileName(identity))
-  return Effect.acquireRelease(
-    Effect.try({
-      try: () => {
-        let cache = open.get(file)
-        if (cache === undefined) {
-          mkdirSync(dir, { recursive: true })
-          cache = new CacheFile(file)
-          open.set(file, cache)
-        }
-        cache.refs++
-        if (!exitHook) {
-          exitHook = true
-          // a process that exits without closing its scopes still writes what it was given
-          process.once("exit", () => {
-            for (const c of open.values()) c.write()
-          })
-        }
-        return cache
-      },
-      catch: (e) =>
-        new DataError({
-          where,
-          found: `the LLM response cache ${file} could not be opened (${e instanceof Error ? e.message : String(e)})`,
-          expected: "a writable workspace directory",
-          fix: "check the workspace's permissions and free space, or pass another --workspace"
-        })
-    }),
-    (cache) =>
-      Effect.sync(() => {
-        if (--cache.refs === 0) {
-          open.delete(file)
-          cache.close()
-        }
-      })
-  )
+  const file = join(workspaceDir, "llm-cache", cacheFileName(identity))
+  return openSharedFile(file, (f) => new CacheFile(f), "the LLM response cache", where)
 }
