@@ -17,7 +17,7 @@
  */
 import { Effect } from "effect"
 import { mkdtempSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { availableParallelism, tmpdir } from "node:os"
 import { join } from "node:path"
 import { featurize, load, train, transform } from "../nodes/index.js"
 import { readPairs } from "../nodes/train/data.js"
@@ -109,7 +109,13 @@ async function hand(file: string, backend: Backend, seed: number): Promise<Figur
     t0: number
   let scoreSeconds: number
   if (backend === "sparse") {
-    const m = new SparseModel(cfg, initWeights(cfg, seed), { kind: "adam", lr: 0.01 })
+    // the node's thread count (live.ts: one per core, at most 4), so the ratio compares like with like
+    const m = new SparseModel(
+      cfg,
+      initWeights(cfg, seed),
+      { kind: "adam", lr: 0.01 },
+      Math.min(4, availableParallelism())
+    )
     for (const idx of batches) {
       t0 = performance.now()
       m.pairLoss(pairs, idx, true)
@@ -119,6 +125,7 @@ async function hand(file: string, backend: Backend, seed: number): Promise<Figur
     t0 = performance.now()
     m.scorePairs(pairs)
     scoreSeconds = (performance.now() - t0) / 1000
+    m.close()
   } else {
     await Effect.runPromise(resolveBackend(backend, "bench"))
     const { TfjsModel } = await import("../workbench/io/train/tfjs-model.js")

@@ -17,9 +17,16 @@
 //   dist/; one without a twin is refused, with the fix (pipeline-file.ts knows the code). Running the
 //   sources, the other way round: the package's "exports" name dist/, and "preference-workbench"
 //   must give the sources the CLI runs.
+//
+// Reloading (`wb serve`, io/pipeline-reload.ts): Node caches every module by URL, so a pipeline file
+// edited while the server runs would never be seen. The server imports it as `pipeline.ts?wbv=N`;
+// here every file: module that a `?wbv=N` module imports gets the same `?wbv=N`, except the engine
+// and packages (node_modules, the workbench's own folders), which must stay one shared copy. So a new
+// N re-evaluates the pipeline and its local helpers. Each such file's stamp (mtime and size, taken
+// before it is read) goes back on `reloadPort`, so the server knows which files a version depends on.
 
 import { createHash } from "node:crypto"
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { homedir } from "node:os"
 import { join, relative } from "node:path"
@@ -31,11 +38,46 @@ let packageURL
 let twins = []
 /** URL prefixes whose TypeScript this hook leaves to the next one (tsx, for the workbench's sources). */
 let typeScriptLeftOut = []
+/** Where the stamps of versioned files go (a MessagePort), when wb.js made one. */
+let reloadPort
+/** URL prefixes never versioned: the workbench's own code, shared by every pipeline version. */
+let engine = []
 
 export async function initialize(data) {
   packageURL = data.packageURL
   twins = data.twins ?? []
   typeScriptLeftOut = data.typeScriptLeftOut ?? []
+  reloadPort = data.reloadPort
+  engine =
+    packageURL === undefined
+      ? []
+      : ["workbench/", "nodes/", "dist/", "bin/", "scripts/"].map((d) => new URL(d, packageURL).href)
+}
+
+const VERSION = /[?&]wbv=([\w.-]+)/
+
+/** The parent's reload version onto a local file it imports (see the header). */
+function versioned(resolved, parentURL) {
+  const v = parentURL === undefined ? null : VERSION.exec(parentURL)
+  const url = resolved.url
+  if (v === null || !url.startsWith("file:") || url.includes("?") || url.includes("/node_modules/")) return resolved
+  if (engine.some((p) => url.startsWith(p))) return resolved
+  return { ...resolved, url: `${url}?wbv=${v[1]}` }
+}
+
+/** Tell the server which file a version read, and its stamp before reading it. */
+function stamp(url) {
+  const v = reloadPort === undefined ? null : VERSION.exec(url)
+  if (v === null) return
+  const path = fileURLToPath(url)
+  let st = "missing"
+  try {
+    const s = statSync(path)
+    st = `${s.mtimeMs}:${s.size}`
+  } catch {
+    // a file that is gone: its import fails, and the next stamp differs
+  }
+  reloadPort.postMessage({ version: v[1], path, stamp: st })
 }
 
 /** Packages a pipeline may import without installing them itself: the workbench and its Effect. */
@@ -87,6 +129,10 @@ async function resolveTypeScript(specifier, context, nextResolve) {
 const TWIN_NAMES = { ".ts": [".js"], ".mts": [".mjs"], ".js": [".ts", ".js"], ".mjs": [".mts", ".mjs"] }
 
 export async function resolve(specifier, context, nextResolve) {
+  return versioned(await resolveModule(specifier, context, nextResolve), context.parentURL)
+}
+
+async function resolveModule(specifier, context, nextResolve) {
   let resolved
   try {
     resolved = await resolveTypeScript(specifier, context, nextResolve)
@@ -176,7 +222,9 @@ async function compileTypeScript(path, source) {
 }
 
 export async function load(url, context, nextLoad) {
-  if (!url.startsWith("file:") || !/\.m?ts$/.test(url) || typeScriptLeftOut.some((p) => url.startsWith(p))) {
+  if (url.startsWith("file:")) stamp(url)
+  const bare = url.replace(/[?#].*$/, "")
+  if (!url.startsWith("file:") || !/\.m?ts$/.test(bare) || typeScriptLeftOut.some((p) => url.startsWith(p))) {
     return nextLoad(url, context)
   }
   const path = fileURLToPath(url)

@@ -14,6 +14,12 @@ const url = (path) => pathToFileURL(join(root, path)).href
 const HOOKS = url("bin/module-hooks.mjs")
 const packageURL = url("package.json")
 const args = process.argv.slice(2)
+// the hooks send the stamps of files a reloaded pipeline read (module-hooks.mjs, "Reloading") on
+// this channel; io/pipeline-reload.ts reads them, synchronously, from the global slot below
+const reload = new MessageChannel()
+reload.port1.unref()
+globalThis[Symbol.for("preference-workbench.reload-port")] = reload.port1
+const hookData = (data) => ({ data: { ...data, reloadPort: reload.port2 }, transferList: [reload.port2] })
 
 const checkout = existsSync(join(root, "workbench", "index.ts"))
 let fromSource = false
@@ -44,7 +50,7 @@ if (!fromSource) {
     await import("../dist/nodes/index.js")
   }
   const twins = checkout ? ["workbench", "nodes"].map((d) => [url(d) + "/", url(`dist/${d}`) + "/"]) : []
-  registerHooks(HOOKS, { data: { packageURL, twins } })
+  registerHooks(HOOKS, hookData({ packageURL, twins }))
 } else {
   // plain-JS dependencies load before tsx is registered: they then skip its hooks, which otherwise
   // double the start-up (Effect alone is several hundred modules)
@@ -66,13 +72,14 @@ if (!fromSource) {
   // after tsx, so it runs first: "preference-workbench" (whose "exports" name dist/) gets the sources
   // (one copy of the engine), our packages resolve for pipeline files anywhere, and the user's
   // TypeScript compiles as from dist/; tsx compiles the workbench's own
-  registerHooks(HOOKS, {
-    data: {
+  registerHooks(
+    HOOKS,
+    hookData({
       packageURL,
       twins: ["workbench", "nodes"].map((d) => [url(`dist/${d}`) + "/", url(d) + "/"]),
       typeScriptLeftOut: [pathToFileURL(root).href + "/"]
-    }
-  })
+    })
+  )
   cli = await import("../workbench/cli/main.ts")
   await cli.loadCommands(args)
 }

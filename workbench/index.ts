@@ -39,6 +39,7 @@ export {
   FailureData,
   InternalErrorData,
   NodeFinished,
+  NodeMetrics,
   NodeNote,
   NodeProgress,
   NodeReport,

@@ -108,6 +108,15 @@ export const oasst = defineLoader({
     "Open Assistant message trees -> all pairs of ranked sibling replies (rank i < j), prompt = conversation path",
   params: OasstParams,
   passThrough: false,
+  // declared, so split.hash({ groupBy: "rank_group" }) and train.reward-model's Plackett–Luce see them at graph build
+  pairColumns: {
+    messages: "json",
+    rank_a: "int32",
+    rank_b: "int32",
+    message_id_a: "utf8",
+    message_id_b: "utf8",
+    rank_group: "utf8"
+  },
   load: ({ ctx, params, read, rejectsOf }) =>
     Effect.gen(function* () {
       const sql = yield* Sql

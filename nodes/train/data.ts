@@ -54,9 +54,24 @@ export const readPairs = (input: InputTable, o: ReadOptions) =>
     const s = input.schema
     const opt = (name: string, fallback: string) => (has(s, name) ? `"${name}"::DOUBLE` : fallback)
     const label = o.mode === "train" ? `"label"` : "'a'"
-    const query = `SELECT _wb_row, ${label}, "${pc}", "${ac}", "${bc}", ${opt("margin", "0")}, ${opt("label_weight", "NULL")},
+    // Each distinct list crosses into JS once: a repeat (AlpacaEval's 805 prompts and baseline answers
+    // recur across ~48 models' pairs: 116k lists, 39k distinct) comes as NULL plus the row of its first
+    // occurrence, whose text it shares. Exact: partitions compare whole lists, not hashes.
+    const once = (c: string) =>
+      `CASE WHEN _wb_row = min(_wb_row) OVER (PARTITION BY "${c}") THEN "${c}" END, min(_wb_row) OVER (PARTITION BY "${c}")`
+    const query = `SELECT _wb_row, ${label}, ${once(pc)}, ${once(ac)}, ${once(bc)}, ${opt("margin", "0")}, ${opt("label_weight", "NULL")},
       ${opt("weight", "1")}, ${o.features === "hash" ? "hash_config::VARCHAR" : "NULL"} FROM ${input.numbered} ORDER BY _wb_row`
-    const bags: Array<ArrayLike<number>> = []
+    const bags: Array<ArrayLike<number> | null> = []
+    // per feature column: the row of a list's first occurrence → its text
+    const firsts = [new Map<number, number>(), new Map<number, number>(), new Map<number, number>()]
+    /** The text of column k's list in this row (columns 2 + 2k: the list or NULL, 3 + 2k: its first row). */
+    const textOf = (cols: ReadonlyArray<ReadonlyArray<unknown>>, i: number, k: number): number => {
+      const first = Number(cols[3 + 2 * k]![i]),
+        seen = firsts[k]!.get(first)
+      if (seen !== undefined) return seen
+      firsts[k]!.set(first, bags.length)
+      return bags.push(listOf(cols[2 + 2 * k]![i])) - 1
+    }
     const rows: number[] = [],
       prompt: number[] = [],
       chosen: number[] = [],
@@ -72,15 +87,19 @@ export const readPairs = (input: InputTable, o: ReadOptions) =>
       bad: string | null = null
     yield* sql.scan(query, (cols, n) => {
       for (let i = 0; i < n && bad === null; i++) {
+        // a skipped row may hold a list's first occurrence that later rows share: register its texts first
+        const tp = textOf(cols, i, 0),
+          ta = textOf(cols, i, 1),
+          tb = textOf(cols, i, 2)
         const l = cols[1]![i] as string | null
         if (l !== "a" && l !== "b" && !(l === "tie" && o.ties === "half")) {
           if (l === "tie") ties++
           else unlabelled++
           continue
         }
-        const p = listOf(cols[2]![i]),
-          a = listOf(cols[3]![i]),
-          b = listOf(cols[4]![i])
+        const p = bags[tp]!,
+          a = bags[ta]!,
+          b = bags[tb]!
         if (p === null || a === null || b === null || p.length === 0 || a.length === 0 || b.length === 0) {
           bad = `row ${Number(cols[0]![i])} has an empty or NULL ${p === null || p.length === 0 ? pc : a === null || a.length === 0 ? ac : bc}`
           break
@@ -91,44 +110,31 @@ export const readPairs = (input: InputTable, o: ReadOptions) =>
             bad = `row ${Number(cols[0]![i])} has embeddings of ${p.length} / ${a.length} / ${b.length} values, earlier rows ${dim}`
             break
           }
-        } else if (hashConfig === undefined) hashConfig = JSON.parse(String(cols[8]![i]))
-        const t = bags.length
-        bags.push(p, a, b)
+        } else if (hashConfig === undefined) hashConfig = JSON.parse(String(cols[11]![i]))
         rows.push(Number(cols[0]![i]))
-        prompt.push(t)
-        chosen.push(l === "b" ? t + 2 : t + 1)
-        rejected.push(l === "b" ? t + 1 : t + 2)
-        const lw = cols[6]![i] as number | null
+        prompt.push(tp)
+        chosen.push(l === "b" ? tb : ta)
+        rejected.push(l === "b" ? ta : tb)
+        const lw = cols[9]![i] as number | null
         tie.push(l === "tie" ? 1 : 0)
         smoothing.push(l === "tie" ? 0.5 : lw === null ? o.labelSmoothing : Math.max(o.labelSmoothing, 1 - lw))
-        margin.push(l === "tie" ? 0 : Number(cols[5]![i] ?? 0))
-        weight.push(Number(cols[7]![i] ?? 1))
+        margin.push(l === "tie" ? 0 : Number(cols[8]![i] ?? 0))
+        weight.push(Number(cols[10]![i] ?? 1))
       }
     })
     const fail = (found: string, expected: string, fix: string) =>
       new DataError({ where: `${o.where} input pairs`, found, expected, fix })
-    if (bad !== null)
-      return yield* fail(
-        bad,
-        `every pair with its three ${o.features === "hash" ? "hashed feature lists" : "embeddings"}`,
-        `featurize the pairs first (featurize.${o.features === "hash" ? "hash" : "embed"})`
-      )
-    if (o.features === "hash" && hashConfig !== undefined) {
-      const problem = hashConfigProblem(hashConfig)
-      if (problem !== undefined)
-        return yield* fail(
-          `hash_config ${problem}`,
-          "a hash_config written by featurize.hash of this build",
-          "re-run featurize.hash on the pairs"
-        )
-    }
+    const problem = featureProblem(o, bad, hashConfig)
+    if (problem !== null) return yield* problem
     if (weight.some((w) => !(w > 0)))
       return yield* fail(
         "a weight column with values that are not positive",
         "weights > 0",
         "fix the weight column, or drop it"
       )
-    const texts = o.features === "hash" ? bagTable(bags) : { count: bags.length, vectors: vectorTable(bags, dim) }
+    // texts only skipped rows held (their lists may be NULL or empty) are left out
+    const kept = keepReferenced(bags, [prompt, chosen, rejected])
+    const texts = o.features === "hash" ? bagTable(kept) : { count: kept.length, vectors: vectorTable(kept, dim) }
     return {
       pairs: {
         texts,
@@ -147,6 +153,19 @@ export const readPairs = (input: InputTable, o: ReadOptions) =>
     } satisfies ReadPairs
   })
 
+/** The texts some pair refers to, renumbering the refs in place (in order; nothing moves when all are used). */
+function keepReferenced(
+  texts: ReadonlyArray<ArrayLike<number> | null>,
+  refs: ReadonlyArray<number[]>
+): Array<ArrayLike<number>> {
+  const to = new Int32Array(texts.length).fill(-1)
+  for (const r of refs) for (const t of r) to[t] = 0
+  const out: Array<ArrayLike<number>> = []
+  for (let t = 0; t < texts.length; t++) if (to[t] === 0) to[t] = out.push(texts[t]!) - 1
+  if (out.length < texts.length) for (const r of refs) for (let i = 0; i < r.length; i++) r[i] = to[r[i]!]!
+  return out
+}
+
 function bagTable(bags: ReadonlyArray<ArrayLike<number>>) {
   const offsets = new Int32Array(bags.length + 1)
   for (let i = 0; i < bags.length; i++) offsets[i + 1] = offsets[i]! + bags[i]!.length
@@ -159,4 +178,27 @@ function vectorTable(vs: ReadonlyArray<ArrayLike<number>>, dim: number) {
   const out = new Float32Array(vs.length * Math.max(dim, 0))
   for (let i = 0; i < vs.length; i++) out.set(vs[i]!, i * dim)
   return out
+}
+
+/** A row's missing or mismatched features (`bad`, found while reading) or a foreign hash_config, as an error. */
+export function featureProblem(
+  o: Pick<ReadOptions, "features" | "where">,
+  bad: string | null,
+  hashConfig: unknown
+): DataError | null {
+  const fail = (found: string, expected: string, fix: string) =>
+    new DataError({ where: `${o.where} input pairs`, found, expected, fix })
+  if (bad !== null)
+    return fail(
+      bad,
+      `every pair with its three ${o.features === "hash" ? "hashed feature lists" : "embeddings"}`,
+      `featurize the pairs first (featurize.${o.features === "hash" ? "hash" : "embed"})`
+    )
+  const problem = o.features === "hash" && hashConfig !== undefined ? hashConfigProblem(hashConfig) : undefined
+  if (problem === undefined) return null
+  return fail(
+    `hash_config ${problem}`,
+    "a hash_config written by featurize.hash of this build",
+    "re-run featurize.hash on the pairs"
+  )
 }

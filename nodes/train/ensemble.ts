@@ -8,7 +8,7 @@ import { raterColumns } from "../lib/pair-tables.js"
 import { readPairs } from "./data.js"
 import { ratersTableSql, rewardVoteColumns, votesSql, writeVotes } from "./judge-reward.js"
 import { membersColumns, writeModels } from "./model-table.js"
-import { missingFeatures, modelConfig, reportStep, TrainFields, trainPairsInput, trainSpec } from "./params.js"
+import { missingFeatures, modelConfig, reportTraining, TrainFields, trainPairsInput, trainSpec } from "./params.js"
 import { historyColumns, writeHistory } from "./reward-model.js"
 import { scorePairsInput, scoreWithModels } from "./score.js"
 
@@ -104,8 +104,9 @@ export const ensemble = defineNode({
       const runs: TrainResult[] = []
       for (let k = 0; k < params.members; k++) {
         const pairs = params.sampling === "bootstrap" ? bootstrap(data.pairs, params.seed + 1000 * (k + 1)) : data.pairs
-        const onStep = yield* reportStep(`member ${k + 1}/${params.members} `)
-        runs.push(yield* trainer.train(trainSpec(params, config, where, params.seed + k), { pairs }, onStep))
+        const report = yield* reportTraining({ index: k, count: params.members })
+        const spec = trainSpec(params, config, where, params.seed + k)
+        runs.push(yield* trainer.train(spec, { pairs }, report.onStep, report.onEpoch))
       }
       const models = yield* writeModels(
         "models",

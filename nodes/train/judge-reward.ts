@@ -21,14 +21,19 @@ export const writeVotes = (s: Scored, raters: ReadonlyArray<string>, _attributes
     const scores = sql.tempName("rm_scores")
     const member: number[] = [],
       row: number[] = [],
-      a: number[] = [],
-      b: number[] = []
+      a: Array<number | null> = [],
+      b: Array<number | null> = [],
+      pa: number[] = [],
+      margin: number[] = []
     s.scores.forEach((sc, k) => {
       for (let i = 0; i < sc.a.length; i++) {
         member.push(k)
         row.push(s.rows[i]!)
-        a.push(sc.a[i]!)
-        b.push(sc.b[i]!)
+        // a preference model's two values are g(p, a, b) and g(p, b, a): only the difference is a score
+        a.push(sc.preference ? null : sc.a[i]!)
+        b.push(sc.preference ? null : sc.b[i]!)
+        pa.push(pA(sc.a[i]!, sc.b[i]!))
+        margin.push(sc.a[i]! - sc.b[i]!)
       }
     })
     yield* sql.load(
@@ -38,9 +43,10 @@ export const writeVotes = (s: Scored, raters: ReadonlyArray<string>, _attributes
         { name: "_wb_row", type: "int64" },
         { name: "score_a", type: "float64" },
         { name: "score_b", type: "float64" },
-        { name: "p_a", type: "float64" }
+        { name: "p_a", type: "float64" },
+        { name: "margin", type: "float64" }
       ],
-      [member, row, a, b, a.map((x, i) => pA(x, b[i]!))]
+      [member, row, a, b, pa, margin]
     )
     const names = `(VALUES ${raters.map((r, k) => `(${k}, ${sqlText(r)})`).join(", ")}) n(member, rater)`
     return { scores, names }
@@ -51,7 +57,7 @@ export const votesSql = (scores: string, names: string, pairs: string, sourceRow
     CASE WHEN s.p_a > 0.5 THEN 'a' WHEN s.p_a < 0.5 THEN 'b' ELSE 'tie' END AS vote,
     s.p_a, NULL::VARCHAR AS "order", NULL::BIGINT AS sample,
     json_object(${sourceRow ? "'source_row', p.source_row, " : ""}'score_a', s.score_a, 'score_b', s.score_b) AS meta,
-    s.score_a - s.score_b AS margin
+    s.margin
   FROM ${scores} s JOIN ${pairs} p USING (_wb_row) JOIN ${names} USING (member)
   ORDER BY s._wb_row, s.member`
 
@@ -64,9 +70,10 @@ export const ratersTableSql = (raters: ReadonlyArray<string>, attributes: Readon
  * `judge.reward-model` — a reward model (or each member of an ensemble) as a rater: one vote per pair
  * (and member), so judge.aggregate, strength.filter and the evaluate family use it like any judge.
  * vote = 'a' when p_a > 0.5, 'b' when < 0.5, else 'tie'; p_a = σ(score_a − score_b); margin =
- * score_a − score_b (strength.filter's margin, ahead of p_a).
+ * score_a − score_b (strength.filter's margin, ahead of p_a). A preference model (train.preference-model)
+ * votes from its own p_a = σ(logit), margin = the logit, meta score_a / score_b NULL.
  *
- * **Input columns**: `model`: a model table (train.reward-model's `model`) or an ensemble's `models`
+ * **Input columns**: `model`: a model table (train.reward-model's or train.preference-model's `model`) or an ensemble's `models`
  * (member column: one rater per member); `pairs`: pair_id and the model's feature columns; optional
  * source_row (kept in meta).
  *

@@ -5,7 +5,7 @@ import { DataError } from "../../workbench/core/errors.js"
 import type { InputTable } from "../../workbench/core/node.js"
 import { param } from "../../workbench/core/params.js"
 import { Progress } from "../../workbench/core/services.js"
-import type { ModelConfig, StepReport, TrainResult, TrainSpec } from "../../workbench/core/trainer.js"
+import type { EpochReport, ModelConfig, StepReport, TrainResult, TrainSpec } from "../../workbench/core/trainer.js"
 import { featureColumns, type Features, type ReadPairs } from "./data.js"
 
 const positiveInt = Schema.Int.check(Schema.isGreaterThan(0))
@@ -58,7 +58,12 @@ export const TrainFields = {
     "epochs without a lower validation loss before stopping (0: never)"
   ),
   seed: param(Schema.Int, 1, "seeds the init, the validation split and the shuffling"),
-  backend: backendParam
+  backend: backendParam,
+  threads: param(
+    Schema.NullOr(positiveInt),
+    null,
+    "threads of the sparse trainer (hash features): null, one per core up to 4; a given count gives the same model every run"
+  )
 }
 
 export const TrainParams = Schema.Struct(TrainFields)
@@ -102,7 +107,7 @@ export function missingFeatures(input: InputTable, features: Features, where: st
   })
 }
 
-export function modelConfig(p: TrainParams, data: ReadPairs): ModelConfig {
+export function modelConfig(p: TrainParams, data: Pick<ReadPairs, "hashConfig" | "dim">): ModelConfig {
   const hash = data.hashConfig as { bucketsLog2?: number } | null
   return {
     format: "wb-reward-model",
@@ -126,30 +131,47 @@ export const trainSpec = (p: TrainParams, config: ModelConfig, where: string, se
   validationFraction: p.validationFraction,
   patience: p.patience,
   seed,
+  threads: p.threads,
   where
 })
 
-/** Per-step progress: steps done of all steps, with loss, accuracy and pairs/s as the note. */
-export const reportStep = (prefix = "") =>
+/**
+ * A training run's progress: steps done of all steps (the bar), and per step its `loss`, `accuracy`
+ * and `pairs_per_s` as metrics (the CLI's line, the workbench's live curves); per epoch `val_loss` and
+ * `val_accuracy` when pairs are held out. The Progress service throttles the metrics. An ensemble's
+ * members train one after the other: `part` places member `index` of `count` on one step axis.
+ */
+export const reportTraining = (part: { readonly index: number; readonly count: number } = { index: 0, count: 1 }) =>
   Effect.gen(function* () {
     const progress = yield* Progress
-    let last = 0
-    return (r: StepReport) =>
+    let perPart = 0
+    const at = (epoch: number, step: number) => ({
+      epoch,
+      step: part.index * perPart + step,
+      steps: part.count * perPart
+    })
+    const onStep = (r: StepReport) =>
       Effect.gen(function* () {
-        yield* progress.rows(r.step, r.steps, "steps")
-        const now = Date.now()
-        // a note per step would flood a fast run's event stream: at most 4 a second, and the last step
-        if (now - last < 250 && r.step < r.steps) return
-        last = now
-        yield* progress.note(
-          `${prefix}epoch ${r.epoch + 1} loss ${r.loss.toFixed(4)} acc ${r.accuracy.toFixed(3)} ${Math.round(r.pairsPerSec)} pairs/s`
-        )
+        perPart = r.steps
+        if (r.step === 1 && part.count > 1) yield* progress.note(`member ${part.index + 1}/${part.count}`)
+        const where = at(r.epoch, r.step)
+        yield* progress.rows(where.step, where.steps, "steps")
+        yield* progress.metrics({ loss: r.loss, accuracy: r.accuracy, pairs_per_s: r.pairsPerSec }, where)
       })
+    const onEpoch = (r: EpochReport) =>
+      r.valLoss === null
+        ? Effect.void
+        : progress.metrics(
+            { val_loss: r.valLoss, ...(r.valAccuracy === null ? {} : { val_accuracy: r.valAccuracy }) },
+            at(r.epoch, r.step)
+          )
+    return { onStep, onEpoch }
   })
 
 /** A run's stats (numbers and strings only). */
 export const trainStats = (r: TrainResult, data: ReadPairs): Record<string, number | string> => ({
   backend: r.backend,
+  ...(r.backend === "sparse" ? { threads: r.threads } : {}),
   ...(r.notes.length > 0 ? { backend_notes: r.notes.join("; ") } : {}),
   params: r.params,
   pairs: data.pairs.prompt.length,

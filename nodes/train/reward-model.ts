@@ -1,20 +1,14 @@
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import type { ColumnType } from "../../workbench/core/column-type.js"
 import { output } from "../../workbench/core/contract.js"
 import { defineNode } from "../../workbench/core/node.js"
 import { Sql } from "../../workbench/core/services.js"
 import { type EpochReport, Trainer } from "../../workbench/core/trainer.js"
-import { readPairs } from "./data.js"
+import { trainPairs } from "./pairwise.js"
+import { lossParam, trainLists } from "./listwise.js"
+import { curveViews } from "./views.js"
 import { modelColumns, writeModels } from "./model-table.js"
-import {
-  missingFeatures,
-  modelConfig,
-  reportStep,
-  TrainParams,
-  trainPairsInput,
-  trainSpec,
-  trainStats
-} from "./params.js"
+import { missingFeatures, TrainFields, trainPairsInput } from "./params.js"
 
 export const historyColumns = {
   epoch: "int64",
@@ -55,6 +49,14 @@ export const writeHistory = (runs: ReadonlyArray<ReadonlyArray<EpochReport>>, wi
  * Seeded and deterministic on one backend. The backend (`auto`: tfjs-node-gpu → tfjs-node → the sparse
  * CPU trainer) is named in the stats.
  *
+ * With `loss: "plackett-luce"` (listwise, as PRO) the pairs must carry `rank_group` (load.oasst's: the
+ * pairs of one ranked group of responses share it): each group's distinct responses (by response_a /
+ * response_b) are rebuilt into one list, best first — ordered by `rank_a` / `rank_b` when the group's rows
+ * carry them (lower is better), else by wins within the group (stat `list_order` says which) — and
+ * trained with Σ_{i<k−1} [logsumexp(r_i..r_k) − r_i] per list. Validation holds out whole lists; its
+ * accuracy is listwise top-1 (the best response scores highest). label_weight, margin, weight, ties and
+ * labelSmoothing are per-pair settings and do not apply (labelSmoothing > 0 is refused).
+ *
  * **Input columns**: `pairs`: pair_id, label ('a' | 'b'; 'tie' per `ties`; others skipped) and
  * prompt_hash, a_hash, b_hash, hash_config (features: hash) or prompt_embedding, a_embedding,
  * b_embedding (features: embedding); optional margin (per-pair margin), label_weight (strength.filter's
@@ -68,25 +70,38 @@ export const writeHistory = (runs: ReadonlyArray<ReadonlyArray<EpochReport>>, wi
  * - `history` (aux): per epoch: epoch, step, loss, accuracy (train, ties excluded), val_loss,
  *   val_accuracy, pairs_per_s.
  *
- * **Params**: features (hash), epochs (3), batchSize (256), lr (0.01), optimizer (adam), schedule
- * (constant), dim (64), hidden (64), labelSmoothing (0), ties (skip), validationFraction (0.1), patience
- * (1), seed (1), backend (auto).
+ * **Params**
+ *
+ * | param | default | what |
+ * |---|---|---|
+ * | loss | bradley-terry | bradley-terry (pairs) or plackett-luce (ranked lists per rank_group) |
+ * | features | hash | hash (embedding bag over featurize.hash's ids) or embedding (featurize.embed's vectors) |
+ * | epochs, batchSize, lr | 3, 256, 0.01 | passes; pairs (lists) per step; peak learning rate |
+ * | optimizer, schedule | adam, constant | adam (lazy on the sparse trainer) or sgd; constant, linear, cosine |
+ * | dim, hidden | 64, 64 | embedding width; hidden units of the MLP over [p; r] |
+ * | labelSmoothing, ties | 0, skip | α; label 'tie': skip, or train toward p = 0.5 |
+ * | validationFraction, patience, seed, backend | 0.1, 1, 1, auto | held-out share; early stopping; seed; backend |
  *
  * **Stats**: backend, backend_notes (why tfjs-node was passed over), params, pairs, skipped_unlabelled,
- * skipped_ties, pairs_per_s, epochs_run, best_epoch, stopped_early, val_accuracy, val_loss.
+ * skipped_ties, pairs_per_s, epochs_run, best_epoch, stopped_early, val_accuracy, val_loss. With
+ * plackett-luce instead of pairs / skipped_* / pairs_per_s / val_accuracy: loss, lists, mean_list_length,
+ * list_order, lists_by_rank, lists_by_wins, skipped_groups (one response), skipped_no_group (NULL
+ * rank_group), lists_per_s, val_top1.
  *
  * **Example**
  * ```ts
  * const feats = p.node("feats", featurize.hash(), { pairs: train })
  * const rm = p.node("rm", train.rewardModel({ epochs: 3 }), { pairs: feats })
  * p.node("scored", train.score(), { model: rm, pairs: heldOutFeats })
+ * const pl = p.node("pl", train.rewardModel({ loss: "plackett-luce" }), { pairs: oasstFeats })
  * ```
  */
 export const rewardModel = defineNode({
   kind: "train.reward-model",
   version: 1,
-  summary: "Train a Bradley–Terry reward model (hashed-feature bag or embeddings → MLP) on labelled pairs",
-  params: TrainParams,
+  summary:
+    "Train a reward model (hashed-feature bag or embeddings → MLP) on labelled pairs: Bradley–Terry, or Plackett–Luce over ranked groups",
+  params: Schema.Struct({ ...TrainFields, loss: lossParam }),
   inputs: { pairs: trainPairsInput },
   outputs: {
     model: output("main", modelColumns, { doc: "one row per tensor: tensor, shape, data (LE float32 blob), config" }),
@@ -95,41 +110,19 @@ export const rewardModel = defineNode({
     })
   },
   // what `wb serve` draws (core/views.ts): per-epoch train and validation curves from `history`
-  views: (["loss", "accuracy"] as const).map((m) => ({
-    name: m,
-    title: `${m === "loss" ? "Loss" : "Accuracy"} per epoch`,
-    table: "history",
-    kind: "line" as const,
-    x: "epoch",
-    sql: `SELECT epoch::DOUBLE AS x, y::DOUBLE AS y, color FROM (UNPIVOT (SELECT epoch, ${m} AS train, val_${m} AS validation
-      FROM input) ON train, validation INTO NAME color VALUE y) ORDER BY x, color`,
-    xLabel: "epoch",
-    yLabel: m,
-    doc: "validation drifting away from train is overfitting; the model kept is the best validation epoch"
-  })),
+  views: curveViews,
   requires: [Trainer],
   run: ({ node, kind, params, inputs }) =>
     Effect.gen(function* () {
       const where = `node "${node}" (${kind})`
       const missing = missingFeatures(inputs.pairs, params.features, where)
       if (missing !== null) return yield* missing
-      const data = yield* readPairs(inputs.pairs, {
-        features: params.features,
-        mode: "train",
-        ties: params.ties,
-        labelSmoothing: params.labelSmoothing,
-        where
-      })
-      const trainer = yield* Trainer
-      const onStep = yield* reportStep()
-      const config = modelConfig(params, data)
-      const r = yield* trainer.train(trainSpec(params, config, where), { pairs: data.pairs }, onStep)
-      const model = yield* writeModels(
-        "model",
-        [{ model: r.model, meta: { backend: r.backend, seed: params.seed, best_epoch: r.bestEpoch } }],
-        false
-      )
-      const history = yield* writeHistory([r.history], false)
-      return { tables: { model, history }, stats: trainStats(r, data) }
+      if (params.loss === "plackett-luce") {
+        const { result: r, stats } = yield* trainLists(params, inputs.pairs, where)
+        const meta = { backend: r.backend, seed: params.seed, best_epoch: r.bestEpoch, loss: params.loss }
+        const model = yield* writeModels("model", [{ model: r.model, meta }], false)
+        return { tables: { model, history: yield* writeHistory([r.history], false) }, stats }
+      }
+      return yield* trainPairs(params, inputs.pairs, where, "reward")
     })
 })

@@ -21,8 +21,11 @@ const σ = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + 
 export interface Scored {
   /** `_wb_row` of each pair, in input order. */
   readonly rows: Float64Array
-  /** Per model: the scores of response a and b. */
-  readonly scores: ReadonlyArray<{ readonly a: Float32Array; readonly b: Float32Array }>
+  /**
+   * Per model: the scores of response a and b; for a preference model (`preference`) g(p, a, b) and
+   * g(p, b, a), which mean nothing alone: only a − b (logit P(a ≻ b)) is used.
+   */
+  readonly scores: ReadonlyArray<{ readonly a: Float32Array; readonly b: Float32Array; readonly preference: boolean }>
   readonly backend: string
 }
 
@@ -49,32 +52,35 @@ export const scoreWithModels = (modelTable: InputTable, pairs: InputTable, backe
       })
     }
     const trainer = yield* Trainer
-    const scores: Array<{ a: Float32Array; b: Float32Array }> = []
+    const scores: Array<{ a: Float32Array; b: Float32Array; preference: boolean }> = []
     let used = ""
     for (const m of models) {
       const s = yield* trainer.score(m, data.pairs, backend, where)
-      scores.push({ a: s.chosen, b: s.rejected })
+      scores.push({ a: s.chosen, b: s.rejected, preference: m.config.head === "preference" })
       used = s.backend
     }
     return { rows: data.rows, scores, backend: used } satisfies Scored
   })
 
-/** p_a = σ(score_a − score_b). */
+/** p_a = σ(score_a − score_b) (a preference model: σ(g(p, a, b) − g(p, b, a))). */
 export const pA = (a: number, b: number) => σ(a - b)
 
 /**
  * `train.score` — applies a reward model to pairs: `score_a`, `score_b` and `p_a` = σ(score_a − score_b),
- * the Bradley–Terry probability that a is preferred.
+ * the Bradley–Terry probability that a is preferred. A preference model (train.preference-model) has no
+ * per-response score: score_a and score_b are NULL and p_a = σ(g(p, a, b) − g(p, b, a)) (evaluate.accuracy
+ * and evaluate.calibration then read p_a).
  *
- * **Input columns**: `model`: a model table (train.reward-model's `model`; an ensemble's `models` is
+ * **Input columns**: `model`: a model table (train.reward-model's or train.preference-model's `model`; an ensemble's `models` is
  * scored by its first member — use judge.reward-model for all members); `pairs`: pair_id and the
  * feature columns the model was trained on (featurize.hash's, with the same hash_config).
  *
- * **Output columns**: `pairs` (main): the input rows in input order, plus score_a, score_b, p_a (float64).
+ * **Output columns**: `pairs` (main): the input rows in input order, plus score_a, score_b, p_a (float64;
+ * scores NULL for a preference model).
  *
  * **Params**: backend (auto: the sparse scorer).
  *
- * **Stats**: pairs, backend, mean_p_a.
+ * **Stats**: pairs, backend, mean_p_a, head (reward | preference).
  *
  * **Example**
  * ```ts
@@ -98,7 +104,8 @@ export const score = defineNode({
     Effect.gen(function* () {
       const sql = yield* Sql
       const s = yield* scoreWithModels(inputs.model, inputs.pairs, params.backend, `node "${node}" (${kind})`)
-      const { a, b } = s.scores[0]!
+      const { a, b, preference } = s.scores[0]!
+      const nulls = preference ? Array.from({ length: a.length }, () => null) : null
       const table = sql.tempName("scores")
       yield* sql.load(
         table,
@@ -108,7 +115,7 @@ export const score = defineNode({
           { name: "score_b", type: "float64" },
           { name: "p_a", type: "float64" }
         ],
-        [s.rows, a, b, Float64Array.from(a, (x, i) => pA(x, b[i]!))]
+        [s.rows, nulls ?? a, nulls ?? b, Float64Array.from(a, (x, i) => pA(x, b[i]!))]
       )
       const drop = ["score_a", "score_b", "p_a"].filter((c) => inputs.pairs.schema.columns.some((x) => x.name === c))
       const pairs = yield* sql.create(
@@ -120,7 +127,12 @@ export const score = defineNode({
       for (let i = 0; i < a.length; i++) sum += pA(a[i]!, b[i]!)
       return {
         tables: { pairs },
-        stats: { pairs: a.length, backend: s.backend, mean_p_a: a.length > 0 ? sum / a.length : 0 }
+        stats: {
+          pairs: a.length,
+          backend: s.backend,
+          mean_p_a: a.length > 0 ? sum / a.length : 0,
+          head: preference ? "preference" : "reward"
+        }
       }
     })
 })

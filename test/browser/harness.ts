@@ -44,6 +44,8 @@ export interface Served {
   readonly url: string
   readonly origin: string
   readonly token: string
+  /** The server's process id (node runs bin/wb.js itself: no wrapper process). */
+  readonly pid: number
   readonly stop: () => Promise<void>
 }
 
@@ -66,6 +68,7 @@ export async function serve(root: string): Promise<Served> {
     url,
     origin: u.origin,
     token: u.searchParams.get("token") ?? "",
+    pid: wb.child.pid ?? 0,
     stop: async () => {
       wb.child.kill("SIGTERM")
       await wb.done

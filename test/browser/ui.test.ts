@@ -105,6 +105,25 @@ describe("browser workbench", { timeout: 180_000 }, () => {
     expect(await page.locator('.cell[data-node="clean"] .kind').textContent()).toBe("dedupe.pairs")
   })
 
+  it("collapses a family (load.*) in the DAG into one box, edges merged, and expands it again", async () => {
+    const boxes = page.locator("svg.dag g.dag-node")
+    const edges = () => page.$$eval("svg.dag path.edge", (ps) => ps.map((p) => p.getAttribute("data-edge")).sort())
+    expect(await boxes.count()).toBe(4)
+    await page.locator('button.family-toggle[data-family="load"]').click()
+    const family = page.locator('svg.dag g.dag-family[data-family="load"]')
+    await family.waitFor()
+    expect(await boxes.count()).toBe(3)
+    expect(await family.getAttribute("data-members")).toBe("hh,panda")
+    expect(await family.locator("text").textContent()).toBe("load.* ×2")
+    // hh and panda both feed clean and summary: one edge from the box to each
+    expect(await edges()).toEqual(["clean->summary", "family:load->clean", "family:load->summary"])
+    await family.click()
+    await page.locator('svg.dag g[data-node="hh"]').waitFor()
+    expect(await boxes.count()).toBe(4)
+    expect(await page.locator("svg.dag g.dag-family").count()).toBe(0)
+    expect((await edges()).length).toBe(5)
+  })
+
   it("runs it with live progress, then draws the dedupe funnel with one bar per (reason, source)", async () => {
     await page.locator("#run").click()
     await waitRunDone()

@@ -232,7 +232,8 @@ describe("load.arrow", () => {
         yield* load.arrow.definition.run({ node: "n", kind: "load.arrow", params, inputs: {} }).pipe(
           Effect.provideService(Progress, {
             rows: () => Effect.void,
-            note: (t) => Effect.sync(() => void notes.push(t))
+            note: (t) => Effect.sync(() => void notes.push(t)),
+            metrics: () => Effect.void
           })
         )
         return notes

@@ -28,7 +28,8 @@ const loadWithNotes = (path: string) =>
       const out = yield* load.table.definition.run({ node: "n", kind: "load.table", params, inputs: {} }).pipe(
         Effect.provideService(Progress, {
           rows: () => Effect.void,
-          note: (text) => Effect.sync(() => void notes.push(text))
+          note: (text) => Effect.sync(() => void notes.push(text)),
+          metrics: () => Effect.void
         })
       )
       const sql = yield* Sql

@@ -9,7 +9,7 @@ import { Database, Progress, Sql, type SqlShape, Workspace } from "../../workben
 import { DuckDbLive } from "../../workbench/io/duckdb.js"
 import { exportFiles } from "../../workbench/io/export-files.js"
 
-const quietProgress = Progress.of({ rows: () => Effect.void, note: () => Effect.void })
+const quietProgress = Progress.of({ rows: () => Effect.void, note: () => Effect.void, metrics: () => Effect.void })
 
 /** Provide the core services: Sql (a fresh in-memory DuckDB), a silent Progress, a Workspace rooted at `root`, the real ExportFiles. */
 export function runWithSql<A, E>(

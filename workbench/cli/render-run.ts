@@ -31,6 +31,8 @@ interface NodeRow {
    * "reading x.jsonl") makes it stale, and a finished node's line shows only a note that is not.
    */
   noteFresh?: boolean
+  /** The latest value of each series the node reported (NodeMetrics), and its epoch when given. */
+  metrics?: { values: Record<string, number>; epoch?: number }
   report?: NodeReport
 }
 
@@ -84,6 +86,16 @@ export class RunView {
           ...(event.total === undefined ? {} : { total: event.total })
         }
         this.supersede(row)
+        this.dirty = true
+        return
+      }
+      case "NodeMetrics": {
+        const row = this.row(event.node)
+        if (row === undefined) return
+        row.metrics = {
+          values: { ...row.metrics?.values, ...event.values },
+          ...(event.epoch === undefined ? {} : { epoch: event.epoch })
+        }
         this.dirty = true
         return
       }
@@ -212,7 +224,9 @@ export class RunView {
         // a cached node's note says what it restored outside the workspace (an export's deleted file)
         if (r.status === "cached") return `${padEnd(`${count(r.rowsOut)} rows`, 18)}  cached${note}`
         const rows = r.rowsIn > 0 ? `${count(r.rowsIn)} → ${count(r.rowsOut)}` : `${count(r.rowsOut)} rows`
-        return `${padEnd(rows, 18)}  ${seconds(r.seconds)}${extra ? `   ${extra}` : ""}${note}`
+        // where the reported series ended (a trainer's last loss), so a log without a terminal has them too
+        const last = row.metrics === undefined ? "" : `   ${metricsText(row.metrics.values)}`
+        return `${padEnd(rows, 18)}  ${seconds(r.seconds)}${extra ? `   ${extra}` : ""}${last}${note}`
       }
       case "running":
         return this.running(row)
@@ -222,10 +236,18 @@ export class RunView {
   private running(row: NodeRow): string {
     const elapsed = (this.now() - (row.startedAt ?? this.now())) / 1000
     const p = row.progress
-    const note = row.note === undefined || row.noteFresh !== true ? "" : ` · ${row.note}`
+    const m = row.metrics
+    // a node's own metrics say more than an ad-hoc note; their rate (pairs/s) replaces the bar's
+    const note =
+      m !== undefined
+        ? ` · ${m.epoch === undefined ? "" : `epoch ${m.epoch + 1} `}${metricsText(m.values)}`
+        : row.note === undefined || row.noteFresh !== true
+          ? ""
+          : ` · ${row.note}`
     if (p === undefined) return `running ${duration(elapsed)}${note}`
     const perSecond = elapsed > 0 ? p.done / elapsed : 0
-    const speed = perSecond > 0 ? ` · ${rate(perSecond)}` : ""
+    const ownRate = m !== undefined && Object.keys(m.values).some((k) => k.endsWith(RATE))
+    const speed = perSecond > 0 && !ownRate ? ` · ${rate(perSecond)}` : ""
     if (p.unit === "%") return `${bar(p.done, 100)} ${Math.round(p.done)}% of the current step${note}`
     if (p.total === undefined || p.total <= 0) return `${count(p.done)} ${p.unit}${speed}${note}`
     const eta = perSecond > 0 && p.done < p.total ? ` · eta ${duration((p.total - p.done) / perSecond)}` : ""
@@ -234,3 +256,24 @@ export class RunView {
 }
 
 const firstLine = (text: string) => text.split("\n")[0] ?? text
+
+const RATE = "_per_s"
+
+/** A metric's value: 4 significant digits ("0.6412", "1.234"), whole numbers from 1,000 up. */
+const metricValue = (v: number) => (Math.abs(v) >= 1000 ? count(v) : String(Number(v.toPrecision(4))))
+
+/**
+ * Metric values as the run line shows them: `loss 0.6412 acc 0.631 9,876 pairs/s`. Generic over the
+ * names: `<x>_per_s` is a rate (`9,876 x/s`), "accuracy" is shortened to "acc" to keep the line short.
+ */
+export function metricsText(values: Readonly<Record<string, number>>): string {
+  const entries = Object.entries(values)
+  // rates last: `loss … val_acc … 9,876 pairs/s`
+  return [...entries.filter(([k]) => !k.endsWith(RATE)), ...entries.filter(([k]) => k.endsWith(RATE))]
+    .map(([k, v]) =>
+      k.endsWith(RATE)
+        ? `${count(v)} ${k.slice(0, -RATE.length)}/s`
+        : `${k.replace(/accuracy/g, "acc")} ${metricValue(v)}`
+    )
+    .join(" ")
+}

@@ -43,8 +43,12 @@ export const serveCommand = Command.make(
           `warning: listening on ${args.host}: other machines that reach this port can use the workbench with the token (run pipelines, read every artifact). Use the default 127.0.0.1 unless you mean it.\n`
         )
       }
-      const server = yield* Effect.promise(() =>
-        startServer({ root, port: args.port, host: args.host, workspace: args.workspace })
+      const server = yield* Effect.tryPromise({
+        try: () => startServer({ root, port: args.port, host: args.host, workspace: args.workspace }),
+        catch: (e) => e
+      }).pipe(
+        // a DataError (the labels store locked by another wb serve) is the user's to read; anything else is a bug
+        Effect.catch((e) => (e instanceof DataError ? Effect.fail(e) : Effect.die(e)))
       )
       process.stdout.write(`wb serve · ${root}\n  open ${server.url}\n  (Ctrl-C to stop)\n`)
       yield* Effect.addFinalizer(() => Effect.promise(() => server.close()))

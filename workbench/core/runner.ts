@@ -302,15 +302,15 @@ export const runGraph = Effect.fn("runGraph")(function* (built: PipelineGraph, o
           inputs,
           ...(sample === undefined ? {} : { sample })
         }
-        const out = yield* node.definition
-          .run(ctx)
-          .pipe(
-            Effect.provideService(Sql, sql),
-            Effect.provideService(Progress, progress),
-            Effect.provideService(Workspace, workspace),
-            Effect.provideService(ExportFiles, exportFiles),
-            Effect.raceFirst(reportEngineProgress(node.name, sql, progress, emit))
-          )
+        const out = yield* node.definition.run(ctx).pipe(
+          Effect.provideService(Sql, sql),
+          Effect.provideService(Progress, progress),
+          Effect.provideService(Workspace, workspace),
+          Effect.provideService(ExportFiles, exportFiles),
+          Effect.raceFirst(reportEngineProgress(node.name, sql, progress, emit)),
+          // the last metrics the throttle held (a run that stopped early) still reach the curves
+          Effect.ensuring(progress.flushMetrics)
+        )
         const tables: Record<string, { relation: string; role: "main" | "rejects" | "removed" | "aux" }> = {}
         for (const [name, contract] of Object.entries(node.definition.outputs)) {
           const relation = out.tables[name]

@@ -57,6 +57,18 @@ export class Database extends Context.Service<
 export interface ProgressShape {
   readonly rows: (done: number, total?: number, unit?: string) => Effect.Effect<void>
   readonly note: (text: string) => Effect.Effect<void>
+  /**
+   * Named values at a step (a trainer's loss and accuracy), drawn as live curves by `wb serve` and shown
+   * on the CLI's line: the NodeMetrics event. Throttled for the node (about 10 a second per set of
+   * names, the last always sent); non-finite values are left out.
+   */
+  readonly metrics: (values: Readonly<Record<string, number>>, at: MetricsAt) => Effect.Effect<void>
+}
+/** Where metric values belong: steps done (the x of a curve), of `steps` when known, in pass `epoch`. */
+export interface MetricsAt {
+  readonly step: number
+  readonly steps?: number | undefined
+  readonly epoch?: number | undefined
 }
 export class Progress extends Context.Service<Progress, ProgressShape>()("wb/Progress") {}
 

@@ -10,6 +10,12 @@
  * `b1` [H], `w2` [H, 1], `b2` [1]: every backend reads and writes the same tensors, so a model trained
  * on one scores on any other.
  *
+ * A pairwise preference model (`head: "preference"`, *Nash Learning from Human Feedback*) reads both
+ * responses: g(p, a, b) = w2ᵀ relu(w1ᵀ [p; a; b] + b1) + b2 with `w1` [3D, H], and logit P(a ≻ b) =
+ * g(p, a, b) − g(p, b, a), antisymmetric by construction. Its `chosen` / `rejected` "scores" are
+ * g(p, c, r) and g(p, r, c): only their difference (the logit) means anything, and every loss below
+ * reads only that difference, so the two heads share the losses, the loop and the weight format.
+ *
  * Loss per pair, with d = r_chosen − r_rejected − margin and α the pair's smoothing (the label
  * smoothing, 1 − label_weight, or 0.5 for a tie trained as a half-half target):
  * `(1 − α)·softplus(−d) + α·softplus(d)`; batch loss Σ wᵢℓᵢ / Σ wᵢ. For ranked lists (`lists`),
@@ -32,6 +38,8 @@ export interface ModelConfig {
   readonly bucketsLog2: number
   readonly dim: number
   readonly hidden: number
+  /** `reward` (absent: models written before the field existed) or `preference` (w1 is [3D, H]). */
+  readonly head?: "reward" | "preference" | undefined
   /** The featurizer's settings (featurize.hash's hash_config), kept so scoring can check them. */
   readonly features: unknown
 }
@@ -94,6 +102,8 @@ export interface TrainSpec {
   /** Epochs without a better validation loss before stopping (0: never stop early). */
   readonly patience: number
   readonly seed: number
+  /** Sparse trainer threads (bag models); null or absent: one per core, at most 4. */
+  readonly threads?: number | null | undefined
   /** Initial weights (a model to continue from); absent: a seeded init. */
   readonly init?: Model | undefined
   /** Where to name in messages (`node "rm" (train.reward-model)`). */
@@ -124,6 +134,8 @@ export interface TrainResult {
   readonly model: Model
   readonly history: ReadonlyArray<EpochReport>
   readonly backend: UsedBackend
+  /** Threads the sparse trainer used (1 on tfjs backends). */
+  readonly threads: number
   /** Why backends before it in the chain were passed over ("@tensorflow/tfjs-node: not installed"). */
   readonly notes: ReadonlyArray<string>
   readonly params: number
@@ -134,13 +146,20 @@ export interface TrainResult {
 }
 
 export interface TrainerShape {
-  /** Train on pairs (or ranked lists); `onStep` runs after every optimizer step. */
+  /**
+   * Train on pairs (or ranked lists); `onStep` runs after every optimizer step, `onEpoch` after every
+   * epoch's validation (its report is the epoch's `history` row).
+   */
   readonly train: (
     spec: TrainSpec,
     data: { readonly pairs: PairSet } | { readonly lists: ListSet },
-    onStep: (report: StepReport) => Effect.Effect<void>
+    onStep: (report: StepReport) => Effect.Effect<void>,
+    onEpoch?: (report: EpochReport) => Effect.Effect<void>
   ) => Effect.Effect<TrainResult, DataError>
-  /** Scores of the chosen and rejected text of every pair, on the backend asked for. */
+  /**
+   * Scores of the chosen and rejected text of every pair, on the backend asked for (a preference model:
+   * g(p, a, b) and g(p, b, a), whose difference is logit P(a ≻ b)).
+   */
   readonly score: (
     model: Model,
     pairs: PairSet,
@@ -154,14 +173,17 @@ export interface TrainerShape {
 
 export class Trainer extends Context.Service<Trainer, TrainerShape>()("wb/Trainer") {}
 
+/** How many D-wide inputs layer 1 reads: [p; r] for a reward model, [p; a; b] for a preference model. */
+export const inputSlots = (c: ModelConfig): 2 | 3 => (c.head === "preference" ? 3 : 2)
+
 /** Parameter count of a config. */
 export const paramCount = (c: ModelConfig): number =>
-  (c.input === "bag" ? 2 ** c.bucketsLog2 * c.dim : 0) + 2 * c.dim * c.hidden + 2 * c.hidden + 1
+  (c.input === "bag" ? 2 ** c.bucketsLog2 * c.dim : 0) + inputSlots(c) * c.dim * c.hidden + 2 * c.hidden + 1
 
 /** Tensor shapes of a config, in the model's order. */
 export const tensorShapes = (c: ModelConfig): ReadonlyArray<{ name: Tensor["name"]; shape: number[] }> => [
   ...(c.input === "bag" ? [{ name: "emb" as const, shape: [2 ** c.bucketsLog2, c.dim] }] : []),
-  { name: "w1", shape: [2 * c.dim, c.hidden] },
+  { name: "w1", shape: [inputSlots(c) * c.dim, c.hidden] },
   { name: "b1", shape: [c.hidden] },
   { name: "w2", shape: [c.hidden, 1] },
   { name: "b2", shape: [1] }

@@ -12,11 +12,12 @@ import { Effect } from "effect"
 import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from "yaml"
 import { existsSync, readFileSync, statSync } from "node:fs"
 import { extname, resolve } from "node:path"
-import { fileURLToPath, pathToFileURL } from "node:url"
+import { fileURLToPath } from "node:url"
 import { didYouMean } from "../core/did-you-mean.js"
 import { PipelineFileError } from "../core/errors.js"
 import { importFailureText } from "./import-failure.js"
 import { packageRoot } from "./package-root.js"
+import { pipelineImported, pipelineModuleUrl } from "./pipeline-reload.js"
 import {
   builtByThisCopy,
   type InputBinding,
@@ -60,7 +61,8 @@ export const loadPipelineFile = (file: string, cwd: string = process.cwd()) =>
 
 const importPipeline = (file: string, path: string) =>
   Effect.tryPromise({
-    try: () => import(pathToFileURL(path).href) as Promise<Record<string, unknown>>,
+    // a versioned URL under `wb serve`, so that edits are seen (pipeline-reload.ts)
+    try: () => (import(pipelineModuleUrl(path)) as Promise<Record<string, unknown>>).finally(pipelineImported),
     catch: (e) => {
       const message = e instanceof Error ? e.message : String(e)
       return new PipelineFileError({

@@ -40,6 +40,25 @@ export const NodeProgress = Schema.TaggedStruct("NodeProgress", {
 
 export const NodeNote = Schema.TaggedStruct("NodeNote", { ...EventStamp, node: Schema.String, text: Schema.String })
 
+/**
+ * Named series a running node reports as it goes (a trainer's `loss`, `accuracy`, `pairs_per_s` per
+ * step, `val_loss` per epoch), for live curves: each value is one point at x = `step`. Generic: the
+ * names are the node's; by convention `val_<name>` is the held-out twin of `<name>`, and `<name>_per_s`
+ * a rate. Throttled by the runner (core/run-progress.ts) to about 10 a second per node and series set,
+ * the last always sent. Values are finite (JSON has no NaN).
+ */
+export const NodeMetrics = Schema.TaggedStruct("NodeMetrics", {
+  ...EventStamp,
+  node: Schema.String,
+  /** The x of every value: steps done (optimizer steps, batches, …), counting up within the node's run. */
+  step: Schema.Number,
+  /** Steps in all, when known. */
+  steps: Schema.optionalKey(Schema.Number),
+  /** The pass over the data the step belongs to (0-based), when the node works in passes. */
+  epoch: Schema.optionalKey(Schema.Number),
+  values: Schema.Record(Schema.String, Schema.Finite)
+})
+
 export const NodeFinished = Schema.TaggedStruct("NodeFinished", { ...EventStamp, report: NodeReport })
 
 export const RunFinished = Schema.TaggedStruct("RunFinished", { ...EventStamp, report: RunReport })
@@ -49,6 +68,7 @@ export const RunEvent = Schema.Union([
   NodeStarted,
   NodeProgress,
   NodeNote,
+  NodeMetrics,
   NodeFinished,
   RunFinished
 ]).annotate({ identifier: "RunEvent" })

@@ -8,6 +8,7 @@ export {
   encodeRunEventLine,
   EventStamp,
   NodeFinished,
+  NodeMetrics,
   NodeNote,
   NodeProgress,
   NodeStarted,

@@ -4,7 +4,8 @@
  * same decode, did-you-mean and graph checks as `wb run --set`) before anything is written. YAML
  * pipelines are rewritten in place with the `yaml` Document API, which keeps comments and layout; a
  * TypeScript pipeline's params go to its overrides file (io/overrides-file.ts), which every `wb`
- * command applies; a node cannot be added to a TS file, so the reply carries the code to paste.
+ * command applies; a node is not added to a TS file (code is the user's), so the reply carries the
+ * line to paste (`tsNodeSnippet`).
  */
 import { Effect } from "effect"
 import { readFileSync, renameSync, writeFileSync } from "node:fs"
@@ -100,21 +101,18 @@ export const saveSqlNode = (
         )
       )
     const spec = { use: "transform.sql", in: refs, with: { sql } }
-    if (entry.format !== "yaml") {
-      const ins = Object.entries(refs as Record<string, string>)
-        .map(([k, v]) => `${k}: ${v}`)
-        .join(", ")
-      return yield* Effect.fail(
-        new HttpProblem(409, {
-          error: "typescript pipeline",
-          where: entry.id,
-          found: "a TypeScript pipeline, which wb serve does not rewrite",
-          expected: "a YAML pipeline to add the node to",
-          fix: "paste the snippet into the pipeline",
-          snippet: `p.node(${JSON.stringify(name)}, transform.sql({ sql: ${JSON.stringify(sql)} }), { ${ins} })`
-        })
-      )
-    }
+    if (entry.format !== "yaml")
+      return {
+        saved: null,
+        persisted: "snippet",
+        node: name,
+        why:
+          `${entry.id} is TypeScript: wb serve rewrites YAML pipelines in place, but not code ` +
+          "(the pipeline's own variables, helpers and formatting are yours), so nothing was written",
+        snippet: tsNodeSnippet(name, sql, refs as Record<string, string>),
+        imports: 'import { transform } from "preference-workbench/nodes"',
+        fix: "paste the line into the pipeline's function, after the nodes it reads; the names before the dots are the variables holding those nodes"
+      }
     const before = readFileSync(entry.file, "utf8")
     const doc = parseDocument(before)
     if (doc.hasIn(["nodes", name]))
@@ -131,3 +129,24 @@ export const saveSqlNode = (
     }
     return { saved: entry.id, node: name }
   })
+
+/** A node name as the variable a TS pipeline most likely holds it in (`filter-by-strength` -> `filterByStrength`). */
+const variableOf = (node: string) => node.replace(/[-_]+([A-Za-z0-9])/g, (_, c: string) => c.toUpperCase())
+
+/** A property access that is valid JavaScript for any table name. */
+const member = (table: string) => (/^[A-Za-z_$][\w$]*$/.test(table) ? `.${table}` : `[${JSON.stringify(table)}]`)
+
+/**
+ * The `p.node(…)` line that adds a `transform.sql` node to a TypeScript pipeline. The SQL is a JSON
+ * string literal, which is a valid JS string literal for any text (quotes, backslashes, newlines);
+ * each input is the upstream node's variable, with `.table` for a table other than its main one.
+ */
+export function tsNodeSnippet(name: string, sql: string, inputs: Readonly<Record<string, string>>): string {
+  const ins = Object.entries(inputs).map(([k, ref]) => {
+    const dot = ref.indexOf(".")
+    const value = dot === -1 ? variableOf(ref) : `${variableOf(ref.slice(0, dot))}${member(ref.slice(dot + 1))}`
+    return `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)}: ${value}`
+  })
+  const node = `p.node(${JSON.stringify(name)}, transform.sql({ sql: ${JSON.stringify(sql)} })`
+  return ins.length === 0 ? `${node})` : `${node}, { ${ins.join(", ")} })`
+}

@@ -1,7 +1,8 @@
 /**
  * The project `wb serve` serves: its pipeline files (found under `pipelines/`, ids are their paths
- * relative to the project root), each opened afresh per request (a YAML edit or a saved override is
- * seen at once), and the tables of their nodes' cached artifacts. Nothing here takes a path from a
+ * relative to the project root), each opened afresh per request (a YAML edit, a saved override or an
+ * edit to a TS pipeline or its local imports, via io/pipeline-reload.ts, is seen at once), and the tables
+ * of their nodes' cached artifacts. Nothing here takes a path from a
  * request: ids, node and table names are looked up in what exists, so a name that is not there —
  * `../` and every encoded form included — is simply not found.
  */

@@ -93,7 +93,7 @@ export const apiRoute = (state: ServerState, req: HttpServerRequest.HttpServerRe
         )
       const maxRows = Math.min(100_000, Math.max(1, Number(b["maxRows"] ?? SQL_MAX_ROWS) || SQL_MAX_ROWS))
       const timeoutSeconds = Math.min(600, Math.max(0.1, Number(b["timeout"] ?? SQL_TIMEOUT_S) || SQL_TIMEOUT_S))
-      const r = yield* runSqlCell(ctx, sql, { maxRows, timeoutSeconds })
+      const r = yield* runSqlCell(ctx, sql, { maxRows, timeoutSeconds, reader: state.reader })
       return arrow(r, {
         "x-wb-rows": String(r.rows),
         "x-wb-truncated": String(r.truncated),
@@ -118,7 +118,7 @@ export const apiRoute = (state: ServerState, req: HttpServerRequest.HttpServerRe
       if (rest[4] === "rows") {
         const q = parsePage(url.searchParams)
         if (q instanceof HttpProblem) return yield* Effect.fail(q)
-        const r = yield* page(state.reader, t.file, q)
+        const r = yield* page(state.reader, t.file, q, `${t.node.name}.${t.table}`)
         return arrow(r.ipc, {
           ...(r.next === undefined ? {} : { "x-wb-next": r.next }),
           "x-wb-total": String(r.total ?? t.manifest.tables[t.table]!.rows)
@@ -164,8 +164,11 @@ export const apiRoute = (state: ServerState, req: HttpServerRequest.HttpServerRe
       return json({ runId, started: true }, 202)
     }
     if (route === "params" && method === "POST") return json(yield* editParam(project, entry, yield* body(req)))
-    if (route === "sql-node" && method === "POST")
-      return json(yield* saveSqlNode(project, entry, yield* body(req)), 201)
+    if (route === "sql-node" && method === "POST") {
+      const saved = yield* saveSqlNode(project, entry, yield* body(req))
+      // a TS pipeline gets the line to paste: nothing was created
+      return json(saved, saved.saved === null ? 200 : 201)
+    }
     if (rest[0] === "label") return yield* labelRoute(state, req, url, ctx, id, rest.slice(1).join("/"), method)
     return yield* Effect.fail(notFound(`no route ${method} ${url.pathname}`))
   }).pipe(

@@ -11,6 +11,7 @@ import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Effect, Exit, Layer, Scope } from "effect"
 import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { workspacePaths } from "../io/catalog/pipeline-context.js"
+import { enablePipelineReload } from "../io/pipeline-reload.js"
 import { checkRequest, CSP } from "./guard.js"
 import { EventHub } from "./hub.js"
 import { openLabelStore } from "./labels.js"
@@ -43,6 +44,8 @@ export interface RunningServer {
 }
 
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  // TS pipeline files are re-imported when they (or local modules they import) change
+  enablePipelineReload()
   const root = resolve(options.root)
   const workspace = options.workspace ?? (process.env["WB_WORKSPACE"] || ".wb")
   const { dir } = workspacePaths(workspace, root)
@@ -51,7 +54,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const uiDir = options.uiDir ?? defaultUiDir()
   const reader = await openReader(join(dir, "artifacts"))
   const hub = new EventHub(dir, options.eventPollMs)
-  const labels = await openLabelStore(dir, reader)
+  const labels = await openLabelStore(dir, reader).catch((e: unknown) => {
+    // e.g. another wb serve holds the labels store: nothing of this server may linger
+    hub.close()
+    reader.close()
+    throw e
+  })
   const state: ServerState = { project: { root, workspace, dir }, reader, hub, runs: new RunManager(), labels }
   let port = 0
 

@@ -14,6 +14,8 @@ import type { PipelineContext } from "../io/catalog/pipeline-context.js"
 import { packageRoot } from "../io/package-root.js"
 import type { SandboxTable } from "../io/sandbox-sql.js"
 import { HttpProblem, nodeStates } from "./project.js"
+import type { Reader } from "./reader.js"
+import { explainProblem, type KnownTable } from "./sql-errors.js"
 
 export const SQL_TIMEOUT_S = 30
 export const SQL_MAX_ROWS = 10_000
@@ -29,6 +31,20 @@ export function sqlTables(ctx: PipelineContext): Array<SandboxTable> {
     const main = mainTable(m)
     if (main !== undefined) out.push({ name: s.node.name, file: tableFile(ctx.dir, m, main) })
     for (const t of Object.keys(m.tables)) out.push({ name: `${s.node.name}.${t}`, file: tableFile(ctx.dir, m, t) })
+  }
+  return out
+}
+
+/** The tables of `sqlTables` with their columns (from the manifests), for explaining a query's errors. */
+export function knownTables(ctx: PipelineContext): Array<KnownTable> {
+  const out: Array<KnownTable> = []
+  for (const s of nodeStates(ctx)) {
+    if (s.state._tag !== "Cached") continue
+    const m = s.state.manifest
+    const columns = (t: string) => (m.tables[t]?.columns ?? []).map((c) => c.name)
+    const main = mainTable(m)
+    if (main !== undefined) out.push({ name: s.node.name, columns: columns(main) })
+    for (const t of Object.keys(m.tables)) out.push({ name: `${s.node.name}.${t}`, columns: columns(t) })
   }
   return out
 }
@@ -102,7 +118,11 @@ export function rowsToIpc(
   return tableToIPC(new Table(vectors), "stream")
 }
 
-export const runSqlCell = (ctx: PipelineContext, sql: string, options: { maxRows: number; timeoutSeconds: number }) =>
+export const runSqlCell = (
+  ctx: PipelineContext,
+  sql: string,
+  options: { maxRows: number; timeoutSeconds: number; reader: Reader }
+) =>
   Effect.gen(function* () {
     if (children >= MAX_CHILDREN) {
       return yield* Effect.fail(
@@ -139,7 +159,12 @@ export const runSqlCell = (ctx: PipelineContext, sql: string, options: { maxRows
         })
       )
     }
-    if (!res.ok) return yield* Effect.fail(new HttpProblem(400, { ...res.error, error: "refused" }))
+    if (!res.ok) {
+      const problem = new HttpProblem(400, { ...res.error, error: "refused" })
+      return yield* Effect.fail(
+        yield* explainProblem(options.reader, problem, { sql, label: "SQL cell", tables: knownTables(ctx) })
+      )
+    }
     const bytes = rowsToIpc(res.columns ?? [], res.rows ?? [])
     return { bytes, rows: res.rows?.length ?? 0, truncated: res.truncated === true, ms: performance.now() - started }
   })

@@ -8,6 +8,7 @@ import { Effect } from "effect"
 import type { DuckDBValue } from "../io/duckdb-api.js"
 import { badRequest, type HttpProblem } from "./project.js"
 import { parquet, q, type Reader } from "./reader.js"
+import { explainProblem } from "./sql-errors.js"
 
 export const MAX_PAGE = 5000
 
@@ -61,7 +62,30 @@ export const parsePage = (u: URLSearchParams): PageQuery | HttpProblem => {
 }
 
 /** One page as Arrow IPC, the cursor of the next page (absent at the end) and, unfiltered, the row count. */
-export const page = (reader: Reader, file: string, p: PageQuery) =>
+export const page = (reader: Reader, file: string, p: PageQuery, table = "t") =>
+  pageOf(reader, file, p).pipe(
+    // a filter's error names the table's columns (or the spot of a syntax error), not just DuckDB's line
+    Effect.catch((e: HttpProblem) =>
+      Effect.flatMap(
+        p.filter === undefined
+          ? Effect.succeed(e)
+          : Effect.flatMap(columnsOf(reader, file), (cols) =>
+              explainProblem(reader, e, {
+                sql: p.filter!,
+                label: "filter",
+                tables: [{ name: table, columns: cols.map((c) => c.name) }],
+                prefix: FILTER_PREFIX
+              })
+            ),
+        Effect.fail
+      )
+    )
+  )
+
+/** What checkFilter wraps a filter in (reader.ts): a syntax error's position is counted past it. */
+const FILTER_PREFIX = "SELECT * FROM t WHERE ("
+
+const pageOf = (reader: Reader, file: string, p: PageQuery) =>
   Effect.gen(function* () {
     const cols = yield* columnsOf(reader, file)
     if (p.sort !== undefined && !cols.some((c) => c.name === p.sort)) {

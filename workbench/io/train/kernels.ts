@@ -3,6 +3,7 @@
  * vectorise, and four independent adds (four accumulators in a dot product) keep the pipeline full.
  * Each takes one element type per argument so V8 keeps them monomorphic and inlines them.
  */
+import type { RowTables } from "./wasm-kernels.js"
 
 /** y[yo ..+n] += a · x[xo ..+n] (float64 += float32). */
 export function addScaled(y: Float64Array, yo: number, a: number, x: Float32Array, xo: number, n: number): void {
@@ -26,6 +27,18 @@ export function addScaled32(y: Float32Array, yo: number, a: number, x: Float64Ar
     y[yo + k + 3]! += a * x[xo + k + 3]!
   }
   for (; k < n; k++) y[yo + k]! += a * x[xo + k]!
+}
+
+/** y[0 ..n] += a · x[xo ..+n] (float64 += float64). */
+export function addScaled64(y: Float64Array, a: number, x: Float64Array, xo: number, n: number): void {
+  let k = 0
+  for (; k + 3 < n; k += 4) {
+    y[k]! += a * x[xo + k]!
+    y[k + 1]! += a * x[xo + k + 1]!
+    y[k + 2]! += a * x[xo + k + 2]!
+    y[k + 3]! += a * x[xo + k + 3]!
+  }
+  for (; k < n; k++) y[k]! += a * x[xo + k]!
 }
 
 /** One row r of W1 (H wide) against dL/dpre = d: g[r ..] += x·d, and returns W1[r ..]·d. */
@@ -74,5 +87,76 @@ export function adam(
     const mi = (m[pi] = 0.9 * m[pi]! + 0.1 * gi)
     const vi = (v[pi] = 0.999 * v[pi]! + 0.001 * gi * gi)
     p[pi]! -= (a * mi) / (Math.sqrt(vi) * s + 1e-7)
+  }
+}
+
+/** Adam on p[po ..+n] with a float64 gradient g[0 ..n] (the row-ordered embedding update). */
+export function adam64(
+  p: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  g: Float64Array,
+  po: number,
+  n: number,
+  a: number,
+  s: number
+): void {
+  for (let i = 0; i < n; i++) {
+    // float32 like the slot path, so both give the same moments
+    const gi = Math.fround(g[i]!),
+      pi = po + i
+    const mi = (m[pi] = 0.9 * m[pi]! + 0.1 * gi)
+    const vi = (v[pi] = 0.999 * v[pi]! + 0.001 * gi * gi)
+    p[pi]! -= (a * mi) / (Math.sqrt(vi) * s + 1e-7)
+  }
+}
+
+/*
+ * The row-ordered passes in plain JavaScript: the fallback of the wasm kernels (kernels.wat), with
+ * the same operations in the same order, so both give bit-identical results (a test holds them to it).
+ */
+
+/** out[eSlot[e] ..+D] += eW[e] · emb[rows[k]·D ..] over the entries of rows k0 .. k1. */
+export function poolRowsJs(T: RowTables, out: Float64Array, k0: number, k1: number): void {
+  const D = T.D,
+    E = T.emb,
+    rows = T.rows,
+    start = T.rowStart,
+    eSlot = T.eSlot,
+    eW = T.eW
+  for (let k = k0; k < k1; k++) {
+    const r = rows[k]! * D,
+      to = start[k + 1]!
+    for (let e = start[k]!; e < to; e++) addScaled(out, eSlot[e]!, eW[e]!, E, r, D)
+  }
+}
+
+/** g[0 ..D) = Σ over row k's entries of eW[e] · tg[eSlot[e] ..]. */
+export function rowGradientJs(T: RowTables, g: Float64Array, k: number): void {
+  const D = T.D,
+    tg = T.tg,
+    eSlot = T.eSlot,
+    eW = T.eW,
+    to = T.rowStart[k + 1]!
+  g.fill(0, 0, D)
+  for (let e = T.rowStart[k]!; e < to; e++) addScaled64(g, eW[e]!, tg, eSlot[e]!, D)
+}
+
+/** Lazy Adam on rows k0 .. k1, each with its summed gradient (g: scratch of D). */
+export function adamRowsJs(T: RowTables, g: Float64Array, k0: number, k1: number, a: number, s: number): void {
+  for (let k = k0; k < k1; k++) {
+    rowGradientJs(T, g, k)
+    adam64(T.emb, T.m, T.v, g, T.rows[k]! * T.D, T.D, a, s)
+  }
+}
+
+/** SGD on rows k0 .. k1, each with its summed gradient (g: scratch of D). */
+export function sgdRowsJs(T: RowTables, g: Float64Array, k0: number, k1: number, lr: number): void {
+  const D = T.D,
+    E = T.emb
+  for (let k = k0; k < k1; k++) {
+    rowGradientJs(T, g, k)
+    const r = T.rows[k]! * D
+    for (let j = 0; j < D; j++) E[r + j]! -= lr * g[j]!
   }
 }

@@ -1,11 +1,14 @@
 /**
  * `TrainerLive`: the live `Trainer` service. Resolves the backend (backend.ts), builds the engine —
- * the sparse TypeScript trainer, or the TensorFlow.js model (loaded on first use) — and runs the shared
- * loop (loop.ts). Ranked lists (Plackett–Luce) train on the sparse trainer only.
+ * the sparse TypeScript trainer (sparse.ts; sparse-preference.ts for `head: "preference"`), or the
+ * TensorFlow.js model (loaded on first use; both heads, pairs or ranked lists) — and runs the shared
+ * loop (loop.ts). A preference model is pairwise: ranked lists train reward models only.
  */
+import { availableParallelism } from "node:os"
 import { Effect, Layer } from "effect"
 import { DataError } from "../../core/errors.js"
 import {
+  type EpochReport,
   type ListSet,
   type Model,
   type PairSet,
@@ -20,6 +23,7 @@ import {
 import { resolveBackend, wasmBudget } from "./backend.js"
 import { type Engine, runLoop } from "./loop.js"
 import { SparseModel } from "./sparse.js"
+import { SparsePreferenceModel } from "./sparse-preference.js"
 import { fromModel, initWeights, toModel, type Weights } from "./weights.js"
 
 const tfjsModule = Effect.promise(() => import("./tfjs-model.js"))
@@ -52,11 +56,11 @@ function checkIds(spec: TrainSpec, texts: PairSet["texts"]): DataError | null {
   return null
 }
 
-function sparseEngine(m: SparseModel, data: { pairs: PairSet } | { lists: ListSet }): Engine {
+function sparseEngine(m: SparseModel | SparsePreferenceModel, data: { pairs: PairSet } | { lists: ListSet }): Engine {
   const loss =
     "pairs" in data
       ? (idx: Int32Array, g: boolean) => m.pairLoss(data.pairs, idx, g)
-      : (idx: Int32Array, g: boolean) => m.listLoss(data.lists, idx, g)
+      : (idx: Int32Array, g: boolean) => (m as SparseModel).listLoss(data.lists, idx, g)
   return {
     train: (idx, lr) => {
       const r = loss(idx, true)
@@ -77,7 +81,8 @@ function sparseEngine(m: SparseModel, data: { pairs: PairSet } | { lists: ListSe
 const train = (
   spec: TrainSpec,
   data: { readonly pairs: PairSet } | { readonly lists: ListSet },
-  onStep: (r: StepReport) => Effect.Effect<void>
+  onStep: (r: StepReport) => Effect.Effect<void>,
+  onEpoch?: (r: EpochReport) => Effect.Effect<void>
 ): Effect.Effect<TrainResult, DataError> =>
   Effect.gen(function* () {
     const texts = "pairs" in data ? data.pairs.texts : data.lists.texts
@@ -98,7 +103,16 @@ const train = (
       init = w
     }
     const n = "pairs" in data ? data.pairs.prompt.length : data.lists.prompt.length
-    const choice: TrainBackend = spec.backend === "auto" && "lists" in data ? "sparse" : spec.backend
+    const pref = spec.config.head === "preference"
+    if (pref && "lists" in data) {
+      return yield* new DataError({
+        where: `${spec.where} input`,
+        found: "ranked lists for a preference model",
+        expected: "pairs: P(a ≻ b | prompt) is pairwise; Plackett–Luce trains a reward model",
+        fix: 'train ranked lists with train.rewardModel({ loss: "plackett-luce" })'
+      })
+    }
+    const choice = spec.backend
     if (choice === "wasm") {
       const tooBig = wasmBudget(spec.config, spec.optimizer, spec.where)
       if (tooBig !== null) return yield* tooBig
@@ -106,31 +120,52 @@ const train = (
     const resolved = yield* resolveBackend(choice, spec.where)
     let engine: Engine,
       free = () => {}
-    if (!isTfjs(resolved.backend))
-      engine = sparseEngine(new SparseModel(spec.config, init, { kind: spec.optimizer, lr: spec.lr }), data)
-    else {
-      if (!("pairs" in data)) {
-        return yield* new DataError({
-          where: `${spec.where} param backend`,
-          found: `ranked lists (Plackett–Luce) on ${resolved.backend}`,
-          expected: "the sparse trainer for listwise training",
-          fix: 'use backend: "sparse" or "auto"'
-        })
+    const opt = { kind: spec.optimizer, lr: spec.lr }
+    // threads split the row passes of the pairwise bag model; lists and the preference head use one
+    const threads =
+      isTfjs(resolved.backend) || pref || "lists" in data || spec.config.input !== "bag" ? 1 : threadCount(spec.threads)
+    if (!isTfjs(resolved.backend)) {
+      const m = pref
+        ? new SparsePreferenceModel(spec.config, init, opt)
+        : new SparseModel(spec.config, init, opt, threads)
+      engine = sparseEngine(m, data)
+      if (m instanceof SparseModel) free = () => m.close()
+    } else {
+      if ("lists" in data) {
+        let K = 0
+        for (let l = 0; l < n; l++) K = Math.max(K, data.lists.starts[l + 1]! - data.lists.starts[l]!)
+        // a tfjs bag holds at most 65,535 texts: a batch of lists padded to the longest must fit
+        if (Math.min(spec.batchSize, n) * K > 65535) {
+          return yield* new DataError({
+            where: `${spec.where} param batchSize`,
+            found: `${spec.batchSize} lists per step, the longest of ${K} responses: ${spec.batchSize * K} padded members`,
+            expected: `at most 65,535 padded members per step on ${resolved.backend}`,
+            fix: `use batchSize ≤ ${Math.floor(65535 / K)}, or backend: "sparse"`
+          })
+        }
       }
       const { TfjsModel } = yield* tfjsModule
       const m = new TfjsModel(spec.config, init, spec.optimizer, spec.lr)
-      engine = {
-        train: (idx, lr) => m.train(data.pairs, idx, lr),
-        evaluate: (idx) => m.evaluate(data.pairs, idx),
-        weights: () => m.weights()
-      }
+      engine =
+        "pairs" in data
+          ? {
+              train: (idx, lr) => m.train(data.pairs, idx, lr),
+              evaluate: (idx) => m.evaluate(data.pairs, idx),
+              weights: () => m.weights()
+            }
+          : {
+              train: (idx, lr) => m.trainLists(data.lists, idx, lr),
+              evaluate: (idx) => m.evaluateLists(data.lists, idx),
+              weights: () => m.weights()
+            }
       free = () => m.free()
     }
-    const r = yield* runLoop(spec, n, engine, onStep).pipe(Effect.ensuring(Effect.sync(free)))
+    const r = yield* runLoop(spec, n, engine, onStep, onEpoch).pipe(Effect.ensuring(Effect.sync(free)))
     return {
       model: toModel(spec.config, r.weights, false),
       history: r.history,
       backend: resolved.backend,
+      threads,
       notes: resolved.notes,
       params: paramCount(spec.config),
       bestEpoch: r.bestEpoch,
@@ -154,9 +189,15 @@ const score = (model: Model, pairs: PairSet, backend: TrainBackend, where: strin
     if (bad !== null) return yield* bad
     const resolved = yield* resolveBackend(backend === "auto" ? "sparse" : backend, where)
     if (!isTfjs(resolved.backend)) {
-      return {
-        ...new SparseModel(model.config, w, { kind: "sgd", lr: 0 }).scorePairs(pairs),
-        backend: resolved.backend
+      const opt = { kind: "sgd", lr: 0 } as const
+      const m =
+        model.config.head === "preference"
+          ? new SparsePreferenceModel(model.config, w, opt)
+          : new SparseModel(model.config, w, opt, model.config.input === "bag" ? threadCount(null) : 1)
+      try {
+        return { ...m.scorePairs(pairs), backend: resolved.backend }
+      } finally {
+        if (m instanceof SparseModel) m.close()
       }
     }
     const { TfjsModel } = yield* tfjsModule
@@ -165,5 +206,8 @@ const score = (model: Model, pairs: PairSet, backend: TrainBackend, where: strin
     m.free()
     return { ...out, backend: resolved.backend }
   })
+
+/** The sparse trainer's threads: as asked, else one per core up to 4 (beyond that the rows run out). */
+const threadCount = (asked: number | null | undefined): number => asked ?? Math.min(4, availableParallelism())
 
 export const TrainerLive = Layer.succeed(Trainer, Trainer.of({ train, score }))

@@ -48,7 +48,8 @@ export const runLoop = (
   spec: TrainSpec,
   n: number,
   engine: Engine,
-  onStep: (r: StepReport) => Effect.Effect<void>
+  onStep: (r: StepReport) => Effect.Effect<void>,
+  onEpoch: (r: EpochReport) => Effect.Effect<void> = () => Effect.void
 ): Effect.Effect<LoopResult, DataError> =>
   Effect.gen(function* () {
     const { train, val } = splitIndices(n, spec.validationFraction, spec.seed)
@@ -106,7 +107,7 @@ export const runLoop = (
       }
       const v = val.length > 0 ? engine.evaluate(val) : null
       const epochSeconds = (performance.now() - started) / 1000
-      history.push({
+      const report: EpochReport = {
         epoch,
         step,
         loss: lossSum / train.length,
@@ -114,7 +115,9 @@ export const runLoop = (
         valLoss: v?.loss ?? null,
         valAccuracy: v === null ? null : accuracyOf(v),
         pairsPerSec: train.length / epochSeconds
-      })
+      }
+      history.push(report)
+      yield* onEpoch(report)
       if (v === null) continue
       if (v.loss < bestLoss) {
         bestLoss = v.loss

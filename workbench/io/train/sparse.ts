@@ -12,8 +12,13 @@
  */
 import type { ListSet, ModelConfig, PairSet, TextTable } from "../../core/trainer.js"
 import { type Bags, bagsOf } from "./bags.js"
-import { adam, addScaled, addScaled32, rowGrad } from "./kernels.js"
+import { adam, addScaled, addScaled32, rowGrad, rowGradientJs } from "./kernels.js"
+import { CMD_ADAM, CMD_POOL, CMD_SGD, RowThreads, sharedF32 } from "./row-threads.js"
+import { jsKernels, type RowKernels, type RowTables, WasmArena } from "./wasm-kernels.js"
 import type { Weights } from "./weights.js"
+
+/** Below this many bag entries a batch stays on one thread (handing work over costs more than it saves). */
+const PARALLEL_MIN = 20_000
 
 export interface OptimizerSpec {
   readonly kind: "adam" | "sgd"
@@ -51,22 +56,65 @@ export class SparseModel {
   /** The batch's distinct texts: text → slot (−1: none), slot → text, pooled vectors and their grads. */
   private textSlot = new Int32Array(0)
   private slotText = new Int32Array(1024)
-  private tv = new Float64Array(0)
-  private tg = new Float64Array(0)
+  private tv: Float64Array = new Float64Array(0)
+  private tg: Float64Array = new Float64Array(0)
   private nSlots = 0
+  /**
+   * The batch's bag entries (text slot, id) grouped by table row, rows ascending: entries
+   * `rowStart[k] .. rowStart[k+1]` read row `rows[k]`, each into slot offset `eSlot[e]` with weight
+   * `eW[e]` (count / bag length). Pooling and the embedding update walk the table in address order, so
+   * each touched row is fetched once per pass and the hardware prefetcher streams the 64 MB table
+   * instead of missing the cache (and the TLB) on every random row: this order is what makes the
+   * trainer fast on long texts.
+   */
+  private rowCount: Int32Array
+  private rows: Int32Array = new Int32Array(4096)
+  private rowStart: Int32Array = new Int32Array(4097)
+  private nRows = 0
+  private eSlot: Int32Array = new Int32Array(0)
+  private eW: Float64Array = new Float64Array(0)
+  /** `tg` holds bag gradients that `step` has not applied yet (over the entries above). */
+  private pending = false
+  private readonly gRow: Float64Array
+
+  readonly w: Weights
+  /** Worker threads for the row passes (bag models with `threads` > 1), null: this thread only. */
+  private readonly threads: RowThreads | null
+  /** The shared buffers changed since the workers last saw them. */
+  private reshare = true
+  /**
+   * Bag models keep the table, Adam's moments and the batch's row scratch in one WebAssembly memory
+   * and run the row passes as SIMD kernels there (wasm-kernels.ts); null: JavaScript arrays and kernels.
+   */
+  private readonly arena: WasmArena | null
+  private readonly kern: RowKernels
 
   constructor(
     readonly config: ModelConfig,
-    readonly w: Weights,
-    readonly opt: OptimizerSpec
+    w: Weights,
+    readonly opt: OptimizerSpec,
+    threads = 1,
+    /** false: the JavaScript row kernels even where WebAssembly SIMD is available (comparisons, tests) */
+    simd = true
   ) {
     this.D = config.dim
     this.H = config.hidden
     this.bagInput = config.input === "bag"
     this.V = this.bagInput ? w.emb.length / this.D : 0
+    const tableBytes = w.emb.length * 4 * (opt.kind === "adam" ? 3 : 1)
+    this.arena = this.bagInput && simd ? WasmArena.create(tableBytes) : null
+    this.kern = this.arena?.kernels ?? jsKernels
+    this.threads = this.bagInput && threads > 1 ? new RowThreads(threads - 1, this.arena) : null
+    this.w =
+      this.arena !== null
+        ? { ...w, emb: this.arena.f32(w.emb.length) }
+        : this.threads === null
+          ? w
+          : { ...w, emb: sharedF32(w.emb) }
+    if (this.arena !== null) this.w.emb.set(w.emb)
     const zeros = (n: number) => new Float32Array(n)
     const like = (x: Weights, slots: boolean): Weights => ({
-      emb: zeros(slots ? x.emb.length : 0),
+      emb: slots ? this.f32(x.emb.length) : zeros(0),
       w1: zeros(x.w1.length),
       b1: zeros(x.b1.length),
       w2: zeros(x.w2.length),
@@ -75,12 +123,83 @@ export class SparseModel {
     this.g = like(w, false)
     this.m = like(w, opt.kind === "adam")
     this.v = like(w, opt.kind === "adam")
+    if (this.threads !== null || this.arena !== null) {
+      this.tv = this.f64(0)
+      this.tg = this.f64(0)
+      this.rows = this.i32(4096)
+      this.rowStart = this.i32(4097)
+    }
     this.slotOf = new Int32Array(this.V).fill(-1)
+    this.rowCount = new Int32Array(this.V)
+    this.gRow = this.arena?.f64(this.D) ?? new Float64Array(this.D)
     this.gEmb = new Float32Array(4096 * this.D)
     this.pp = new Float64Array(this.H)
     this.dhSum = new Float64Array(this.H)
     this.dh = new Float64Array(this.H)
     this.drv = new Float64Array(this.D)
+  }
+
+  /** Arrays the workers read live in shared memory; without workers, plain ones. */
+  private f32(n: number): Float32Array {
+    if (this.arena !== null) return this.arena.f32(n)
+    return this.threads === null ? new Float32Array(n) : new Float32Array(new SharedArrayBuffer(n * 4))
+  }
+  private f64(n: number): Float64Array {
+    this.reshare = true
+    if (this.arena !== null) return this.arena.f64(n)
+    return this.threads === null ? new Float64Array(n) : new Float64Array(new SharedArrayBuffer(n * 8))
+  }
+  private i32(n: number): Int32Array {
+    this.reshare = true
+    if (this.arena !== null) return this.arena.i32(n)
+    return this.threads === null ? new Int32Array(n) : new Int32Array(new SharedArrayBuffer(n * 4))
+  }
+
+  /** Stop the worker threads (the model stays usable on this thread alone). */
+  close(): void {
+    this.threads?.close()
+  }
+
+  /** The workers' view of the buffers, re-sent after any of them was reallocated. */
+  private shareWithThreads(): RowThreads {
+    const th = this.threads!
+    if (this.reshare) {
+      th.share(this.tables(), this.tv.length)
+      this.reshare = false
+    }
+    return th
+  }
+
+  /** The row passes' arrays as they are now. */
+  private tables(): RowTables {
+    return {
+      D: this.D,
+      emb: this.w.emb,
+      m: this.m.emb,
+      v: this.v.emb,
+      rows: this.rows,
+      rowStart: this.rowStart,
+      eSlot: this.eSlot,
+      eW: this.eW,
+      tg: this.tg
+    }
+  }
+
+  /**
+   * Lane boundaries over the rows: lane i takes rows [b[i], b[i+1]), balanced by `rowCost` per row
+   * plus one per entry.
+   */
+  private lanes(count: number, rowCost: number): Int32Array {
+    const b = new Int32Array(count + 1),
+      start = this.rowStart,
+      n = this.nRows
+    const total = start[n]! + rowCost * n
+    let lane = 1
+    for (let k = 0; k < n && lane < count; k++) {
+      if (start[k]! + rowCost * k >= (total * lane) / count) b[lane++] = k
+    }
+    while (lane <= count) b[lane++] = n
+    return b
   }
 
   private bags(texts: TextTable): Bags | null {
@@ -221,6 +340,7 @@ export class SparseModel {
 
   /** The distinct texts of pairs `idx`, each pooled once; offsets of each pair's three vectors in `tv`. */
   private collect(pairs: PairSet, idx: Int32Array, at: Int32Array): void {
+    this.flushPending()
     const texts = pairs.texts
     if (this.textSlot.length < texts.count) this.textSlot = new Int32Array(texts.count).fill(-1)
     this.nSlots = 0
@@ -232,11 +352,114 @@ export class SparseModel {
     }
     const need = this.nSlots * this.D
     if (this.tv.length < need) {
-      this.tv = new Float64Array(need * 2)
-      this.tg = new Float64Array(need * 2)
+      this.tv = this.f64(need * 2)
+      this.tg = this.f64(need * 2)
     }
     const bags = this.bags(texts)
-    for (let s = 0; s < this.nSlots; s++) this.pool(texts, bags, this.slotText[s]!, this.tv, s * this.D)
+    if (bags === null) {
+      for (let s = 0; s < this.nSlots; s++) this.pool(texts, bags, this.slotText[s]!, this.tv, s * this.D)
+      return
+    }
+    this.entries(bags)
+    this.poolByRow()
+  }
+
+  /** Group the batch's bag entries by row (a counting sort over the table's rows). */
+  private entries(bags: Bags): void {
+    const D = this.D,
+      cnt = this.rowCount,
+      ids = bags.ids,
+      off = bags.offsets
+    let total = 0
+    for (let s = 0; s < this.nSlots; s++) {
+      const t = this.slotText[s]!,
+        to = off[t + 1]!
+      total += to - off[t]!
+      for (let i = off[t]!; i < to; i++) cnt[ids[i]!]!++
+    }
+    if (this.eSlot.length < total) {
+      this.eSlot = this.i32(total * 2)
+      this.eW = this.f64(total * 2)
+    }
+    // rows ascending with their first entry; cnt[row] becomes the row's write cursor
+    let n = 0,
+      at = 0
+    for (let r = 0; r < this.V; r++) {
+      const c = cnt[r]!
+      if (c === 0) continue
+      if (n + 1 >= this.rows.length) this.growRows()
+      this.rows[n] = r
+      this.rowStart[n++] = at
+      cnt[r] = at
+      at += c
+    }
+    this.rowStart[n] = at
+    this.nRows = n
+    const c = bags.counts,
+      eSlot = this.eSlot,
+      eW = this.eW
+    for (let s = 0; s < this.nSlots; s++) {
+      const t = this.slotText[s]!,
+        to = off[t + 1]!,
+        inv = bags.inv[t]!
+      for (let i = off[t]!; i < to; i++) {
+        const e = cnt[ids[i]!]!++
+        eSlot[e] = s * D
+        eW[e] = c[i]! * inv
+      }
+    }
+    for (let k = 0; k < n; k++) cnt[this.rows[k]!] = 0
+  }
+
+  private growRows(): void {
+    const r = this.i32(this.rows.length * 2)
+    r.set(this.rows)
+    this.rows = r
+    const a = this.i32(r.length + 1)
+    a.set(this.rowStart)
+    this.rowStart = a
+  }
+
+  /** Every slot's bag mean, reading each touched row once, in address order. */
+  private poolByRow(): void {
+    const tv = this.tv,
+      start = this.rowStart
+    const n = this.nSlots * this.D
+    let k1 = this.nRows
+    const th = this.threads !== null && start[this.nRows]! >= PARALLEL_MIN ? this.shareWithThreads() : null
+    if (th !== null) {
+      const b = this.lanes(th.count + 1, 0)
+      k1 = b[1]!
+      for (let i = 0; i < th.count; i++) th.start(i, CMD_POOL, b[i + 1]!, b[i + 2]!, n)
+    }
+    tv.fill(0, 0, n)
+    this.kern.pool(this.tables(), tv, 0, k1)
+    if (th === null) return
+    th.wait()
+    for (let i = 0; i < th.count; i++) {
+      const part = th.part(i)
+      for (let j = 0; j < n; j++) tv[j]! += part[j]!
+    }
+  }
+
+  /** Bag gradients still in `tg` (a second loss before a step): spread them into per-row slots. */
+  private flushPending(): void {
+    if (!this.pending) return
+    this.pending = false
+    const D = this.D,
+      g = this.gRow
+    for (let k = 0; k < this.nRows; k++) {
+      rowGradientJs(this.tables(), g, k)
+      const row = this.rows[k]!
+      let s = this.slotOf[row]!
+      if (s < 0) {
+        s = this.nTouched++
+        if (s >= this.touched.length) this.grow()
+        this.slotOf[row] = s
+        this.touched[s] = row
+      }
+      addScaled32(this.gEmb, s * D, 1, g, 0, D)
+    }
   }
 
   private release(): void {
@@ -289,16 +512,15 @@ export class SparseModel {
       this.respBackward(-gd, this.tv, ro, pre[1]!, h[1]!, tg, ro)
       this.promptBackward(this.tv, po, tg, po)
     }
-    if (grad) {
-      const bags = this.bags(pairs.texts)
-      for (let s = 0; s < this.nSlots; s++) this.spread(bags, this.slotText[s]!, tg, s * this.D)
-    }
+    // the bag rows' gradients are summed per row and applied in `step`, in one pass in row order
+    if (grad && this.bagInput) this.pending = true
     this.release()
     return { loss: total / wsum, correct, counted }
   }
 
   /** Plackett–Luce over the lists `idx` (best first); correct: lists whose best member scores highest. */
   listLoss(lists: ListSet, idx: Int32Array, grad: boolean): BatchResult {
+    this.flushPending()
     const D = this.D,
       texts = lists.texts,
       bags = this.bags(texts)
@@ -311,8 +533,8 @@ export class SparseModel {
       const { pre, h } = this.scratch(k)
       // the prompt's vector at 0, member j's at (j + 1)·D
       if (this.tv.length < (k + 1) * D) {
-        this.tv = new Float64Array((k + 1) * D * 2)
-        this.tg = new Float64Array((k + 1) * D * 2)
+        this.tv = this.f64((k + 1) * D * 2)
+        this.tg = this.f64((k + 1) * D * 2)
       }
       const tv = this.tv
       this.pool(texts, bags, lists.prompt[l]!, tv, 0)
@@ -352,6 +574,8 @@ export class SparseModel {
 
   /** Apply the accumulated gradients at learning rate `lr` (touched rows only, once each), then clear them. */
   step(lr: number): void {
+    // gradients from lists (slots) and from pairs (row entries) at once: rare; fold them into slots
+    if (this.pending && this.nTouched > 0) this.flushPending()
     this.t++
     const D = this.D,
       E = this.w.emb,
@@ -359,6 +583,7 @@ export class SparseModel {
       w = this.w,
       g = this.g
     const dense = ["w1", "b1", "w2", "b2"] as const
+    if (this.pending) this.stepRows(lr)
     if (this.opt.kind === "sgd") {
       for (let s = 0; s < this.nTouched; s++) {
         const r = this.touched[s]! * D,
@@ -387,6 +612,31 @@ export class SparseModel {
     gE.fill(0, 0, this.nTouched * D)
     this.nTouched = 0
     for (const n of dense) g[n].fill(0)
+  }
+
+  /** The embedding update for the pending row entries: each row's gradient summed, then applied. */
+  private stepRows(lr: number): void {
+    this.pending = false
+    const a = lr / (1 - 0.9 ** this.t),
+      sc = 1 / Math.sqrt(1 - 0.999 ** this.t)
+    let k1 = this.nRows
+    const th = this.threads !== null && this.rowStart[this.nRows]! >= PARALLEL_MIN ? this.shareWithThreads() : null
+    if (th !== null) {
+      // an update costs about three entries' work per row (sqrt, divide, three tables)
+      const b = this.lanes(th.count + 1, 3)
+      k1 = b[1]!
+      const sgd = this.opt.kind === "sgd"
+      for (let i = 0; i < th.count; i++)
+        th.start(i, sgd ? CMD_SGD : CMD_ADAM, b[i + 1]!, b[i + 2]!, 0, sgd ? lr : a, sc)
+    }
+    this.stepRowRange(k1, lr, a, sc)
+    th?.wait()
+  }
+
+  /** The update of rows [0, k1) on this thread. */
+  private stepRowRange(k1: number, lr: number, a: number, sc: number): void {
+    if (this.opt.kind === "sgd") this.kern.sgd(this.tables(), this.gRow, 0, k1, lr)
+    else this.kern.adam(this.tables(), this.gRow, 0, k1, a, sc)
   }
 
   /** Scores of the chosen and rejected text of each pair (in chunks, each shared text pooled once). */

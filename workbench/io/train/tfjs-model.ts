@@ -1,6 +1,7 @@
 /**
  * The reward model in TensorFlow.js (variables + optimizer.minimize), for the wasm, cpu and tensorflow
- * (tfjs-node / -gpu) backends. Same maths and weight layout as sparse.ts. Loaded only by a run that asks
+ * (tfjs-node / -gpu) backends. Same maths and weight layout as sparse.ts (and, with `head: "preference"`,
+ * sparse-preference.ts); pairs (Bradley–Terry) or ranked lists (Plackett–Luce, padded to the longest). Loaded only by a run that asks
  * for a tfjs backend (dynamic import in backend.ts). Ported from the guide's lib/tfjs-model.ts.
  *
  * Gotchas: tf.gather's gradient needs UnsortedSegmentSum, which wasm lacks (and which is O(V·N·D) on
@@ -9,7 +10,7 @@
  * batch's input tensors, so every batch is disposed by hand (memory stays flat: a test checks it).
  */
 import * as tf from "@tensorflow/tfjs"
-import type { ModelConfig, PairSet, TextTable } from "../../core/trainer.js"
+import { inputSlots, type ListSet, type ModelConfig, type PairSet, type TextTable } from "../../core/trainer.js"
 import type { BatchResult } from "./sparse.js"
 import { TENSOR_NAMES, type Weights } from "./weights.js"
 
@@ -120,7 +121,7 @@ export class TfjsModel {
   ) {
     const shapes: Record<string, number[]> = {
       emb: [w.emb.length / config.dim, config.dim],
-      w1: [2 * config.dim, config.hidden],
+      w1: [inputSlots(config) * config.dim, config.hidden],
       b1: [config.hidden],
       w2: [config.hidden, 1],
       b2: [1]
@@ -140,8 +141,11 @@ export class TfjsModel {
     return i.kind === "dense" ? i.x : bagMean(this.v.emb!, i.bag)
   }
 
-  private score(pv: tf.Tensor2D, rv: tf.Tensor2D): tf.Tensor1D {
-    const h = tf.relu(tf.add(tf.matMul(tf.concat([pv, rv], 1), this.v.w1!), this.v.b1!))
+  /** r(p, x) for a reward model; g(p, x, y) for a preference model (w1 then reads [p; x; y]). */
+  private score(pv: tf.Tensor2D, xv: tf.Tensor2D, yv?: tf.Tensor2D): tf.Tensor1D {
+    const h = tf.relu(
+      tf.add(tf.matMul(tf.concat(yv === undefined ? [pv, xv] : [pv, xv, yv], 1), this.v.w1!), this.v.b1!)
+    )
     return tf.reshape(tf.add(tf.matMul(h, this.v.w2!), this.v.b2!), [-1]) as tf.Tensor1D
   }
 
@@ -165,9 +169,13 @@ export class TfjsModel {
 
   /** Loss Σwℓ/Σw plus the scores, stacked [loss; s_c; s_r] for one sync. */
   private forward(b: Batch): { loss: tf.Scalar; sc: tf.Tensor1D; sr: tf.Tensor1D } {
-    const pv = this.vec(b.p)
-    const sc = this.score(pv, this.vec(b.c)),
-      sr = this.score(pv, this.vec(b.r))
+    const pv = this.vec(b.p),
+      cv = this.vec(b.c),
+      rv = this.vec(b.r)
+    // a preference model's two "scores" are g(p, c, r) and g(p, r, c): their difference is its logit
+    const pref = this.config.head === "preference"
+    const sc = pref ? this.score(pv, cv, rv) : this.score(pv, cv),
+      sr = pref ? this.score(pv, rv, cv) : this.score(pv, rv)
     const d = tf.sub(tf.sub(sc, sr), b.margin)
     const l = tf.add(tf.mul(tf.softplus(tf.neg(d)), tf.sub(1, b.alpha)), tf.mul(tf.softplus(d), b.alpha))
     return { loss: tf.div(tf.sum(tf.mul(l, b.weight)), tf.sum(b.weight)) as tf.Scalar, sc, sr }
@@ -189,15 +197,23 @@ export class TfjsModel {
     return { loss, correct, counted }
   }
 
-  /** One optimizer step on the pairs `idx` at learning rate `lr`. */
-  train(pairs: PairSet, idx: Int32Array, lr: number): BatchResult {
+  private setLr(lr: number): void {
     const o = this.opt as unknown as { learningRate: number; setLearningRate?: (lr: number) => void }
     if (o.setLearningRate) o.setLearningRate(lr)
     else o.learningRate = lr // Adam reads this field on every step
+  }
+
+  private trainable(): tf.Variable[] {
+    return TENSOR_NAMES.flatMap((n) => (this.v[n] === null ? [] : [this.v[n]]))
+  }
+
+  /** One optimizer step on the pairs `idx` at learning rate `lr`. */
+  train(pairs: PairSet, idx: Int32Array, lr: number): BatchResult {
+    this.setLr(lr)
     const b = this.batch(pairs, idx)
     let sc: tf.Tensor1D | null = null,
       sr: tf.Tensor1D | null = null
-    const vars = TENSOR_NAMES.flatMap((n) => (this.v[n] === null ? [] : [this.v[n]]))
+    const vars = this.trainable()
     const loss = this.opt.minimize(
       () => {
         const f = this.forward(b)
@@ -254,6 +270,110 @@ export class TfjsModel {
       this.dispose(b)
     }
     return { chosen, rejected }
+  }
+
+  /**
+   * Lists `idx` padded to K (the longest; padding repeats the list's first member): `add` [L, K, K] is 0 where
+   * column j is in row a's suffix (a ≤ j < k), else −1e30, so padding gets exactly zero gradient; `rowW`
+   * keeps the Plackett–Luce rows a < k − 1.
+   */
+  private listBatch(lists: ListSet, idx: Int32Array) {
+    const L = idx.length
+    let K = 1
+    for (const l of idx) K = Math.max(K, lists.starts[l + 1]! - lists.starts[l]!)
+    const mem = new Int32Array(L * K),
+      pr = new Int32Array(L * K),
+      len = new Int32Array(L),
+      add = new Float32Array(L * K * K).fill(-1e30),
+      rowW = new Float32Array(L * K)
+    for (let i = 0; i < L; i++) {
+      const l = idx[i]!,
+        from = lists.starts[l]!,
+        k = (len[i] = lists.starts[l + 1]! - from)
+      for (let j = 0; j < K; j++) {
+        mem[i * K + j] = lists.members[from + (j < k ? j : 0)]!
+        pr[i * K + j] = lists.prompt[l]!
+      }
+      for (let a = 0; a < K; a++) {
+        if (a < k - 1) rowW[i * K + a] = 1
+        for (let j = a; j < (a < k ? k : a + 1); j++) add[(i * K + a) * K + j] = 0
+      }
+    }
+    const c = this.config
+    return {
+      L,
+      K,
+      len,
+      p: makeInput(c, lists.texts, pr),
+      m: makeInput(c, lists.texts, mem),
+      add: tf.tensor3d(add, [L, K, K]),
+      rowW: tf.tensor2d(rowW, [L, K])
+    }
+  }
+
+  /** Plackett–Luce: Σ over lists of Σ_{a<k−1} [logsumexp(s_a..s_k) − s_a], over the lists; and the scores. */
+  private forwardLists(b: ReturnType<TfjsModel["listBatch"]>): { loss: tf.Scalar; s: tf.Tensor1D } {
+    const s = this.score(this.vec(b.p), this.vec(b.m))
+    const lse = tf.logSumExp(tf.add(tf.reshape(s, [b.L, 1, b.K]), b.add), 2)
+    const terms = tf.mul(tf.sub(lse, tf.reshape(s, [b.L, b.K])), b.rowW)
+    return { loss: tf.div(tf.sum(terms), b.L) as tf.Scalar, s }
+  }
+
+  private listResult(loss: number, s: ArrayLike<number>, b: { K: number; len: Int32Array }): BatchResult {
+    let correct = 0
+    for (let i = 0; i < b.len.length; i++) {
+      let top = true // the best-ranked member scores at least as high as every other (sparse.ts's argmax)
+      for (let j = 1; j < b.len[i]!; j++) if (s[i * b.K + j]! > s[i * b.K]!) top = false
+      if (top) correct++
+    }
+    return { loss, correct, counted: b.len.length }
+  }
+
+  private disposeLists(b: ReturnType<TfjsModel["listBatch"]>): void {
+    disposeInput(b.p)
+    disposeInput(b.m)
+    tf.dispose([b.add, b.rowW])
+  }
+
+  /** One optimizer step of Plackett–Luce on the ranked lists `idx`. */
+  trainLists(lists: ListSet, idx: Int32Array, lr: number): BatchResult {
+    this.setLr(lr)
+    const b = this.listBatch(lists, idx)
+    let s: tf.Tensor1D | null = null
+    const loss = this.opt.minimize(
+      () => {
+        const f = this.forwardLists(b)
+        s = tf.keep(f.s)
+        return f.loss
+      },
+      true,
+      this.trainable()
+    ) as tf.Scalar
+    const out = this.listResult(loss.dataSync()[0]!, s!.dataSync(), b)
+    tf.dispose([loss, s!])
+    this.disposeLists(b)
+    return out
+  }
+
+  /** Plackett–Luce loss and top-1 accuracy without a step, in chunks of at most 16,384 padded members. */
+  evaluateLists(lists: ListSet, idx: Int32Array): BatchResult {
+    let K = 1
+    for (const l of idx) K = Math.max(K, lists.starts[l + 1]! - lists.starts[l]!)
+    const chunk = Math.max(1, Math.floor(16384 / K))
+    let total = 0,
+      correct = 0
+    for (let i = 0; i < idx.length; i += chunk) {
+      const b = this.listBatch(lists, idx.subarray(i, i + chunk))
+      const [loss, sc] = tf.tidy(() => {
+        const f = this.forwardLists(b)
+        return [f.loss.dataSync()[0]!, f.s.dataSync()] as const
+      })
+      const r = this.listResult(loss, sc, b)
+      total += r.loss * b.L
+      correct += r.correct
+      this.disposeLists(b)
+    }
+    return { loss: idx.length > 0 ? total / idx.length : 0, correct, counted: idx.length }
   }
 
   weights(): Weights {

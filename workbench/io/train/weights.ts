@@ -1,10 +1,10 @@
 /**
  * Weights shared by every backend: row-major float32 `emb` [V, D] (empty for dense inputs), `w1` [2D, H]
- * (`x @ w1`), `b1` [H], `w2` [H, 1], `b2` [1]; a seeded init; the one PRNG all training randomness
+ * ([3D, H] for a preference model; `x @ w1`), `b1` [H], `w2` [H, 1], `b2` [1]; a seeded init; the one PRNG all training randomness
  * comes from (init, validation split, shuffling), so a seed gives the same weights on one backend.
  */
 import { createHash } from "node:crypto"
-import { type Model, type ModelConfig, tensorShapes } from "../../core/trainer.js"
+import { inputSlots, type Model, type ModelConfig, tensorShapes } from "../../core/trainer.js"
 
 export interface Weights {
   emb: Float32Array
@@ -49,10 +49,11 @@ export function initWeights(c: ModelConfig, seed: number): Weights {
   }
   const V = c.input === "bag" ? 2 ** c.bucketsLog2 : 0,
     D = c.dim,
-    H = c.hidden
+    H = c.hidden,
+    X = inputSlots(c) * D // layer 1's input width: 2D, or 3D for a preference model
   return {
     emb: uniform(V * D, 0.05),
-    w1: uniform(2 * D * H, Math.sqrt(6 / (2 * D + H))),
+    w1: uniform(X * H, Math.sqrt(6 / (X + H))),
     b1: new Float32Array(H),
     w2: uniform(H, Math.sqrt(6 / (H + 1))),
     b2: new Float32Array(1)

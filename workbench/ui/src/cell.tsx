@@ -6,6 +6,7 @@
 import { useEffect, useState } from "preact/hooks"
 import { getArrow, pipelinePath } from "./api.ts"
 import { viewChart } from "./charts.ts"
+import { LiveCurves, type MetricPoint } from "./live-curves.tsx"
 import { Mount } from "./mount.tsx"
 import { ParamsForm } from "./params-form.tsx"
 import { TableView } from "./table-view.tsx"
@@ -16,6 +17,8 @@ export interface Live {
   readonly state: "running" | "ran" | "cached" | "failed" | "skipped" | "interrupted"
   readonly progress?: string
   readonly seconds?: number
+  /** The node's NodeMetrics events of this run, oldest first (live curves). */
+  readonly metrics?: ReadonlyArray<MetricPoint>
 }
 
 const fmt = (n: number | null | undefined) => (n === null || n === undefined ? "–" : n.toLocaleString("en-US"))
@@ -61,6 +64,10 @@ export function Cell({ pipeline, node, live, selected, onSaved }: Props) {
         <ParamsForm pipeline={pipeline} node={node} onSaved={onSaved} />
       </details>
       {node.viewProblems.length > 0 && <div class="error">{node.viewProblems.join("; ")}</div>}
+      {/* while it runs, and until the run's outputs (and their declared views) are there */}
+      {live?.metrics && live.metrics.length > 0 && (live.state === "running" || !hasOutputs) && (
+        <LiveCurves points={live.metrics} />
+      )}
       {hasOutputs && (
         <div class="outputs">
           {node.views.length > 0 && (

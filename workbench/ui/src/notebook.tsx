@@ -6,9 +6,9 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks"
 import { ApiError, getJson, pipelinePath, postJson } from "./api.ts"
 import { Cell, type Live } from "./cell.tsx"
-import { dagSvg } from "./dag.ts"
+import { DagPanel } from "./dag-panel.tsx"
+import { appendPoint } from "./live-curves.tsx"
 import { subscribe } from "./events.ts"
-import { Mount } from "./mount.tsx"
 import { SqlCell } from "./sql-cell.tsx"
 import type { Graph, GraphNode, RunEvent } from "./types.ts"
 
@@ -55,10 +55,22 @@ export function Notebook({ pipeline }: { pipeline: string }) {
           return setLive((l) => ({
             ...l,
             [e.node]: {
+              ...l[e.node],
               state: "running",
               progress: `${e.done.toLocaleString("en-US")}${e.total ? ` / ${e.total.toLocaleString("en-US")}` : ""} ${e.unit}`
             }
           }))
+        case "NodeMetrics": {
+          const point = { step: e.step, values: e.values, ...(e.epoch === undefined ? {} : { epoch: e.epoch }) }
+          return setLive((l) => ({
+            ...l,
+            [e.node]: {
+              ...l[e.node],
+              state: l[e.node]?.state ?? "running",
+              metrics: appendPoint(l[e.node]?.metrics ?? [], point)
+            }
+          }))
+        }
         case "NodeFinished":
           setLog((l) => [
             ...l,
@@ -70,7 +82,11 @@ export function Notebook({ pipeline }: { pipeline: string }) {
           ])
           return setLive((l) => ({
             ...l,
-            [e.report.name]: { state: e.report.status as Live["state"], seconds: e.report.seconds }
+            [e.report.name]: {
+              ...l[e.report.name],
+              state: e.report.status as Live["state"],
+              seconds: e.report.seconds
+            }
           }))
         case "RunFinished":
           setRun({ id: e.runId, status: e.report.status, seconds: e.report.seconds })
@@ -88,7 +104,6 @@ export function Notebook({ pipeline }: { pipeline: string }) {
     () => (graph?.nodes ?? []).map((n) => (live[n.name]?.state === "running" ? { ...n, status: "running" } : n)),
     [graph, live]
   )
-  const dag = useMemo(() => (shownNodes.length ? dagSvg(shownNodes, select) : null), [shownNodes, select])
 
   const start = async () => {
     try {
@@ -131,7 +146,7 @@ export function Notebook({ pipeline }: { pipeline: string }) {
           </ol>
         )}
         <h3>DAG</h3>
-        <Mount node={dag} class="dag-box" />
+        <DagPanel nodes={shownNodes} onSelect={select} />
       </aside>
       <main class="cells">
         <h2>

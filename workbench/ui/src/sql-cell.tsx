@@ -41,6 +41,40 @@ export function asNodeSql(sql: string, graph: Graph): { sql: string; inputs: Rec
   return { sql: out, inputs }
 }
 
+interface SnippetReply {
+  readonly snippet: string
+  readonly why: string
+  readonly imports: string
+  readonly fix: string
+}
+
+/** The node as a line to paste into a TypeScript pipeline, why it was not written, and a copy button. */
+function PasteSnippet({ reply }: { reply: SnippetReply }) {
+  const [copied, setCopied] = useState<"" | "copied" | "select it and copy">("")
+  const copy = () =>
+    navigator.clipboard.writeText(reply.snippet).then(
+      () => setCopied("copied"),
+      () => setCopied("select it and copy") // no clipboard permission: the text is there to select
+    )
+  return (
+    <div class="snippet" id="sql-snippet">
+      <p class="muted">{reply.why}</p>
+      <pre>
+        <code>{reply.snippet}</code>
+      </pre>
+      <div class="toolbar">
+        <button type="button" id="sql-snippet-copy" onClick={copy}>
+          copy
+        </button>
+        {copied && <span class="ok">{copied}</span>}
+      </div>
+      <p class="muted">
+        {reply.fix}; it needs <code>{reply.imports}</code>
+      </p>
+    </div>
+  )
+}
+
 const EXAMPLE = (g: Graph) => {
   const n = g.nodes.find((x) => x.outputs["removed"]) ?? g.nodes[0]
   if (!n) return "select 1"
@@ -54,6 +88,8 @@ export function SqlCell({ pipeline, graph, onSaved }: { pipeline: string; graph:
   const [result, setResult] = useState<{ table: ColumnTable; truncated: boolean } | null>(null)
   const [error, setError] = useState<string | undefined>()
   const [saved, setSaved] = useState<string | undefined>()
+  // a TypeScript pipeline is not rewritten: the node comes back as a line to paste
+  const [snippet, setSnippet] = useState<SnippetReply | undefined>()
   const [busy, setBusy] = useState(false)
   const [x, setX] = useState("")
   const [y, setY] = useState("")
@@ -81,9 +117,18 @@ export function SqlCell({ pipeline, graph, onSaved }: { pipeline: string; graph:
     const name = String(new FormData(e.currentTarget as HTMLFormElement).get("name") ?? "").trim()
     try {
       const node = asNodeSql(sql, graph)
-      await postJson(`${pipelinePath(pipeline)}/sql-node`, { name, ...node })
-      setSaved(name)
+      const reply = await postJson<{ saved: string | null } & Partial<SnippetReply>>(
+        `${pipelinePath(pipeline)}/sql-node`,
+        { name, ...node }
+      )
       setError(undefined)
+      if (reply.saved === null && reply.snippet !== undefined) {
+        setSaved(undefined)
+        setSnippet({ snippet: reply.snippet, why: reply.why ?? "", imports: reply.imports ?? "", fix: reply.fix ?? "" })
+        return
+      }
+      setSnippet(undefined)
+      setSaved(name)
       onSaved()
     } catch (err) {
       setError(err instanceof ApiError ? err.message : String(err))
@@ -173,6 +218,7 @@ export function SqlCell({ pipeline, graph, onSaved }: { pipeline: string; graph:
             </button>
             {saved && <span class="ok">saved as node {saved}</span>}
           </form>
+          {snippet && <PasteSnippet reply={snippet} />}
         </div>
       )}
     </section>

@@ -87,30 +87,9 @@ export interface Problem {
   readonly message?: string
 }
 
-/** The runner's protocol events (workbench/protocol/events.ts), the fields the UI uses. */
-export type RunEvent = { readonly runId: string; readonly seq: number } & (
-  | { readonly _tag: "RunStarted"; readonly pipeline: string }
-  | { readonly _tag: "NodeStarted"; readonly node: string }
-  | {
-      readonly _tag: "NodeProgress"
-      readonly node: string
-      readonly done: number
-      readonly total?: number
-      readonly unit: string
-    }
-  | { readonly _tag: "NodeNote"; readonly node: string; readonly text: string }
-  | {
-      readonly _tag: "NodeFinished"
-      readonly report: {
-        readonly name: string
-        readonly status: string
-        readonly rowsOut: number
-        readonly seconds: number
-        readonly error?: string
-      }
-    }
-  | {
-      readonly _tag: "RunFinished"
-      readonly report: { readonly pipeline: string; readonly status: string; readonly seconds: number }
-    }
-)
+/**
+ * The runner's protocol events, the very type the runner emits and the server forwards. A type-only
+ * import: erased by the build (Oxc strips `import type`/`export type`), so the bundle does not pull in
+ * effect's Schema, only the UI's type check reads workbench/protocol/.
+ */
+export type { RunEvent } from "../../protocol/events.ts"
