@@ -132,4 +132,20 @@ describe("a train run's metrics events", () => {
     expect(done, run.stdout).toMatch(/ loss [\d.e-]+ acc [\d.]+ val_loss [\d.]+ val_acc [\d.]+ [\d,]+ pairs\/s$/)
     expect(run.stdout).not.toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]|\x1b\[/)
   })
+
+  it("leave a model table `wb show` prints: a large weight blob as its size, small ones as hex", async () => {
+    // the 2^18 × 16 embedding table is 16 MiB: printed as hex it once exhausted wb show's heap
+    const shown = await wb(["show", FILE, "rm"], { cwd: root })
+    expect(shown.code, shown.stderr).toBe(0)
+    expect(shown.stdout).toMatch(/emb\s+\[262144,16\]\s+<blob of 16,777,216 bytes>/)
+    const json = await wb(["show", FILE, "rm", "--format", "jsonl"], { cwd: root })
+    expect(json.code, json.stderr).toBe(0)
+    const rows = json.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { tensor: string; data: string })
+    expect(rows.find((r) => r.tensor === "emb")!.data).toBe("<blob of 16,777,216 bytes>")
+    // b2 is one float32: 4 bytes of hex, the value the model holds
+    expect(rows.find((r) => r.tensor === "b2")!.data).toMatch(/^[0-9a-f]{8}$/)
+  })
 })

@@ -253,4 +253,14 @@ describe("declared views", { timeout: 120_000 }, () => {
     expect(rel.map((p) => [p["x"], p["y"]])).toEqual(bins.map((b) => [b["mean_pred"], b["observed"]]))
     expect(rel.length).toBeGreaterThan(2)
   })
+
+  it("a model table's page: its 16 MiB weight blob as its size, small tensors as hex", async () => {
+    const model = await rows("rm", "model")
+    const byTensor = Object.fromEntries(model.map((r) => [r["tensor"], r["data"]]))
+    // 2^18 × 16 float32: sent as bytes it made a 16 MiB page
+    expect(byTensor["emb"]).toBe("<blob of 16,777,216 bytes>")
+    // b2: one float32, 8 hex digits; b1: 16 of them
+    expect(byTensor["b2"]).toMatch(/^[0-9A-F]{8}$/)
+    expect(byTensor["b1"]).toMatch(/^[0-9A-F]{128}$/)
+  })
 })

@@ -382,11 +382,21 @@ const streamRows = (
     Effect.tap(() => (deadline.expired ? Effect.fail(new SqlError({ sql, reason: "Interrupted" })) : Effect.void))
   )
 
+/**
+ * Blobs up to this size print as hex; a larger one (a model's 64 MB weight table) as its size: its hex
+ * would be a string of twice its bytes, which no terminal or JSON consumer wants and which exhausted
+ * the heap of `wb show` on a model table. `wb export` writes whole tables, blobs included.
+ */
+export const BLOB_SHOWN_BYTES = 4096
+
 /** A DuckDB JS value as plain JSON-safe data. */
 export function plain(v: unknown): unknown {
   if (typeof v === "bigint") return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString()
   if (v instanceof Date) return Number.isNaN(v.getTime()) ? String(v) : v.toISOString()
-  if (v instanceof Uint8Array) return Buffer.from(v).toString("hex")
+  if (v instanceof Uint8Array)
+    return v.length <= BLOB_SHOWN_BYTES
+      ? Buffer.from(v).toString("hex")
+      : `<blob of ${v.length.toLocaleString("en-US")} bytes>`
   if (Array.isArray(v)) return v.map(plain)
   if (v !== null && typeof v === "object") {
     return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, plain(x)]))

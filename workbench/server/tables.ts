@@ -128,7 +128,15 @@ const pageOf = (reader: Reader, file: string, p: PageQuery) =>
       params["r"] = cursor.r
       where.push(`file_row_number ${cmp} $r`)
     }
-    const sql = `SELECT * EXCLUDE (file_row_number), file_row_number::BIGINT AS __row FROM ${parquet(file)}
+    // a blob cell past 4 KiB (a model's weight table: 64 MB) crosses as its size, not its bytes
+    const shown = cols
+      .map((c) =>
+        c.type === "BLOB"
+          ? `CASE WHEN octet_length(${q(c.name)}) > 4096 THEN '<blob of ' || format('{:,}', octet_length(${q(c.name)})) || ' bytes>' ELSE hex(${q(c.name)}) END AS ${q(c.name)}`
+          : q(c.name)
+      )
+      .join(", ")
+    const sql = `SELECT ${shown}, file_row_number::BIGINT AS __row FROM ${parquet(file)}
       ${where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`} ORDER BY ${order} LIMIT $lim`
     const res = yield* reader.ipc(sql, params, p.sort === undefined ? ["__row"] : ["__row", p.sort])
     const next =
