@@ -18,10 +18,10 @@ export const featureColumns = (f: Features) =>
     ? (["prompt_hash", "a_hash", "b_hash"] as const)
     : (["prompt_embedding", "a_embedding", "b_embedding"] as const)
 
-const has = (s: TableSchema, name: string) => s.columns.some((c) => c.name === name)
+export const has = (s: TableSchema, name: string) => s.columns.some((c) => c.name === name)
 
 /** A list cell as the engine streams it: an array, a typed array, or an `{ items }` list value. */
-const listOf = (v: unknown): ArrayLike<number> | null =>
+export const listOf = (v: unknown): ArrayLike<number> | null =>
   v === null || v === undefined
     ? null
     : Array.isArray(v) || ArrayBuffer.isView(v)

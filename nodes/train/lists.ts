@@ -8,21 +8,11 @@
  * give no list (counted).
  */
 import { Effect } from "effect"
-import type { TableSchema } from "../../workbench/core/contract.js"
 import { DataError } from "../../workbench/core/errors.js"
 import type { InputTable } from "../../workbench/core/node.js"
 import { Sql } from "../../workbench/core/services.js"
 import type { ListSet } from "../../workbench/core/trainer.js"
-import { featureColumns, type Features, featureProblem } from "./data.js"
-
-const has = (s: TableSchema, name: string) => s.columns.some((c) => c.name === name)
-
-const listOf = (v: unknown): ArrayLike<number> | null =>
-  v === null || v === undefined
-    ? null
-    : Array.isArray(v) || ArrayBuffer.isView(v)
-      ? (v as ArrayLike<number>)
-      : ((v as { items?: ArrayLike<number> }).items ?? null)
+import { featureColumns, type Features, featureProblem, has, listOf } from "./data.js"
 
 export interface ReadLists {
   readonly lists: ListSet
