@@ -147,21 +147,31 @@ function keysSql(
       ? // an empty eval prompt would match every empty prompt: ignored (and counted, see evalCounts)
         `(SELECT DISTINCT hash(${K("prompt")}) AS ph FROM ${against.relation} WHERE NOT ${emptySql("prompt")})`
       : undefined
-  const exact = "PARTITION BY ph, ah, bh",
-    mirror = "PARTITION BY ph, least(ah, bh), greatest(ah, bh)"
-  return `WITH h AS (
+  // groups as GROUP BYs of the duplicated keys only (HAVING count > 1), joined back: a third faster than
+  // min/count OVER (PARTITION BY …), which sorts every row twice (exact and mirrored) to find the few
+  // groups. h is MATERIALIZED so its hashes are computed once for the three readers.
+  const exactGroups = `(SELECT ph, ah, bh, min(r) AS ek, count(*) AS en FROM h GROUP BY ph, ah, bh HAVING count(*) > 1)`
+  const mirrorGroups =
+    `(SELECT ph, least(ah, bh) AS lo, greatest(ah, bh) AS hi, min(r) AS mk, count(*) AS mn FROM h ` +
+    `GROUP BY ph, least(ah, bh), greatest(ah, bh) HAVING count(*) > 1)`
+  return `WITH h AS MATERIALIZED (
       SELECT ${source.row}::INTEGER AS r, ${col("source", "NULL")} AS _src, ${col("source_row", "NULL")} AS _srow, pair_id,
         hash(${K("prompt")}) AS ph, hash(${K("response_a")}) AS ah, hash(${K("response_b")}) AS bh,
         ${options.emptySide ? `${emptySql("response_a")} OR ${emptySql("response_b")}` : "false"} AS empty_side,
         ${options.keep === "longest" ? "(coalesce(length(response_a), 0) + coalesce(length(response_b), 0))::DOUBLE" : "0::DOUBLE"} AS len,
         ${col("label", "NULL")}::VARCHAR AS label
       FROM ${source.relation})
-    SELECT r, _src, _srow, pair_id,
-      ${options.exact === undefined ? "r" : `min(r) OVER (${exact})`} AS ek, ${options.exact === undefined ? "1" : `count(*) OVER (${exact})`} AS en,
-      ${options.mirrored === undefined ? "r" : `min(r) OVER (${mirror})`} AS mk, ${options.mirrored === undefined ? "1" : `count(*) OVER (${mirror})`} AS mn,
-      ah > bh AS flipped, ah = bh AS identical, empty_side, len, label, coalesce(vc.n, 0)::INTEGER AS votes,
-      ${evalKeys === undefined ? "false" : `ph IN ${evalKeys}`} AS contaminated
-    FROM h LEFT JOIN ${voteCounts} vc USING (r)`
+    SELECT h.r, _src, _srow, pair_id,
+      ${options.exact === undefined ? "h.r" : "coalesce(e.ek, h.r)"} AS ek, ${options.exact === undefined ? "1" : "coalesce(e.en, 1)"} AS en,
+      ${options.mirrored === undefined ? "h.r" : "coalesce(m.mk, h.r)"} AS mk, ${options.mirrored === undefined ? "1" : "coalesce(m.mn, 1)"} AS mn,
+      h.ah > h.bh AS flipped, h.ah = h.bh AS identical, empty_side, len, label, coalesce(vc.n, 0)::INTEGER AS votes,
+      ${evalKeys === undefined ? "false" : `h.ph IN ${evalKeys}`} AS contaminated
+    FROM h${options.exact === undefined ? "" : ` LEFT JOIN ${exactGroups} e ON e.ph = h.ph AND e.ah = h.ah AND e.bh = h.bh`}${
+      options.mirrored === undefined
+        ? ""
+        : ` LEFT JOIN ${mirrorGroups} m ON m.ph = h.ph AND m.lo = least(h.ah, h.bh) AND m.hi = greatest(h.ah, h.bh)`
+    }
+    LEFT JOIN ${voteCounts} vc ON vc.r = h.r`
 }
 
 /**

@@ -146,13 +146,20 @@ export const rejectsOutput = () =>
   })
 
 /**
- * SQL for the stable pair id: 16 hex digits of md5 over prompt, a and b (unit separators between, so
- * ("ab","c") and ("a","bc") differ). Order matters: (a, b) and (b, a) are different pairs.
+ * SQL for a text's hash, the unit pair ids and side draws are built from: md5 of the text ('' for
+ * NULL). Each text is hashed once however many ids and draws use it; an md5 over the joined texts
+ * (the earlier id) read every byte again for each of them, ~1 s per GB of text apiece.
+ */
+export const textHashSql = (text: string): string => `md5(coalesce(${text}, ''))`
+
+/** The pair id from its three texts' hashes (`textHashSql`): 16 hex digits of md5 over the three. */
+export const pairIdOfHashesSql = (prompt: string, a: string, b: string): string =>
+  `substr(md5(${prompt} || ${a} || ${b}), 1, 16)`
+
+/**
+ * SQL for the stable pair id: 16 hex digits of md5 over the md5s of prompt, a and b; NULL when a part
+ * is. Order matters: (a, b) and (b, a) are different pairs.
  */
 export const pairIdSql = (prompt: string, a: string, b: string): string =>
-  [prompt, a, b].every((x) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(x))
-    ? // the same value, NULL when a part is; one concat() builds the text in one go, where each ||
-      // copies everything before it again (~10% of the md5). Columns only: each is named twice.
-      `CASE WHEN ${prompt} IS NOT NULL AND ${a} IS NOT NULL AND ${b} IS NOT NULL
-         THEN substr(md5(concat(${prompt}, chr(31), ${a}, chr(31), ${b})), 1, 16) END`
-    : `substr(md5(${prompt} || chr(31) || ${a} || chr(31) || ${b}), 1, 16)`
+  // md5(x) is NULL for a NULL x and || keeps it NULL; for a non-NULL x it equals textHashSql(x)
+  pairIdOfHashesSql(`md5(${prompt})`, `md5(${a})`, `md5(${b})`)

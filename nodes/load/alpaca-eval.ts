@@ -136,7 +136,7 @@ const votesSql = (judged: string) => `
  */
 export const alpacaEval = defineLoader({
   kind: "load.alpaca-eval",
-  version: 5,
+  version: 6,
   summary: "AlpacaEval annotations (one file per LLM judge) -> pairs + one vote per judge (p_a = 2 - preference)",
   params: AlpacaEvalParams,
   passThrough: false,

@@ -21,7 +21,7 @@ import { messageListProblemSql } from "./messages.js"
 import { chosenRejectedPairsSql, sidesPairsSql } from "./pairs.js"
 import { loaderViews } from "./define.js"
 import { removedOutput } from "./removed.js"
-import { chosenIsBSql, renderMessagesSql, sqlText } from "./sql.js"
+import { renderMessagesSql, sqlText } from "./sql.js"
 import { resolveColumns, TableParams } from "./table.js"
 
 const ArrowTableParam = Schema.declare(isArrowTable, {
@@ -157,7 +157,7 @@ const labelSql = (v: string, labels: Readonly<Record<string, string>>) =>
  */
 export const arrow = defineNode({
   kind: KIND,
-  version: 2,
+  version: 3,
   summary: "An in-memory apache-arrow Table of pairs (TypeScript only), cached by a hash of its content",
   params: ArrowParams,
   inputs: {},
@@ -248,7 +248,6 @@ export const arrow = defineNode({
         extras: columnNamesOf(extras, reserved).map((name, i) => [ref(extras[i]!), name] as const)
       }
       const pairs = sql.tempName("pairs")
-      const promptText = promptIsList ? `${ref(mapping.prompt)}::VARCHAR` : ref(mapping.prompt)
       yield* sql.run(
         `CREATE TABLE ${pairs} AS ${
           mapping.mode === "chosen"
@@ -256,7 +255,7 @@ export const arrow = defineNode({
                 ...common,
                 chosen: ref(mapping.chosen),
                 rejected: ref(mapping.rejected),
-                chosenIsB: chosenIsBSql(params.seed, promptText, ref(mapping.chosen), ref(mapping.rejected))
+                seed: params.seed
               })
             : sidesPairsSql({
                 ...common,

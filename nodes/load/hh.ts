@@ -4,7 +4,7 @@ import { checkRecords } from "./check.js"
 import { defineLoader } from "./define.js"
 import { FormatParam, GlobParam, MaxRejectRateParam, PathsParam, SeedParam, SourceParam } from "./files.js"
 import { chosenRejectedPairsSql } from "./pairs.js"
-import { chosenIsBSql, commonPrefixLengthSql } from "./sql.js"
+import { commonPrefixLengthSql } from "./sql.js"
 
 export const HhRlhfParams = Schema.Struct({
   path: PathsParam("the HH-RLHF file: JSON Lines with chosen and rejected transcripts (e.g. test.jsonl.gz)"),
@@ -99,7 +99,7 @@ const promptFormatSql = () => {
  */
 export const hhRlhf = defineLoader({
   kind: "load.hh-rlhf",
-  version: 4,
+  version: 5,
   summary: "Anthropic HH-RLHF chosen/rejected transcripts -> pairs (prompt = dialogue before the final reply)",
   params: HhRlhfParams,
   passThrough: false,
@@ -125,7 +125,7 @@ export const hhRlhf = defineLoader({
           prompt: promptSql("prompt_raw"),
           chosen: "chosen",
           rejected: "rejected",
-          chosenIsB: chosenIsBSql(params.seed, "c", "r"),
+          seed: params.seed,
           record: "record",
           source: params.source,
           labelSource: "human",

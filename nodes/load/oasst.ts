@@ -8,7 +8,7 @@ import { FormatParam, GlobParam, MaxRejectRateParam, PathsParam, SeedParam, Sour
 import { chosenRejectedPairsSql } from "./pairs.js"
 import { jsonTypeWordSql } from "./read-lines.js"
 import { noPairSql } from "./removed.js"
-import { chosenIsBSql, renderMessagesSql } from "./sql.js"
+import { renderMessagesSql } from "./sql.js"
 
 export const OasstParams = Schema.Struct({
   path: PathsParam(
@@ -103,7 +103,7 @@ const rankedPairsSql = (messages: string, paths: string) => `
  */
 export const oasst = defineLoader({
   kind: "load.oasst",
-  version: 4,
+  version: 5,
   summary:
     "Open Assistant message trees -> all pairs of ranked sibling replies (rank i < j), prompt = conversation path",
   params: OasstParams,
@@ -157,7 +157,7 @@ export const oasst = defineLoader({
           messages: "conv",
           chosen: "better",
           rejected: "worse",
-          chosenIsB: chosenIsBSql(params.seed, "conv::VARCHAR", "better", "worse"),
+          seed: params.seed,
           record: "record",
           source: params.source,
           labelSource: "human",

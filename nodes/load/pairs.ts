@@ -2,9 +2,9 @@
  * Build the pairs table from per-row SQL expressions: the one place that lays out pair columns
  * (pair_id, prompt, response_a, response_b, label, label_source, source, source_row, extras).
  */
-import { pairIdSql } from "../lib/pair-tables.js"
+import { pairIdOfHashesSql, pairIdSql, textHashSql } from "../lib/pair-tables.js"
 import type { Extras } from "./extras.js"
-import { sqlIdent, sqlText } from "./sql.js"
+import { chosenIsBOfHashesSql, sqlIdent, sqlText } from "./sql.js"
 
 /** A per-side value of a chosen/rejected row, laid out as `<name>_a` / `<name>_b`. */
 export interface SideValue {
@@ -36,8 +36,8 @@ interface Common {
 export interface ChosenRejectedSpec extends Common {
   readonly chosen: string
   readonly rejected: string
-  /** SQL boolean: the chosen response goes on side b (see `chosenIsBSql`). */
-  readonly chosenIsB: string
+  /** The seed of the side draw: which pairs get the chosen response on side b (see `chosenIsBSql`). */
+  readonly seed: number
   readonly sides?: ReadonlyArray<SideValue>
 }
 
@@ -68,7 +68,10 @@ const tailOf = (spec: Common, extras: ReadonlyArray<readonly [string, string]>, 
   order: ["source_row", ...(spec.orderBy ?? []).map((_, i) => `_o${i}`)].join(", ")
 })
 
-/** SELECT of pairs where one response was chosen over the other; sides come from `chosenIsB`. */
+/**
+ * SELECT of pairs where one response was chosen over the other; sides come from a seeded draw over the
+ * texts' hashes, which the pair id is built from too (each text is hashed once).
+ */
 export function chosenRejectedPairsSql(spec: ChosenRejectedSpec): string {
   const t = tail(
     spec,
@@ -80,14 +83,19 @@ export function chosenRejectedPairsSql(spec: ChosenRejectedSpec): string {
         `, CASE WHEN _b THEN ${s.rejected} ELSE ${s.chosen} END AS ${s.name}_a, CASE WHEN _b THEN ${s.chosen} ELSE ${s.rejected} END AS ${s.name}_b`
     )
     .join("")
-  return `SELECT ${pairIdSql("_p", "response_a", "response_b")} AS pair_id, _p AS prompt, response_a, response_b,
+  const id = pairIdOfHashesSql("_hp", "CASE WHEN _b THEN _hr ELSE _hc END", "CASE WHEN _b THEN _hc ELSE _hr END")
+  return `SELECT CASE WHEN _p IS NOT NULL AND response_a IS NOT NULL AND response_b IS NOT NULL THEN _id END AS pair_id,
+      _p AS prompt, response_a, response_b,
       CASE WHEN _b THEN 'b' ELSE 'a' END AS label, ${orNull(spec.labelSource)} AS label_source,
       ${sqlText(spec.source)} AS source, _r::BIGINT AS source_row${t.messages}${t.outer}
-    FROM (SELECT _p, _b, _r, CASE WHEN _b THEN ${spec.rejected} ELSE ${spec.chosen} END AS response_a,
-            CASE WHEN _b THEN ${spec.chosen} ELSE ${spec.rejected} END AS response_b
+    FROM (SELECT _p, _b, _r, ${id} AS _id, CASE WHEN _b THEN _rej ELSE _cho END AS response_a,
+            CASE WHEN _b THEN _cho ELSE _rej END AS response_b
             ${spec.messages === undefined ? "" : `, ${spec.messages} AS _messages`}${sides}${t.inner}
-          -- _p and _b one level down: an alias reused in the same SELECT is re-evaluated at each use
-          FROM (SELECT *, ${spec.prompt} AS _p, ${spec.chosenIsB} AS _b, ${spec.record} AS _r FROM ${source(spec)}))
+          -- each alias one level down from its use: an alias reused in the same SELECT is re-evaluated at each use
+          FROM (SELECT *, ${chosenIsBOfHashesSql(spec.seed, "_hp", "_hc", "_hr")} AS _b
+            FROM (SELECT *, ${textHashSql("_p")} AS _hp, ${textHashSql("_cho")} AS _hc, ${textHashSql("_rej")} AS _hr
+              FROM (SELECT *, ${spec.prompt} AS _p, ${spec.chosen} AS _cho, ${spec.rejected} AS _rej, ${spec.record} AS _r
+                FROM ${source(spec)}))))
     ${spec.inOrder === true ? "" : `ORDER BY ${t.order}`}`
 }
 

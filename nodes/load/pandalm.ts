@@ -133,7 +133,7 @@ const ratersSql = (judges: ReadonlyArray<string>) => {
  */
 export const pandalm = defineLoader({
   kind: "load.pandalm",
-  version: 3,
+  version: 4,
   summary: "PandaLM test set: pairs with 3 human votes (label = majority) and gpt-3.5/PandaLM-7B judge votes",
   params: PandaLmParams,
   files: (params, root) => pandalmFiles(params, root).map(([, p]) => p),

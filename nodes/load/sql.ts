@@ -2,6 +2,7 @@
  * SQL snippets the loaders share: literals, the seeded side assignment, rendering a message list
  * as prompt text, and the majority label of a set of votes. Each returns SQL text for DuckDB.
  */
+import { textHashSql } from "../lib/pair-tables.js"
 
 /** A SQL string literal. */
 export const sqlText = (s: string): string => `'${s.replaceAll("'", "''")}'`
@@ -17,12 +18,17 @@ export const keyPath = (key: string): string =>
   key === "" ? "/" : `$."${key.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`
 
 /**
- * True when the chosen response goes on side b: a bit of md5 over the seed and the record's texts.
- * Deterministic for a seed, about half the rows either way, independent of row order.
+ * True when the chosen response goes on side b, from the hashes (`textHashSql`) of the prompt, the
+ * chosen and the rejected response: a bit of md5 over the seed and the three. Deterministic for a
+ * seed, about half the rows either way, independent of row order; the texts' hashes are the ones the
+ * pair id is built from, so a loader reads each text once for both.
  */
-export const chosenIsBSql = (seed: number, ...texts: ReadonlyArray<string>): string =>
-  // md5 of seed || chr(31) || text || chr(31) || …, built by one concat() (each || copies the text so far)
-  `(strpos('13579bdf', right(md5(concat(${sqlText(String(seed))}, ${texts.map((t) => `chr(31), coalesce(${t}, '')`).join(", ")})), 1)) > 0)`
+export const chosenIsBOfHashesSql = (seed: number, prompt: string, chosen: string, rejected: string): string =>
+  `(strpos('13579bdf', right(md5(${sqlText(`${seed}:`)} || ${prompt} || ${chosen} || ${rejected}), 1)) > 0)`
+
+/** The same draw from the texts themselves (for a table laid out beside the pairs, e.g. ratings). */
+export const chosenIsBSql = (seed: number, prompt: string, chosen: string, rejected: string): string =>
+  chosenIsBOfHashesSql(seed, textHashSql(prompt), textHashSql(chosen), textHashSql(rejected))
 
 /** How a role is written in rendered prompts. */
 export const roleLabelSql = (role: string): string =>

@@ -19,7 +19,7 @@ import {
 } from "./files.js"
 import { chosenRejectedPairsSql, sidesPairsSql } from "./pairs.js"
 import { messagesFieldProblemSql } from "./messages.js"
-import { chosenIsBSql, keyPath, renderMessagesSql, sqlText } from "./sql.js"
+import { keyPath, renderMessagesSql, sqlText } from "./sql.js"
 
 const field = (what: string) => Schema.optionalKey(Schema.String).annotate({ description: what })
 
@@ -204,7 +204,7 @@ const labelSql = (v: string, labels: Readonly<Record<string, string>>) =>
  */
 export const table = defineLoader({
   kind: "load.table",
-  version: 3,
+  version: 4,
   summary: "Any JSONL/JSON/CSV/Parquet table of pairs, with a column mapping; extra columns pass through",
   params: TableParams,
   load: ({ ctx, params, read, rejectsOf }) =>
@@ -256,7 +256,7 @@ export const table = defineLoader({
               ...common,
               chosen: "_v[2]",
               rejected: "_v[3]",
-              chosenIsB: chosenIsBSql(params.seed, "_v[1]", "_v[2]", "_v[3]")
+              seed: params.seed
             })
           : sidesPairsSql({
               ...common,

@@ -13,7 +13,7 @@ import {
 } from "./files.js"
 import { chosenRejectedPairsSql } from "./pairs.js"
 import type { RecordsTable } from "./read-lines.js"
-import { chosenIsBSql, renderMessagesSql } from "./sql.js"
+import { renderMessagesSql } from "./sql.js"
 import { finishSurvey, fitChecks, type Structure, surveyNote } from "./survey.js"
 import { trlSplitSql } from "./trl-split.js"
 
@@ -77,7 +77,7 @@ const buildSql = (records: RecordsTable, params: TrlParams, structure: Structure
       messages: "messages",
       chosen: "chosen",
       rejected: "rejected",
-      chosenIsB: chosenIsBSql(params.seed, "coalesce(prompt_text, messages::VARCHAR)", "chosen", "rejected"),
+      seed: params.seed,
       record: "record",
       source: params.source,
       labelSource: params.labelSource,
@@ -158,7 +158,7 @@ const buildTable = (all: string, records: RecordsTable, params: TrlParams) =>
  */
 export const trl = defineLoader({
   kind: "load.trl",
-  version: 3,
+  version: 4,
   summary: "TRL preference datasets (explicit/implicit prompt, standard or conversational) -> pairs",
   params: TrlParams,
   load: ({ params, read, rejectsOf }) =>

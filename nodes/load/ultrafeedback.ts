@@ -137,7 +137,7 @@ const ratingsSql = (ranked: string, p: UltraFeedbackParams) => `
  */
 export const ultrafeedback = defineLoader({
   kind: "load.ultrafeedback",
-  version: 4,
+  version: 5,
   summary: "UltraFeedback completions with ratings -> best-vs-lower pairs (score and pairing by param)",
   params: UltraFeedbackParams,
   outputs: { ratings: ratingsOutput(), raters: ratersOutput() },
@@ -167,7 +167,7 @@ export const ultrafeedback = defineLoader({
           prompt: "prompt",
           chosen: "best",
           rejected: "lower",
-          chosenIsB: chosenIsBSql(params.seed, "prompt", "best", "lower"),
+          seed: params.seed,
           record: "record",
           source: params.source,
           labelSource: "ai",

@@ -111,7 +111,7 @@ const labelSourceSql = `CASE WHEN count(DISTINCT rater_kind) FILTER (WHERE rater
  */
 export const votes = defineLoader({
   kind: "load.votes",
-  version: 1,
+  version: 2,
   summary: "Recorded judgments in any table -> votes (and the pairs they name by text, or by pair_id)",
   params: VotesParams,
   passThrough: false,

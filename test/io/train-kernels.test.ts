@@ -3,16 +3,25 @@
  * (kernels.ts): bit-identical pooled sums, Adam moments and weights on random tables, for a dimension
  * that fills the SIMD lanes (64) and one that leaves a tail (7); a whole model trained with either
  * kernel set (and with worker threads running the wasm kernels) gives the same losses and weights
- * bit for bit; and the committed bytes (kernels-wasm.ts) are what kernels.wat compiles to today.
+ * bit for bit; the per-pair dense layers (wasm promptPre, respScore, respBackward, rowGrads) match
+ * their JavaScript twins bit for bit for hidden sizes that fill the lanes and ones that leave tails,
+ * ReLU at 0, −0 and NaN included; and the committed bytes (kernels-wasm.ts) are what kernels.wat compiles to today.
  */
 import { readFileSync } from "node:fs"
 import wabtInit from "wabt"
 import { describe, expect, it } from "vitest"
-import type { ModelConfig, PairSet } from "../../workbench/core/trainer.js"
+import type { ListSet, ModelConfig, PairSet } from "../../workbench/core/trainer.js"
 import { KERNELS_WASM_BASE64 } from "../../workbench/io/train/kernels-wasm.js"
+import { denseJs } from "../../workbench/io/train/kernels.js"
 import { SparseModel } from "../../workbench/io/train/sparse.js"
-import { jsKernels, kernelsModule, type RowTables, WasmArena } from "../../workbench/io/train/wasm-kernels.js"
-import { initWeights, mulberry32 } from "../../workbench/io/train/weights.js"
+import {
+  type DenseKernels,
+  jsKernels,
+  kernelsModule,
+  type RowTables,
+  WasmArena
+} from "../../workbench/io/train/wasm-kernels.js"
+import { initWeights, mulberry32, type Weights } from "../../workbench/io/train/weights.js"
 
 interface Alloc {
   f32(n: number): Float32Array
@@ -98,6 +107,52 @@ describe("wasm row kernels", () => {
     expect(J.out.some((x) => x !== 0)).toBe(true)
   })
 
+  it.each([
+    [64, 64],
+    [7, 13],
+    [5, 3]
+  ])("D = %i, H = %i: the dense layers match the JavaScript bit for bit", (D, H) => {
+    const arena = WasmArena.create(1 << 20)!
+    const J = dense(plain, D, H, 21),
+      W = dense(arena, D, H, 21)
+    const run = (k: DenseKernels, S: ReturnType<typeof dense>) => {
+      const scores: number[] = []
+      // 6 pairs over 4 slots (po, co, ro at slot offsets), gradients into tg as sparse.ts's pairLoss
+      for (let i = 0; i < 6; i++) {
+        const po = (i % 2) * D,
+          co = 2 * D,
+          ro = ((i % 3) + 1) * D
+        k.promptPre(S.w, S.tv, po, S.pp, D, H)
+        const sc = k.respScore(S.w, S.tv, co, S.pp, S.pre0, S.h0, D, H),
+          sr = k.respScore(S.w, S.tv, ro, S.pp, S.pre1, S.h1, D, H)
+        scores.push(sc, sr)
+        const ds = (sc - sr) * 0.37 - 0.1 * i
+        S.dhSum.fill(0)
+        k.respBackward(ds, S.w, S.g, S.tv, co, S.pre0, S.h0, S.dh, S.dhSum, S.tg, co, D, H)
+        k.respBackward(-ds, S.w, S.g, S.tv, ro, S.pre1, S.h1, S.dh, S.dhSum, S.tg, ro, D, H)
+        k.promptBackward(S.w, S.g, S.tv, po, S.dhSum, S.tg, po, D, H)
+      }
+      // ReLU's edge: pre (and so h, and the backward's mask) at 0, −0, NaN, ±Infinity
+      const edge = [0, -0, NaN, Infinity, -Infinity, 1e-300, -1e-300]
+      for (let j = 0; j < H; j++) S.pp[j] = edge[j % edge.length]!
+      S.tv.fill(0, 0, D)
+      scores.push(k.respScore(S.w, S.tv, 0, S.pp, S.pre0, S.h0, D, H))
+      for (let j = 0; j < H; j++) S.pre1[j] = edge[(j + 3) % edge.length]!
+      k.respBackward(0.25, S.w, S.g, S.tv, D, S.pre1, S.h1, S.dh, S.dhSum, S.tg, D, D, H)
+      return scores
+    }
+    const sj = run(denseJs, J),
+      sw = run(arena.dense, W)
+    expect(firstDiff(sj, sw)).toBe(-1)
+    for (const key of ["w1", "b1", "w2", "b2"] as const) expect([key, firstDiff(J.g[key], W.g[key])]).toEqual([key, -1])
+    for (const key of ["tg", "pp", "pre0", "h0", "pre1", "h1", "dh", "dhSum"] as const)
+      expect([key, firstDiff(J[key], W[key])]).toEqual([key, -1])
+    // the kernels did work: gradients moved and the edge pre gave +0 (not −0 or NaN) through ReLU
+    expect(firstDiff(J.g.w1, dense(plain, D, H, 21).g.w1)).toBeGreaterThanOrEqual(0)
+    expect(J.tg.some((x) => x !== 0)).toBe(true)
+    for (let j = 0; j < H; j++) if (j % 7 < 3) expect(Object.is(W.h0[j], 0)).toBe(true)
+  })
+
   it("a bag model trains to the same weights with either kernel set, threaded or not", () => {
     const cfg: ModelConfig = {
       format: "wb-reward-model",
@@ -109,15 +164,27 @@ describe("wasm row kernels", () => {
       features: null
     }
     const pairs = randomPairs(300, 2 ** cfg.bucketsLog2, 5)
-    const run = (simd: boolean, threads: number, kind: "adam" | "sgd") => {
-      const m = new SparseModel(cfg, initWeights(cfg, 3), { kind, lr: 0.05 }, threads, simd)
+    const run = (simd: boolean, threads: number, kind: "adam" | "sgd", c = cfg) => {
+      const m = new SparseModel(c, initWeights(c, 3), { kind, lr: 0.05 }, threads, simd)
       const losses: number[] = []
       for (let s = 0; s < 6; s++) {
         const idx = Int32Array.from({ length: 256 }, (_, i) => (s * 256 + i) % 300)
         losses.push(m.pairLoss(pairs, idx, true).loss)
         m.step(kind === "adam" ? 0.05 : 20)
       }
-      const out = { losses, emb: m.w.emb.slice(), w1: m.w.w1.slice() }
+      // listwise steps (Plackett–Luce, the same dense kernels) and scoring on the trained model
+      for (let s = 0; s < 3; s++) {
+        losses.push(
+          m.listLoss(
+            lists(pairs),
+            Int32Array.from({ length: 64 }, (_, i) => s * 64 + i),
+            true
+          ).loss
+        )
+        m.step(kind === "adam" ? 0.05 : 20)
+      }
+      const { chosen } = m.scorePairs(pairs)
+      const out = { losses, emb: m.w.emb.slice(), dense: denseOf(m.w), chosen }
       m.close()
       return out
     }
@@ -126,12 +193,21 @@ describe("wasm row kernels", () => {
         wasm = run(true, 1, kind)
       expect(wasm.losses).toEqual(js.losses)
       expect(firstDiff(js.emb, wasm.emb)).toBe(-1)
-      expect(firstDiff(js.w1, wasm.w1)).toBe(-1)
-      expect(js.losses.at(-1)!).toBeLessThan(js.losses[0]!)
+      expect(firstDiff(js.dense, wasm.dense)).toBe(-1)
+      expect(firstDiff(js.chosen, wasm.chosen)).toBe(-1)
+      expect(js.losses[5]!).toBeLessThan(js.losses[0]!)
+      // a hidden size with SIMD tails (H = 11, D = 6)
+      const odd = { ...cfg, dim: 6, hidden: 11 },
+        oddJs = run(false, 1, kind, odd),
+        oddWasm = run(true, 1, kind, odd)
+      expect(oddWasm.losses).toEqual(oddJs.losses)
+      expect(firstDiff(oddJs.dense, oddWasm.dense)).toBe(-1)
+      expect(firstDiff(oddJs.emb, oddWasm.emb)).toBe(-1)
       // two threads: the same kernels per row; only the pooled partial sums add in another order
       const threaded = run(true, 2, kind),
         jsThreaded = run(false, 2, kind)
       expect(firstDiff(threaded.emb, jsThreaded.emb)).toBe(-1)
+      expect(firstDiff(threaded.dense, jsThreaded.dense)).toBe(-1)
       expect(threaded.losses).toEqual(jsThreaded.losses)
     }
   })
@@ -167,5 +243,51 @@ function randomPairs(n: number, V: number, seed: number): PairSet {
     margin: new Float32Array(n),
     weight: new Float32Array(n).fill(1),
     tie: new Uint8Array(n)
+  }
+}
+
+/** The dense weights end to end (w1, b1, w2, b2) for one bit-for-bit comparison. */
+const denseOf = (w: Weights) => [...w.w1, ...w.b1, ...w.w2, ...w.b2]
+
+/** Lists over the pairs' texts: prompt p, then its chosen, its rejected and the next pair's chosen. */
+function lists(pairs: PairSet): ListSet {
+  const n = pairs.prompt.length
+  const members = new Int32Array(3 * n)
+  for (let l = 0; l < n; l++) members.set([pairs.chosen[l]!, pairs.rejected[l]!, pairs.chosen[(l + 1) % n]!], 3 * l)
+  return {
+    texts: pairs.texts,
+    prompt: pairs.prompt,
+    starts: Int32Array.from({ length: n + 1 }, (_, l) => 3 * l),
+    members
+  }
+}
+
+/** Random dense weights, gradients (non-zero: the kernels accumulate), 4 slots of vectors and scratch. */
+function dense(a: Alloc, D: number, H: number, seed: number) {
+  const r = mulberry32(seed)
+  const f32 = (n: number, s: number) => {
+    const x = a.f32(n)
+    for (let i = 0; i < n; i++) x[i] = (r() - 0.5) * s
+    return x
+  }
+  const f64 = (n: number, s: number) => {
+    const x = a.f64(n)
+    for (let i = 0; i < n; i++) x[i] = (r() - 0.5) * s
+    return x
+  }
+  const w: Weights = { emb: a.f32(0), w1: f32(2 * D * H, 0.6), b1: f32(H, 0.2), w2: f32(H, 1), b2: f32(1, 0.2) }
+  const g: Weights = { emb: a.f32(0), w1: f32(2 * D * H, 1e-3), b1: f32(H, 1e-3), w2: f32(H, 1e-3), b2: f32(1, 1e-3) }
+  return {
+    w,
+    g,
+    tv: f64(4 * D, 2),
+    tg: f64(4 * D, 1e-2),
+    pp: a.f64(H),
+    pre0: a.f64(H),
+    h0: a.f64(H),
+    pre1: a.f64(H),
+    h1: a.f64(H),
+    dh: a.f64(H),
+    dhSum: a.f64(H)
   }
 }

@@ -12,9 +12,9 @@
  */
 import type { ListSet, ModelConfig, PairSet, TextTable } from "../../core/trainer.js"
 import { type Bags, bagsOf } from "./bags.js"
-import { adam, addScaled, addScaled32, rowGrad, rowGradientJs } from "./kernels.js"
+import { adam, addScaled, addScaled32, denseJs, rowGradientJs } from "./kernels.js"
 import { CMD_ADAM, CMD_POOL, CMD_SGD, RowThreads, sharedF32 } from "./row-threads.js"
-import { jsKernels, type RowKernels, type RowTables, WasmArena } from "./wasm-kernels.js"
+import { type DenseKernels, jsKernels, type RowKernels, type RowTables, WasmArena } from "./wasm-kernels.js"
 import type { Weights } from "./weights.js"
 
 /** Below this many bag entries a batch stays on one thread (handing work over costs more than it saves). */
@@ -68,6 +68,8 @@ export class SparseModel {
    * trainer fast on long texts.
    */
   private rowCount: Int32Array
+  /** Bit r set: row r has entries this batch (32 rows a word), so listing them costs V/32 + rows, not V. */
+  private rowBits: Int32Array
   private rows: Int32Array = new Int32Array(4096)
   private rowStart: Int32Array = new Int32Array(4097)
   private nRows = 0
@@ -83,18 +85,21 @@ export class SparseModel {
   /** The shared buffers changed since the workers last saw them. */
   private reshare = true
   /**
-   * Bag models keep the table, Adam's moments and the batch's row scratch in one WebAssembly memory
-   * and run the row passes as SIMD kernels there (wasm-kernels.ts); null: JavaScript arrays and kernels.
+   * Bag models keep the table, Adam's moments, the dense weights and their gradients, and the batch's
+   * scratch in one WebAssembly memory and run the row passes and the per-pair dense layers as SIMD
+   * kernels there (wasm-kernels.ts); null: JavaScript arrays and kernels.
    */
   private readonly arena: WasmArena | null
   private readonly kern: RowKernels
+  /** The per-pair dense layers: wasm with the arena (weights, their grads and the H/D scratch live there), else JS. */
+  private readonly dense: DenseKernels
 
   constructor(
     readonly config: ModelConfig,
     w: Weights,
     readonly opt: OptimizerSpec,
     threads = 1,
-    /** false: the JavaScript row kernels even where WebAssembly SIMD is available (comparisons, tests) */
+    /** false: the JavaScript row and dense kernels even where WebAssembly SIMD is available (comparisons, tests) */
     simd = true
   ) {
     this.D = config.dim
@@ -104,25 +109,33 @@ export class SparseModel {
     const tableBytes = w.emb.length * 4 * (opt.kind === "adam" ? 3 : 1)
     this.arena = this.bagInput && simd ? WasmArena.create(tableBytes) : null
     this.kern = this.arena?.kernels ?? jsKernels
+    this.dense = this.arena?.dense ?? denseJs
     this.threads = this.bagInput && threads > 1 ? new RowThreads(threads - 1, this.arena) : null
+    const A = this.arena
+    // the wasm kernels read and write the weights in place: copies in the arena
+    const copy = (x: Float32Array) => {
+      const y = A!.f32(x.length)
+      y.set(x)
+      return y
+    }
     this.w =
-      this.arena !== null
-        ? { ...w, emb: this.arena.f32(w.emb.length) }
+      A !== null
+        ? { emb: copy(w.emb), w1: copy(w.w1), b1: copy(w.b1), w2: copy(w.w2), b2: copy(w.b2) }
         : this.threads === null
           ? w
           : { ...w, emb: sharedF32(w.emb) }
-    if (this.arena !== null) this.w.emb.set(w.emb)
     const zeros = (n: number) => new Float32Array(n)
-    const like = (x: Weights, slots: boolean): Weights => ({
+    const like = (x: Weights, slots: boolean, at: (n: number) => Float32Array): Weights => ({
       emb: slots ? this.f32(x.emb.length) : zeros(0),
-      w1: zeros(x.w1.length),
-      b1: zeros(x.b1.length),
-      w2: zeros(x.w2.length),
-      b2: zeros(1)
+      w1: at(x.w1.length),
+      b1: at(x.b1.length),
+      w2: at(x.w2.length),
+      b2: at(1)
     })
-    this.g = like(w, false)
-    this.m = like(w, opt.kind === "adam")
-    this.v = like(w, opt.kind === "adam")
+    // the dense gradients are the wasm kernels' output; Adam's dense moments stay JS (step's adam)
+    this.g = like(w, false, A !== null ? (n) => A.f32(n) : zeros)
+    this.m = like(w, opt.kind === "adam", zeros)
+    this.v = like(w, opt.kind === "adam", zeros)
     if (this.threads !== null || this.arena !== null) {
       this.tv = this.f64(0)
       this.tg = this.f64(0)
@@ -131,12 +144,18 @@ export class SparseModel {
     }
     this.slotOf = new Int32Array(this.V).fill(-1)
     this.rowCount = new Int32Array(this.V)
+    this.rowBits = new Int32Array((this.V + 31) >>> 5)
     this.gRow = this.arena?.f64(this.D) ?? new Float64Array(this.D)
     this.gEmb = new Float32Array(4096 * this.D)
-    this.pp = new Float64Array(this.H)
-    this.dhSum = new Float64Array(this.H)
-    this.dh = new Float64Array(this.H)
-    this.drv = new Float64Array(this.D)
+    this.pp = this.vec(this.H)
+    this.dhSum = this.vec(this.H)
+    this.dh = this.vec(this.H)
+    this.drv = this.vec(this.D)
+  }
+
+  /** Scratch of the dense layers (in the arena when they run as wasm; the workers never read it). */
+  private vec(n: number): Float64Array {
+    return this.arena?.f64(n) ?? new Float64Array(n)
   }
 
   /** Arrays the workers read live in shared memory; without workers, plain ones. */
@@ -249,27 +268,11 @@ export class SparseModel {
 
   /** b1 + W1[0:D]ᵀ p: the prompt half of layer 1, shared by the prompt's responses. */
   private promptPre(x: Float64Array, xo: number, out: Float64Array): void {
-    const D = this.D,
-      H = this.H,
-      w1 = this.w.w1
-    for (let j = 0; j < H; j++) out[j] = this.w.b1[j]!
-    for (let k = 0; k < D; k++) addScaled(out, 0, x[xo + k]!, w1, k * H, H)
+    this.dense.promptPre(this.w, x, xo, out, this.D, this.H)
   }
 
   private respScore(x: Float64Array, xo: number, pre: Float64Array, h: Float64Array): number {
-    const D = this.D,
-      H = this.H,
-      w1 = this.w.w1,
-      w2 = this.w.w2
-    for (let j = 0; j < H; j++) pre[j] = this.pp[j]!
-    for (let k = 0; k < D; k++) addScaled(pre, 0, x[xo + k]!, w1, (D + k) * H, H)
-    let s = this.w.b2[0]!
-    for (let j = 0; j < H; j++) {
-      const a = pre[j]! > 0 ? pre[j]! : 0
-      h[j] = a
-      s += a * w2[j]!
-    }
-    return s
+    return this.dense.respScore(this.w, x, xo, this.pp, pre, h, this.D, this.H)
   }
 
   /** dL/ds = ds through one response: dense grads of its half, dL/dpre into dhSum, dL/d(vector) added to out[oo ..]. */
@@ -282,27 +285,12 @@ export class SparseModel {
     out: Float64Array,
     oo: number
   ): void {
-    const D = this.D,
-      H = this.H,
-      dh = this.dh,
-      w2 = this.w.w2,
-      g = this.g
-    g.b2[0]! += ds
-    for (let j = 0; j < H; j++) {
-      g.w2[j]! += ds * h[j]!
-      const d = pre[j]! > 0 ? ds * w2[j]! : 0
-      dh[j] = d
-      g.b1[j]! += d
-      this.dhSum[j]! += d
-    }
-    for (let k = 0; k < D; k++) out[oo + k]! += rowGrad(g.w1, this.w.w1, (D + k) * H, x[xo + k]!, dh, H)
+    this.dense.respBackward(ds, this.w, this.g, x, xo, pre, h, this.dh, this.dhSum, out, oo, this.D, this.H)
   }
 
   /** The prompt half of the backward from dhSum: W1[0:D] grads, dL/d(prompt vector) added to out[oo ..]. */
   private promptBackward(x: Float64Array, xo: number, out: Float64Array, oo: number): void {
-    const D = this.D,
-      H = this.H
-    for (let k = 0; k < D; k++) out[oo + k]! += rowGrad(this.g.w1, this.w.w1, k * H, x[xo + k]!, this.dhSum, H)
+    this.dense.promptBackward(this.w, this.g, x, xo, this.dhSum, out, oo, this.D, this.H)
   }
 
   private grow(): void {
@@ -316,8 +304,8 @@ export class SparseModel {
 
   private scratch(n: number): { pre: Float64Array[]; h: Float64Array[] } {
     while (this.pres.length < n) {
-      this.pres.push(new Float64Array(this.H))
-      this.hs.push(new Float64Array(this.H))
+      this.pres.push(this.vec(this.H))
+      this.hs.push(this.vec(this.H))
     }
     return { pre: this.pres, h: this.hs }
   }
@@ -364,10 +352,11 @@ export class SparseModel {
     this.poolByRow()
   }
 
-  /** Group the batch's bag entries by row (a counting sort over the table's rows). */
+  /** Group the batch's bag entries by row (a counting sort over the touched rows). */
   private entries(bags: Bags): void {
     const D = this.D,
       cnt = this.rowCount,
+      bits = this.rowBits,
       ids = bags.ids,
       off = bags.offsets
     let total = 0
@@ -375,23 +364,37 @@ export class SparseModel {
       const t = this.slotText[s]!,
         to = off[t + 1]!
       total += to - off[t]!
-      for (let i = off[t]!; i < to; i++) cnt[ids[i]!]!++
+      for (let i = off[t]!; i < to; i++) {
+        const r = ids[i]!
+        cnt[r]!++
+        bits[r >>> 5]! |= 1 << (r & 31)
+      }
     }
     if (this.eSlot.length < total) {
       this.eSlot = this.i32(total * 2)
       this.eW = this.f64(total * 2)
     }
-    // rows ascending with their first entry; cnt[row] becomes the row's write cursor
+    // rows ascending (words in order, each word's bits lowest first) with their first entry; cnt[row]
+    // becomes the row's write cursor. The bitmap is 1/32 of the table's rows and sits in cache; a scan
+    // of every row's count was a 1 MB pass with an unpredictable branch per row.
     let n = 0,
       at = 0
-    for (let r = 0; r < this.V; r++) {
-      const c = cnt[r]!
-      if (c === 0) continue
-      if (n + 1 >= this.rows.length) this.growRows()
-      this.rows[n] = r
-      this.rowStart[n++] = at
-      cnt[r] = at
-      at += c
+    for (let wi = 0; wi < bits.length; wi++) {
+      let b = bits[wi]!
+      if (b === 0) continue
+      bits[wi] = 0
+      if (n + 32 >= this.rows.length) this.growRows()
+      const base = wi << 5
+      while (b !== 0) {
+        const low = b & -b
+        b ^= low
+        const r = base + 31 - Math.clz32(low),
+          c = cnt[r]!
+        this.rows[n] = r
+        this.rowStart[n++] = at
+        cnt[r] = at
+        at += c
+      }
     }
     this.rowStart[n] = at
     this.nRows = n

@@ -10,6 +10,7 @@
  */
 import { KERNELS_WASM_BASE64 } from "./kernels-wasm.js"
 import { adamRowsJs, poolRowsJs, sgdRowsJs } from "./kernels.js"
+import type { Weights } from "./weights.js"
 
 /** What the row kernels read and write (all views of one memory when the kernels are wasm). */
 export interface RowTables {
@@ -33,6 +34,55 @@ export interface RowKernels {
 }
 
 export const jsKernels: RowKernels = { pool: poolRowsJs, adam: adamRowsJs, sgd: sgdRowsJs }
+
+/**
+ * The reward model's dense layers per pair (W1 [2D, H]; vectors float64 at offset xo / oo of x / out).
+ * The wasm set needs every array it is given (the weights, their gradients, vectors, scratch) to be a
+ * view of its arena's memory. JavaScript: `denseJs` (kernels.ts).
+ */
+export interface DenseKernels {
+  /** out = b1 + W1[0:D]ᵀ x: the prompt half of layer 1 */
+  promptPre(w: Weights, x: Float64Array, xo: number, out: Float64Array, D: number, H: number): void
+  /** pre = pp + W1[D:2D]ᵀ x, h = relu(pre); returns b2 + w2ᵀh */
+  respScore(
+    w: Weights,
+    x: Float64Array,
+    xo: number,
+    pp: Float64Array,
+    pre: Float64Array,
+    h: Float64Array,
+    D: number,
+    H: number
+  ): number
+  /** backward of ds · score: g.b2, g.w2, g.b1, g.w1[D:2D] accumulated; dh = dL/dpre, dhSum += dh; out[oo ..] += dL/dx */
+  respBackward(
+    ds: number,
+    w: Weights,
+    g: Weights,
+    x: Float64Array,
+    xo: number,
+    pre: Float64Array,
+    h: Float64Array,
+    dh: Float64Array,
+    dhSum: Float64Array,
+    out: Float64Array,
+    oo: number,
+    D: number,
+    H: number
+  ): void
+  /** from dL/dpre = d: g.w1[0:D] accumulated, out[oo ..] += dL/dx */
+  promptBackward(
+    w: Weights,
+    g: Weights,
+    x: Float64Array,
+    xo: number,
+    d: Float64Array,
+    out: Float64Array,
+    oo: number,
+    D: number,
+    H: number
+  ): void
+}
 
 interface Exports {
   pool(
@@ -75,6 +125,36 @@ interface Exports {
     D: number,
     lr: number
   ): void
+  promptPre(w1: number, b1: number, x: number, out: number, D: number, H: number): void
+  respScore(
+    w1: number,
+    w2: number,
+    b2: number,
+    x: number,
+    pp: number,
+    pre: number,
+    h: number,
+    D: number,
+    H: number
+  ): number
+  respBackward(
+    ds: number,
+    w1: number,
+    w2: number,
+    gw1: number,
+    gb1: number,
+    gw2: number,
+    gb2: number,
+    x: number,
+    pre: number,
+    h: number,
+    dh: number,
+    dhSum: number,
+    out: number,
+    D: number,
+    H: number
+  ): void
+  rowGrads(gW: number, W: number, x: number, d: number, out: number, D: number, H: number): void
 }
 
 /** The kernels over a wasm instance (every array passed must be a view of its memory). */
@@ -124,6 +204,44 @@ export const wasmKernels = (x: Exports): RowKernels => ({
     )
 })
 
+/** The dense kernels over a wasm instance (byte offsets of arena views; float64 vectors: 8 bytes an element). */
+export const wasmDense = (e: Exports): DenseKernels => ({
+  promptPre: (w, x, xo, out, D, H) =>
+    e.promptPre(w.w1.byteOffset, w.b1.byteOffset, x.byteOffset + 8 * xo, out.byteOffset, D, H),
+  respScore: (w, x, xo, pp, pre, h, D, H) =>
+    e.respScore(
+      w.w1.byteOffset,
+      w.w2.byteOffset,
+      w.b2.byteOffset,
+      x.byteOffset + 8 * xo,
+      pp.byteOffset,
+      pre.byteOffset,
+      h.byteOffset,
+      D,
+      H
+    ),
+  respBackward: (ds, w, g, x, xo, pre, h, dh, dhSum, out, oo, D, H) =>
+    e.respBackward(
+      ds,
+      w.w1.byteOffset,
+      w.w2.byteOffset,
+      g.w1.byteOffset,
+      g.b1.byteOffset,
+      g.w2.byteOffset,
+      g.b2.byteOffset,
+      x.byteOffset + 8 * xo,
+      pre.byteOffset,
+      h.byteOffset,
+      dh.byteOffset,
+      dhSum.byteOffset,
+      out.byteOffset + 8 * oo,
+      D,
+      H
+    ),
+  promptBackward: (w, g, x, xo, d, out, oo, D, H) =>
+    e.rowGrads(g.w1.byteOffset, w.w1.byteOffset, x.byteOffset + 8 * xo, d.byteOffset, out.byteOffset + 8 * oo, D, H)
+})
+
 let compiled: WebAssembly.Module | null | undefined
 
 /** The compiled kernels, or null where this runtime lacks WebAssembly SIMD or shared memory. */
@@ -147,6 +265,7 @@ const MAX_TABLE_BYTES = 3 * 2 ** 30
 export class WasmArena {
   readonly memory: WebAssembly.Memory
   readonly kernels: RowKernels
+  readonly dense: DenseKernels
   private top = 16
 
   private constructor(
@@ -155,7 +274,9 @@ export class WasmArena {
   ) {
     this.memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / PAGE), maximum: 65536, shared: true })
     const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } })
-    this.kernels = wasmKernels(instance.exports as unknown as Exports)
+    const exports = instance.exports as unknown as Exports
+    this.kernels = wasmKernels(exports)
+    this.dense = wasmDense(exports)
   }
 
   /** An arena sized for `tableBytes` of tables (plus room for scratch), or null: use the JS kernels. */
