@@ -72,14 +72,16 @@ await copy(
 )
 const counts = await con.runAndReadAll(`SELECT (SELECT count(*) FROM pairs)::INTEGER AS pairs,
   (SELECT count(*) FROM removed)::INTEGER AS removed, (SELECT count(*) FROM rejects)::INTEGER AS rejects`)
-const seconds = (performance.now() - t0) / 1000
+const counted = counts.getRowObjectsJS()[0]
+// closed inside the clock, as wb's run closes its database before it returns
 con.closeSync()
 db.closeSync()
+const seconds = (performance.now() - t0) / 1000
 console.log(
   JSON.stringify({
     seconds,
     loadSeconds,
-    ...counts.getRowObjectsJS()[0],
+    ...counted,
     peakRssMiB: process.resourceUsage().maxRSS / 1024
   })
 )

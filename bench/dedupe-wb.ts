@@ -14,6 +14,9 @@ const def = pipeline("bench-dedupe", (p) => {
   const pairs = p.node("load", load.trl({ path: file, source: "bench" }))
   p.node("exact", dedupe.exact({ normalize: "none" }), { pairs })
 })
+// the engine's services module is imported lazily by runPipeline; load it before the clock starts, as the
+// hand-written side has its one module (@duckdb/node-api) loaded before its clock: both time the work
+await import("../workbench/io/live.js")
 const t0 = performance.now()
 const result = await runPipeline(def, { workspace, threads: 2, memoryLimit: process.env["WB_MEMORY_LIMIT"] ?? "8GB" })
 const seconds = (performance.now() - t0) / 1000

@@ -25,7 +25,7 @@ nodes:
   sim: { use: judge.simulated, in: { pairs: panda }, with: { annotators: 3, flipRate: 0.25, seed: 0 } }
   ai: { use: judge.aggregate, in: { pairs: panda, votes: [panda.votes, longer.votes, sim.votes] } }
   # the human label against the AI ensemble: some pairs flipped, some dropped
-  strength: { use: strength.filter, in: { pairs: panda, votes: ai.votes }, with: { flipBelow: -0.3, drop: { below: -0.1 } } }
+  strength: { use: strength.filter, in: { pairs: panda, votes: ai.votes }, with: { flipBelow: -0.2, drop: { below: -0.1 } } }
   mix: { use: mix.route, in: { pairs: ai, human: panda.votes, ai: ai.votes } }
   agree: { use: evaluate.agreement, in: { votes: [longer.votes, sim.votes], pairs: panda }, with: { by: [label], resamples: 50 } }
   ae: { use: load.alpaca-eval, with: { path: data/alpaca-eval-gpt-3.5-turbo-0301/weighted_alpaca_eval_gpt4_turbo.annotations.json.gz } }
