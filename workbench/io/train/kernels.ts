@@ -4,7 +4,6 @@
  * Each takes one element type per argument so V8 keeps them monomorphic and inlines them.
  */
 import type { DenseKernels, RowTables } from "./wasm-kernels.js"
-import type { Weights } from "./weights.js"
 
 /** y[yo ..+n] += a · x[xo ..+n] (float64 += float32). */
 export function addScaled(y: Float64Array, yo: number, a: number, x: Float32Array, xo: number, n: number): void {
@@ -167,83 +166,46 @@ export function sgdRowsJs(T: RowTables, g: Float64Array, k0: number, k1: number,
  * (kernels.wat: promptPre, respScore, respBackward, rowGrads), bit-identical to them.
  */
 
-/** out = b1 + W1[0:D]ᵀ x[xo ..]: the prompt half of layer 1, shared by the prompt's responses. */
-function promptPreJs(w: Weights, x: Float64Array, xo: number, out: Float64Array, D: number, H: number): void {
-  const w1 = w.w1
-  for (let j = 0; j < H; j++) out[j] = w.b1[j]!
-  for (let k = 0; k < D; k++) addScaled(out, 0, x[xo + k]!, w1, k * H, H)
-}
-
-/** pre = pp + W1[D:2D]ᵀ x[xo ..], h = relu(pre); returns the score b2 + w2ᵀh. */
-function respScoreJs(
-  w: Weights,
-  x: Float64Array,
-  xo: number,
-  pp: Float64Array,
-  pre: Float64Array,
-  h: Float64Array,
-  D: number,
-  H: number
-): number {
-  const w1 = w.w1,
-    w2 = w.w2
-  for (let j = 0; j < H; j++) pre[j] = pp[j]!
-  for (let k = 0; k < D; k++) addScaled(pre, 0, x[xo + k]!, w1, (D + k) * H, H)
-  let s = w.b2[0]!
-  for (let j = 0; j < H; j++) {
-    const a = pre[j]! > 0 ? pre[j]! : 0
-    h[j] = a
-    s += a * w2[j]!
-  }
-  return s
-}
-
-/** dL/ds = ds through one response: dense grads of its half, dL/dpre into dh and added to dhSum, dL/d(vector) added to out[oo ..]. */
-function respBackwardJs(
-  ds: number,
-  w: Weights,
-  g: Weights,
-  x: Float64Array,
-  xo: number,
-  pre: Float64Array,
-  h: Float64Array,
-  dh: Float64Array,
-  dhSum: Float64Array,
-  out: Float64Array,
-  oo: number,
-  D: number,
-  H: number
-): void {
-  const w2 = w.w2
-  g.b2[0]! += ds
-  for (let j = 0; j < H; j++) {
-    g.w2[j]! += ds * h[j]!
-    const d = pre[j]! > 0 ? ds * w2[j]! : 0
-    dh[j] = d
-    g.b1[j]! += d
-    dhSum[j]! += d
-  }
-  for (let k = 0; k < D; k++) out[oo + k]! += rowGrad(g.w1, w.w1, (D + k) * H, x[xo + k]!, dh, H)
-}
-
-/** The prompt half of the backward from dL/dpre = d: W1[0:D] grads, dL/d(prompt vector) added to out[oo ..]. */
-function promptBackwardJs(
-  w: Weights,
-  g: Weights,
-  x: Float64Array,
-  xo: number,
-  d: Float64Array,
-  out: Float64Array,
-  oo: number,
-  D: number,
-  H: number
-): void {
-  for (let k = 0; k < D; k++) out[oo + k]! += rowGrad(g.w1, w.w1, k * H, x[xo + k]!, d, H)
-}
-
+// methods of an object typed by DenseKernels: the parameter types are the interface's (wasm-kernels.ts)
 export const denseJs: DenseKernels = {
-  promptPre: promptPreJs,
-  respScore: respScoreJs,
-  respBackward: respBackwardJs,
-  promptBackward: promptBackwardJs
+  /** out = b1 + W1[0:D]ᵀ x[xo ..]: the prompt half of layer 1, shared by the prompt's responses. */
+  promptPre(w, x, xo, out, D, H) {
+    const w1 = w.w1
+    for (let j = 0; j < H; j++) out[j] = w.b1[j]!
+    for (let k = 0; k < D; k++) addScaled(out, 0, x[xo + k]!, w1, k * H, H)
+  },
+
+  /** pre = pp + W1[D:2D]ᵀ x[xo ..], h = relu(pre); returns the score b2 + w2ᵀh. */
+  respScore(w, x, xo, pp, pre, h, D, H) {
+    const w1 = w.w1,
+      w2 = w.w2
+    for (let j = 0; j < H; j++) pre[j] = pp[j]!
+    for (let k = 0; k < D; k++) addScaled(pre, 0, x[xo + k]!, w1, (D + k) * H, H)
+    let s = w.b2[0]!
+    for (let j = 0; j < H; j++) {
+      const a = pre[j]! > 0 ? pre[j]! : 0
+      h[j] = a
+      s += a * w2[j]!
+    }
+    return s
+  },
+
+  /** dL/ds = ds through one response: dense grads of its half, dL/dpre into dh and added to dhSum, dL/d(vector) added to out[oo ..]. */
+  respBackward(ds, w, g, x, xo, pre, h, dh, dhSum, out, oo, D, H) {
+    const w2 = w.w2
+    g.b2[0]! += ds
+    for (let j = 0; j < H; j++) {
+      g.w2[j]! += ds * h[j]!
+      const d = pre[j]! > 0 ? ds * w2[j]! : 0
+      dh[j] = d
+      g.b1[j]! += d
+      dhSum[j]! += d
+    }
+    for (let k = 0; k < D; k++) out[oo + k]! += rowGrad(g.w1, w.w1, (D + k) * H, x[xo + k]!, dh, H)
+  },
+
+  /** The prompt half of the backward from dL/dpre = d: W1[0:D] grads, dL/d(prompt vector) added to out[oo ..]. */
+  promptBackward(w, g, x, xo, d, out, oo, D, H) {
+    for (let k = 0; k < D; k++) out[oo + k]! += rowGrad(g.w1, w.w1, k * H, x[xo + k]!, d, H)
+  }
 }
