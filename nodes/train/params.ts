@@ -172,6 +172,7 @@ export const reportTraining = (part: { readonly index: number; readonly count: n
 export const trainStats = (r: TrainResult, data: ReadPairs): Record<string, number | string> => ({
   backend: r.backend,
   ...(r.backend === "sparse" ? { threads: r.threads } : {}),
+  ...(r.kernels === undefined ? {} : { kernels: r.kernels }),
   ...(r.notes.length > 0 ? { backend_notes: r.notes.join("; ") } : {}),
   params: r.params,
   pairs: data.pairs.prompt.length,

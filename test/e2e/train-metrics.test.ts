@@ -7,6 +7,7 @@
  */
 import { readdirSync, readFileSync, symlinkSync, writeFileSync, mkdirSync } from "node:fs"
 import { join } from "node:path"
+import { availableParallelism } from "node:os"
 import { beforeAll, describe, expect, it } from "vitest"
 import { decodeRunEventLine, type RunEvent } from "../../workbench/protocol/events.js"
 import { REPO, tempDir, type WbResult, wb } from "./cli-spawn.js"
@@ -50,6 +51,12 @@ const mean = (xs: ReadonlyArray<number>) => xs.reduce((a, b) => a + b, 0) / xs.l
 describe("a train run's metrics events", () => {
   it("ran", () => {
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0)
+  })
+
+  it("end in a summary that names the sparse trainer's threads and kernels", () => {
+    // one thread per core up to 4 (the params default); WebAssembly SIMD is in every Node 20
+    const threads = Math.min(4, availableParallelism())
+    expect(run.stdout).toContain(`\n  rm: sparse (${threads} thread${threads === 1 ? "" : "s"}, wasm-simd kernels)\n`)
   })
 
   it("carry finite per-step loss, accuracy and pairs/s on a rising step axis, ending at the last step", () => {

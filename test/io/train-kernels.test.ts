@@ -153,6 +153,31 @@ describe("wasm row kernels", () => {
     for (let j = 0; j < H; j++) if (j % 7 < 3) expect(Object.is(W.h0[j], 0)).toBe(true)
   })
 
+  it("a model says which kernels it runs: SIMD by default, JavaScript when asked or with WB_SPARSE_SIMD=0", () => {
+    const c: ModelConfig = {
+      format: "wb-reward-model",
+      version: 1,
+      input: "bag",
+      bucketsLog2: 10,
+      dim: 8,
+      hidden: 4,
+      features: null
+    }
+    const kernelsOf = (simd: boolean) => {
+      const m = new SparseModel(c, initWeights(c, 1), { kind: "adam", lr: 0.01 }, 1, simd)
+      m.close()
+      return m.kernels
+    }
+    expect(kernelsOf(true)).toBe("wasm-simd")
+    expect(kernelsOf(false)).toBe("js")
+    process.env["WB_SPARSE_SIMD"] = "0"
+    try {
+      expect(kernelsOf(true)).toBe("js")
+    } finally {
+      delete process.env["WB_SPARSE_SIMD"]
+    }
+  })
+
   it("a bag model trains to the same weights with either kernel set, threaded or not", () => {
     const cfg: ModelConfig = {
       format: "wb-reward-model",

@@ -66,7 +66,11 @@ describe("train family on HH-RLHF harmless-base", () => {
     const result = await runPipeline(rmPipeline(1), { workspace, root: process.cwd() })
     const node = (n: string) => result.report.nodes.find((x) => x.name === n)!
     for (const n of ["rm", "scored", "rm-votes", "ens"]) expect(node(n).status).toBe("ran")
-    expect(node("rm").stats).toMatchObject({ backend: "sparse", params: 2 ** 18 * 16 + 32 * 16 + 16 + 16 + 1 })
+    expect(node("rm").stats).toMatchObject({
+      backend: "sparse",
+      kernels: "wasm-simd",
+      params: 2 ** 18 * 16 + 32 * 16 + 16 + 16 + 1
+    })
 
     const model = (await readParquet(result.table("rm").file)) as Row[]
     expect(model.map((r) => r["tensor"])).toEqual(["emb", "w1", "b1", "w2", "b2"])

@@ -69,8 +69,18 @@ export function summaryLines(report: RunReport, graph: PipelineGraph, file: stri
   const backends = report.nodes.filter((n) => ok(n) && typeof n.stats?.backend === "string")
   if (backends.length > 0) {
     out.push("", "backends")
-    for (const n of backends)
-      out.push(`  ${n.name}: ${n.stats!.backend}${n.status === "cached" ? " (when it ran)" : ""}`)
+    for (const n of backends) {
+      // the sparse trainer also says how it ran: threads, and SIMD kernels or their JavaScript fallback
+      const how = [
+        typeof n.stats!.threads === "number"
+          ? `${n.stats!.threads} thread${n.stats!.threads === 1 ? "" : "s"}`
+          : undefined,
+        typeof n.stats!.kernels === "string" ? `${n.stats!.kernels} kernels` : undefined
+      ].filter((x) => x !== undefined)
+      out.push(
+        `  ${n.name}: ${n.stats!.backend}${how.length > 0 ? ` (${how.join(", ")})` : ""}${n.status === "cached" ? " (when it ran)" : ""}`
+      )
+    }
   }
 
   // which folder the pipeline's data paths were read from: it is not always the current directory

@@ -136,6 +136,11 @@ export interface TrainResult {
   readonly backend: UsedBackend
   /** Threads the sparse trainer used (1 on tfjs backends). */
   readonly threads: number
+  /**
+   * The sparse trainer's kernels: "wasm-simd" (WebAssembly SIMD) or "js" (the bit-identical JavaScript
+   * fallback, where SIMD is missing or WB_SPARSE_SIMD=0); absent on tfjs backends.
+   */
+  readonly kernels?: "wasm-simd" | "js" | undefined
   /** Why backends before it in the chain were passed over ("@tensorflow/tfjs-node: not installed"). */
   readonly notes: ReadonlyArray<string>
   readonly params: number

@@ -119,7 +119,8 @@ const train = (
     }
     const resolved = yield* resolveBackend(choice, spec.where)
     let engine: Engine,
-      free = () => {}
+      free = () => {},
+      kernels: "wasm-simd" | "js" | undefined
     const opt = { kind: spec.optimizer, lr: spec.lr }
     // threads split the row passes of the pairwise bag model; lists and the preference head use one
     const threads =
@@ -129,6 +130,7 @@ const train = (
         ? new SparsePreferenceModel(spec.config, init, opt)
         : new SparseModel(spec.config, init, opt, threads)
       engine = sparseEngine(m, data)
+      kernels = m.kernels
       if (m instanceof SparseModel) free = () => m.close()
     } else {
       if ("lists" in data) {
@@ -166,6 +168,7 @@ const train = (
       history: r.history,
       backend: resolved.backend,
       threads,
+      ...(kernels === undefined ? {} : { kernels }),
       notes: resolved.notes,
       params: paramCount(spec.config),
       bestEpoch: r.bestEpoch,

@@ -21,6 +21,8 @@ const sigmoid = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / 
 const DENSE = ["w1", "b1", "w2", "b2"] as const
 
 export class SparsePreferenceModel {
+  /** Its loops are JavaScript only (no WebAssembly kernels yet). */
+  readonly kernels = "js" as const
   readonly D: number
   readonly H: number
   private readonly V: number

@@ -174,6 +174,11 @@ export class SparseModel {
     return this.threads === null ? new Int32Array(n) : new Int32Array(new SharedArrayBuffer(n * 4))
   }
 
+  /** Which kernels run the row passes and dense layers: WebAssembly SIMD, or the JavaScript fallback. */
+  get kernels(): "wasm-simd" | "js" {
+    return this.arena !== null ? "wasm-simd" : "js"
+  }
+
   /** Stop the worker threads (the model stays usable on this thread alone). */
   close(): void {
     this.threads?.close()
