@@ -7,8 +7,6 @@
  * their JavaScript twins bit for bit for hidden sizes that fill the lanes and ones that leave tails,
  * ReLU at 0, −0 and NaN included; and the committed bytes (kernels-wasm.ts) are what kernels.wat compiles to today.
  */
-import { readFileSync } from "node:fs"
-import wabtInit from "wabt"
 import { describe, expect, it } from "vitest"
 import type { ListSet, ModelConfig, PairSet } from "../../workbench/core/trainer.js"
 import { KERNELS_WASM_BASE64 } from "../../workbench/io/train/kernels-wasm.js"
@@ -22,6 +20,7 @@ import {
   WasmArena
 } from "../../workbench/io/train/wasm-kernels.js"
 import { initWeights, mulberry32, type Weights } from "../../workbench/io/train/weights.js"
+import { compiledWat } from "../support/wat.js"
 
 interface Alloc {
   f32(n: number): Float32Array
@@ -154,15 +153,7 @@ describe("wasm row kernels", () => {
   })
 
   it("a model says which kernels it runs: SIMD by default, JavaScript when asked or with WB_SPARSE_SIMD=0", () => {
-    const c: ModelConfig = {
-      format: "wb-reward-model",
-      version: 1,
-      input: "bag",
-      bucketsLog2: 10,
-      dim: 8,
-      hidden: 4,
-      features: null
-    }
+    const c = bagConfig(10, 8, 4)
     const kernelsOf = (simd: boolean) => {
       const m = new SparseModel(c, initWeights(c, 1), { kind: "adam", lr: 0.01 }, 1, simd)
       m.close()
@@ -179,15 +170,7 @@ describe("wasm row kernels", () => {
   })
 
   it("a bag model trains to the same weights with either kernel set, threaded or not", () => {
-    const cfg: ModelConfig = {
-      format: "wb-reward-model",
-      version: 1,
-      input: "bag",
-      bucketsLog2: 12,
-      dim: 16,
-      hidden: 8,
-      features: null
-    }
+    const cfg = bagConfig(12, 16, 8)
     const pairs = randomPairs(300, 2 ** cfg.bucketsLog2, 5)
     const run = (simd: boolean, threads: number, kind: "adam" | "sgd", c = cfg) => {
       const m = new SparseModel(c, initWeights(c, 3), { kind, lr: 0.05 }, threads, simd)
@@ -238,13 +221,21 @@ describe("wasm row kernels", () => {
   })
 
   it("kernels-wasm.ts holds what kernels.wat compiles to (regenerate: node scripts/wasm-kernels.mjs)", async () => {
-    const wabt = await wabtInit()
-    const src = readFileSync(new URL("../../workbench/io/train/kernels.wat", import.meta.url), "utf8")
-    const mod = wabt.parseWat("kernels.wat", src, { simd: true, threads: true })
-    const bytes = Buffer.from(mod.toBinary({}).buffer)
-    mod.destroy()
-    expect(bytes.toString("base64")).toBe(KERNELS_WASM_BASE64)
+    expect(await compiledWat(new URL("../../workbench/io/train/kernels.wat", import.meta.url))).toBe(
+      KERNELS_WASM_BASE64
+    )
   })
+})
+
+/** A bag reward model's config: 2^bucketsLog2 table rows of `dim`, `hidden` units. */
+const bagConfig = (bucketsLog2: number, dim: number, hidden: number): ModelConfig => ({
+  format: "wb-reward-model",
+  version: 1,
+  input: "bag",
+  bucketsLog2,
+  dim,
+  hidden,
+  features: null
 })
 
 /** n pairs of random bags (20–60 ids a text), the chosen text with a few ids from a "good" range. */

@@ -2,13 +2,13 @@
 // answers from `xxhsum -H64` (xxHash 0.8.1, Debian's xxhash package) for bytes made by the rule
 // below, at lengths that take every path (empty, the 1-, 4- and 8-byte tails, whole 32-byte stripes, a
 // file read in several 4 MiB chunks with a carry between them), and the compiled bytes in the package.
-import { mkdtempSync, openSync, closeSync, readFileSync, writeFileSync } from "node:fs"
+import { closeSync, mkdtempSync, openSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import wabtInit from "wabt"
 import { describe, expect, it } from "vitest"
 import { xxh64Range } from "../../nodes/lib/xxh64.js"
 import { XXH64_WASM_BASE64 } from "../../nodes/lib/xxh64-wasm.js"
+import { compiledWat } from "../support/wat.js"
 
 /** Byte i of a test input: the top byte of i · 2654435761 (32-bit). */
 const bytesOf = (n: number) => {
@@ -58,11 +58,6 @@ describe("xxh64Range", () => {
   })
 
   it("is what xxh64.wat compiles to (regenerate: node scripts/wasm-kernels.mjs)", async () => {
-    const wabt = await wabtInit()
-    const src = readFileSync(new URL("../../nodes/lib/xxh64.wat", import.meta.url), "utf8")
-    const mod = wabt.parseWat("xxh64.wat", src, { simd: true, threads: true })
-    const bytes = Buffer.from(mod.toBinary({}).buffer)
-    mod.destroy()
-    expect(bytes.toString("base64")).toBe(XXH64_WASM_BASE64)
+    expect(await compiledWat(new URL("../../nodes/lib/xxh64.wat", import.meta.url))).toBe(XXH64_WASM_BASE64)
   })
 })
