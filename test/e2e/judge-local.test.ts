@@ -51,12 +51,13 @@ const VOTES = `select pair_id, "order", sample, vote, p_a, meta->>'verdict' as v
 
 /**
  * Votes equal but for the server that answered (the pool decides) and p_a's last float bits (a server
- * batches the sequences it evaluates at once differently from run to run).
+ * batches the sequences it evaluates at once differently from run to run): the logits are float32, and
+ * p_a has been seen to move by 1e-7 (a few float32 ulps) under load, so p_a is held to 5e-7.
  */
 function expectSameVotes(actual: Array<Record<string, unknown>>, expected: Array<Record<string, unknown>>) {
   const strip = (vs: Array<Record<string, unknown>>) => vs.map(({ server: _, p_a: __, ...v }) => v)
   expect(strip(actual)).toEqual(strip(expected))
-  actual.forEach((v, i) => expect(v["p_a"] as number).toBeCloseTo(expected[i]!["p_a"] as number, 9))
+  actual.forEach((v, i) => expect(v["p_a"] as number).toBeCloseTo(expected[i]!["p_a"] as number, 6))
 }
 
 const COUNTS = `select (select count(*) from "slice")::int as pairs,
