@@ -106,10 +106,8 @@ export const readPairs = (input: InputTable, o: ReadOptions) =>
         }
         if (o.features === "embedding") {
           if (dim < 0) dim = p.length
-          if (p.length !== dim || a.length !== dim || b.length !== dim) {
-            bad = `row ${Number(cols[0]![i])} has embeddings of ${p.length} / ${a.length} / ${b.length} values, earlier rows ${dim}`
-            break
-          }
+          bad = widthMismatch(Number(cols[0]![i]), dim, p, a, b)
+          if (bad !== null) break
         } else if (hashConfig === undefined) hashConfig = JSON.parse(String(cols[11]![i]))
         rows.push(Number(cols[0]![i]))
         prompt.push(tp)
@@ -166,7 +164,8 @@ function keepReferenced(
   return out
 }
 
-function bagTable(bags: ReadonlyArray<ArrayLike<number>>) {
+/** Bags of ids as the Trainer's text table: offsets into one flat id array. */
+export function bagTable(bags: ReadonlyArray<ArrayLike<number>>) {
   const offsets = new Int32Array(bags.length + 1)
   for (let i = 0; i < bags.length; i++) offsets[i + 1] = offsets[i]! + bags[i]!.length
   const ids = new Int32Array(offsets[bags.length]!)
@@ -174,11 +173,24 @@ function bagTable(bags: ReadonlyArray<ArrayLike<number>>) {
   return { count: bags.length, offsets, ids }
 }
 
-function vectorTable(vs: ReadonlyArray<ArrayLike<number>>, dim: number) {
+/** Vectors of width `dim` as one row-major array (empty while no row set the width: dim −1). */
+export function vectorTable(vs: ReadonlyArray<ArrayLike<number>>, dim: number) {
   const out = new Float32Array(vs.length * Math.max(dim, 0))
   for (let i = 0; i < vs.length; i++) out.set(vs[i]!, i * dim)
   return out
 }
+
+/** A row whose three embeddings are not `dim` wide (the first row's width), as `bad` text; null when they fit. */
+export const widthMismatch = (
+  row: number,
+  dim: number,
+  p: ArrayLike<number>,
+  a: ArrayLike<number>,
+  b: ArrayLike<number>
+): string | null =>
+  p.length === dim && a.length === dim && b.length === dim
+    ? null
+    : `row ${row} has embeddings of ${p.length} / ${a.length} / ${b.length} values, earlier rows ${dim}`
 
 /** A row's missing or mismatched features (`bad`, found while reading) or a foreign hash_config, as an error. */
 export function featureProblem(

@@ -12,7 +12,16 @@ import { DataError } from "../../workbench/core/errors.js"
 import type { InputTable } from "../../workbench/core/node.js"
 import { Sql } from "../../workbench/core/services.js"
 import type { ListSet } from "../../workbench/core/trainer.js"
-import { featureColumns, type Features, featureProblem, has, listOf } from "./data.js"
+import {
+  bagTable,
+  featureColumns,
+  type Features,
+  featureProblem,
+  has,
+  listOf,
+  vectorTable,
+  widthMismatch
+} from "./data.js"
 
 export interface ReadLists {
   readonly lists: ListSet
@@ -82,10 +91,8 @@ export const readLists = (input: InputTable, o: { readonly features: Features; r
         }
         if (o.features === "embedding") {
           if (dim < 0) dim = p.length
-          if (p.length !== dim || a.length !== dim || b.length !== dim) {
-            bad = `row ${Number(cols[0]![i])} has embeddings of ${p.length} / ${a.length} / ${b.length} values, earlier rows ${dim}`
-            break
-          }
+          bad = widthMismatch(Number(cols[0]![i]), dim, p, a, b)
+          if (bad !== null) break
         } else if (hashConfig === undefined) hashConfig = JSON.parse(String(cols[10]![i]))
         let gr = groups.get(g)
         if (gr === undefined) {
@@ -140,8 +147,7 @@ export const readLists = (input: InputTable, o: { readonly features: Features; r
       starts.push(members.length)
     }
     const n = prompt.length
-    const table =
-      o.features === "hash" ? bagTable(bags) : { count: bags.length, vectors: vectorTable(bags, Math.max(dim, 0)) }
+    const table = o.features === "hash" ? bagTable(bags) : { count: bags.length, vectors: vectorTable(bags, dim) }
     return {
       lists: {
         texts: table,
@@ -162,17 +168,3 @@ export const readLists = (input: InputTable, o: { readonly features: Features; r
       }
     } satisfies ReadLists
   })
-
-function bagTable(bags: ReadonlyArray<ArrayLike<number>>) {
-  const offsets = new Int32Array(bags.length + 1)
-  for (let i = 0; i < bags.length; i++) offsets[i + 1] = offsets[i]! + bags[i]!.length
-  const ids = new Int32Array(offsets[bags.length]!)
-  for (let i = 0; i < bags.length; i++) ids.set(bags[i]!, offsets[i]!)
-  return { count: bags.length, offsets, ids }
-}
-
-function vectorTable(vs: ReadonlyArray<ArrayLike<number>>, dim: number) {
-  const out = new Float32Array(vs.length * dim)
-  for (let i = 0; i < vs.length; i++) out.set(vs[i]!, i * dim)
-  return out
-}

@@ -5,7 +5,7 @@ import { Trainer } from "../../workbench/core/trainer.js"
 import { trainPairs } from "./pairwise.js"
 import { modelColumns } from "./model-table.js"
 import { missingFeatures, TrainParams, trainPairsInput } from "./params.js"
-import { historyColumns } from "./reward-model.js"
+import { historyOutput } from "./reward-model.js"
 import { curveViews } from "./views.js"
 
 /**
@@ -58,9 +58,7 @@ export const preferenceModel = defineNode({
     model: output("main", modelColumns, {
       doc: "one row per tensor: tensor, shape, data (LE float32 blob), config (head: preference)"
     }),
-    history: output("aux", historyColumns, {
-      doc: "one row per epoch: loss, accuracy, val_loss, val_accuracy, pairs_per_s"
-    })
+    history: historyOutput
   },
   views: curveViews,
   requires: [Trainer],

@@ -20,6 +20,11 @@ export const historyColumns = {
   pairs_per_s: "float64"
 } as const satisfies Record<string, ColumnType>
 
+/** The `history` output of the single-model trainers (reward and preference model): one row per epoch. */
+export const historyOutput = output("aux", historyColumns, {
+  doc: "one row per epoch: loss, accuracy, val_loss, val_accuracy, pairs_per_s"
+})
+
 /** One row per epoch (and member, for an ensemble). */
 export const writeHistory = (runs: ReadonlyArray<ReadonlyArray<EpochReport>>, withMember: boolean) =>
   Effect.gen(function* () {
@@ -105,9 +110,7 @@ export const rewardModel = defineNode({
   inputs: { pairs: trainPairsInput },
   outputs: {
     model: output("main", modelColumns, { doc: "one row per tensor: tensor, shape, data (LE float32 blob), config" }),
-    history: output("aux", historyColumns, {
-      doc: "one row per epoch: loss, accuracy, val_loss, val_accuracy, pairs_per_s"
-    })
+    history: historyOutput
   },
   // what `wb serve` draws (core/views.ts): per-epoch train and validation curves from `history`
   views: curveViews,

@@ -23,7 +23,7 @@ interface Server {
 }
 
 async function startServer(modelPath: string, cwd: string): Promise<Server> {
-  const s = startWb(["llm", "serve", "--model", modelPath, "--port", "0", "--threads", "1", "--parallel", "2"], { cwd })
+  const s = startWb(["llm", "serve", "--model", modelPath, "--port", "0", "--threads", "1", "--parallel", "1"], { cwd })
   const deadline = Date.now() + 60_000
   let exited: WbResult | undefined
   s.done.then((r) => (exited = r))
@@ -50,14 +50,14 @@ const VOTES = `select pair_id, "order", sample, vote, p_a, meta->>'verdict' as v
   from "judge.votes" order by pair_id, "order", sample`
 
 /**
- * Votes equal but for the server that answered (the pool decides) and p_a's last float bits (a server
- * batches the sequences it evaluates at once differently from run to run): the logits are float32, and
- * p_a has been seen to move by 1e-7 (a few float32 ulps) under load, so p_a is held to 5e-7.
+ * Votes equal but for the server that answered (the pool decides). Each server evaluates one sequence at
+ * a time (`--parallel 1`): with two sequences batched in one context, llama.cpp's kernels see a batch
+ * whose make-up depends on timing, and p_a moved by up to 1.7e-3 between runs under load. One sequence
+ * per server and one thread make each evaluation the same arithmetic, so p_a is held exactly.
  */
 function expectSameVotes(actual: Array<Record<string, unknown>>, expected: Array<Record<string, unknown>>) {
-  const strip = (vs: Array<Record<string, unknown>>) => vs.map(({ server: _, p_a: __, ...v }) => v)
+  const strip = (vs: Array<Record<string, unknown>>) => vs.map(({ server: _, ...v }) => v)
   expect(strip(actual)).toEqual(strip(expected))
-  actual.forEach((v, i) => expect(v["p_a"] as number).toBeCloseTo(expected[i]!["p_a"] as number, 6))
 }
 
 const COUNTS = `select (select count(*) from "slice")::int as pairs,

@@ -12,7 +12,8 @@ import { Trainer, type TrainSpec } from "../../workbench/core/trainer.js"
 import { resolveBackend } from "../../workbench/io/train/backend.js"
 import { TrainerLive } from "../../workbench/io/train/live.js"
 import { SparseModel } from "../../workbench/io/train/sparse.js"
-import { checksum, fromModel, initWeights, mulberry32 } from "../../workbench/io/train/weights.js"
+import { checksum, fromModel, initWeights } from "../../workbench/io/train/weights.js"
+import { pairLockstep, pairsFrom, weightedPairs } from "../support/train.js"
 import { bagConfig, hashText, pairSet, rawPairs, spec } from "./train-helpers.js"
 
 const run = <A, E>(e: Effect.Effect<A, E, Trainer>) => Effect.runPromise(Effect.provide(e, TrainerLive))
@@ -29,29 +30,11 @@ describe("tfjs and the sparse trainer are the same model", () => {
       await Effect.runPromise(resolveBackend(backend, "test"))
       const { TfjsModel } = await import("../../workbench/io/train/tfjs-model.js")
       const cfg = bagConfig(12)
-      const rng = mulberry32(99)
-      const data = pairSet(rawPairs(2100, 7), 12, {
-        weight: () => 0.5 + rng(),
-        margin: () => 0.2 * rng(),
-        smoothing: 0.1
-      })
+      const data = weightedPairs()
       const sparse = new SparseModel(cfg, initWeights(cfg, 1), { kind: "sgd", lr: 5 })
       const tfjs = new TfjsModel(cfg, initWeights(cfg, 1), "sgd", 5)
-      let maxLoss = 0
-      for (let s = 0; s < 30; s++) {
-        const idx = Int32Array.from({ length: 64 }, (_, i) => s * 64 + i)
-        const a = tfjs.train(data, idx, 5)
-        const b = sparse.pairLoss(data, idx, true)
-        sparse.step(5)
-        maxLoss = Math.max(maxLoss, Math.abs(a.loss - b.loss))
-        expect(a.correct).toBe(b.correct)
-      }
-      const probe = {
-        ...data,
-        prompt: data.prompt.subarray(2000),
-        chosen: data.chosen.subarray(2000),
-        rejected: data.rejected.subarray(2000)
-      }
+      const { maxLoss } = pairLockstep(tfjs, sparse, data, { steps: 30, batch: 64, lr: 5 })
+      const probe = pairsFrom(data, 2000)
       const x = tfjs.scorePairs(probe),
         y = sparse.scorePairs(probe)
       let maxScore = 0

@@ -20,6 +20,7 @@ import {
   WasmArena
 } from "../../workbench/io/train/wasm-kernels.js"
 import { initWeights, mulberry32, type Weights } from "../../workbench/io/train/weights.js"
+import { pairsOfBags } from "../support/train.js"
 import { compiledWat } from "../support/wat.js"
 
 interface Alloc {
@@ -249,17 +250,7 @@ function randomPairs(n: number, V: number, seed: number): PairSet {
     if (t % 3 === 1) for (let i = 0; i < 4; i++) ids.push(V - 50 + Math.floor(rng() * 50))
     offsets.push(ids.length)
   }
-  const idx = (k: number) => Int32Array.from({ length: n }, (_, p) => 3 * p + k)
-  return {
-    texts: { count: 3 * n, offsets: Int32Array.from(offsets), ids: Int32Array.from(ids) },
-    prompt: idx(0),
-    chosen: idx(1),
-    rejected: idx(2),
-    smoothing: new Float32Array(n),
-    margin: new Float32Array(n),
-    weight: new Float32Array(n).fill(1),
-    tie: new Uint8Array(n)
-  }
+  return pairsOfBags(n, offsets, ids)
 }
 
 /** The dense weights end to end (w1, b1, w2, b2) for one bit-for-bit comparison. */

@@ -9,6 +9,7 @@ import { resolveBackend } from "../../workbench/io/train/backend.js"
 import { TrainerLive } from "../../workbench/io/train/live.js"
 import { SparseModel } from "../../workbench/io/train/sparse.js"
 import { initWeights, mulberry32 } from "../../workbench/io/train/weights.js"
+import { batch, lockstep } from "../support/train.js"
 import { bagConfig, hashText, spec } from "./train-helpers.js"
 
 /** n lists of 2–6 responses, best first by their count of "good" minus "bad" marker words (seeded). */
@@ -55,18 +56,14 @@ describe("Plackett–Luce on tfjs equals the sparse trainer's", () => {
       const data = lists(640, 3, 12)
       const sparse = new SparseModel(cfg, initWeights(cfg, 1), { kind: "sgd", lr: 1 })
       const tfjs = new TfjsModel(cfg, initWeights(cfg, 1), "sgd", 1)
-      let maxLoss = 0
-      const losses: number[] = []
-      for (let s = 0; s < 20; s++) {
-        const idx = Int32Array.from({ length: 32 }, (_, i) => s * 32 + i)
+      const { maxLoss, losses } = lockstep(20, (s) => {
+        const idx = batch(s, 32)
         const a = tfjs.trainLists(data, idx, 1)
         const b = sparse.listLoss(data, idx, true)
         sparse.step(1)
-        losses.push(b.loss)
-        maxLoss = Math.max(maxLoss, Math.abs(a.loss - b.loss))
-        expect(a.correct).toBe(b.correct)
         expect(a.counted).toBe(32)
-      }
+        return [a, b]
+      })
       const all = Int32Array.from({ length: 640 }, (_, i) => i)
       const ev = tfjs.evaluateLists(data, all),
         es = sparse.listLoss(data, all, false)

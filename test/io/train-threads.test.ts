@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest"
 import type { ModelConfig, PairSet } from "../../workbench/core/trainer.js"
 import { SparseModel } from "../../workbench/io/train/sparse.js"
 import { initWeights, mulberry32 } from "../../workbench/io/train/weights.js"
+import { pairsOfBags } from "../support/train.js"
 
 const cfg: ModelConfig = {
   format: "wb-reward-model",
@@ -37,17 +38,7 @@ function longPairs(n: number, seed: number): PairSet {
     text(true)
     text(false)
   }
-  const idx = (k: number) => Int32Array.from({ length: n }, (_, p) => 3 * p + k)
-  return {
-    texts: { count: 3 * n, offsets: Int32Array.from(offsets), ids: Int32Array.from(ids) },
-    prompt: idx(0),
-    chosen: idx(1),
-    rejected: idx(2),
-    smoothing: new Float32Array(n),
-    margin: new Float32Array(n),
-    weight: new Float32Array(n).fill(1),
-    tie: new Uint8Array(n)
-  }
+  return pairsOfBags(n, offsets, ids)
 }
 
 function run(pairs: PairSet, threads: number, kind: "adam" | "sgd", steps: number) {

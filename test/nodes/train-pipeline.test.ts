@@ -9,9 +9,9 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { featurize, load, split, train } from "../../nodes/index.js"
-import { hashText } from "../../nodes/lib/text-hash.js"
 import { pipeline, runPipeline } from "../../workbench/index.js"
 import { readParquet } from "../support/sql.js"
+import { floats, forwardByHand } from "../support/train.js"
 
 type Row = Record<string, unknown>
 
@@ -28,37 +28,6 @@ const rmPipeline = (seed: number) =>
       score: parts.test
     })
   })
-
-const bytes = (v: unknown) => {
-  const b = v as Uint8Array
-  const f = new Float32Array(b.byteLength / 4)
-  new Uint8Array(f.buffer).set(b)
-  return f
-}
-
-/** The model's forward pass, written out again: mean of rows, relu MLP over [p; r]. */
-function scoreByHand(
-  m: Record<string, Float32Array>,
-  dim: number,
-  hidden: number,
-  prompt: string,
-  resp: string
-): number {
-  const bag = (text: string) => {
-    const ids = hashText(text),
-      v = new Float64Array(dim)
-    for (const id of ids) for (let k = 0; k < dim; k++) v[k]! += m["emb"]![id * dim + k]! / ids.length
-    return v
-  }
-  const x = [...bag(prompt), ...bag(resp)]
-  let s = m["b2"]![0]!
-  for (let j = 0; j < hidden; j++) {
-    let pre = m["b1"]![j]!
-    for (let i = 0; i < 2 * dim; i++) pre += x[i]! * m["w1"]![i * hidden + j]!
-    s += Math.max(pre, 0) * m["w2"]![j]!
-  }
-  return s
-}
 
 describe("train family on HH-RLHF harmless-base", () => {
   it("trains, scores, votes and ensembles through runPipeline; cached on rerun; deterministic per seed", async () => {
@@ -78,7 +47,7 @@ describe("train family on HH-RLHF harmless-base", () => {
     const config = JSON.parse(model[0]!["config"] as string)
     expect(config).toMatchObject({ format: "wb-reward-model", input: "bag", bucketsLog2: 18, dim: 16, hidden: 16 })
     expect(config.features).toEqual({ bucketsLog2: 18, unigrams: true, bigrams: true, seed: 0, version: 1 })
-    const w = Object.fromEntries(model.map((r) => [r["tensor"] as string, bytes(r["data"])]))
+    const w = Object.fromEntries(model.map((r) => [r["tensor"] as string, floats(r["data"])]))
     expect(w["emb"]!.length).toBe(2 ** 18 * 16)
 
     const history = (await readParquet(result.table("rm.history").file)) as Row[]
@@ -92,8 +61,8 @@ describe("train family on HH-RLHF harmless-base", () => {
       const a = Number(r["score_a"]),
         b = Number(r["score_b"])
       expect(Number(r["p_a"])).toBeCloseTo(1 / (1 + Math.exp(b - a)), 12)
-      expect(a).toBeCloseTo(scoreByHand(w, 16, 16, r["prompt"] as string, r["response_a"] as string), 4)
-      expect(b).toBeCloseTo(scoreByHand(w, 16, 16, r["prompt"] as string, r["response_b"] as string), 4)
+      expect(a).toBeCloseTo(forwardByHand(w, 16, 16, [r["prompt"] as string, r["response_a"] as string]), 4)
+      expect(b).toBeCloseTo(forwardByHand(w, 16, 16, [r["prompt"] as string, r["response_b"] as string]), 4)
     }
     const labelled = scored.filter((r) => r["label"] === "a" || r["label"] === "b")
     const acc = labelled.filter((r) => (Number(r["p_a"]) > 0.5 ? "a" : "b") === r["label"]).length / labelled.length

@@ -9,9 +9,9 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { evaluate, featurize, load, split, train } from "../../nodes/index.js"
-import { hashText } from "../../nodes/lib/text-hash.js"
 import { pipeline, runPipeline } from "../../workbench/index.js"
 import { readParquet } from "../support/sql.js"
+import { floats, forwardByHand } from "../support/train.js"
 
 type Row = Record<string, unknown>
 const DIM = 8,
@@ -27,30 +27,9 @@ const pmPipeline = pipeline("pm-hh-small", (p) => {
   p.node("acc", evaluate.accuracy({ resamples: 50 }), { pairs: scored })
 })
 
-const floats = (v: unknown) => {
-  const b = v as Uint8Array
-  const f = new Float32Array(b.byteLength / 4)
-  new Uint8Array(f.buffer).set(b)
-  return f
-}
-
-/** g(p, x, y) written out again: mean-pooled bags, relu MLP over [p; x; y]. */
-function gByHand(m: Record<string, Float32Array>, prompt: string, x: string, y: string): number {
-  const bag = (text: string) => {
-    const ids = hashText(text),
-      v = new Float64Array(DIM)
-    for (const id of ids) for (let k = 0; k < DIM; k++) v[k]! += m["emb"]![id * DIM + k]! / ids.length
-    return v
-  }
-  const input = [...bag(prompt), ...bag(x), ...bag(y)]
-  let s = m["b2"]![0]!
-  for (let j = 0; j < HIDDEN; j++) {
-    let pre = m["b1"]![j]!
-    for (let i = 0; i < 3 * DIM; i++) pre += input[i]! * m["w1"]![i * HIDDEN + j]!
-    s += Math.max(pre, 0) * m["w2"]![j]!
-  }
-  return s
-}
+/** g(p, x, y): the forward pass over [p; x; y], written out again. */
+const gByHand = (m: Record<string, Float32Array>, prompt: string, x: string, y: string) =>
+  forwardByHand(m, DIM, HIDDEN, [prompt, x, y])
 
 const σ = (x: number) => 1 / (1 + Math.exp(-x))
 

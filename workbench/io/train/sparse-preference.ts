@@ -12,6 +12,7 @@
  */
 import type { ModelConfig, PairSet, TextTable } from "../../core/trainer.js"
 import { type Bags, bagsOf } from "./bags.js"
+import { BatchTexts } from "./batch-texts.js"
 import { adam, addScaled, addScaled32, rowGrad } from "./kernels.js"
 import type { BatchResult, OptimizerSpec } from "./sparse.js"
 import type { Weights } from "./weights.js"
@@ -45,12 +46,10 @@ export class SparsePreferenceModel {
   private readonly dCR: Float64Array
   private readonly dRC: Float64Array
   private readonly dSum: Float64Array
-  /** The batch's distinct texts: text → slot, slot → text; pooled vectors `tv`, their grads `tg`. */
-  private textSlot = new Int32Array(0)
-  private slotText = new Int32Array(1024)
+  /** The batch's distinct texts (a slot each); their pooled vectors `tv`, their grads `tg`, D per slot. */
+  private readonly batch: BatchTexts
   private tv = new Float64Array(0)
   private tg = new Float64Array(0)
-  private nSlots = 0
 
   constructor(
     readonly config: ModelConfig,
@@ -60,6 +59,7 @@ export class SparsePreferenceModel {
     this.D = config.dim
     this.H = config.hidden
     this.V = config.input === "bag" ? w.emb.length / this.D : 0
+    this.batch = new BatchTexts(this.D)
     const like = (slots: boolean): Weights => ({
       emb: new Float32Array(slots ? w.emb.length : 0),
       w1: new Float32Array(w.w1.length),
@@ -128,43 +128,26 @@ export class SparsePreferenceModel {
     }
   }
 
-  private slot(t: number): number {
-    let s = this.textSlot[t]!
-    if (s < 0) {
-      s = this.nSlots++
-      if (s >= this.slotText.length) {
-        const a = new Int32Array(s * 2)
-        a.set(this.slotText)
-        this.slotText = a
-      }
-      this.textSlot[t] = s
-      this.slotText[s] = t
-    }
-    return s * this.D
-  }
-
   /** Pools the distinct texts of pairs `idx` once; at[3i ..] = offsets of pair i's p, c, r in `tv`. */
   private collect(pairs: PairSet, idx: Int32Array, bags: Bags | null): Int32Array {
-    const texts = pairs.texts
-    if (this.textSlot.length < texts.count) this.textSlot = new Int32Array(texts.count).fill(-1)
+    const texts = pairs.texts,
+      batch = this.batch
+    batch.begin(texts.count)
     const at = new Int32Array(3 * idx.length)
     for (let i = 0; i < idx.length; i++) {
-      at[3 * i] = this.slot(pairs.prompt[idx[i]!]!)
-      at[3 * i + 1] = this.slot(pairs.chosen[idx[i]!]!)
-      at[3 * i + 2] = this.slot(pairs.rejected[idx[i]!]!)
+      at[3 * i] = batch.slot(pairs.prompt[idx[i]!]!)
+      at[3 * i + 1] = batch.slot(pairs.chosen[idx[i]!]!)
+      at[3 * i + 2] = batch.slot(pairs.rejected[idx[i]!]!)
     }
-    const need = this.nSlots * this.D
+    const n = batch.count,
+      slotText = batch.slotText,
+      need = n * this.D
     if (this.tv.length < need) {
       this.tv = new Float64Array(need * 2)
       this.tg = new Float64Array(need * 2)
     }
-    for (let s = 0; s < this.nSlots; s++) this.pool(texts, bags, this.slotText[s]!, this.tv, s * this.D)
+    for (let s = 0; s < n; s++) this.pool(texts, bags, slotText[s]!, this.tv, s * this.D)
     return at
-  }
-
-  private release(): void {
-    for (let s = 0; s < this.nSlots; s++) this.textSlot[this.slotText[s]!] = -1
-    this.nSlots = 0
   }
 
   /** out = W1[block]ᵀ x (x = tv[xo ..]), plus `base` when given. */
@@ -234,7 +217,7 @@ export class SparsePreferenceModel {
   pairLoss(pairs: PairSet, idx: Int32Array, grad: boolean): BatchResult {
     const bags = this.bagsFor(pairs.texts)
     const at = this.collect(pairs, idx, bags)
-    if (grad) this.tg.fill(0, 0, this.nSlots * this.D)
+    if (grad) this.tg.fill(0, 0, this.batch.count * this.D)
     let wsum = 0
     for (let i = 0; i < idx.length; i++) wsum += pairs.weight[idx[i]!]!
     let total = 0,
@@ -256,8 +239,12 @@ export class SparsePreferenceModel {
       }
       if (grad) this.backward(((sigmoid(d) - (1 - a)) * w) / wsum, po, co, ro)
     }
-    if (grad) for (let s = 0; s < this.nSlots; s++) this.spread(bags, this.slotText[s]!, this.tg, s * this.D)
-    this.release()
+    if (grad) {
+      const n = this.batch.count,
+        slotText = this.batch.slotText
+      for (let s = 0; s < n; s++) this.spread(bags, slotText[s]!, this.tg, s * this.D)
+    }
+    this.batch.release()
     return { loss: total / wsum, correct, counted }
   }
 
@@ -301,7 +288,7 @@ export class SparsePreferenceModel {
         chosen[from + i] = gab
         rejected[from + i] = gba
       }
-      this.release()
+      this.batch.release()
     }
     return { chosen, rejected }
   }

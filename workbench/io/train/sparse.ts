@@ -12,6 +12,7 @@
  */
 import type { ListSet, ModelConfig, PairSet, TextTable } from "../../core/trainer.js"
 import { type Bags, bagsOf } from "./bags.js"
+import { BatchTexts } from "./batch-texts.js"
 import { adam, addScaled, addScaled32, denseJs, rowGradientJs } from "./kernels.js"
 import { CMD_ADAM, CMD_POOL, CMD_SGD, RowThreads, sharedF32 } from "./row-threads.js"
 import { type DenseKernels, jsKernels, type RowKernels, type RowTables, WasmArena } from "./wasm-kernels.js"
@@ -53,12 +54,10 @@ export class SparseModel {
   private readonly drv: Float64Array
   private readonly pres: Float64Array[] = []
   private readonly hs: Float64Array[] = []
-  /** The batch's distinct texts: text → slot (−1: none), slot → text, pooled vectors and their grads. */
-  private textSlot = new Int32Array(0)
-  private slotText = new Int32Array(1024)
+  /** The batch's distinct texts (a slot each); their pooled vectors `tv` and grads `tg`, D per slot. */
+  private readonly batch: BatchTexts
   private tv: Float64Array = new Float64Array(0)
   private tg: Float64Array = new Float64Array(0)
-  private nSlots = 0
   /**
    * The batch's bag entries (text slot, id) grouped by table row, rows ascending: entries
    * `rowStart[k] .. rowStart[k+1]` read row `rows[k]`, each into slot offset `eSlot[e]` with weight
@@ -106,6 +105,7 @@ export class SparseModel {
     this.H = config.hidden
     this.bagInput = config.input === "bag"
     this.V = this.bagInput ? w.emb.length / this.D : 0
+    this.batch = new BatchTexts(this.D)
     const tableBytes = w.emb.length * 4 * (opt.kind === "adam" ? 3 : 1)
     this.arena = this.bagInput && simd ? WasmArena.create(tableBytes) : null
     this.kern = this.arena?.kernels ?? jsKernels
@@ -315,42 +315,28 @@ export class SparseModel {
     return { pre: this.pres, h: this.hs }
   }
 
-  /** Slot of text t in this batch (pooled later by `poolSlots`). */
-  private slot(t: number): number {
-    let s = this.textSlot[t]!
-    if (s < 0) {
-      s = this.nSlots++
-      if (s >= this.slotText.length) {
-        const a = new Int32Array(s * 2)
-        a.set(this.slotText)
-        this.slotText = a
-      }
-      this.textSlot[t] = s
-      this.slotText[s] = t
-    }
-    return s * this.D
-  }
-
   /** The distinct texts of pairs `idx`, each pooled once; offsets of each pair's three vectors in `tv`. */
   private collect(pairs: PairSet, idx: Int32Array, at: Int32Array): void {
     this.flushPending()
-    const texts = pairs.texts
-    if (this.textSlot.length < texts.count) this.textSlot = new Int32Array(texts.count).fill(-1)
-    this.nSlots = 0
+    const texts = pairs.texts,
+      batch = this.batch
+    batch.begin(texts.count)
     for (let i = 0; i < idx.length; i++) {
       const p = idx[i]!
-      at[3 * i] = this.slot(pairs.prompt[p]!)
-      at[3 * i + 1] = this.slot(pairs.chosen[p]!)
-      at[3 * i + 2] = this.slot(pairs.rejected[p]!)
+      at[3 * i] = batch.slot(pairs.prompt[p]!)
+      at[3 * i + 1] = batch.slot(pairs.chosen[p]!)
+      at[3 * i + 2] = batch.slot(pairs.rejected[p]!)
     }
-    const need = this.nSlots * this.D
+    const n = batch.count,
+      need = n * this.D
     if (this.tv.length < need) {
       this.tv = this.f64(need * 2)
       this.tg = this.f64(need * 2)
     }
     const bags = this.bags(texts)
     if (bags === null) {
-      for (let s = 0; s < this.nSlots; s++) this.pool(texts, bags, this.slotText[s]!, this.tv, s * this.D)
+      const slotText = batch.slotText
+      for (let s = 0; s < n; s++) this.pool(texts, bags, slotText[s]!, this.tv, s * this.D)
       return
     }
     this.entries(bags)
@@ -363,10 +349,12 @@ export class SparseModel {
       cnt = this.rowCount,
       bits = this.rowBits,
       ids = bags.ids,
-      off = bags.offsets
+      off = bags.offsets,
+      nSlots = this.batch.count,
+      slotText = this.batch.slotText
     let total = 0
-    for (let s = 0; s < this.nSlots; s++) {
-      const t = this.slotText[s]!,
+    for (let s = 0; s < nSlots; s++) {
+      const t = slotText[s]!,
         to = off[t + 1]!
       total += to - off[t]!
       for (let i = off[t]!; i < to; i++) {
@@ -406,8 +394,8 @@ export class SparseModel {
     const c = bags.counts,
       eSlot = this.eSlot,
       eW = this.eW
-    for (let s = 0; s < this.nSlots; s++) {
-      const t = this.slotText[s]!,
+    for (let s = 0; s < nSlots; s++) {
+      const t = slotText[s]!,
         to = off[t + 1]!,
         inv = bags.inv[t]!
       for (let i = off[t]!; i < to; i++) {
@@ -432,7 +420,7 @@ export class SparseModel {
   private poolByRow(): void {
     const tv = this.tv,
       start = this.rowStart
-    const n = this.nSlots * this.D
+    const n = this.batch.count * this.D
     let k1 = this.nRows
     const th = this.threads !== null && start[this.nRows]! >= PARALLEL_MIN ? this.shareWithThreads() : null
     if (th !== null) {
@@ -470,11 +458,6 @@ export class SparseModel {
     }
   }
 
-  private release(): void {
-    for (let s = 0; s < this.nSlots; s++) this.textSlot[this.slotText[s]!] = -1
-    this.nSlots = 0
-  }
-
   private at = new Int32Array(3 * 256)
   private atFor(n: number): Int32Array {
     if (this.at.length < 3 * n) this.at = new Int32Array(3 * n)
@@ -491,7 +474,7 @@ export class SparseModel {
     const at = this.atFor(idx.length)
     this.collect(pairs, idx, at)
     const tg = this.tg
-    if (grad) tg.fill(0, 0, this.nSlots * this.D)
+    if (grad) tg.fill(0, 0, this.batch.count * this.D)
     let wsum = 0
     for (let i = 0; i < idx.length; i++) wsum += pairs.weight[idx[i]!]!
     let total = 0,
@@ -522,7 +505,7 @@ export class SparseModel {
     }
     // the bag rows' gradients are summed per row and applied in `step`, in one pass in row order
     if (grad && this.bagInput) this.pending = true
-    this.release()
+    this.batch.release()
     return { loss: total / wsum, correct, counted }
   }
 
@@ -665,7 +648,7 @@ export class SparseModel {
         chosen[from + i] = this.respScore(this.tv, at[3 * i + 1]!, pre[0]!, h[0]!)
         rejected[from + i] = this.respScore(this.tv, at[3 * i + 2]!, pre[0]!, h[0]!)
       }
-      this.release()
+      this.batch.release()
     }
     return { chosen, rejected }
   }

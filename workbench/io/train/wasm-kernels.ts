@@ -84,47 +84,30 @@ export interface DenseKernels {
   ): void
 }
 
+/** The byte offsets of a batch's row entries (RowTables' rows, rowStart, eSlot, eW): every row kernel takes them. */
+type EntryArgs = [rows: number, start: number, eSlot: number, eW: number]
+/** The arguments adamRows and sgdRows share after the table's own: the entries, tg and scratch g, rows k0 .. k1. */
+type UpdateArgs = [...entries: EntryArgs, tg: number, g: number, k0: number, k1: number, D: number]
+
+const entryArgs = (T: RowTables): EntryArgs => [
+  T.rows.byteOffset,
+  T.rowStart.byteOffset,
+  T.eSlot.byteOffset,
+  T.eW.byteOffset
+]
+const updateArgs = (T: RowTables, g: Float64Array, k0: number, k1: number): UpdateArgs => [
+  ...entryArgs(T),
+  T.tg.byteOffset,
+  g.byteOffset,
+  k0,
+  k1,
+  T.D
+]
+
 interface Exports {
-  pool(
-    E: number,
-    rows: number,
-    start: number,
-    eSlot: number,
-    eW: number,
-    out: number,
-    k0: number,
-    k1: number,
-    D: number
-  ): void
-  adamRows(
-    E: number,
-    M: number,
-    V: number,
-    rows: number,
-    start: number,
-    eSlot: number,
-    eW: number,
-    tg: number,
-    g: number,
-    k0: number,
-    k1: number,
-    D: number,
-    a: number,
-    s: number
-  ): void
-  sgdRows(
-    E: number,
-    rows: number,
-    start: number,
-    eSlot: number,
-    eW: number,
-    tg: number,
-    g: number,
-    k0: number,
-    k1: number,
-    D: number,
-    lr: number
-  ): void
+  pool(E: number, ...args: [...entries: EntryArgs, out: number, k0: number, k1: number, D: number]): void
+  adamRows(E: number, M: number, V: number, ...args: [...update: UpdateArgs, a: number, s: number]): void
+  sgdRows(E: number, ...args: [...update: UpdateArgs, lr: number]): void
   promptPre(w1: number, b1: number, x: number, out: number, D: number, H: number): void
   respScore(
     w1: number,
@@ -159,49 +142,10 @@ interface Exports {
 
 /** The kernels over a wasm instance (every array passed must be a view of its memory). */
 export const wasmKernels = (x: Exports): RowKernels => ({
-  pool: (T, out, k0, k1) =>
-    x.pool(
-      T.emb.byteOffset,
-      T.rows.byteOffset,
-      T.rowStart.byteOffset,
-      T.eSlot.byteOffset,
-      T.eW.byteOffset,
-      out.byteOffset,
-      k0,
-      k1,
-      T.D
-    ),
+  pool: (T, out, k0, k1) => x.pool(T.emb.byteOffset, ...entryArgs(T), out.byteOffset, k0, k1, T.D),
   adam: (T, g, k0, k1, a, s) =>
-    x.adamRows(
-      T.emb.byteOffset,
-      T.m.byteOffset,
-      T.v.byteOffset,
-      T.rows.byteOffset,
-      T.rowStart.byteOffset,
-      T.eSlot.byteOffset,
-      T.eW.byteOffset,
-      T.tg.byteOffset,
-      g.byteOffset,
-      k0,
-      k1,
-      T.D,
-      a,
-      s
-    ),
-  sgd: (T, g, k0, k1, lr) =>
-    x.sgdRows(
-      T.emb.byteOffset,
-      T.rows.byteOffset,
-      T.rowStart.byteOffset,
-      T.eSlot.byteOffset,
-      T.eW.byteOffset,
-      T.tg.byteOffset,
-      g.byteOffset,
-      k0,
-      k1,
-      T.D,
-      lr
-    )
+    x.adamRows(T.emb.byteOffset, T.m.byteOffset, T.v.byteOffset, ...updateArgs(T, g, k0, k1), a, s),
+  sgd: (T, g, k0, k1, lr) => x.sgdRows(T.emb.byteOffset, ...updateArgs(T, g, k0, k1), lr)
 })
 
 /** The dense kernels over a wasm instance (byte offsets of arena views; float64 vectors: 8 bytes an element). */
