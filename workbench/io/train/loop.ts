@@ -6,7 +6,7 @@
 import { Effect } from "effect"
 import { DataError } from "../../core/errors.js"
 import type { EpochReport, StepReport, TrainSpec } from "../../core/trainer.js"
-import type { BatchResult } from "./sparse.js"
+import type { BatchResult } from "./pair-loss.js"
 import { mulberry32, shuffleInPlace, type Weights } from "./weights.js"
 
 export interface Engine {

@@ -14,11 +14,10 @@ import type { ModelConfig, PairSet, TextTable } from "../../core/trainer.js"
 import { type Bags, bagsOf } from "./bags.js"
 import { BatchTexts } from "./batch-texts.js"
 import { adam, addScaled, addScaled32, rowGrad } from "./kernels.js"
-import type { BatchResult, OptimizerSpec } from "./sparse.js"
+import { type BatchResult, PairLossTally } from "./pair-loss.js"
+import type { OptimizerSpec } from "./sparse.js"
 import type { Weights } from "./weights.js"
 
-const softplus = (x: number) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)))
-const sigmoid = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)))
 const DENSE = ["w1", "b1", "w2", "b2"] as const
 
 export class SparsePreferenceModel {
@@ -218,26 +217,14 @@ export class SparsePreferenceModel {
     const bags = this.bagsFor(pairs.texts)
     const at = this.collect(pairs, idx, bags)
     if (grad) this.tg.fill(0, 0, this.batch.count * this.D)
-    let wsum = 0
-    for (let i = 0; i < idx.length; i++) wsum += pairs.weight[idx[i]!]!
-    let total = 0,
-      correct = 0,
-      counted = 0
+    const tally = new PairLossTally(pairs, idx)
     for (let i = 0; i < idx.length; i++) {
-      const p = idx[i]!,
-        po = at[3 * i]!,
+      const po = at[3 * i]!,
         co = at[3 * i + 1]!,
         ro = at[3 * i + 2]!
       const [gcr, grc] = this.forward(po, co, ro)
-      const a = pairs.smoothing[p]!,
-        w = pairs.weight[p]!,
-        d = gcr - grc - pairs.margin[p]!
-      total += w * ((1 - a) * softplus(-d) + a * softplus(d))
-      if (pairs.tie[p] === 0) {
-        counted++
-        if (gcr > grc) correct++
-      }
-      if (grad) this.backward(((sigmoid(d) - (1 - a)) * w) / wsum, po, co, ro)
+      const gd = tally.add(idx[i]!, gcr, grc)
+      if (grad) this.backward(gd, po, co, ro)
     }
     if (grad) {
       const n = this.batch.count,
@@ -245,7 +232,7 @@ export class SparsePreferenceModel {
       for (let s = 0; s < n; s++) this.spread(bags, slotText[s]!, this.tg, s * this.D)
     }
     this.batch.release()
-    return { loss: total / wsum, correct, counted }
+    return tally.result()
   }
 
   /** Apply the accumulated gradients (touched rows only, each once; lazy Adam or SGD), then clear them. */

@@ -14,6 +14,7 @@ import type { ListSet, ModelConfig, PairSet, TextTable } from "../../core/traine
 import { type Bags, bagsOf } from "./bags.js"
 import { BatchTexts } from "./batch-texts.js"
 import { adam, addScaled, addScaled32, denseJs, rowGradientJs } from "./kernels.js"
+import { type BatchResult, PairLossTally } from "./pair-loss.js"
 import { CMD_ADAM, CMD_POOL, CMD_SGD, RowThreads, sharedF32 } from "./row-threads.js"
 import { type DenseKernels, jsKernels, type RowKernels, type RowTables, WasmArena } from "./wasm-kernels.js"
 import type { Weights } from "./weights.js"
@@ -25,15 +26,6 @@ export interface OptimizerSpec {
   readonly kind: "adam" | "sgd"
   lr: number
 }
-
-export interface BatchResult {
-  loss: number
-  correct: number
-  counted: number
-}
-
-const softplus = (x: number) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)))
-const sigmoid = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)))
 
 export class SparseModel {
   readonly D: number
@@ -475,29 +467,16 @@ export class SparseModel {
     this.collect(pairs, idx, at)
     const tg = this.tg
     if (grad) tg.fill(0, 0, this.batch.count * this.D)
-    let wsum = 0
-    for (let i = 0; i < idx.length; i++) wsum += pairs.weight[idx[i]!]!
-    let total = 0,
-      correct = 0,
-      counted = 0
+    const tally = new PairLossTally(pairs, idx)
     for (let i = 0; i < idx.length; i++) {
-      const p = idx[i]!,
-        po = at[3 * i]!,
+      const po = at[3 * i]!,
         co = at[3 * i + 1]!,
         ro = at[3 * i + 2]!
       this.promptPre(this.tv, po, this.pp)
       const sc = this.respScore(this.tv, co, pre[0]!, h[0]!)
       const sr = this.respScore(this.tv, ro, pre[1]!, h[1]!)
-      const a = pairs.smoothing[p]!,
-        w = pairs.weight[p]!,
-        d = sc - sr - pairs.margin[p]!
-      total += w * ((1 - a) * softplus(-d) + a * softplus(d))
-      if (pairs.tie[p] === 0) {
-        counted++
-        if (sc > sr) correct++
-      }
+      const gd = tally.add(idx[i]!, sc, sr)
       if (!grad) continue
-      const gd = ((sigmoid(d) - (1 - a)) * w) / wsum
       this.dhSum.fill(0)
       this.respBackward(gd, this.tv, co, pre[0]!, h[0]!, tg, co)
       this.respBackward(-gd, this.tv, ro, pre[1]!, h[1]!, tg, ro)
@@ -506,7 +485,7 @@ export class SparseModel {
     // the bag rows' gradients are summed per row and applied in `step`, in one pass in row order
     if (grad && this.bagInput) this.pending = true
     this.batch.release()
-    return { loss: total / wsum, correct, counted }
+    return tally.result()
   }
 
   /** Plackett–Luce over the lists `idx` (best first); correct: lists whose best member scores highest. */

@@ -11,7 +11,7 @@
  */
 import * as tf from "@tensorflow/tfjs"
 import { inputSlots, type ListSet, type ModelConfig, type PairSet, type TextTable } from "../../core/trainer.js"
-import type { BatchResult } from "./sparse.js"
+import type { BatchResult } from "./pair-loss.js"
 import { TENSOR_NAMES, type Weights } from "./weights.js"
 
 type Vars = Record<(typeof TENSOR_NAMES)[number], tf.Variable | null>
