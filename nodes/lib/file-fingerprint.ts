@@ -125,14 +125,14 @@ const SPLIT_MIN = 64 * 1024 * 1024
  */
 const halfWorker = () => `
 const { workerData } = require("node:worker_threads")
-const { openSync, closeSync } = require("node:fs")
-${xxh64WorkerSource()}
-const { path, start, end, state: sab, out } = workerData
-const state = new Int32Array(sab)
+const state = new Int32Array(workerData.state)
 try {
+  const { openSync, closeSync } = require("node:fs")
+  ${xxh64WorkerSource()}
+  const { path, start, end, out } = workerData
   const fd = openSync(path, "r")
   try {
-    const hex = xxh64Range(fd, start, end, (bytes) => Atomics.store(state, 1, Math.floor(bytes / 1048576)))
+    const hex = xxh64Range(fd, start, end, (bytes) => Atomics.store(state, 1, 1 + Math.floor(bytes / 1048576)))
     new Uint8Array(out).set(Buffer.from(hex, "latin1"))
   } finally {
     closeSync(fd)
@@ -144,7 +144,11 @@ try {
 Atomics.notify(state, 0)
 `
 
-/** A worker making no progress for this long is given up on: this thread hashes its half itself. */
+/**
+ * A worker that has not read its first MiB this long after this thread finished its half (it never
+ * started), or that stops making progress for STALL_MS, is given up on: this thread hashes its half itself.
+ */
+const START_MS = 5_000
 const STALL_MS = 30_000
 
 /**
@@ -157,32 +161,36 @@ const STALL_MS = 30_000
  * has the same hash everywhere; this thread waits for the worker (the fingerprint API is synchronous)
  * and hashes the second half itself if the worker fails or stalls.
  */
-export function hashFile(abs: string): string {
+export function hashFile(abs: string, workerSource: () => string = halfWorker): string {
   const fd = openSync(abs, "r")
   try {
     const size = fstatSync(fd).size
-    if (size < SPLIT_MIN) return `sha1:${sha1Range(fd, 0, size)}`
+    // without WebAssembly (node --jitless) no XXH64: one sha1, slower but the same guarantee
+    if (size < SPLIT_MIN || typeof WebAssembly === "undefined") return `sha1:${sha1Range(fd, 0, size)}`
     const half = Math.floor(size / 2)
     const state = new SharedArrayBuffer(8),
       out = new SharedArrayBuffer(16)
     const flags = new Int32Array(state)
     let worker: Worker | undefined
     try {
-      worker = new Worker(halfWorker(), { eval: true, workerData: { path: abs, start: half, end: size, state, out } })
+      worker = new Worker(workerSource(), { eval: true, workerData: { path: abs, start: half, end: size, state, out } })
       worker.unref()
+      // a worker that dies before its try (it cannot start) says so here, after this thread gave up on it
+      worker.on("error", () => {})
     } catch {
       Atomics.store(flags, 0, 2) // no worker threads here: both halves on this thread
     }
     const first = xxh64Range(fd, 0, half)
-    let progress = -1,
+    // state[1]: 0 until the worker has read its first chunk, then 1 + MiB read
+    let progress = 0,
       since = Date.now()
     while (Atomics.load(flags, 0) === 0) {
-      Atomics.wait(flags, 0, 0, 1000)
+      Atomics.wait(flags, 0, 0, 250)
       const now = Atomics.load(flags, 1)
       if (now !== progress) {
         progress = now
         since = Date.now()
-      } else if (Date.now() - since > STALL_MS) break
+      } else if (Date.now() - since > (progress === 0 ? START_MS : STALL_MS)) break
     }
     const second =
       Atomics.load(flags, 0) === 1 ? Buffer.from(new Uint8Array(out)).toString("latin1") : xxh64Range(fd, half, size)

@@ -1,7 +1,7 @@
 import { Effect } from "effect"
 import { DataError } from "../../workbench/core/errors.js"
 import { Sql } from "../../workbench/core/services.js"
-import { pairIdSql, ratersOutput } from "../lib/pair-tables.js"
+import { pairIdOfHashesSql, ratersOutput } from "../lib/pair-tables.js"
 import { checkRecords } from "./check.js"
 import { defineLoader } from "./define.js"
 import { recordStructure } from "./extras.js"
@@ -52,7 +52,10 @@ function placedSql(good: string, m: VoteMapping, fold: boolean): string {
   if (m.mode === "pair_id") {
     return `SELECT *, _given AS _pid, _given AS _cid, NULL::BIGINT AS _cfirst, false AS _flip, false AS _kept FROM ${good}`
   }
-  const ids = `(SELECT *, ${pairIdSql("_p", "_a", "_b")} AS _pid, ${pairIdSql("_p", "_b", "_a")} AS _mid FROM ${good})`
+  // each text hashed once for the id and its mirror's (md5 keeps a NULL text's id NULL, as pairIdSql)
+  const hashed = `(SELECT *, md5(_p) AS _hp, md5(_a) AS _ha, md5(_b) AS _hb FROM ${good})`
+  const ids = `(SELECT * EXCLUDE (_hp, _ha, _hb), ${pairIdOfHashesSql("_hp", "_ha", "_hb")} AS _pid,
+      ${pairIdOfHashesSql("_hp", "_hb", "_ha")} AS _mid FROM ${hashed})`
   const firsts = `(SELECT _pid AS id, min(record) AS first FROM ${ids} GROUP BY _pid)`
   const mirrorFirst = fold ? "m.first" : "NULL::BIGINT"
   return `SELECT *, CASE WHEN _flip THEN _mid ELSE _pid END AS _cid, CASE WHEN _flip THEN _mfirst ELSE _first END AS _cfirst,

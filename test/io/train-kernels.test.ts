@@ -8,7 +8,7 @@
  * ReLU at 0, −0 and NaN included; and the committed bytes (kernels-wasm.ts) are what kernels.wat compiles to today.
  */
 import { describe, expect, it } from "vitest"
-import type { ListSet, ModelConfig, PairSet } from "../../workbench/core/trainer.js"
+import type { ListSet, PairSet } from "../../workbench/core/trainer.js"
 import { KERNELS_WASM_BASE64 } from "../../workbench/io/train/kernels-wasm.js"
 import { denseJs } from "../../workbench/io/train/kernels.js"
 import { SparseModel } from "../../workbench/io/train/sparse.js"
@@ -21,6 +21,7 @@ import {
 } from "../../workbench/io/train/wasm-kernels.js"
 import { initWeights, mulberry32, type Weights } from "../../workbench/io/train/weights.js"
 import { pairsOfBags } from "../support/train.js"
+import { bagConfig } from "./train-helpers.js"
 import { compiledWat } from "../support/wat.js"
 
 interface Alloc {
@@ -226,17 +227,6 @@ describe("wasm row kernels", () => {
       KERNELS_WASM_BASE64
     )
   })
-})
-
-/** A bag reward model's config: 2^bucketsLog2 table rows of `dim`, `hidden` units. */
-const bagConfig = (bucketsLog2: number, dim: number, hidden: number): ModelConfig => ({
-  format: "wb-reward-model",
-  version: 1,
-  input: "bag",
-  bucketsLog2,
-  dim,
-  hidden,
-  features: null
 })
 
 /** n pairs of random bags (20–60 ids a text), the chosen text with a few ids from a "good" range. */

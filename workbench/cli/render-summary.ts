@@ -70,7 +70,7 @@ export function summaryLines(report: RunReport, graph: PipelineGraph, file: stri
   if (backends.length > 0) {
     out.push("", "backends")
     for (const n of backends) {
-      // the sparse trainer also says how it ran: threads, and SIMD kernels or their JavaScript fallback
+      // and how it ran, where it says (stats `threads`, `kernels`: the sparse trainer, SIMD or plain JS)
       const how = [
         typeof n.stats!.threads === "number"
           ? `${n.stats!.threads} thread${n.stats!.threads === 1 ? "" : "s"}`

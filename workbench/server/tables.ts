@@ -6,6 +6,7 @@
  */
 import { Effect } from "effect"
 import type { DuckDBValue } from "../io/duckdb-api.js"
+import { BLOB_SHOWN_BYTES } from "../io/sandbox-sql.js"
 import { badRequest, type HttpProblem } from "./project.js"
 import { parquet, q, type Reader } from "./reader.js"
 import { explainProblem } from "./sql-errors.js"
@@ -98,6 +99,12 @@ const pageOf = (reader: Reader, file: string, p: PageQuery) =>
         )
       )
     }
+    // a page shows a blob as hex or its size, not its bytes, so a cursor could not carry its sort value
+    if (p.sort !== undefined && cols.find((c) => c.name === p.sort)!.type === "BLOB") {
+      return yield* Effect.fail(
+        badRequest("sort", `"${p.sort}" (a blob column)`, "a column that is not a blob", "sort by another column")
+      )
+    }
     if (p.filter !== undefined) yield* reader.checkFilter(p.filter)
     const cursor = p.after === undefined ? undefined : decodeCursor(p.after)
     if (p.after !== undefined && cursor === undefined)
@@ -128,11 +135,11 @@ const pageOf = (reader: Reader, file: string, p: PageQuery) =>
       params["r"] = cursor.r
       where.push(`file_row_number ${cmp} $r`)
     }
-    // a blob cell past 4 KiB (a model's weight table: 64 MB) crosses as its size, not its bytes
+    // a big blob cell (a model's weight table: 64 MB) crosses as its size, a small one as hex: as `wb show`
     const shown = cols
       .map((c) =>
         c.type === "BLOB"
-          ? `CASE WHEN octet_length(${q(c.name)}) > 4096 THEN '<blob of ' || format('{:,}', octet_length(${q(c.name)})) || ' bytes>' ELSE hex(${q(c.name)}) END AS ${q(c.name)}`
+          ? `CASE WHEN octet_length(${q(c.name)}) > ${BLOB_SHOWN_BYTES} THEN '<blob of ' || format('{:,}', octet_length(${q(c.name)})) || ' bytes>' ELSE lower(hex(${q(c.name)})) END AS ${q(c.name)}`
           : q(c.name)
       )
       .join(", ")

@@ -64,6 +64,8 @@ export function TableView({ pipeline, node, table, info }: Props) {
 
   const reset = () => setCursors([""])
   const columns = info.columns.map((c) => c.name)
+  // a blob shows as hex or its size, so the server refuses to page sorted by one
+  const blobs = new Set(info.columns.filter((c) => c.type === "blob").map((c) => c.name))
   const rows = page ? rowsOf(page.rows) : []
   const first = (cursors.length - 1) * PAGE
   return (
@@ -118,11 +120,15 @@ export function TableView({ pipeline, node, table, info }: Props) {
                 {columns.map((c) => (
                   <th
                     key={c}
-                    class="sortable"
-                    onClick={() => {
-                      setSort(sort?.col === c ? { col: c, desc: !sort.desc } : { col: c, desc: false })
-                      reset()
-                    }}
+                    {...(blobs.has(c)
+                      ? {}
+                      : {
+                          class: "sortable",
+                          onClick: () => {
+                            setSort(sort?.col === c ? { col: c, desc: !sort.desc } : { col: c, desc: false })
+                            reset()
+                          }
+                        })}
                   >
                     {c}
                     {sort?.col === c ? (sort.desc ? " ▼" : " ▲") : ""}
